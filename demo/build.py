@@ -1,0 +1,52 @@
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from programmes.models import Cohort, Person, Programme
+
+
+@dataclass
+class DemoContext:
+    """What the steps share: each step reads what earlier ones built and adds its own."""
+
+    today: date
+    rng: random.Random
+    programme: Programme | None = None
+    cohorts: dict[str, Cohort] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)
+
+
+def _steps() -> list[Callable[[DemoContext], None]]:
+    from demo import organisation
+
+    # Later areas (intake, matching, sessions, pulses...) append their step here, in order.
+    return [organisation.build]
+
+
+def build_demo(*, today: date, seed: int = 2026) -> DemoContext:
+    ctx = DemoContext(today=today, rng=random.Random(seed))  # noqa: S311 (repeatable, not secret)
+    with transaction.atomic():
+        for step in _steps():
+            step(ctx)
+    return ctx
+
+
+def demo_exists() -> bool:
+    from demo.organisation import PROGRAMME_SLUG
+
+    return Programme.objects.filter(slug=PROGRAMME_SLUG).exists()
+
+
+def remove_demo() -> None:
+    from demo.organisation import EMAIL_DOMAIN, PROGRAMME_SLUG, USERNAMES
+
+    with transaction.atomic():
+        Programme.objects.filter(slug=PROGRAMME_SLUG).delete()
+        Person.objects.filter(email__iendswith=f"@{EMAIL_DOMAIN}").delete()
+        User.objects.filter(username__in=USERNAMES).delete()

@@ -1,0 +1,45 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from demo.build import build_demo, demo_exists, remove_demo
+from demo.organisation import MANAGER, SPONSOR
+
+
+class Command(BaseCommand):
+    help = "Load realistic demo data for one organisation and print the demo logins."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--reset", action="store_true", help="Remove the demo data first and build it anew."
+        )
+        parser.add_argument(
+            "--allow-without-debug",
+            action="store_true",
+            help="Run even with DEBUG off (the demo logins have published passwords).",
+        )
+
+    def handle(self, *args: Any, reset: bool, allow_without_debug: bool, **options: Any) -> None:
+        if not settings.DEBUG and not allow_without_debug:
+            raise CommandError(
+                "Refusing to load demo data with DEBUG off: its logins have published passwords. "
+                "Pass --allow-without-debug if this really is a demo server."
+            )
+        if reset:
+            remove_demo()
+        if demo_exists():
+            self.stdout.write("Demo data is already loaded (use --reset to rebuild it).")
+        else:
+            ctx = build_demo(today=timezone.localdate())
+            for line in ctx.summary:
+                self.stdout.write(f"  {line}")
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write("Demo logins (sign in at /accounts/login/ or /admin/):")
+        for role, (username, password, name) in (
+            ("Programme manager", MANAGER),
+            ("Sponsor", SPONSOR),
+        ):
+            self.stdout.write(f"  {role:<18} {name:<14} username {username:<8} password {password}")

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from health.views import healthz
+from mentoring import views
+
+admin.site.site_header = "Reverse mentoring: programme administration"
+admin.site.site_title = "Reverse mentoring admin"
+admin.site.index_title = "Programmes, people and pairs"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

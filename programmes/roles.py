@@ -1,0 +1,30 @@
+"""The roles people hold, in Django's auth terms.
+
+- Programme managers are staff users in the "Programme managers" group, which can do
+  everything in the programme apps' admin but cannot manage user accounts.
+- Sponsors are ordinary (non-staff) users named as sponsors of a programme.
+- Mentees and reverse-mentors have no account at all: signed links identify them.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+MANAGERS_GROUP = "Programme managers"
+MANAGED_APPS = ("programmes", "matching", "surveys")
+
+
+def sync_manager_group() -> Group:
+    group, _ = Group.objects.get_or_create(name=MANAGERS_GROUP)
+    permissions = Permission.objects.filter(content_type__app_label__in=MANAGED_APPS)
+    extra = Permission.objects.filter(
+        content_type__app_label="auth", codename="view_user"
+    ) | Permission.objects.filter(content_type__app_label="health", codename="view_heartbeat")
+    group.permissions.set(permissions | extra)
+    return group
+
+
+def sync_roles_after_migrate(**kwargs: Any) -> None:
+    # post_migrate fires once per app, and each app's permissions exist only after its own
+    # signal; resyncing on every one is cheap and leaves the group complete at the end.
+    sync_manager_group()
