@@ -11,6 +11,8 @@ admin.site.index_title = "Programmes, people and pairs"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("", include("programmes.urls")),
+    path("", include("surveys.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -51,6 +51,35 @@ class Programme(models.Model):
         validators=[MinValueValidator(2), MaxValueValidator(50)],
         help_text="Sponsor pages suppress any figure computed from fewer people than this.",
     )
+    # At-risk thresholds (DESIGN.md's defaults); each flag names the one it tripped.
+    risk_missed_in_a_row = models.PositiveSmallIntegerField(
+        "missed or cancelled sessions in a row", default=2, validators=[MinValueValidator(1)]
+    )
+    risk_missed_in_window = models.PositiveSmallIntegerField(
+        "missed or cancelled sessions within the window",
+        default=2,
+        validators=[MinValueValidator(1)],
+    )
+    risk_window_days = models.PositiveSmallIntegerField(
+        "window for missed sessions (days)", default=30, validators=[MinValueValidator(1)]
+    )
+    risk_days_without_session = models.PositiveSmallIntegerField(
+        "days without a held session", default=30, validators=[MinValueValidator(1)]
+    )
+    risk_held_without_pulse = models.PositiveSmallIntegerField(
+        "last held sessions with no pulse", default=2, validators=[MinValueValidator(1)]
+    )
+    risk_safety_at_most = models.PositiveSmallIntegerField(
+        "psychological-safety answer at or below",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    risk_reversion_count = models.PositiveSmallIntegerField(
+        "reverted sessions", default=2, validators=[MinValueValidator(1)]
+    )
+    risk_reversion_window = models.PositiveSmallIntegerField(
+        "… among the last held sessions", default=3, validators=[MinValueValidator(1)]
+    )
     sponsors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="sponsored_programmes", blank=True
     )
@@ -61,6 +90,13 @@ class Programme(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(risk_reversion_count__lte=models.F("risk_reversion_window")),
+                name="programme_reversion_count_within_window",
+                violation_error_message="Reverted sessions cannot exceed the sessions looked at.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -172,3 +208,143 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def clean(self) -> None:
+        if self.manager_id is None:
+            return
+        from programmes.reporting_lines import chain_above, load_manager_map
+
+        if self.manager_id == self.pk:
+            raise ValidationError({"manager": "Someone cannot be their own manager."})
+        managers = load_manager_map()
+        managers[self.pk] = self.manager_id
+        if self.pk is not None and self.pk in chain_above(self.manager_id, managers):
+            raise ValidationError(
+                {"manager": "This would make a loop: %(name)s already reports, through others, "
+                 "to this person."},
+                params={"name": self.manager},
+            )  # fmt: skip
+
+
+class Participant(models.Model):
+    """A person taking part in one cohort, as mentee or reverse-mentor."""
+
+    class Role(models.TextChoices):
+        MENTEE = "mentee", "Mentee (executive)"
+        REVERSE_MENTOR = "reverse_mentor", "Reverse-mentor"
+
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        INTAKE_COMPLETE = "intake_complete", "Intake complete"
+        MATCHED = "matched", "Matched"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="participants")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="participations")
+    role = models.CharField(max_length=20, choices=Role)
+    capacity = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="How many partners this person takes on in this cohort (usually 1).",
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.INVITED)
+    training_completed_on = models.DateField(null=True, blank=True)
+    invitation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cohort", "role", "person__full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cohort", "person"],
+                name="participant_once_per_cohort",
+                violation_error_message="This person is already in the cohort.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_role_display()}, {self.cohort.name})"
+
+    @property
+    def intake_locked(self) -> bool:
+        """Intakes can be changed until the cohort's matching starts."""
+        return self.cohort.status not in (Cohort.Status.PLANNED, Cohort.Status.INTAKE)
+
+
+class Intake(models.Model):
+    """What a participant tells us before matching. Its free text (objectives, boundaries,
+    goals) is private: managers see only whether it was completed."""
+
+    class CommunicationStyle(models.TextChoices):
+        DIRECT = "direct", "Direct and to the point"
+        REFLECTIVE = "reflective", "Reflective: I like time to think"
+        CONVERSATIONAL = "conversational", "Conversational: I think out loud"
+
+    class FeedbackStyle(models.TextChoices):
+        CANDID = "candid", "Candid, straight away"
+        SUPPORTIVE = "supportive", "Gentle and encouraging"
+        WRITTEN = "written", "Written down, to reflect on later"
+
+    class Cadence(models.TextChoices):
+        WEEKLY = "weekly", "Every week"
+        FORTNIGHTLY = "fortnightly", "Every two weeks"
+        MONTHLY = "monthly", "Once a month"
+
+    class MeetingMode(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        VIDEO = "video", "Video call"
+        EITHER = "either", "Either"
+
+    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="intake")
+    # What the person has typed so far, kept as they go so nothing is lost; the fields below
+    # are written only when the whole form is valid.
+    draft = models.JSONField(default=dict, blank=True)
+    draft_saved_at = models.DateTimeField(null=True, blank=True)
+
+    objectives = models.ManyToManyField(
+        Topic, through="IntakeObjective", related_name="wanted_by", blank=True
+    )
+    objectives_text = models.TextField("learning objectives in your words", blank=True)
+    can_share = models.ManyToManyField(Topic, related_name="shared_by", blank=True)
+    communication_style = models.CharField(max_length=20, choices=CommunicationStyle, blank=True)
+    feedback_style = models.CharField(max_length=20, choices=FeedbackStyle, blank=True)
+    availability = models.JSONField(
+        default=list, blank=True, help_text="Slots (weekday × 24 + hour) in the person's zone."
+    )
+    cadence = models.CharField(max_length=20, choices=Cadence, blank=True)
+    meeting_mode = models.CharField(max_length=20, choices=MeetingMode, blank=True)
+    goal_1 = models.CharField(max_length=200, blank=True)
+    goal_2 = models.CharField(max_length=200, blank=True)
+    goal_3 = models.CharField(max_length=200, blank=True)
+    off_limits = models.ManyToManyField(Topic, related_name="off_limits_for", blank=True)
+    boundaries_text = models.TextField("sensitive boundaries in your words", blank=True)
+    consent_pledge = models.BooleanField(default=False)
+    consent_data = models.BooleanField(default=False)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Intake of {self.participant.person}"
+
+    @property
+    def goals(self) -> list[str]:
+        return [g for g in (self.goal_1, self.goal_2, self.goal_3) if g]
+
+
+class IntakeObjective(models.Model):
+    """A learning objective chosen from the road map, ranked (1 = wanted most)."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="ranked_objectives")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["intake", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["intake", "topic"], name="objective_topic_once"),
+            models.UniqueConstraint(fields=["intake", "rank"], name="objective_rank_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.topic}"

@@ -2,8 +2,9 @@ from datetime import date, timedelta
 
 import factory
 from django.contrib.auth.models import User
+from django.utils import timezone
 
-from programmes.models import Cohort, KeySkill, Person, Programme, Topic
+from programmes.models import Cohort, Intake, KeySkill, Participant, Person, Programme, Topic
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -66,3 +67,33 @@ class PersonFactory(factory.django.DjangoModelFactory):
     job_title = "Analyst"
     department = "Operations"
     time_zone = "Europe/London"
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Participant
+
+    cohort = factory.SubFactory(CohortFactory)
+    person = factory.SubFactory(PersonFactory)
+    role = Participant.Role.MENTEE
+
+
+class IntakeFactory(factory.django.DjangoModelFactory):
+    """A submitted intake with answers a real person might give; topics are attached by the
+    test, since they belong to the participant's programme."""
+
+    class Meta:
+        model = Intake
+
+    participant = factory.SubFactory(ParticipantFactory)
+    objectives_text = "I want to understand how new joiners experience our culture."
+    communication_style = Intake.CommunicationStyle.DIRECT
+    feedback_style = Intake.FeedbackStyle.CANDID
+    availability = factory.LazyFunction(lambda: [9, 10, 33, 34, 57])
+    cadence = Intake.Cadence.FORTNIGHTLY
+    meeting_mode = Intake.MeetingMode.EITHER
+    goal_1 = "Use our collaboration tools the way my team does"
+    boundaries_text = "Please no questions about my family."
+    consent_pledge = True
+    consent_data = True
+    submitted_at = factory.LazyFunction(timezone.now)

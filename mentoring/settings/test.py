@@ -18,7 +18,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # A real Celery worker (tests/integration) must reach the test database, so an SQLite test
 # database lives in a file rather than in memory.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str("TEST_SQLITE_NAME", default=str(VAR_DIR / "test.sqlite3"))
+    }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 # In-process, tasks run where they are queued so a test sees their effect; the integration

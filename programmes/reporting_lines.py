@@ -1,0 +1,52 @@
+"""Reporting lines: who is in whose management chain.
+
+Matching never pairs two people in one reporting line, at any depth, in either direction. The
+functions work on a plain ``{person_id: manager_id}`` map, loaded in one query, so a whole
+cohort (or an imported file not yet saved) is checked without a query per person.
+"""
+
+from collections.abc import Hashable, Mapping
+
+from programmes.models import Person
+
+ManagerMap = Mapping[Hashable, Hashable | None]
+
+
+def load_manager_map() -> dict[int, int | None]:
+    return dict(Person.objects.values_list("id", "manager_id"))
+
+
+def chain_above(person: Hashable, managers: ManagerMap) -> list[Hashable]:
+    """Everyone above ``person``, nearest first. Stops at a loop rather than running forever
+    (``find_loops`` names loops; the directory refuses to save one)."""
+    chain: list[Hashable] = []
+    seen = {person}
+    current = managers.get(person)
+    while current is not None and current not in seen:
+        chain.append(current)
+        seen.add(current)
+        current = managers.get(current)
+    return chain
+
+
+def in_same_line(a: Hashable, b: Hashable, managers: ManagerMap) -> bool:
+    """True when either person is anywhere in the other's management chain."""
+    return a == b or a in chain_above(b, managers) or b in chain_above(a, managers)
+
+
+def find_loops(managers: ManagerMap) -> set[Hashable]:
+    """Everyone who sits on a management loop (A manages B manages … manages A)."""
+    on_loop: set[Hashable] = set()
+    state: dict[Hashable, int] = {}  # 1: being walked, 2: done
+    for start in managers:
+        path: list[Hashable] = []
+        node: Hashable | None = start
+        while node is not None and node in managers and state.get(node) is None:
+            state[node] = 1
+            path.append(node)
+            node = managers[node]
+        if node is not None and state.get(node) == 1:
+            on_loop.update(path[path.index(node) :])
+        for walked in path:
+            state[walked] = 2
+    return on_loop

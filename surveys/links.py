@@ -1,0 +1,131 @@
+"""Signed links for participants, who never have a password.
+
+Each link names one participant and one purpose and carries its own expiry, all signed with
+the project's SECRET_KEY: changing any character breaks the signature. A link for one purpose
+is refused by the pages of another, with a message that says which link to use.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from programmes.models import Participant
+
+SALT = "mentoring.participant-link"
+
+
+class Purpose(StrEnum):
+    INTAKE = "intake"
+    PAIR = "pair"
+    PULSE = "pulse"
+
+    @property
+    def label(self) -> str:
+        return {"intake": "intake form", "pair": "pair page", "pulse": "session questions"}[self]
+
+
+DEFAULT_LIFETIME = {
+    Purpose.INTAKE: timedelta(days=30),
+    Purpose.PAIR: timedelta(days=120),
+    Purpose.PULSE: timedelta(days=14),
+}
+URL_NAMES = {Purpose.INTAKE: "programmes:intake"}
+
+
+class LinkError(Exception):
+    """Why a link cannot be used, in words for the person holding it."""
+
+    def __init__(self, reason: str, purpose: Purpose | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "tampered", "expired" or "wrong_purpose"
+        self.purpose = purpose
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    participant_id: int
+    purpose: Purpose
+    expires_at: int  # Unix time
+
+
+def make_token(*, participant_id: int, purpose: Purpose, expires_at: datetime | None = None) -> str:
+    expiry = (
+        int(expires_at.timestamp())
+        if expires_at
+        else int(time.time() + DEFAULT_LIFETIME[purpose].total_seconds())
+    )
+    return signing.dumps({"p": participant_id, "u": str(purpose), "e": expiry}, salt=SALT)
+
+
+def read_token(token: str, *, purpose: Purpose) -> LinkClaims:
+    """The claims of a genuine, unexpired token for ``purpose``; raises LinkError otherwise."""
+    try:
+        data = signing.loads(token, salt=SALT)
+        claims = LinkClaims(
+            participant_id=int(data["p"]), purpose=Purpose(data["u"]), expires_at=int(data["e"])
+        )
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise LinkError("tampered") from exc
+    if claims.purpose != purpose:
+        raise LinkError("wrong_purpose", claims.purpose)
+    if claims.expires_at < time.time():
+        raise LinkError("expired", claims.purpose)
+    return claims
+
+
+def participant_url(
+    *, participant_id: int, purpose: Purpose, expires_at: datetime | None = None
+) -> str:
+    """The absolute link, built from SITE_URL (never from a request's Host header)."""
+    token = make_token(participant_id=participant_id, purpose=purpose, expires_at=expires_at)
+    return settings.SITE_URL + reverse(URL_NAMES[purpose], args=[token])
+
+
+ParticipantView = Callable[..., HttpResponse]
+
+
+def participant_link_required(purpose: Purpose) -> Callable[[ParticipantView], ParticipantView]:
+    """Turns ``view(request, participant, *, token)`` into a view of ``(request, token)`` that
+    runs only for a valid link; any other link gets a page that says what happened and how to
+    get a new one."""
+
+    def decorator(view: ParticipantView) -> ParticipantView:
+        @wraps(view)
+        def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                claims = read_token(token, purpose=purpose)
+            except LinkError as error:
+                return link_problem(
+                    request, reason=error.reason, purpose=purpose, held=error.purpose
+                )
+            participant = (
+                Participant.objects.select_related("person", "cohort__programme")
+                .filter(pk=claims.participant_id)
+                .exclude(status=Participant.Status.WITHDRAWN)
+                .first()
+            )
+            if participant is None:
+                return link_problem(request, reason="ended", purpose=purpose)
+            return view(request, participant, *args, token=token, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def link_problem(
+    request: HttpRequest, *, reason: str, purpose: Purpose, held: Purpose | None = None
+) -> HttpResponse:
+    status = {"expired": 410, "ended": 404}.get(reason, 400)
+    context = {"reason": reason, "purpose": purpose, "held": held}
+    return render(request, "surveys/link_problem.html", context, status=status)
