@@ -6,7 +6,7 @@ from datetime import date
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from programmes.models import Cohort, Person, Programme
+from programmes.models import Cohort, Participant, Person, Programme
 
 
 @dataclass
@@ -19,14 +19,15 @@ class DemoContext:
     cohorts: dict[str, Cohort] = field(default_factory=dict)
     people: dict[str, Person] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
+    participants: dict[str, list[Participant]] = field(default_factory=dict)
     summary: list[str] = field(default_factory=list)
 
 
 def _steps() -> list[Callable[[DemoContext], None]]:
-    from demo import organisation
+    from demo import intake, organisation
 
-    # Later areas (intake, matching, sessions, pulses...) append their step here, in order.
-    return [organisation.build]
+    # Later areas (matching, sessions, pulses...) append their step here, in order.
+    return [organisation.build, intake.build]
 
 
 def build_demo(*, today: date, seed: int = 2026) -> DemoContext:
@@ -50,3 +51,21 @@ def remove_demo() -> None:
         Programme.objects.filter(slug=PROGRAMME_SLUG).delete()
         Person.objects.filter(email__iendswith=f"@{EMAIL_DOMAIN}").delete()
         User.objects.filter(username__in=USERNAMES).delete()
+
+
+def demo_intake_links(limit: int = 3) -> list[tuple[Participant, str]]:
+    """Fresh intake links for demo participants who have not submitted theirs, so whoever
+    runs the demo can try the form as a participant would."""
+    from demo.organisation import PROGRAMME_SLUG
+    from surveys.links import Purpose, participant_url
+
+    waiting = (
+        Participant.objects.filter(
+            cohort__programme__slug=PROGRAMME_SLUG,
+            cohort__status__in=[Cohort.Status.PLANNED, Cohort.Status.INTAKE],
+            intake__submitted_at=None,
+        )
+        .select_related("person", "cohort")
+        .order_by("person__full_name")[:limit]
+    )
+    return [(p, participant_url(participant_id=p.pk, purpose=Purpose.INTAKE)) for p in waiting]

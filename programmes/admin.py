@@ -77,7 +77,6 @@ class CohortAdmin(admin.ModelAdmin):
     list_filter = ["status", "programme"]
     list_select_related = ["programme"]
     search_fields = ["name", "programme__name"]
-    date_hierarchy = "starts_on"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Cohort]:
         active = ~Q(participants__status=Participant.Status.WITHDRAWN)
@@ -122,6 +121,15 @@ class PersonAdmin(admin.ModelAdmin):
     autocomplete_fields = ["manager"]
 
 
+class CohortFilter(admin.RelatedFieldListFilter):
+    """Cohorts are named with their programme: load both in one query, not one per cohort."""
+
+    def field_choices(
+        self, field: object, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[int, str]]:
+        return [(c.pk, str(c)) for c in Cohort.objects.select_related("programme")]
+
+
 class IntakeStateFilter(admin.SimpleListFilter):
     title = "intake"
     parameter_name = "intake"
@@ -149,8 +157,14 @@ class ParticipantAdmin(admin.ModelAdmin):
         "invitation_sent_at",
         "training_completed_on",
     ]
-    list_filter = ["cohort__programme", "cohort", "role", "status", IntakeStateFilter]
-    list_select_related = ["person", "cohort"]
+    list_filter = [
+        "cohort__programme",
+        ("cohort", CohortFilter),
+        "role",
+        "status",
+        IntakeStateFilter,
+    ]
+    list_select_related = ["person", "cohort__programme"]
     search_fields = ["person__full_name", "person__email", "person__department"]
     autocomplete_fields = ["person"]
     readonly_fields = ["invitation_sent_at", "intake_status"]

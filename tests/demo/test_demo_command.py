@@ -3,7 +3,9 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from demo.organisation import MANAGER, SPONSOR
-from programmes.models import Cohort, Person, Programme
+from programmes.models import Cohort, Participant, Person, Programme
+from surveys.links import Purpose, read_token
+from surveys.models import ConfidenceRating
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +23,7 @@ def test_it_builds_one_realistic_organisation(capsys) -> None:
     assert programme.key_skills.count() == 3
     assert programme.topics.count() == 8
     statuses = set(programme.cohorts.values_list("status", flat=True))
-    assert statuses == {Cohort.Status.FINISHED, Cohort.Status.RUNNING}
+    assert statuses == {Cohort.Status.FINISHED, Cohort.Status.RUNNING, Cohort.Status.INTAKE}
 
     people = Person.objects.all()
     assert people.count() == 40
@@ -36,6 +38,7 @@ def test_it_builds_one_realistic_organisation(capsys) -> None:
         assert f"username {username}" in out
         assert f"password {password}" in out
         assert authenticate(username=username, password=password) is not None
+    assert "Intake links of participants who have not finished theirs:" in out
     assert programme.managers.get().username == MANAGER[0]
     assert programme.sponsors.get().username == SPONSOR[0]
 
@@ -58,3 +61,40 @@ def test_it_refuses_to_run_with_debug_off(settings) -> None:
     with pytest.raises(CommandError, match="DEBUG off"):
         call_command("demo")
     assert not Programme.objects.exists()
+
+
+def test_it_gives_the_running_cohort_complete_intakes_and_the_next_one_a_mix() -> None:
+    call_command("demo")
+
+    running = Cohort.objects.get(status=Cohort.Status.RUNNING)
+    members = Participant.objects.filter(cohort=running)
+    assert members.filter(role=Participant.Role.MENTEE).exists()
+    assert members.filter(role=Participant.Role.REVERSE_MENTOR).exists()
+    assert not members.filter(intake__submitted_at=None).exists()
+    skills = running.programme.key_skills.count()
+    baselines = ConfidenceRating.objects.filter(participant__cohort=running, context="intake")
+    assert baselines.count() == members.count() * skills
+
+    taking_intakes = Participant.objects.filter(cohort__status=Cohort.Status.INTAKE)
+    states = {
+        "complete": taking_intakes.filter(intake__submitted_at__isnull=False).count(),
+        "started": taking_intakes.filter(
+            intake__submitted_at=None, intake__draft_saved_at__isnull=False
+        ).count(),
+        "not started": taking_intakes.filter(intake=None).count(),
+    }
+    assert all(states.values()), states
+
+
+def test_it_prints_intake_links_that_open_the_intake(capsys) -> None:
+    call_command("demo")
+
+    out = capsys.readouterr().out
+    urls = [line.strip() for line in out.splitlines() if "/intake/" in line]
+    assert urls
+    token = urls[0].rstrip("/").rsplit("/", 1)[1]
+    participant = Participant.objects.get(
+        pk=read_token(token, purpose=Purpose.INTAKE).participant_id
+    )
+    assert participant.cohort.status == Cohort.Status.INTAKE
+    assert participant.person.full_name in out

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from demo.build import build_demo, demo_exists, remove_demo
+from demo.build import build_demo, demo_exists, demo_intake_links, remove_demo
 from demo.organisation import MANAGER, SPONSOR
 
 
@@ -43,3 +43,11 @@ class Command(BaseCommand):
             ("Sponsor", SPONSOR),
         ):
             self.stdout.write(f"  {role:<18} {name:<14} username {username:<8} password {password}")
+        links = demo_intake_links()
+        if links:
+            self.stdout.write("Intake links of participants who have not finished theirs:")
+            for participant, url in links:
+                self.stdout.write(
+                    f"  {participant.person} ({participant.get_role_display()}, "
+                    f"{participant.cohort.name}):\n    {url}"
+                )

@@ -1,0 +1,160 @@
+"""Participants and their intakes: the finished pilot and the running second wave have
+complete intakes; a third wave is taking intakes now, some done, some half-way, some not
+started, so the manager's view of intake progress has something to show."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from demo.build import DemoContext
+from programmes.availability import HOURS
+from programmes.models import Cohort, Intake, IntakeObjective, KeySkill, Participant, Topic
+from surveys.models import ConfidenceRating
+
+# (cohort, mentees, reverse-mentors), by directory key
+COHORTS = [
+    (
+        "pilot",
+        ["cfo", "coo", "cmo", "fin-d1", "ops-d1"],
+        ["tech-1", "ppl-1", "mkt-1", "ops-3", "fin-3"],
+    ),
+    (
+        "wave2",
+        ["cto", "chro", "tech-d2", "ppl-d2", "mkt-d1", "mkt-d2", "fin-d2", "ops-d2"],
+        ["tech-3", "tech-4", "mkt-3", "mkt-4", "ops-4", "ppl-3", "ppl-4", "fin-1", "fin-4"],
+    ),
+    (
+        "wave3",
+        ["ceo", "tech-d1", "ppl-d1", "ops-d1"],
+        ["tech-2", "tech-5", "mkt-2", "mkt-5", "ops-1"],
+    ),
+]
+
+MENTEE_GOALS = [
+    "Understand how our graduates really use collaboration tools",
+    "Be a more visible ally for colleagues from under-represented groups",
+    "Learn what our younger customers expect from our service",
+    "Try one new digital habit every month and keep it",
+    "Make my team meetings easier for quieter people to speak in",
+    "Understand how people early in their careers see our culture",
+]
+MENTOR_GOALS = [
+    "Practise explaining ideas to senior leaders with confidence",
+    "Understand how strategic decisions get made at Northwind",
+    "Build a network beyond my own department",
+    "Get better at giving candid feedback upwards",
+    "Learn how executives balance competing priorities",
+]
+OBJECTIVE_TEXT = [
+    "I'd like to see our business through the eyes of someone who joined recently.",
+    "I want to understand what gets in the way of people speaking up.",
+    "How to lead a team whose tools and habits I don't share.",
+    "Where I could be doing more to make people feel they belong here.",
+]
+
+
+def build(ctx: DemoContext) -> None:
+    ctx.cohorts["wave3"] = Cohort.objects.create(
+        programme=ctx.programme,
+        name="Wave 3",
+        starts_on=ctx.today + timedelta(days=21),
+        ends_on=ctx.today + timedelta(days=111),
+        status=Cohort.Status.INTAKE,
+    )
+    topics = list(ctx.programme.topics.all())
+    skills = list(ctx.programme.key_skills.all())
+    now = timezone.now()
+    complete = started = not_started = 0
+    for cohort_key, mentees, mentors in COHORTS:
+        cohort = ctx.cohorts[cohort_key]
+        people = [(k, Participant.Role.MENTEE) for k in mentees] + [
+            (k, Participant.Role.REVERSE_MENTOR) for k in mentors
+        ]
+        for index, (key, role) in enumerate(people):
+            participant = Participant.objects.create(
+                cohort=cohort,
+                person=ctx.people[key],
+                role=role,
+                status=Participant.Status.INTAKE_COMPLETE,
+                invitation_sent_at=now - timedelta(days=ctx.rng.randint(5, 12)),
+                training_completed_on=(
+                    cohort.starts_on - timedelta(days=3)
+                    if role == Participant.Role.REVERSE_MENTOR and cohort_key != "wave3"
+                    else None
+                ),
+            )
+            ctx.participants.setdefault(cohort_key, []).append(participant)
+            # In the wave taking intakes now, the last few have not finished.
+            stage = "complete"
+            if cohort_key == "wave3":
+                stage = ("complete", "complete", "started", "not_started")[index % 4]
+            if stage == "not_started":
+                participant.status = Participant.Status.INVITED
+                participant.save(update_fields=["status"])
+                not_started += 1
+                continue
+            intake = _intake(ctx, participant, topics, skills, submitted=stage == "complete")
+            if stage == "started":
+                participant.status = Participant.Status.INVITED
+                participant.save(update_fields=["status"])
+                intake.draft_saved_at = now - timedelta(days=1)
+                intake.save(update_fields=["draft_saved_at"])
+                started += 1
+            else:
+                complete += 1
+    ctx.summary.append(
+        f"{sum(len(m) + len(r) for _, m, r in COHORTS)} participants in three cohorts "
+        f"(Wave 3 taking intakes now); intakes: {complete} complete, {started} started, "
+        f"{not_started} not started"
+    )
+
+
+def _intake(
+    ctx: DemoContext,
+    participant: Participant,
+    topics: list[Topic],
+    skills: list[KeySkill],
+    *,
+    submitted: bool,
+) -> Intake:
+    rng = ctx.rng
+    mentee = participant.role == Participant.Role.MENTEE
+    hours = rng.randint(2, 3)
+    wanted = rng.sample(topics, 3)
+    shareable = [t for t in topics if t not in wanted]
+    start_hour = rng.choice(list(HOURS)[:-3])
+    days = rng.sample(range(5), rng.randint(2, 4))
+    intake = Intake.objects.create(
+        participant=participant,
+        objectives_text=rng.choice(OBJECTIVE_TEXT) if mentee else "",
+        communication_style=rng.choice(Intake.CommunicationStyle.values),
+        feedback_style=rng.choice(Intake.FeedbackStyle.values),
+        availability=sorted(d * 24 + start_hour + h for d in days for h in range(hours)),
+        cadence=rng.choice([Intake.Cadence.FORTNIGHTLY] * 2 + [Intake.Cadence.WEEKLY]),
+        meeting_mode=rng.choice(Intake.MeetingMode.values),
+        goal_1=rng.choice(MENTEE_GOALS if mentee else MENTOR_GOALS),
+        goal_2=rng.choice(MENTEE_GOALS if mentee else MENTOR_GOALS) if rng.random() < 0.6 else "",
+        boundaries_text="I'd rather not discuss my health." if rng.random() < 0.15 else "",
+        consent_pledge=submitted,
+        consent_data=submitted,
+        submitted_at=timezone.now() - timedelta(days=rng.randint(1, 6)) if submitted else None,
+    )
+    IntakeObjective.objects.bulk_create(
+        IntakeObjective(intake=intake, topic=topic, rank=rank)
+        for rank, topic in enumerate(wanted, start=1)
+    )
+    intake.can_share.set(rng.sample(shareable, rng.randint(2, 4) if not mentee else 1))
+    if rng.random() < 0.2:
+        intake.off_limits.set([rng.choice(shareable)])
+    if submitted:
+        ConfidenceRating.objects.bulk_create(
+            ConfidenceRating(
+                participant=participant,
+                key_skill=skill,
+                value=rng.randint(1, 3) if mentee else rng.randint(3, 5),
+                context=ConfidenceRating.Context.INTAKE,
+                recorded_at=intake.submitted_at,
+            )
+            for skill in skills
+        )
+    return intake

@@ -1,0 +1,96 @@
+"""Managers follow intake progress in the admin without reading a word anyone wrote."""
+
+import pytest
+from django.test import Client
+
+from programmes.models import Cohort, Participant
+from tests.factories import CohortFactory, IntakeFactory, ParticipantFactory
+
+PRIVATE = [
+    "I want to understand how new joiners experience our culture.",  # objectives_text
+    "Please no questions about my family.",  # boundaries_text
+    "Use our collaboration tools the way my team does",  # goal_1
+]
+
+
+@pytest.fixture
+def cohort(programme) -> Cohort:
+    return CohortFactory(programme=programme, name="Wave 3", status=Cohort.Status.INTAKE)
+
+
+def _fill(cohort: Cohort, n: int) -> None:
+    for i in range(n):
+        participant = ParticipantFactory(
+            cohort=cohort,
+            role=Participant.Role.MENTEE if i % 2 else Participant.Role.REVERSE_MENTOR,
+        )
+        if i % 3 == 0:
+            IntakeFactory(participant=participant)
+
+
+def test_it_shows_intake_status_and_never_the_intake_text(
+    client: Client, manager, cohort: Cohort
+) -> None:
+    done = IntakeFactory(participant__cohort=cohort).participant
+    waiting = ParticipantFactory(cohort=cohort)
+    client.force_login(manager)
+
+    changelist = client.get("/admin/programmes/participant/").content.decode()
+    change = client.get(f"/admin/programmes/participant/{done.pk}/change/").content.decode()
+    cohorts = client.get("/admin/programmes/cohort/").content.decode()
+
+    assert done.person.full_name in changelist
+    assert waiting.person.full_name in changelist
+    assert "Complete" in changelist
+    assert "Not started" in changelist
+    assert "1 of 2" in cohorts  # intakes complete in the cohort list
+    for page in (changelist, change, cohorts):
+        for text in PRIVATE:
+            assert text not in page
+
+
+def test_it_filters_participants_by_intake_state(client: Client, manager, cohort: Cohort) -> None:
+    done = IntakeFactory(participant__cohort=cohort).participant
+    waiting = ParticipantFactory(cohort=cohort)
+    client.force_login(manager)
+
+    html = client.get("/admin/programmes/participant/?intake=not_started").content.decode()
+
+    assert waiting.person.full_name in html
+    assert done.person.full_name not in html
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_it_lists_participants_in_a_fixed_number_of_queries(
+    client: Client, manager, cohort: Cohort, rows: int, django_assert_num_queries
+) -> None:
+    _fill(cohort, rows)
+    client.force_login(manager)
+    # 1 session, 2 user, 3-4 the user's own and group permissions, 5 programme filter
+    # choices, 6 cohort filter choices (with programmes), 7 count of all participants,
+    # 8 the filtered count, 9 the page of participants with person, cohort, programme and
+    # intake state joined
+    with django_assert_num_queries(9):
+        response = client.get("/admin/programmes/participant/")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("cohorts", [1, 12])
+def test_it_lists_cohorts_with_their_counts_in_a_fixed_number_of_queries(
+    client: Client, manager, programme, cohorts: int, django_assert_num_queries
+) -> None:
+    for i in range(cohorts):
+        _fill(CohortFactory(programme=programme, name=f"Wave {i}"), 4)
+    client.force_login(manager)
+    # 1 session, 2 user, 3-4 the user's own and group permissions, 5 programme filter
+    # choices, 6 count of all cohorts, 7 the filtered count, 8 the page of cohorts with
+    # their programme and participant counts
+    with django_assert_num_queries(8):
+        response = client.get("/admin/programmes/cohort/")
+    assert response.status_code == 200
+
+
+def test_it_keeps_sponsors_out_of_the_admin(client: Client, sponsor, cohort: Cohort) -> None:
+    client.force_login(sponsor)
+    response = client.get("/admin/programmes/participant/")
+    assert response.status_code == 302

@@ -1,0 +1,92 @@
+from django.core import mail
+from django.test import Client
+
+from programmes.models import Cohort, Participant
+from programmes.services import participants_send_intake_invitations
+from programmes.tasks import send_intake_invitation
+from surveys.links import Purpose, read_token
+from tests.factories import CohortFactory, ParticipantFactory
+
+
+def _link_in(body: str) -> str:
+    return next(line for line in body.splitlines() if "/intake/" in line).strip()
+
+
+def test_it_queues_invitations_only_after_the_transaction_commits(
+    db: None, django_capture_on_commit_callbacks
+) -> None:
+    cohort = CohortFactory(status=Cohort.Status.INTAKE)
+    first, second = ParticipantFactory.create_batch(2, cohort=cohort)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = participants_send_intake_invitations(participants=[first, second])
+
+    assert result.queued == 2
+    assert len(callbacks) == 2
+    assert mail.outbox == []  # nothing sent before commit
+    for callback in callbacks:
+        callback()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([first.person.email, second.person.email])
+
+
+def test_it_sends_a_signed_intake_link_built_from_site_url(
+    db: None, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.SITE_URL = "https://mentoring.example.org"
+    participant = ParticipantFactory(cohort__status=Cohort.Status.INTAKE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        participants_send_intake_invitations(participants=[participant])
+
+    (message,) = mail.outbox
+    link = _link_in(message.body)
+    assert link.startswith("https://mentoring.example.org/intake/")
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert read_token(token, purpose=Purpose.INTAKE).participant_id == participant.pk
+    assert participant.cohort.programme.name in message.subject
+
+
+def test_it_never_invites_anyone_twice(db: None, django_capture_on_commit_callbacks) -> None:
+    participant = ParticipantFactory(cohort__status=Cohort.Status.INTAKE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        participants_send_intake_invitations(participants=[participant])
+    # A redelivered task, then the manager clicking the action again.
+    send_intake_invitation.delay(participant.pk)
+    participant.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = participants_send_intake_invitations(participants=[participant])
+
+    assert len(mail.outbox) == 1
+    assert again.queued == 0
+    assert again.already_invited == 1
+
+
+def test_it_skips_the_withdrawn_and_closed_cohorts(db: None) -> None:
+    running = ParticipantFactory(cohort__status=Cohort.Status.RUNNING)
+    withdrawn = ParticipantFactory(
+        cohort__status=Cohort.Status.INTAKE, status=Participant.Status.WITHDRAWN
+    )
+
+    result = participants_send_intake_invitations(participants=[running, withdrawn])
+
+    assert (result.queued, result.not_open) == (0, 2)
+
+
+def test_it_lets_a_manager_send_invitations_from_the_admin(
+    client: Client, manager, django_capture_on_commit_callbacks
+) -> None:
+    cohort = CohortFactory(status=Cohort.Status.INTAKE)
+    participants = ParticipantFactory.create_batch(3, cohort=cohort)
+    client.force_login(manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/programmes/participant/",
+            {"action": "send_intake_invitations", "_selected_action": [p.pk for p in participants]},
+            follow=True,
+        )
+
+    assert "3 invitation(s) queued." in response.content.decode()
+    assert len(mail.outbox) == 3
+    assert Participant.objects.filter(invitation_sent_at__isnull=False).count() == 3

@@ -1,0 +1,70 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from programmes.reporting_lines import chain_above, find_loops, in_same_line, load_manager_map
+from tests.factories import PersonFactory
+
+# ceo ─┬─ cto ── eng ── dev
+#      └─ cfo
+LINES = {"ceo": None, "cto": "ceo", "eng": "cto", "dev": "eng", "cfo": "ceo"}
+
+
+def test_it_lists_everyone_above_nearest_first() -> None:
+    assert chain_above("dev", LINES) == ["eng", "cto", "ceo"]
+    assert chain_above("ceo", LINES) == []
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("dev", "eng"), ("dev", "ceo"), ("ceo", "dev"), ("cto", "dev"), ("cfo", "ceo")],
+)
+def test_it_finds_two_people_in_one_line_at_any_depth_either_way(a: str, b: str) -> None:
+    assert in_same_line(a, b, LINES)
+
+
+@pytest.mark.parametrize(("a", "b"), [("dev", "cfo"), ("cfo", "eng"), ("cto", "cfo")])
+def test_it_keeps_people_in_different_lines_apart(a: str, b: str) -> None:
+    assert not in_same_line(a, b, LINES)
+
+
+def test_it_names_everyone_on_a_loop_and_nobody_else() -> None:
+    looped = {"a": "b", "b": "c", "c": "a", "d": "a", "e": None, "f": "f"}
+    assert find_loops(looped) == {"a", "b", "c", "f"}
+    assert find_loops(LINES) == set()
+
+
+def test_it_stops_walking_at_a_loop() -> None:
+    assert chain_above("d", {"a": "b", "b": "a", "d": "a"}) == ["a", "b"]
+
+
+def test_it_loads_the_directory_in_one_query(db: None, django_assert_num_queries) -> None:
+    boss = PersonFactory()
+    report = PersonFactory(manager=boss)
+    with django_assert_num_queries(1):
+        managers = load_manager_map()
+    assert managers == {boss.pk: None, report.pk: boss.pk}
+    assert in_same_line(boss.pk, report.pk, managers)
+
+
+def test_it_refuses_to_save_a_manager_loop_in_the_directory(db: None) -> None:
+    ceo = PersonFactory(full_name="Margaret Ellison")
+    cto = PersonFactory(manager=ceo)
+    dev = PersonFactory(manager=cto)
+
+    ceo.manager = dev
+    with pytest.raises(ValidationError) as error:
+        ceo.full_clean()
+    assert "loop" in str(error.value.message_dict["manager"])
+
+    ceo.manager = ceo
+    with pytest.raises(ValidationError) as error:
+        ceo.full_clean()
+    assert error.value.message_dict["manager"] == ["Someone cannot be their own manager."]
+
+
+def test_it_accepts_a_manager_from_another_line(db: None) -> None:
+    ceo = PersonFactory()
+    cfo = PersonFactory(manager=ceo)
+    dev = PersonFactory(manager=PersonFactory(manager=ceo))
+    dev.manager = cfo
+    dev.full_clean()
