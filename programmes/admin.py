@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from django.http import HttpRequest
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 
 from programmes import services
 from programmes.models import Cohort, KeySkill, Participant, Person, Programme, Topic
@@ -67,12 +68,12 @@ class CohortAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "programme",
-        "starts_on",
-        "ends_on",
+        "dates",
         "status",
         "mentee_count",
         "mentor_count",
         "intakes_complete",
+        "participants_link",
     ]
     list_filter = ["status", "programme"]
     list_select_related = ["programme"]
@@ -99,6 +100,10 @@ class CohortAdmin(admin.ModelAdmin):
             )
         )
 
+    @admin.display(description="dates", ordering="starts_on")
+    def dates(self, obj: Cohort) -> str:
+        return f"{obj.starts_on:%-d %b %Y} – {obj.ends_on:%-d %b %Y}"
+
     @admin.display(description="mentees", ordering="mentee_count")
     def mentee_count(self, obj: Cohort) -> int:
         return obj.mentee_count
@@ -110,6 +115,11 @@ class CohortAdmin(admin.ModelAdmin):
     @admin.display(description="intakes complete", ordering="intakes_done")
     def intakes_complete(self, obj: Cohort) -> str:
         return f"{obj.intakes_done} of {obj.mentee_count + obj.mentor_count}"
+
+    @admin.display(description="")
+    def participants_link(self, obj: Cohort) -> str:
+        url = reverse("admin:programmes_participant_changelist") + f"?cohort__id__exact={obj.pk}"
+        return format_html('<a href="{}">Participants</a>', url)
 
 
 @admin.register(Person)
@@ -151,7 +161,7 @@ class ParticipantAdmin(admin.ModelAdmin):
     list_display = [
         "person",
         "role",
-        "cohort",
+        "cohort_name",
         "status",
         "intake_status",
         "invitation_sent_at",
@@ -193,6 +203,10 @@ class ParticipantAdmin(admin.ModelAdmin):
                 )
             )
         )
+
+    @admin.display(description="cohort", ordering="cohort__starts_on")
+    def cohort_name(self, obj: Participant) -> str:
+        return obj.cohort.name
 
     @admin.display(description="intake", ordering="intake_state")
     def intake_status(self, obj: Participant) -> str:

@@ -94,3 +94,17 @@ def test_it_keeps_sponsors_out_of_the_admin(client: Client, sponsor, cohort: Coh
     client.force_login(sponsor)
     response = client.get("/admin/programmes/participant/")
     assert response.status_code == 302
+
+
+def test_it_links_each_cohort_to_its_participants(client: Client, manager, cohort: Cohort) -> None:
+    ours = ParticipantFactory(cohort=cohort)
+    theirs = ParticipantFactory(cohort=CohortFactory(programme=cohort.programme))
+    client.force_login(manager)
+
+    cohorts = client.get("/admin/programmes/cohort/").content.decode()
+    link = f"/admin/programmes/participant/?cohort__id__exact={cohort.pk}"
+    assert f'href="{link}"' in cohorts
+    html = client.get(link).content.decode()
+
+    assert ours.person.full_name in html
+    assert theirs.person.full_name not in html
