@@ -1,0 +1,121 @@
+from django.core import mail
+
+from programmes.models import Cohort, Participant
+from surveys import emails
+from surveys.links import Purpose, read_token
+from surveys.models import LinkRequest
+from surveys.tasks import send_participant_links
+from tests.factories import ParticipantFactory, PersonFactory
+
+
+def _request_for(person, **kwargs) -> LinkRequest:
+    return LinkRequest.objects.create(email=person.email.lower(), person=person, **kwargs)
+
+
+def _intake_tokens(body: str) -> list[str]:
+    return [
+        line.strip().rstrip("/").rsplit("/", 1)[1]
+        for line in body.splitlines()
+        if "/intake/" in line
+    ]
+
+
+def test_it_sends_once_when_run_twice(db: None) -> None:
+    participant = ParticipantFactory(cohort__status=Cohort.Status.INTAKE)
+    link_request = _request_for(participant.person)
+
+    send_participant_links.delay(link_request.pk)
+    send_participant_links.delay(link_request.pk)
+
+    assert len(mail.outbox) == 1
+
+
+def test_it_lists_a_link_for_each_current_place_in_one_email(db: None) -> None:
+    open_place = ParticipantFactory(cohort__status=Cohort.Status.INTAKE)
+    person = open_place.person
+    running = ParticipantFactory(
+        person=person, cohort__status=Cohort.Status.RUNNING, status=Participant.Status.MATCHED
+    )
+
+    send_participant_links(_request_for(person).pk)
+
+    (message,) = mail.outbox
+    (token,) = _intake_tokens(message.body)
+    assert read_token(token, purpose=Purpose.INTAKE).participant_id == open_place.pk
+    assert running.cohort.name in message.body
+    assert "pair page comes with the e-mail that introduces you" in message.body
+
+
+def test_it_does_not_send_a_withdrawn_participants_link(db: None) -> None:
+    withdrawn = ParticipantFactory(
+        cohort__status=Cohort.Status.INTAKE, status=Participant.Status.WITHDRAWN
+    )
+    other = ParticipantFactory(person=withdrawn.person, cohort__status=Cohort.Status.INTAKE)
+
+    send_participant_links(_request_for(withdrawn.person).pk)
+
+    (message,) = mail.outbox
+    tokens = _intake_tokens(message.body)
+    assert [read_token(t, purpose=Purpose.INTAKE).participant_id for t in tokens] == [other.pk]
+    assert withdrawn.cohort.name not in message.body
+
+
+def test_it_sends_nothing_to_someone_with_no_current_place(db: None) -> None:
+    withdrawn = ParticipantFactory(status=Participant.Status.WITHDRAWN)
+    ParticipantFactory(person=withdrawn.person, cohort__status=Cohort.Status.FINISHED)
+    link_request = _request_for(withdrawn.person)
+
+    send_participant_links(link_request.pk)
+
+    assert mail.outbox == []
+    link_request.refresh_from_db()
+    assert link_request.sent_at is not None  # handled: a rerun does nothing either
+
+
+def test_it_sends_nothing_for_an_unknown_address(db: None) -> None:
+    link_request = LinkRequest.objects.create(email="nobody@example.org")
+
+    send_participant_links(link_request.pk)
+
+    assert mail.outbox == []
+
+
+def test_it_sends_nothing_for_a_refused_request(db: None) -> None:
+    participant = ParticipantFactory(cohort__status=Cohort.Status.INTAKE)
+
+    send_participant_links(_request_for(participant.person, rate_limited=True).pk)
+
+    assert mail.outbox == []
+
+
+def test_it_releases_its_claim_when_sending_fails(db: None, monkeypatch) -> None:
+    participant = ParticipantFactory(cohort__status=Cohort.Status.INTAKE)
+    link_request = _request_for(participant.person)
+    real_send = emails.send_participant_links
+
+    def smtp_down(*args: object, **kwargs: object) -> None:
+        raise ConnectionRefusedError("SMTP server not answering")
+
+    monkeypatch.setattr(emails, "send_participant_links", smtp_down)
+    try:
+        send_participant_links(link_request.pk)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the task should let the OSError through for a retry")
+    link_request.refresh_from_db()
+    assert link_request.sent_at is None
+
+    monkeypatch.setattr(emails, "send_participant_links", real_send)
+    send_participant_links(link_request.pk)
+    assert len(mail.outbox) == 1
+
+
+def test_it_writes_in_the_persons_language_and_to_their_directory_address(db: None) -> None:
+    person = PersonFactory(email="Eve.Martin@Example.org", language="fr")
+    ParticipantFactory(person=person, cohort__status=Cohort.Status.INTAKE)
+
+    send_participant_links(_request_for(person).pk)
+
+    (message,) = mail.outbox
+    assert message.to == ["Eve.Martin@Example.org"]
