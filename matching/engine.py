@@ -1,0 +1,346 @@
+"""The matching engine: pure NumPy/SciPy over whole cohorts, no database.
+
+Scores every mentee × reverse-mentor pair on several criteria in [0, 1], forbids the pairs the
+hard rules rule out (as -inf, never a large negative number: with -inf the solver cannot quietly
+pick a forbidden pair), and finds the exact optimum with ``linear_sum_assignment``:
+
+1. as many pairs as the rules allow (a feasibility check names who cannot be placed);
+2. optionally, the highest lowest-pair score every such matching can reach ("protect the
+   worst-off");
+3. the largest total score, with a small penalty on each extra place of a reverse-mentor so
+   load spreads, and a small bonus for keeping previous pairs so a re-run does not reshuffle.
+
+``matching/services.py`` loads cohorts into ``Side`` arrays and saves the results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import maximum_bipartite_matching
+
+CRITERIA = ("objectives", "availability", "time_zone", "style", "mode", "departments")
+DEFAULT_WEIGHTS = {
+    "objectives": 0.40,
+    "availability": 0.20,
+    "time_zone": 0.10,
+    "style": 0.10,
+    "mode": 0.10,
+    "departments": 0.10,
+}
+RANK_WEIGHTS = np.array([1.0, 0.7, 0.5, 0.4, 0.3])  # 1st choice counts most
+HOURS_FOR_FULL_AVAILABILITY = 4  # four shared hours a week leave room to reschedule
+EXTRA_PLACE_PENALTY = 0.02
+KEEP_PAIR_BONUS = 0.02
+
+# Meeting modes as codes: in person, video, either.
+IN_PERSON, VIDEO, EITHER = 0, 1, 2
+
+RULES = {
+    "reporting_line": "in one reporting line",
+    "excluded": "excluded by the programme manager",
+    "off_limits": "a wanted topic is off-limits for the other",
+    "no_shared_time": "no shared hour in the week",
+    "no_capacity": "no place left (capacity or load cap)",
+}
+
+
+@dataclass
+class Side:
+    """One side of a cohort as arrays, one row per person (capacity only for mentors).
+
+    - ``wants``: rank of each road-map topic in the person's objectives (0 = not wanted,
+      1 = first choice …), shape (people, topics)
+    - ``shares``, ``off_limits``: bool (people, topics)
+    - ``hours``: bool (people, 168) hours of the week in UTC when they can meet
+    - ``utc_offset``: hours east of UTC
+    - ``communication``, ``feedback``, ``mode``, ``department``: integer codes (-1 = unknown)
+    - ``line_entry``, ``line_exit``: depth-first numbers in the organisation tree, so that
+      "A is in B's line" is ``entry[B] <= entry[A] and exit[A] <= exit[B]``
+    """
+
+    ids: np.ndarray
+    wants: np.ndarray
+    shares: np.ndarray
+    off_limits: np.ndarray
+    hours: np.ndarray
+    utc_offset: np.ndarray
+    communication: np.ndarray
+    feedback: np.ndarray
+    mode: np.ndarray
+    department: np.ndarray
+    line_entry: np.ndarray
+    line_exit: np.ndarray
+    capacity: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class Constraints:
+    """Index pairs (mentee row, mentor row) the manager has ruled on."""
+
+    excluded: set[tuple[int, int]] = field(default_factory=set)
+    locked: set[tuple[int, int]] = field(default_factory=set)
+    previous: set[tuple[int, int]] = field(default_factory=set)
+    allow_without_shared_time: bool = False
+
+
+@dataclass
+class Problem:
+    mentees: Side
+    mentors: Side
+    criteria: dict[str, np.ndarray]  # each (mentees, mentors) float32 in [0, 1]
+    score: np.ndarray  # weighted sum, (mentees, mentors) float64 in [0, 1]
+    shared_hours: np.ndarray  # (mentees, mentors) int
+    forbidden: dict[str, np.ndarray]  # rule -> bool (mentees, mentors)
+    allowed: np.ndarray  # bool (mentees, mentors)
+    capacity: np.ndarray  # places per mentor left for the solver
+
+
+@dataclass
+class Solution:
+    pairs: list[tuple[int, int]]  # (mentee row, mentor row), locked pairs included
+    scores: list[float]
+    total: float
+    lowest: float | None
+    threshold: float | None  # the protected lowest score, when asked for
+    unmatched_mentees: list[int]
+    unmatched_mentors: list[int]  # mentors with no pair at all
+    solver_matrix: np.ndarray | None = None  # what the solver was given (for the benchmark)
+
+
+def build_problem(
+    mentees: Side, mentors: Side, *, weights: dict[str, float], constraints: Constraints
+) -> Problem:
+    criteria = {
+        "objectives": _objectives(mentees, mentors),
+        "time_zone": _time_zone(mentees.utc_offset, mentors.utc_offset),
+        "style": (
+            _same(mentees.communication, mentors.communication)
+            + _same(mentees.feedback, mentors.feedback)
+        )
+        / 2,
+        "mode": _mode_fit(mentees.mode, mentors.mode),
+        "departments": (~_equal_known(mentees.department, mentors.department)).astype(np.float32),
+    }
+    shared = mentees.hours.astype(np.float32) @ mentors.hours.T.astype(np.float32)
+    criteria["availability"] = np.minimum(shared / HOURS_FOR_FULL_AVAILABILITY, 1.0).astype(
+        np.float32
+    )
+    total_weight = sum(max(weights.get(c, 0.0), 0.0) for c in CRITERIA) or 1.0
+    score = np.zeros((len(mentees), len(mentors)), dtype=np.float64)
+    for name in CRITERIA:
+        w = max(weights.get(name, 0.0), 0.0) / total_weight
+        if w:
+            score += w * criteria[name]
+
+    forbidden = {
+        "reporting_line": _same_line(mentees, mentors),
+        "excluded": _index_mask(constraints.excluded, score.shape),
+        "off_limits": (
+            (mentees.wants > 0).astype(np.float32) @ mentors.off_limits.T.astype(np.float32)
+            + mentees.off_limits.astype(np.float32) @ (mentors.wants > 0).T.astype(np.float32)
+        )
+        > 0,
+        "no_shared_time": (
+            np.zeros(score.shape, dtype=bool)
+            if constraints.allow_without_shared_time
+            else shared == 0
+        ),
+    }
+    capacity = np.asarray(
+        mentors.capacity if mentors.capacity is not None else np.ones(len(mentors)), dtype=int
+    )
+    forbidden["no_capacity"] = np.broadcast_to(capacity <= 0, score.shape).copy()
+    allowed = ~np.logical_or.reduce(list(forbidden.values()))
+    return Problem(
+        mentees=mentees,
+        mentors=mentors,
+        criteria=criteria,
+        score=score,
+        shared_hours=shared.astype(int),
+        forbidden=forbidden,
+        allowed=allowed,
+        capacity=capacity,
+    )
+
+
+def solve(
+    problem: Problem, *, constraints: Constraints, protect_worst_off: bool = False
+) -> Solution:
+    """The optimum under the rules. Locked pairs are kept as they are (even if a rule now
+    breaks them: the manager decided) and take a place of their mentor."""
+    m, n = problem.score.shape
+    capacity = problem.capacity.copy()
+    locked = sorted(constraints.locked)
+    free_rows = np.ones(m, dtype=bool)
+    for i, j in locked:
+        free_rows[i] = False
+        capacity[j] -= 1
+    capacity = np.maximum(capacity, 0)
+    rows = np.flatnonzero(free_rows)
+
+    # One column per place: a mentor with two places appears twice, the second with a
+    # small penalty so that load spreads when it costs (almost) nothing.
+    cols = np.repeat(np.arange(n), capacity)
+    place = np.concatenate([np.arange(c) for c in capacity]) if len(cols) else np.zeros(0, int)
+    allowed = problem.allowed[np.ix_(rows, cols)]
+    value = problem.score[np.ix_(rows, cols)] - EXTRA_PLACE_PENALTY * place[None, :]
+    if constraints.previous:
+        keep = _index_mask(constraints.previous, problem.score.shape)[np.ix_(rows, cols)]
+        value = value + KEEP_PAIR_BONUS * keep
+
+    size = _max_matching_size(allowed)
+    threshold = None
+    if protect_worst_off and size:
+        threshold = _best_threshold(problem.score[np.ix_(rows, cols)], allowed, size)
+        allowed = allowed & (problem.score[np.ix_(rows, cols)] >= threshold)
+
+    assignment, matrix = _assign(value, allowed, size)
+    pairs = list(locked) + [(int(rows[r]), int(cols[c])) for r, c in assignment]
+    pairs.sort()
+    scores = [float(problem.score[i, j]) for i, j in pairs]
+    matched_mentees = {i for i, _ in pairs}
+    matched_mentors = {j for _, j in pairs}
+    return Solution(
+        pairs=pairs,
+        scores=scores,
+        total=float(sum(scores)),
+        lowest=min(scores) if scores else None,
+        threshold=threshold,
+        unmatched_mentees=[i for i in range(m) if i not in matched_mentees],
+        unmatched_mentors=[j for j in range(n) if j not in matched_mentors],
+        solver_matrix=matrix,
+    )
+
+
+def solver_objective(problem: Problem, solution: Solution) -> float:
+    """The value the solver maximised (score, less extra-place penalties), for tests that
+    compare it with a brute-force search."""
+    used: dict[int, int] = {}
+    value = 0.0
+    for i, j in solution.pairs:
+        value += problem.score[i, j] - EXTRA_PLACE_PENALTY * used.get(j, 0)
+        used[j] = used.get(j, 0) + 1
+    return value
+
+
+def blocking_rules(
+    problem: Problem, *, mentee: int | None = None, mentor: int | None = None
+) -> dict[str, int]:
+    """For one person, how many possible partners each rule rules out."""
+    select = (mentee, slice(None)) if mentee is not None else (slice(None), mentor)
+    return {
+        rule: int(mask[select].sum())
+        for rule, mask in problem.forbidden.items()
+        if mask[select].any()
+    }
+
+
+# --- criteria ---------------------------------------------------------------------------------
+
+
+def _objectives(mentees: Side, mentors: Side) -> np.ndarray:
+    """How well what one side wants to learn is met by what the other can share; ranked
+    choices count more. The executive's learning counts twice the reverse-mentor's."""
+    mentee_fit = _fit(mentees.wants, mentors.shares)
+    mentor_fit = _fit(mentors.wants, mentees.shares).T
+    mentor_has_goals = (mentors.wants > 0).any(axis=1)[None, :]
+    combined = np.where(mentor_has_goals, (2 * mentee_fit + mentor_fit) / 3, mentee_fit)
+    return combined.astype(np.float32)
+
+
+def _fit(wants: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    ranks = np.clip(wants, 0, len(RANK_WEIGHTS)).astype(int)
+    weight = np.where(ranks > 0, RANK_WEIGHTS[np.maximum(ranks - 1, 0)], 0.0).astype(np.float32)
+    total = weight.sum(axis=1, keepdims=True)
+    met = weight @ shares.T.astype(np.float32)
+    return np.divide(met, total, out=np.zeros_like(met), where=total > 0)
+
+
+def _time_zone(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    gap = np.abs(a[:, None] - b[None, :]) % 24
+    gap = np.minimum(gap, 24 - gap)
+    return (1 - gap / 12).astype(np.float32)
+
+
+def _equal_known(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a[:, None] == b[None, :]) & (a[:, None] >= 0)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 for the same style, ½ for different or unknown ones: a mismatch is a nudge."""
+    return np.where(_equal_known(a, b), 1.0, 0.5).astype(np.float32)
+
+
+def _mode_fit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = a[:, None], b[None, :]
+    clash = ((a == IN_PERSON) & (b == VIDEO)) | ((a == VIDEO) & (b == IN_PERSON))
+    return np.where(clash, 0.0, 1.0).astype(np.float32)
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def _same_line(mentees: Side, mentors: Side) -> np.ndarray:
+    a_in, a_out = mentees.line_entry[:, None], mentees.line_exit[:, None]
+    b_in, b_out = mentors.line_entry[None, :], mentors.line_exit[None, :]
+    known = (a_in >= 0) & (b_in >= 0)
+    a_above_b = (a_in <= b_in) & (b_out <= a_out)
+    b_above_a = (b_in <= a_in) & (a_out <= b_out)
+    return known & (a_above_b | b_above_a)
+
+
+def _index_mask(pairs: set[tuple[int, int]], shape: tuple[int, int]) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    if pairs:
+        rows, cols = zip(*pairs, strict=True)
+        mask[list(rows), list(cols)] = True
+    return mask
+
+
+# --- solving ----------------------------------------------------------------------------------
+
+
+def _max_matching_size(allowed: np.ndarray) -> int:
+    if allowed.size == 0 or not allowed.any():
+        return 0
+    match = maximum_bipartite_matching(csr_array(allowed), perm_type="column")
+    return int((match >= 0).sum())
+
+
+def _best_threshold(score: np.ndarray, allowed: np.ndarray, size: int) -> float:
+    """The highest score t such that a matching of ``size`` pairs exists using only pairs
+    scoring at least t: a binary search over the distinct scores."""
+    candidates = np.unique(score[allowed])
+    lo, hi = 0, len(candidates) - 1  # candidates[lo] always feasible
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _max_matching_size(allowed & (score >= candidates[mid])) >= size:
+            lo = mid
+        else:
+            hi = mid - 1
+    return float(candidates[lo])
+
+
+def _assign(
+    value: np.ndarray, allowed: np.ndarray, size: int
+) -> tuple[list[tuple[int, int]], np.ndarray | None]:
+    rows, cols = allowed.shape
+    if size == 0:
+        return [], None
+    matrix = np.where(allowed, value, -np.inf)
+    if size < min(rows, cols):
+        # No matching covers the smaller side: add one "leave unmatched" column per row.
+        # A real pair is worth more than any difference in total score (which is at most
+        # ``size``), so the solver first matches as many as the rules allow, then maximises.
+        bonus = size + 1.0
+        matrix = np.hstack([np.where(allowed, value + bonus, -np.inf), np.zeros((rows, rows))])
+    r, c = linear_sum_assignment(matrix, maximize=True)
+    pairs = [(int(i), int(j)) for i, j in zip(r, c, strict=True) if j < cols and allowed[i, j]]
+    return pairs, matrix

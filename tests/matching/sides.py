@@ -1,0 +1,90 @@
+"""Random cohorts as engine arrays, for property tests and the benchmark."""
+
+import numpy as np
+
+from matching.engine import Side
+
+TOPICS = 6
+
+
+def org_intervals(managers: list[int | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Depth-first entry/exit numbers for a forest given as parent indices."""
+    children: dict[int | None, list[int]] = {}
+    for node, parent in enumerate(managers):
+        children.setdefault(parent, []).append(node)
+    entry = np.full(len(managers), -1)
+    exit_ = np.full(len(managers), -1)
+    clock = 0
+    stack = [(root, False) for root in reversed(children.get(None, []))]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            exit_[node] = clock
+            clock += 1
+            continue
+        entry[node] = clock
+        clock += 1
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(children.get(node, [])))
+    return entry, exit_
+
+
+def random_side(
+    rng: np.random.Generator,
+    size: int,
+    *,
+    entry: np.ndarray,
+    exit_: np.ndarray,
+    capacity: np.ndarray | None = None,
+    pool: np.ndarray,
+) -> Side:
+    wants = np.zeros((size, TOPICS), dtype=int)
+    for row in range(size):
+        chosen = rng.choice(TOPICS, size=rng.integers(0, 4), replace=False)
+        wants[row, chosen] = np.arange(1, len(chosen) + 1)
+    hours = np.zeros((size, 168), dtype=bool)
+    for row in range(size):
+        hours[row, rng.choice(pool, size=rng.integers(1, 5), replace=False)] = True
+    return Side(
+        ids=np.arange(size),
+        wants=wants,
+        shares=rng.random((size, TOPICS)) < 0.4,
+        off_limits=rng.random((size, TOPICS)) < 0.05,
+        hours=hours,
+        utc_offset=rng.choice([0, 1, -5, 8], size=size).astype(float),
+        communication=rng.integers(0, 3, size=size),
+        feedback=rng.integers(0, 3, size=size),
+        mode=rng.integers(0, 3, size=size),
+        department=rng.integers(0, 4, size=size),
+        line_entry=entry,
+        line_exit=exit_,
+        capacity=capacity,
+    )
+
+
+def random_cohort(
+    rng: np.random.Generator,
+    mentees: int,
+    mentors: int,
+    *,
+    max_capacity: int = 1,
+    hour_pool: int = 6,
+) -> tuple[Side, Side]:
+    people = mentees + mentors
+    managers: list[int | None] = [None] + [int(rng.integers(0, i)) for i in range(1, people)]
+    order = rng.permutation(people)  # who sits where in the tree
+    entry, exit_ = org_intervals(managers)
+    entry, exit_ = entry[order], exit_[order]
+    capacity = rng.integers(1, max_capacity + 1, size=mentors)
+    pool = rng.choice(168, size=hour_pool, replace=False)  # hours both sides pick from
+    return (
+        random_side(rng, mentees, entry=entry[:mentees], exit_=exit_[:mentees], pool=pool),
+        random_side(
+            rng,
+            mentors,
+            entry=entry[mentees:],
+            exit_=exit_[mentees:],
+            capacity=capacity,
+            pool=pool,
+        ),
+    )
