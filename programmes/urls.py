@@ -6,4 +6,6 @@ app_name = "programmes"
 
 urlpatterns = [
     path("intake/<str:token>/", views.intake, name="intake"),
+    path("intake/<str:token>/draft/", views.intake_draft, name="intake_draft"),
+    path("intake/<str:token>/done/", views.intake_done, name="intake_done"),
 ]

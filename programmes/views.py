@@ -1,9 +1,210 @@
-from django.http import HttpRequest, HttpResponse
+"""Participant pages, reached through signed links: whose page it is comes from the link."""
 
-from programmes.models import Participant
+from itertools import groupby
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from programmes import availability, services
+from programmes.forms import CONFIDENCE_PREFIX, OBJECTIVE_FIELDS, IntakeForm
+from programmes.models import Intake, Participant
 from surveys.links import Purpose, participant_link_required
+from surveys.models import ConfidenceRating
+
+LOCKED_MESSAGE = (
+    "Matching has started for your cohort, so your answers can no longer be changed. If "
+    "something important has changed, tell your programme manager."
+)
+
+
+def _intake_of(participant: Participant) -> Intake | None:
+    return Intake.objects.filter(participant=participant).first()
+
+
+def _shows_draft(intake: Intake | None) -> bool:
+    """A draft newer than the submitted answers is what the person last typed."""
+    if intake is None or not intake.draft or intake.draft_saved_at is None:
+        return False
+    return intake.submitted_at is None or intake.draft_saved_at > intake.submitted_at
+
+
+def _submitted_answers(intake: Intake) -> dict[str, Any]:
+    initial: dict[str, Any] = {
+        name: getattr(intake, name)
+        for name in (
+            "objectives_text",
+            "communication_style",
+            "feedback_style",
+            "availability",
+            "cadence",
+            "meeting_mode",
+            "goal_1",
+            "goal_2",
+            "goal_3",
+            "boundaries_text",
+            "consent_pledge",
+            "consent_data",
+        )
+    }
+    ranked = intake.ranked_objectives.values_list("topic_id", flat=True)  # ordered by rank
+    initial.update(zip(OBJECTIVE_FIELDS, ranked, strict=False))
+    initial["can_share"] = list(intake.can_share.values_list("pk", flat=True))
+    initial["off_limits"] = list(intake.off_limits.values_list("pk", flat=True))
+    ratings = ConfidenceRating.objects.filter(
+        participant_id=intake.participant_id, context=ConfidenceRating.Context.INTAKE
+    ).values_list("key_skill_id", "value")
+    initial.update({f"{CONFIDENCE_PREFIX}{skill_id}": value for skill_id, value in ratings})
+    return initial
+
+
+def _intake_form(participant: Participant, *args: Any, **kwargs: Any) -> IntakeForm:
+    programme = participant.cohort.programme
+    return IntakeForm(
+        *args,
+        participant=participant,
+        topics=list(programme.topics.all()),
+        key_skills=list(programme.key_skills.all()),
+        **kwargs,
+    )
+
+
+def _render_form(
+    request: HttpRequest,
+    participant: Participant,
+    intake: Intake | None,
+    form: IntakeForm,
+    token: str,
+) -> HttpResponse:
+    context = {
+        "participant": participant,
+        "person": participant.person,
+        "programme": participant.cohort.programme,
+        "cohort": participant.cohort,
+        "intake": intake,
+        "form": form,
+        "token": token,
+        "restored_draft": not form.is_bound and _shows_draft(intake),
+        "days": list(zip(availability.DAYS, availability.DAY_ABBREVIATIONS, strict=True)),
+    }
+    return render(request, "programmes/intake_form.html", context)
+
+
+def _hour_ranges(hours: list[int]) -> list[str]:
+    """[9, 10, 14] → ["09:00–11:00", "14:00–15:00"]"""
+    ranges = []
+    for _, run in groupby(enumerate(hours), key=lambda pair: pair[1] - pair[0]):
+        block = [hour for _, hour in run]
+        ranges.append(f"{block[0]:02d}:00–{block[-1] + 1:02d}:00")
+    return ranges
+
+
+def _render_readonly(
+    request: HttpRequest,
+    participant: Participant,
+    intake: Intake | None,
+    token: str,
+    *,
+    refused: bool = False,
+) -> HttpResponse:
+    """The person's own answers, private text included, once matching has started. A refused
+    change answers 409 and says why."""
+    context: dict[str, Any] = {
+        "participant": participant,
+        "person": participant.person,
+        "programme": participant.cohort.programme,
+        "cohort": participant.cohort,
+        "intake": intake,
+        "token": token,
+        "locked_message": LOCKED_MESSAGE,
+        "refused": refused,
+    }
+    if intake is not None and intake.submitted_at is not None:
+        slots = sorted(slot for slot in intake.availability if slot in availability.SLOTS)
+        context |= {
+            "objectives": [
+                objective.topic for objective in intake.ranked_objectives.select_related("topic")
+            ],
+            "can_share": list(intake.can_share.all()),
+            "off_limits": list(intake.off_limits.all()),
+            "ratings": list(
+                ConfidenceRating.objects.filter(
+                    participant=participant, context=ConfidenceRating.Context.INTAKE
+                ).select_related("key_skill")
+            ),
+            "availability": [
+                (availability.DAYS[day], _hour_ranges([slot % 24 for slot in day_slots]))
+                for day, day_slots in groupby(slots, key=lambda slot: slot // 24)
+            ],
+        }
+    status = 409 if refused else 200
+    return render(request, "programmes/intake_readonly.html", context, status=status)
 
 
 @participant_link_required(Purpose.INTAKE)
-def intake(request: HttpRequest, participant: Participant, token: str) -> HttpResponse:
-    raise NotImplementedError("the intake form is being built")
+def intake(request: HttpRequest, participant: Participant, *, token: str) -> HttpResponse:
+    intake = _intake_of(participant)
+    if participant.intake_locked:
+        if request.method == "POST":
+            return _render_readonly(request, participant, intake, token, refused=True)
+        return _render_readonly(request, participant, intake, token)
+
+    if request.method == "POST":
+        if request.POST.get("action") == "save":
+            # "Save and finish later", for browsers without JavaScript: keep it all, check
+            # nothing yet.
+            services.intake_save_draft(participant=participant, data=request.POST)
+            messages.success(
+                request,
+                "Your answers so far are saved. Come back with the link from your e-mail to "
+                "finish: nothing is sent until you press “Submit my answers”.",
+            )
+            return redirect("programmes:intake", token)
+        form = _intake_form(participant, request.POST)
+        if form.is_valid():
+            try:
+                services.intake_submit(participant=participant, data=form.cleaned_data)
+            except services.IntakeLocked:
+                return _render_readonly(request, participant, intake, token, refused=True)
+            return redirect("programmes:intake_done", token)
+        # Keep what was typed, even though it cannot be submitted yet.
+        services.intake_save_draft(participant=participant, data=request.POST)
+        return _render_form(request, participant, intake, form, token)
+
+    if _shows_draft(intake):
+        initial = dict(intake.draft)
+    elif intake is not None and intake.submitted_at is not None:
+        initial = _submitted_answers(intake)
+    else:
+        initial = {}
+    return _render_form(
+        request, participant, intake, _intake_form(participant, initial=initial), token
+    )
+
+
+@require_POST
+@participant_link_required(Purpose.INTAKE)
+def intake_draft(request: HttpRequest, participant: Participant, *, token: str) -> JsonResponse:
+    """Autosave: the page posts the whole form here as the person types."""
+    saved_at = services.intake_save_draft(participant=participant, data=request.POST)
+    if saved_at is None:
+        return JsonResponse({"saved": False, "message": LOCKED_MESSAGE}, status=409)
+    return JsonResponse({"saved": True, "saved_at": saved_at.isoformat()})
+
+
+@participant_link_required(Purpose.INTAKE)
+def intake_done(request: HttpRequest, participant: Participant, *, token: str) -> HttpResponse:
+    intake = _intake_of(participant)
+    if intake is None or intake.submitted_at is None:
+        return redirect("programmes:intake", token)
+    context = {
+        "participant": participant,
+        "person": participant.person,
+        "programme": participant.cohort.programme,
+        "cohort": participant.cohort,
+        "intake": intake,
+        "token": token,
+    }
+    return render(request, "programmes/intake_done.html", context)
