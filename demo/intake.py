@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.utils import timezone
 
 from demo.build import DemoContext
-from programmes.availability import HOURS
 from programmes.models import Cohort, Intake, IntakeObjective, KeySkill, Participant, Topic
 from surveys.models import ConfidenceRating
 
@@ -119,11 +118,12 @@ def _intake(
 ) -> Intake:
     rng = ctx.rng
     mentee = participant.role == Participant.Role.MENTEE
-    hours = rng.randint(2, 3)
+    hours = 3
     wanted = rng.sample(topics, 3)
     shareable = [t for t in topics if t not in wanted]
-    start_hour = rng.choice(list(HOURS)[:-3])
-    days = rng.sample(range(5), rng.randint(2, 4))
+    # Most people keep a regular morning or early-afternoon window on a few days.
+    start_hour = rng.choice([9, 10, 12, 13, 14])
+    days = rng.sample(range(5), rng.randint(3, 4))
     intake = Intake.objects.create(
         participant=participant,
         objectives_text=rng.choice(OBJECTIVE_TEXT) if mentee else "",

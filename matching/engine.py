@@ -96,7 +96,7 @@ class Problem:
     mentors: Side
     criteria: dict[str, np.ndarray]  # each (mentees, mentors) float32 in [0, 1]
     score: np.ndarray  # weighted sum, (mentees, mentors) float64 in [0, 1]
-    shared_hours: np.ndarray  # (mentees, mentors) int
+    shared_hours: np.ndarray  # (mentees, mentors) float32 whole numbers
     forbidden: dict[str, np.ndarray]  # rule -> bool (mentees, mentors)
     allowed: np.ndarray  # bool (mentees, mentors)
     capacity: np.ndarray  # places per mentor left for the solver
@@ -119,51 +119,54 @@ def build_problem(
 ) -> Problem:
     criteria = {
         "objectives": _objectives(mentees, mentors),
-        "time_zone": _time_zone(mentees.utc_offset, mentors.utc_offset),
-        "style": (
-            _same(mentees.communication, mentors.communication)
-            + _same(mentees.feedback, mentors.feedback)
-        )
-        / 2,
-        "mode": _mode_fit(mentees.mode, mentors.mode),
-        "departments": (~_equal_known(mentees.department, mentors.department)).astype(np.float32),
+        "time_zone": _pairwise(mentees.utc_offset, mentors.utc_offset, _time_zone),
+        "style": _pairwise(_style_code(mentees), _style_code(mentors), _style_fit),
+        "mode": _pairwise(mentees.mode, mentors.mode, _mode_fit),
+        "departments": _pairwise(mentees.department, mentors.department, _different),
     }
     shared = mentees.hours.astype(np.float32) @ mentors.hours.T.astype(np.float32)
     criteria["availability"] = np.minimum(shared / HOURS_FOR_FULL_AVAILABILITY, 1.0).astype(
         np.float32
     )
     total_weight = sum(max(weights.get(c, 0.0), 0.0) for c in CRITERIA) or 1.0
-    score = np.zeros((len(mentees), len(mentors)), dtype=np.float64)
+    score = np.zeros((len(mentees), len(mentors)), dtype=np.float32)
     for name in CRITERIA:
         w = max(weights.get(name, 0.0), 0.0) / total_weight
         if w:
-            score += w * criteria[name]
+            score += np.float32(w) * criteria[name]
 
+    capacity = np.asarray(
+        mentors.capacity if mentors.capacity is not None else np.ones(len(mentors)), dtype=int
+    )
     forbidden = {
         "reporting_line": _same_line(mentees, mentors),
-        "excluded": _index_mask(constraints.excluded, score.shape),
+        "excluded": (
+            _index_mask(constraints.excluded, score.shape)
+            if constraints.excluded
+            else np.broadcast_to(np.False_, score.shape)
+        ),
         "off_limits": (
             (mentees.wants > 0).astype(np.float32) @ mentors.off_limits.T.astype(np.float32)
             + mentees.off_limits.astype(np.float32) @ (mentors.wants > 0).T.astype(np.float32)
         )
         > 0,
+        # Read-only broadcast views: no (mentees × mentors) copy for a per-column rule.
         "no_shared_time": (
-            np.zeros(score.shape, dtype=bool)
+            np.broadcast_to(np.False_, score.shape)
             if constraints.allow_without_shared_time
             else shared == 0
         ),
+        "no_capacity": np.broadcast_to(capacity <= 0, score.shape),
     }
-    capacity = np.asarray(
-        mentors.capacity if mentors.capacity is not None else np.ones(len(mentors)), dtype=int
-    )
-    forbidden["no_capacity"] = np.broadcast_to(capacity <= 0, score.shape).copy()
-    allowed = ~np.logical_or.reduce(list(forbidden.values()))
+    allowed = np.ones(score.shape, dtype=bool)
+    for mask in forbidden.values():
+        np.logical_and(allowed, ~mask, out=allowed)
     return Problem(
         mentees=mentees,
         mentors=mentors,
         criteria=criteria,
-        score=score,
-        shared_hours=shared.astype(int),
+        score=score.astype(np.float64),
+        shared_hours=shared,
         forbidden=forbidden,
         allowed=allowed,
         capacity=capacity,
@@ -189,19 +192,29 @@ def solve(
     # small penalty so that load spreads when it costs (almost) nothing.
     cols = np.repeat(np.arange(n), capacity)
     place = np.concatenate([np.arange(c) for c in capacity]) if len(cols) else np.zeros(0, int)
-    allowed = problem.allowed[np.ix_(rows, cols)]
-    value = problem.score[np.ix_(rows, cols)] - EXTRA_PLACE_PENALTY * place[None, :]
+    all_rows = len(rows) == m
+    if all_rows and len(cols) == n:  # everyone has one place: no indexing, one copy
+        score, allowed = problem.score, problem.allowed
+        value = score.copy()
+    else:
+        score = problem.score[:, cols] if all_rows else problem.score[np.ix_(rows, cols)]
+        allowed = problem.allowed[:, cols] if all_rows else problem.allowed[np.ix_(rows, cols)]
+        value = score.copy()
+    extra = place > 0
+    if extra.any():
+        value[:, extra] -= EXTRA_PLACE_PENALTY * place[extra]
     if constraints.previous:
         keep = _index_mask(constraints.previous, problem.score.shape)[np.ix_(rows, cols)]
-        value = value + KEEP_PAIR_BONUS * keep
+        value += KEEP_PAIR_BONUS * keep
 
-    size = _max_matching_size(allowed)
     threshold = None
-    if protect_worst_off and size:
-        threshold = _best_threshold(problem.score[np.ix_(rows, cols)], allowed, size)
-        allowed = allowed & (problem.score[np.ix_(rows, cols)] >= threshold)
+    if protect_worst_off:
+        size = _max_matching_size(allowed)
+        if size:
+            threshold = _best_threshold(score, allowed, size)
+            allowed = allowed & (score >= threshold)
 
-    assignment, matrix = _assign(value, allowed, size)
+    assignment, matrix = _assign(value, allowed)
     pairs = list(locked) + [(int(rows[r]), int(cols[c])) for r, c in assignment]
     pairs.sort()
     scores = [float(problem.score[i, j]) for i, j in pairs]
@@ -248,40 +261,62 @@ def blocking_rules(
 def _objectives(mentees: Side, mentors: Side) -> np.ndarray:
     """How well what one side wants to learn is met by what the other can share; ranked
     choices count more. The executive's learning counts twice the reverse-mentor's."""
-    mentee_fit = _fit(mentees.wants, mentors.shares)
-    mentor_fit = _fit(mentors.wants, mentees.shares).T
-    mentor_has_goals = (mentors.wants > 0).any(axis=1)[None, :]
-    combined = np.where(mentor_has_goals, (2 * mentee_fit + mentor_fit) / 3, mentee_fit)
-    return combined.astype(np.float32)
+    mentee_weight, mentee_total = _rank_weights(mentees.wants)
+    mentor_weight, mentor_total = _rank_weights(mentors.wants)
+    # Both products come out mentees × mentors, in memory order: no transposed temporaries.
+    mentee_fit = mentee_weight @ mentors.shares.T.astype(np.float32)
+    mentee_fit /= np.where(mentee_total > 0, mentee_total, 1)[:, None]
+    mentor_fit = mentees.shares.astype(np.float32) @ mentor_weight.T
+    mentor_fit /= np.where(mentor_total > 0, mentor_total, 1)[None, :]
+    # Where the reverse-mentor named no objective, the executive's fit is the whole score.
+    has_goals = mentor_total > 0
+    mentee_fit *= np.where(has_goals, 2 / 3, 1).astype(np.float32)[None, :]
+    mentor_fit *= np.where(has_goals, 1 / 3, 0).astype(np.float32)[None, :]
+    mentee_fit += mentor_fit
+    return mentee_fit
 
 
-def _fit(wants: np.ndarray, shares: np.ndarray) -> np.ndarray:
+def _rank_weights(wants: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ranks = np.clip(wants, 0, len(RANK_WEIGHTS)).astype(int)
     weight = np.where(ranks > 0, RANK_WEIGHTS[np.maximum(ranks - 1, 0)], 0.0).astype(np.float32)
-    total = weight.sum(axis=1, keepdims=True)
-    met = weight @ shares.T.astype(np.float32)
-    return np.divide(met, total, out=np.zeros_like(met), where=total > 0)
+    return weight, weight.sum(axis=1)
+
+
+def _pairwise(a: np.ndarray, b: np.ndarray, fit) -> np.ndarray:
+    """``fit`` for every pair, computed once per pair of distinct values and then looked up:
+    a cohort has a handful of zones, styles, modes and departments, not thousands."""
+    ua, ia = np.unique(a, return_inverse=True)
+    ub, ib = np.unique(b, return_inverse=True)
+    table = np.asarray(fit(ua[:, None], ub[None, :]), dtype=np.float32)
+    return table[ia][:, ib]
 
 
 def _time_zone(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    gap = np.abs(a[:, None] - b[None, :]) % 24
-    gap = np.minimum(gap, 24 - gap)
-    return (1 - gap / 12).astype(np.float32)
+    gap = np.abs(a - b) % 24
+    return 1 - np.minimum(gap, 24 - gap) / 12
 
 
-def _equal_known(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a[:, None] == b[None, :]) & (a[:, None] >= 0)
+def _style_code(side: Side) -> np.ndarray:
+    return (side.communication + 1) * 8 + (side.feedback + 1)
 
 
-def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """1 for the same style, ½ for different or unknown ones: a mismatch is a nudge."""
-    return np.where(_equal_known(a, b), 1.0, 0.5).astype(np.float32)
+def _style_fit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 for the same communication and feedback styles, ½ for both different or unknown:
+    a mismatch is a nudge, not a rule."""
+
+    def same(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return (x == y) & (x > 0)
+
+    return 0.5 + 0.25 * same(a // 8, b // 8) + 0.25 * same(a % 8, b % 8)
 
 
 def _mode_fit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a, b = a[:, None], b[None, :]
     clash = ((a == IN_PERSON) & (b == VIDEO)) | ((a == VIDEO) & (b == IN_PERSON))
-    return np.where(clash, 0.0, 1.0).astype(np.float32)
+    return np.where(clash, 0.0, 1.0)
+
+
+def _different(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return ~((a == b) & (a >= 0))
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -329,18 +364,26 @@ def _best_threshold(score: np.ndarray, allowed: np.ndarray, size: int) -> float:
 
 
 def _assign(
-    value: np.ndarray, allowed: np.ndarray, size: int
+    value: np.ndarray, allowed: np.ndarray
 ) -> tuple[list[tuple[int, int]], np.ndarray | None]:
+    """The best assignment of as many rows as the rules allow. ``value`` is changed in place
+    (solve() made it for this call)."""
     rows, cols = allowed.shape
-    if size == 0:
-        return [], None
-    matrix = np.where(allowed, value, -np.inf)
-    if size < min(rows, cols):
-        # No matching covers the smaller side: add one "leave unmatched" column per row.
-        # A real pair is worth more than any difference in total score (which is at most
-        # ``size``), so the solver first matches as many as the rules allow, then maximises.
-        bonus = size + 1.0
-        matrix = np.hstack([np.where(allowed, value + bonus, -np.inf), np.zeros((rows, rows))])
-    r, c = linear_sum_assignment(matrix, maximize=True)
+    matrix = value
+    np.copyto(matrix, -np.inf, where=~allowed)
+    try:
+        # Usually every row (or every column) can be matched: solve at once. With -inf for
+        # forbidden pairs the solver raises rather than pick one when it cannot.
+        r, c = linear_sum_assignment(matrix, maximize=True)
+    except ValueError:
+        size = _max_matching_size(allowed)
+        if size == 0:
+            return [], None
+        # Add one "leave unmatched" column per row. A real pair is worth more than any
+        # difference in total score (at most ``size``), so the solver first matches as many
+        # as the rules allow, then maximises the total.
+        matrix += size + 1.0
+        matrix = np.hstack([matrix, np.zeros((rows, rows))])
+        r, c = linear_sum_assignment(matrix, maximize=True)
     pairs = [(int(i), int(j)) for i, j in zip(r, c, strict=True) if j < cols and allowed[i, j]]
     return pairs, matrix

@@ -348,3 +348,52 @@ class IntakeObjective(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rank}. {self.topic}"
+
+
+class Pair(models.Model):
+    """A matched mentee and reverse-mentor. A re-match ends one pair and starts another;
+    ended pairs are kept as history."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ENDED = "ended", "Ended"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="pairs")
+    # RESTRICT, not PROTECT: a pair's history keeps its participants, yet deleting a whole
+    # cohort (which cascades to both) still works.
+    mentee = models.ForeignKey(Participant, on_delete=models.RESTRICT, related_name="mentee_pairs")
+    reverse_mentor = models.ForeignKey(
+        Participant, on_delete=models.RESTRICT, related_name="mentor_pairs"
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
+    started_on = models.DateField(null=True, blank=True)
+    paused_until = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=200, blank=True)
+    replaces = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaced_by"
+    )
+    score = models.FloatField(null=True, blank=True, help_text="Matching score when proposed.")
+    introduced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cohort", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mentee"],
+                condition=~models.Q(status="ended"),
+                name="pair_one_current_per_mentee",
+                violation_error_message="This mentee already has a current pair.",
+            ),
+            models.UniqueConstraint(
+                fields=["mentee", "reverse_mentor"],
+                condition=~models.Q(status="ended"),
+                name="pair_current_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mentee.person} & {self.reverse_mentor.person}"

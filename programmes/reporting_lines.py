@@ -50,3 +50,32 @@ def find_loops(managers: ManagerMap) -> set[Hashable]:
         for walked in path:
             state[walked] = 2
     return on_loop
+
+
+def tree_intervals(managers: ManagerMap) -> dict[Hashable, tuple[int, int]]:
+    """Depth-first entry and exit numbers for everyone in the directory: B is in A's line
+    (A above B) exactly when ``entry[A] <= entry[B]`` and ``exit[B] <= exit[A]``, so a whole
+    cohort is checked with one broadcast comparison. People on a loop are treated as roots of
+    their own (the directory refuses to save loops)."""
+    children: dict[Hashable | None, list[Hashable]] = {}
+    loops = find_loops(managers)
+    for person, manager in managers.items():
+        parent = None if person in loops or manager not in managers else manager
+        children.setdefault(parent, []).append(person)
+    intervals: dict[Hashable, tuple[int, int]] = {}
+    entry: dict[Hashable, int] = {}
+    clock = 0
+    stack: list[tuple[Hashable, bool]] = [
+        (root, False) for root in reversed(children.get(None, []))
+    ]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            intervals[node] = (entry[node], clock)
+            clock += 1
+            continue
+        entry[node] = clock
+        clock += 1
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(children.get(node, [])))
+    return intervals

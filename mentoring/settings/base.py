@@ -134,6 +134,10 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Reverse mentoring <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The most pairs one person may mentor at once across all programmes: the same few
+# under-represented colleagues otherwise get asked again and again.
+MAX_MENTORING_LOAD = env.int("MAX_MENTORING_LOAD", default=2)
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

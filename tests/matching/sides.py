@@ -3,30 +3,9 @@
 import numpy as np
 
 from matching.engine import Side
+from programmes.reporting_lines import tree_intervals
 
 TOPICS = 6
-
-
-def org_intervals(managers: list[int | None]) -> tuple[np.ndarray, np.ndarray]:
-    """Depth-first entry/exit numbers for a forest given as parent indices."""
-    children: dict[int | None, list[int]] = {}
-    for node, parent in enumerate(managers):
-        children.setdefault(parent, []).append(node)
-    entry = np.full(len(managers), -1)
-    exit_ = np.full(len(managers), -1)
-    clock = 0
-    stack = [(root, False) for root in reversed(children.get(None, []))]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            exit_[node] = clock
-            clock += 1
-            continue
-        entry[node] = clock
-        clock += 1
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(children.get(node, [])))
-    return entry, exit_
 
 
 def random_side(
@@ -73,8 +52,9 @@ def random_cohort(
     people = mentees + mentors
     managers: list[int | None] = [None] + [int(rng.integers(0, i)) for i in range(1, people)]
     order = rng.permutation(people)  # who sits where in the tree
-    entry, exit_ = org_intervals(managers)
-    entry, exit_ = entry[order], exit_[order]
+    intervals = tree_intervals(dict(enumerate(managers)))
+    entry = np.array([intervals[p][0] for p in order])
+    exit_ = np.array([intervals[p][1] for p in order])
     capacity = rng.integers(1, max_capacity + 1, size=mentors)
     pool = rng.choice(168, size=hour_pool, replace=False)  # hours both sides pick from
     return (

@@ -1,7 +1,13 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from programmes.reporting_lines import chain_above, find_loops, in_same_line, load_manager_map
+from programmes.reporting_lines import (
+    chain_above,
+    find_loops,
+    in_same_line,
+    load_manager_map,
+    tree_intervals,
+)
 from tests.factories import PersonFactory
 
 # ceo ─┬─ cto ── eng ── dev
@@ -68,3 +74,19 @@ def test_it_accepts_a_manager_from_another_line(db: None) -> None:
     dev = PersonFactory(manager=PersonFactory(manager=ceo))
     dev.manager = cfo
     dev.full_clean()
+
+
+def test_it_numbers_the_tree_so_that_lines_are_nested_intervals() -> None:
+    intervals = tree_intervals(LINES)
+
+    def above(a: str, b: str) -> bool:
+        return intervals[a][0] <= intervals[b][0] and intervals[b][1] <= intervals[a][1]
+
+    for a in LINES:
+        for b in LINES:
+            assert (above(a, b) or above(b, a)) == in_same_line(a, b, LINES), (a, b)
+
+
+def test_it_numbers_people_on_a_loop_without_hanging() -> None:
+    intervals = tree_intervals({"a": "b", "b": "a", "c": None})
+    assert set(intervals) == {"a", "b", "c"}

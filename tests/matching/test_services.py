@@ -1,0 +1,252 @@
+"""Matching runs on real cohorts in the database: each hard rule on its own, capacity, locks,
+the waiting list and its reasons, and runs that have nothing to match."""
+
+import pytest
+from django.core import mail
+
+from matching import services
+from matching.models import MatchingRun, PairRule
+from matching.tasks import run_matching
+from programmes.models import Cohort, IntakeObjective, Pair, Participant
+from tests.factories import (
+    CohortFactory,
+    IntakeFactory,
+    ParticipantFactory,
+    PersonFactory,
+    TopicFactory,
+)
+
+pytestmark = pytest.mark.django_db
+MONDAY_MORNING = [9, 10, 11]
+TUESDAY_MORNING = [33, 34, 35]
+
+
+@pytest.fixture
+def cohort() -> Cohort:
+    return CohortFactory(status=Cohort.Status.INTAKE)
+
+
+def join(cohort: Cohort, role: str, *, person=None, hours=MONDAY_MORNING, capacity=1):
+    participant = ParticipantFactory(
+        cohort=cohort, role=role, capacity=capacity, **({"person": person} if person else {})
+    )
+    IntakeFactory(participant=participant, availability=hours)
+    return participant
+
+
+def mentee(cohort: Cohort, **kwargs) -> Participant:
+    return join(cohort, Participant.Role.MENTEE, **kwargs)
+
+
+def mentor(cohort: Cohort, **kwargs) -> Participant:
+    return join(cohort, Participant.Role.REVERSE_MENTOR, **kwargs)
+
+
+def run(cohort: Cohort, **kwargs) -> MatchingRun:
+    made = MatchingRun.objects.create(
+        cohort=cohort, weights=services.policy_for(cohort).weights, **kwargs
+    )
+    return services.matching_run_execute(run=made)
+
+
+def pairs_of(result: MatchingRun) -> set[tuple[int, int]]:
+    return set(result.proposals.values_list("mentee_id", "reverse_mentor_id"))
+
+
+def reasons_of(result: MatchingRun) -> dict[int, str]:
+    return dict(result.waiting.values_list("participant_id", "reason"))
+
+
+def test_it_pairs_a_simple_cohort_and_explains_each_pair(cohort: Cohort) -> None:
+    a, b = mentee(cohort), mentor(cohort)
+
+    result = run(cohort)
+
+    assert result.status == MatchingRun.Status.DONE
+    assert pairs_of(result) == {(a.pk, b.pk)}
+    proposal = result.proposals.get()
+    assert "3 shared hours a week" in proposal.reasons
+    assert 0 < proposal.score <= 1
+    assert result.total_score == pytest.approx(proposal.score)
+    assert result.progress == 100
+
+
+def test_it_finishes_an_empty_cohort_with_a_clear_report(cohort: Cohort) -> None:
+    result = run(cohort)
+
+    assert result.status == MatchingRun.Status.DONE
+    assert result.matched_count == 0
+    assert "No mentees with a completed intake" in result.message
+
+
+def test_it_puts_one_side_on_the_waiting_list_when_the_other_is_empty(cohort: Cohort) -> None:
+    lonely = mentee(cohort)
+
+    result = run(cohort)
+
+    assert "No reverse-mentors with a completed intake" in result.message
+    assert reasons_of(result) == {lonely.pk: "No reverse-mentors with a completed intake."}
+
+
+def test_it_waits_for_missing_intakes(cohort: Cohort) -> None:
+    a, b = mentee(cohort), mentor(cohort)
+    late = ParticipantFactory(cohort=cohort, role=Participant.Role.MENTEE)
+
+    result = run(cohort)
+
+    assert pairs_of(result) == {(a.pk, b.pk)}
+    assert reasons_of(result)[late.pk] == "Intake not completed yet."
+
+
+def test_it_never_pairs_inside_a_reporting_line_at_any_depth(cohort: Cohort) -> None:
+    boss = PersonFactory()
+    grand_report = PersonFactory(manager=PersonFactory(manager=boss))
+    executive = mentee(cohort, person=boss)
+    junior = mentor(cohort, person=grand_report)
+
+    result = run(cohort)
+
+    assert pairs_of(result) == set()
+    assert "The rules rule out every possible pair" in result.message
+    assert "in one reporting line with 1" in reasons_of(result)[executive.pk]
+    assert "in one reporting line with 1" in reasons_of(result)[junior.pk]
+
+
+def test_it_respects_an_exclusion_and_a_block_from_another_cohort(cohort: Cohort) -> None:
+    a, b, c = mentee(cohort), mentor(cohort), mentor(cohort)
+    services.pair_rule_add(cohort=cohort, mentee=a, mentor=b, kind=PairRule.Kind.EXCLUDED)
+    assert pairs_of(run(cohort)) == {(a.pk, c.pk)}
+
+    PairRule.objects.all().delete()
+    elsewhere = CohortFactory(programme=cohort.programme)
+    old = ParticipantFactory(cohort=elsewhere, person=a.person)
+    old_mentor = ParticipantFactory(
+        cohort=elsewhere, person=c.person, role=Participant.Role.REVERSE_MENTOR
+    )
+    services.pair_rule_add(cohort=elsewhere, mentee=old, mentor=old_mentor, kind="blocked")
+    assert pairs_of(run(cohort)) == {(a.pk, b.pk)}
+
+
+def test_it_never_pairs_a_wanted_topic_with_someone_for_whom_it_is_off_limits(
+    cohort: Cohort,
+) -> None:
+    topic = TopicFactory(programme=cohort.programme)
+    a, b, c = mentee(cohort), mentor(cohort), mentor(cohort)
+    IntakeObjective.objects.create(intake=a.intake, topic=topic, rank=1)
+    b.intake.can_share.add(topic)  # b would be the better match…
+    b.intake.off_limits.add(topic)  # …but will not talk about it
+
+    result = run(cohort)
+
+    assert pairs_of(result) == {(a.pk, c.pk)}
+
+
+def test_it_needs_a_shared_hour_unless_the_programme_allows_none(cohort: Cohort) -> None:
+    a = mentee(cohort, hours=MONDAY_MORNING)
+    b = mentor(cohort, hours=TUESDAY_MORNING)
+    result = run(cohort)
+    assert pairs_of(result) == set()
+    assert "no shared hour in the week with 1" in reasons_of(result)[a.pk]
+
+    assert pairs_of(run(cohort, allow_without_shared_time=True)) == {(a.pk, b.pk)}
+
+
+def test_it_gives_a_reverse_mentor_with_two_places_two_mentees(cohort: Cohort) -> None:
+    a, b = mentee(cohort), mentee(cohort)
+    busy = mentor(cohort, capacity=2)
+
+    assert pairs_of(run(cohort)) == {(a.pk, busy.pk), (b.pk, busy.pk)}
+
+
+def test_it_caps_anyone_s_mentoring_load_across_programmes(cohort: Cohort, settings) -> None:
+    settings.MAX_MENTORING_LOAD = 2
+    a = mentee(cohort)
+    popular = mentor(cohort, capacity=2)
+    for _ in range(2):
+        other = CohortFactory()
+        Pair.objects.create(
+            cohort=other,
+            mentee=ParticipantFactory(cohort=other),
+            reverse_mentor=ParticipantFactory(
+                cohort=other, person=popular.person, role=Participant.Role.REVERSE_MENTOR
+            ),
+        )
+
+    result = run(cohort)
+
+    assert pairs_of(result) == set()
+    assert reasons_of(result)[popular.pk] == "Already mentoring 2 elsewhere: at the cap of 2."
+    assert "no place left with 1" in reasons_of(result)[a.pk]
+
+
+def test_it_keeps_a_locked_pair_even_when_another_scores_higher(cohort: Cohort) -> None:
+    topic = TopicFactory(programme=cohort.programme)
+    a, b = mentee(cohort), mentee(cohort)
+    strong, weak = mentor(cohort), mentor(cohort)
+    IntakeObjective.objects.create(intake=a.intake, topic=topic, rank=1)
+    strong.intake.can_share.add(topic)
+    services.pair_rule_add(cohort=cohort, mentee=a, mentor=weak, kind=PairRule.Kind.LOCKED)
+
+    result = run(cohort)
+
+    assert pairs_of(result) == {(a.pk, weak.pk), (b.pk, strong.pk)}
+    assert result.proposals.get(mentee=a).locked
+
+
+def test_it_tells_who_was_left_over_and_why(cohort: Cohort) -> None:
+    a, b = mentee(cohort), mentee(cohort)
+    only = mentor(cohort)
+
+    result = run(cohort)
+
+    assert result.matched_count == 1
+    (left,) = {a.pk, b.pk} - {m for m, _ in pairs_of(result)}
+    assert reasons_of(result)[left] == (
+        "Their only possible partner was matched with someone else, where the cohort gained more."
+    )
+    assert only.pk in {r for _, r in pairs_of(result)}
+
+
+def test_it_runs_once_however_often_the_task_is_delivered(
+    cohort: Cohort, django_capture_on_commit_callbacks
+) -> None:
+    mentee(cohort), mentor(cohort)
+    with django_capture_on_commit_callbacks(execute=True):
+        started = services.matching_run_start(cohort=cohort)
+    started.refresh_from_db()
+    assert started.status == MatchingRun.Status.DONE
+    cohort.refresh_from_db()
+    assert cohort.status == Cohort.Status.MATCHING  # intakes are locked from now on
+
+    run_matching.delay(started.pk)  # redelivered: the run is no longer queued
+    assert started.proposals.count() == 1
+
+
+def test_it_creates_the_pairs_and_introductions_once_however_often_it_is_approved(
+    cohort: Cohort, django_capture_on_commit_callbacks
+) -> None:
+    a, b = mentee(cohort), mentor(cohort)
+    result = run(cohort)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        (pair,) = services.matching_run_approve(run=result)
+    with pytest.raises(services.MatchingError, match="already been approved"):
+        services.matching_run_approve(run=result)
+
+    assert (pair.mentee, pair.reverse_mentor, pair.status) == (a, b, Pair.Status.ACTIVE)
+    assert Pair.objects.count() == 1
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([a.person.email, b.person.email])
+    assert Participant.objects.filter(status=Participant.Status.MATCHED).count() == 2
+    assert services.pair_introduce(pair_id=pair.pk) is False  # a second delivery sends nothing
+    assert len(mail.outbox) == 2
+
+
+def test_it_suggests_the_best_free_partner_for_a_re_match(cohort: Cohort) -> None:
+    a, b = mentee(cohort), mentee(cohort)
+    taken, free = mentor(cohort), mentor(cohort)
+    Pair.objects.create(cohort=cohort, mentee=b, reverse_mentor=taken)
+
+    suggestion = services.best_partner_for(participant=a)
+
+    assert suggestion.partner == free
+    assert suggestion.score > 0
