@@ -170,10 +170,22 @@ def _constraints(
             constraints.locked.add(pair)
         else:
             constraints.excluded.add(pair)
-    # Pairs already made in this cohort are kept where it costs little.
-    current = Pair.objects.filter(cohort=cohort, status__in=CURRENT_PAIR).values_list(
-        "mentee__person", "reverse_mentor__person"
+    # Pairs already made in this cohort, or proposed by its latest run, are kept where it
+    # costs little: one changed weight should not reshuffle everyone.
+    current = list(
+        Pair.objects.filter(cohort=cohort, status__in=CURRENT_PAIR).values_list(
+            "mentee__person", "reverse_mentor__person"
+        )
     )
+    latest = (
+        MatchingRun.objects.filter(
+            cohort=cohort, status__in=[MatchingRun.Status.DONE, MatchingRun.Status.APPROVED]
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if latest is not None:
+        current += latest.proposals.values_list("mentee__person", "reverse_mentor__person")
     for mentee, mentor in current:
         if mentee in mentee_row and mentor in mentor_row:
             constraints.previous.add((mentee_row[mentee], mentor_row[mentor]))

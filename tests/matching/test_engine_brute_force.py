@@ -88,3 +88,23 @@ def test_it_protects_the_worst_off_as_well_as_any_assignment_can(cohort) -> None
         assert np.isclose(solution.threshold, best["maximin"])
     for i, j in solution.pairs:
         assert problem.allowed[i, j]
+
+
+def test_it_keeps_previous_pairs_when_a_weight_changes_a_little() -> None:
+    mentees, mentors = random_cohort(np.random.default_rng(11), 60, 60, hour_pool=4)
+    first_constraints = Constraints()
+    before = solve(
+        build_problem(mentees, mentors, weights=DEFAULT_WEIGHTS, constraints=first_constraints),
+        constraints=first_constraints,
+    )
+    nudged = DEFAULT_WEIGHTS | {"time_zone": DEFAULT_WEIGHTS["time_zone"] * 1.1}
+
+    def moved(constraints: Constraints) -> int:
+        problem = build_problem(mentees, mentors, weights=nudged, constraints=constraints)
+        return len(set(before.pairs) - set(solve(problem, constraints=constraints).pairs))
+
+    without_bonus = moved(Constraints())
+    with_bonus = moved(Constraints(previous=set(before.pairs)))
+
+    assert without_bonus > 0  # the nudge alone reshuffles some pairs…
+    assert with_bonus < without_bonus  # …the bonus for keeping pairs keeps more of them
