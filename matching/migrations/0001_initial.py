@@ -7,106 +7,342 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('programmes', '0003_pairs'),
+        ("programmes", "0003_pairs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MatchingPolicy',
+            name="MatchingPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weight_objectives', models.FloatField(default=0.4, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='learning objectives met')),
-                ('weight_availability', models.FloatField(default=0.2, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='shared hours in the week')),
-                ('weight_time_zone', models.FloatField(default=0.1, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='close time zones')),
-                ('weight_style', models.FloatField(default=0.1, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='communication and feedback style')),
-                ('weight_mode', models.FloatField(default=0.1, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='meeting mode')),
-                ('weight_departments', models.FloatField(default=0.1, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='different departments')),
-                ('allow_without_shared_time', models.BooleanField(default=False, verbose_name='allow pairs with no shared hour')),
-                ('protect_worst_off', models.BooleanField(default=False, help_text='First make the lowest pair score as high as possible, then the total.')),
-                ('programme', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='matching_policy', to='programmes.programme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weight_objectives",
+                    models.FloatField(
+                        default=0.4,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                        verbose_name="learning objectives met",
+                    ),
+                ),
+                (
+                    "weight_availability",
+                    models.FloatField(
+                        default=0.2,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                        verbose_name="shared hours in the week",
+                    ),
+                ),
+                (
+                    "weight_time_zone",
+                    models.FloatField(
+                        default=0.1,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                        verbose_name="close time zones",
+                    ),
+                ),
+                (
+                    "weight_style",
+                    models.FloatField(
+                        default=0.1,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                        verbose_name="communication and feedback style",
+                    ),
+                ),
+                (
+                    "weight_mode",
+                    models.FloatField(
+                        default=0.1,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                        verbose_name="meeting mode",
+                    ),
+                ),
+                (
+                    "weight_departments",
+                    models.FloatField(
+                        default=0.1,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                        verbose_name="different departments",
+                    ),
+                ),
+                (
+                    "allow_without_shared_time",
+                    models.BooleanField(
+                        default=False, verbose_name="allow pairs with no shared hour"
+                    ),
+                ),
+                (
+                    "protect_worst_off",
+                    models.BooleanField(
+                        default=False,
+                        help_text="First make the lowest pair score as high as possible, then the total.",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="matching_policy",
+                        to="programmes.programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'matching policies',
+                "verbose_name_plural": "matching policies",
             },
         ),
         migrations.CreateModel(
-            name='MatchingRun',
+            name="MatchingRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weights', models.JSONField()),
-                ('protect_worst_off', models.BooleanField(default=False)),
-                ('allow_without_shared_time', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Ready for review'), ('failed', 'Failed'), ('approved', 'Approved')], default='queued', max_length=10)),
-                ('progress', models.PositiveSmallIntegerField(default=0)),
-                ('stage', models.CharField(blank=True, max_length=100)),
-                ('message', models.TextField(blank=True, help_text='What went wrong, or what to know.')),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('total_score', models.FloatField(blank=True, null=True)),
-                ('lowest_score', models.FloatField(blank=True, null=True)),
-                ('matched_count', models.PositiveIntegerField(default=0)),
-                ('waiting_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='matching_runs', to='programmes.cohort')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("weights", models.JSONField()),
+                ("protect_worst_off", models.BooleanField(default=False)),
+                ("allow_without_shared_time", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Ready for review"),
+                            ("failed", "Failed"),
+                            ("approved", "Approved"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0)),
+                ("stage", models.CharField(blank=True, max_length=100)),
+                (
+                    "message",
+                    models.TextField(blank=True, help_text="What went wrong, or what to know."),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("total_score", models.FloatField(blank=True, null=True)),
+                ("lowest_score", models.FloatField(blank=True, null=True)),
+                ("matched_count", models.PositiveIntegerField(default=0)),
+                ("waiting_count", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="matching_runs",
+                        to="programmes.cohort",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PairRule',
+            name="PairRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('excluded', 'Excluded'), ('locked', 'Locked'), ('blocked', 'Blocked for good')], max_length=10)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('cohort', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='pair_rules', to='programmes.cohort')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('mentee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='programmes.person')),
-                ('reverse_mentor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='programmes.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("excluded", "Excluded"),
+                            ("locked", "Locked"),
+                            ("blocked", "Blocked for good"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pair_rules",
+                        to="programmes.cohort",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "mentee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="programmes.person",
+                    ),
+                ),
+                (
+                    "reverse_mentor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="programmes.person",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('kind', 'cohort', 'mentee', 'reverse_mentor'), name='pair_rule_once'), models.CheckConstraint(condition=models.Q(('kind', 'blocked'), ('cohort__isnull', False), _connector='OR'), name='pair_rule_cohort_unless_blocked')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "cohort", "mentee", "reverse_mentor"), name="pair_rule_once"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("kind", "blocked"), ("cohort__isnull", False), _connector="OR"
+                        ),
+                        name="pair_rule_cohort_unless_blocked",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ProposedPair',
+            name="ProposedPair",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.FloatField()),
-                ('criteria', models.JSONField(default=dict)),
-                ('reasons', models.JSONField(default=list)),
-                ('not_best', models.TextField(blank=True)),
-                ('locked', models.BooleanField(default=False)),
-                ('changed_by_manager', models.BooleanField(default=False)),
-                ('mentee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='programmes.participant')),
-                ('reverse_mentor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='programmes.participant')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='matching.matchingrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("score", models.FloatField()),
+                ("criteria", models.JSONField(default=dict)),
+                ("reasons", models.JSONField(default=list)),
+                ("not_best", models.TextField(blank=True)),
+                ("locked", models.BooleanField(default=False)),
+                ("changed_by_manager", models.BooleanField(default=False)),
+                (
+                    "mentee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="programmes.participant",
+                    ),
+                ),
+                (
+                    "reverse_mentor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="programmes.participant",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="proposals",
+                        to="matching.matchingrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', '-score'],
-                'constraints': [models.UniqueConstraint(fields=('run', 'mentee'), name='proposal_mentee_once')],
+                "ordering": ["run", "-score"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("run", "mentee"), name="proposal_mentee_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WaitingEntry',
+            name="WaitingEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField()),
-                ('participant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='programmes.participant')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='waiting', to='matching.matchingrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField()),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="programmes.participant",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waiting",
+                        to="matching.matchingrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'waiting list',
-                'constraints': [models.UniqueConstraint(fields=('run', 'participant'), name='waiting_once_per_run')],
+                "verbose_name_plural": "waiting list",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("run", "participant"), name="waiting_once_per_run"
+                    )
+                ],
             },
         ),
     ]

@@ -5,32 +5,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programmes', '0002_participants_and_intake'),
+        ("programmes", "0002_participants_and_intake"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Pair',
+            name="Pair",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('active', 'Active'), ('paused', 'Paused'), ('ended', 'Ended')], default='active', max_length=10)),
-                ('started_on', models.DateField(blank=True, null=True)),
-                ('paused_until', models.DateField(blank=True, null=True)),
-                ('ended_on', models.DateField(blank=True, null=True)),
-                ('end_reason', models.CharField(blank=True, max_length=200)),
-                ('score', models.FloatField(blank=True, help_text='Matching score when proposed.', null=True)),
-                ('introduced_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pairs', to='programmes.cohort')),
-                ('mentee', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='mentee_pairs', to='programmes.participant')),
-                ('replaces', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='replaced_by', to='programmes.pair')),
-                ('reverse_mentor', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='mentor_pairs', to='programmes.participant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("active", "Active"),
+                            ("paused", "Paused"),
+                            ("ended", "Ended"),
+                        ],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("started_on", models.DateField(blank=True, null=True)),
+                ("paused_until", models.DateField(blank=True, null=True)),
+                ("ended_on", models.DateField(blank=True, null=True)),
+                ("end_reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "score",
+                    models.FloatField(
+                        blank=True, help_text="Matching score when proposed.", null=True
+                    ),
+                ),
+                ("introduced_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pairs",
+                        to="programmes.cohort",
+                    ),
+                ),
+                (
+                    "mentee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.RESTRICT,
+                        related_name="mentee_pairs",
+                        to="programmes.participant",
+                    ),
+                ),
+                (
+                    "replaces",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="replaced_by",
+                        to="programmes.pair",
+                    ),
+                ),
+                (
+                    "reverse_mentor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.RESTRICT,
+                        related_name="mentor_pairs",
+                        to="programmes.participant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['cohort', '-created_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'ended'), _negated=True), fields=('mentee',), name='pair_one_current_per_mentee', violation_error_message='This mentee already has a current pair.'), models.UniqueConstraint(condition=models.Q(('status', 'ended'), _negated=True), fields=('mentee', 'reverse_mentor'), name='pair_current_once')],
+                "ordering": ["cohort", "-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "ended"), _negated=True),
+                        fields=("mentee",),
+                        name="pair_one_current_per_mentee",
+                        violation_error_message="This mentee already has a current pair.",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "ended"), _negated=True),
+                        fields=("mentee", "reverse_mentor"),
+                        name="pair_current_once",
+                    ),
+                ],
             },
         ),
     ]
