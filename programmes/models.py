@@ -1,4 +1,5 @@
 import zoneinfo
+from datetime import datetime, timedelta
 from functools import cache
 
 from django.conf import settings
@@ -397,3 +398,166 @@ class Pair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mentee.person} & {self.reverse_mentor.person}"
+
+
+class Role(models.TextChoices):
+    """Which side of a pair someone is on, for who did what (cancelled, led, proposed)."""
+
+    MENTEE = "mentee", "Mentee (executive)"
+    REVERSE_MENTOR = "reverse_mentor", "Reverse-mentor"
+
+
+class Agreement(models.Model):
+    """One version of a pair's kickoff agreement. Whoever proposes a version accepts it by
+    proposing; it is agreed once the other side accepts too. The current agreement is the
+    latest agreed version; a newer unagreed one is a pending change."""
+
+    class Cadence(models.TextChoices):
+        WEEKLY = "weekly", "Every week"
+        FORTNIGHTLY = "fortnightly", "Every two weeks"
+        MONTHLY = "monthly", "Once a month"
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="agreements")
+    number = models.PositiveSmallIntegerField()
+    driver = models.CharField(
+        "who schedules and drives the sessions",
+        max_length=20,
+        choices=Role,
+        default=Role.REVERSE_MENTOR,
+    )
+    cadence = models.CharField(max_length=20, choices=Cadence, default=Cadence.FORTNIGHTLY)
+    meeting_mode = models.CharField(
+        max_length=20, choices=Intake.MeetingMode, default=Intake.MeetingMode.VIDEO
+    )
+    cancellation = models.CharField(
+        "how to cancel",
+        max_length=300,
+        default="At least 24 hours ahead, by message, and offer another time.",
+    )
+    pledge = models.BooleanField(
+        "confidentiality pledge",
+        default=True,
+        help_text="What is said in our sessions stays between us unless we both agree.",
+    )
+    proposed_by = models.CharField(max_length=20, choices=Role, blank=True)
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    mentee_accepted_at = models.DateTimeField(null=True, blank=True)
+    mentor_accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pair", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["pair", "number"], name="agreement_version_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Agreement {self.number} of {self.pair}"
+
+    @property
+    def agreed(self) -> bool:
+        return self.mentee_accepted_at is not None and self.mentor_accepted_at is not None
+
+
+class Meeting(models.Model):
+    """A session of a pair (not called Session, which is Django's own)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        HELD = "held", "Held"
+        CANCELLED = "cancelled", "Cancelled"
+        MISSED = "missed", "Missed"
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="meetings")
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=45, validators=[MinValueValidator(1), MaxValueValidator(240)]
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.SCHEDULED)
+    topic = models.ForeignKey(
+        Topic, on_delete=models.SET_NULL, null=True, blank=True, related_name="meetings"
+    )
+    led_by = models.CharField(max_length=20, choices=Role, blank=True)
+    cancelled_by = models.CharField(max_length=20, choices=Role, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    scheduled_by = models.CharField(max_length=20, choices=Role, blank=True)
+    # The calendar invitation: the same UID on every update, a higher SEQUENCE each time.
+    uid = models.UUIDField(unique=True, editable=False)
+    sequence = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pair", "starts_at"]
+        indexes = [models.Index(fields=["pair", "status", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="cancelled") | ~models.Q(cancelled_by=""),
+                name="meeting_cancelled_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pair} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+class Note(models.Model):
+    """A one-line note, private to its author unless they share it with their partner.
+    Managers and sponsors never see the text."""
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="notes")
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.SET_NULL, null=True, blank=True, related_name="notes"
+    )
+    author = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="notes")
+    text = models.CharField(max_length=280)
+    shared = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pair", "-created_at"]
+
+    def __str__(self) -> str:
+        # Never the text: this shows up in logs and the admin.
+        return f"Note by {self.author.person} ({'shared' if self.shared else 'private'})"
+
+
+class Guide(models.Model):
+    """Support for pairs, above all for reverse-mentors who lead: role cards, the first
+    meeting guide and agenda templates per topic. Rows without a programme are the defaults
+    every programme sees; a programme can add its own."""
+
+    class Kind(models.TextChoices):
+        ROLE_CARD = "role_card", "Role card"
+        FIRST_MEETING = "first_meeting", "First-meeting guide"
+        AGENDA = "agenda", "Agenda template"
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, null=True, blank=True, related_name="guides"
+    )
+    kind = models.CharField(max_length=20, choices=Kind)
+    role = models.CharField(
+        max_length=20, choices=Role, blank=True, help_text="For role cards: whose card it is."
+    )
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, null=True, blank=True, related_name="agendas"
+    )
+    topic_title = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="For default agendas: the road-map topic title they fit (matched by title).",
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField(
+        help_text="Plain text; blank lines separate paragraphs, “- ” starts a bullet."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kind", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
