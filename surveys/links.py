@@ -8,7 +8,8 @@ is refused by the pages of another, with a message that says which link to use.
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from enum import StrEnum
 from functools import wraps
 from typing import Any
@@ -39,7 +40,14 @@ DEFAULT_LIFETIME = {
     Purpose.PAIR: timedelta(days=120),
     Purpose.PULSE: timedelta(days=14),
 }
-URL_NAMES = {Purpose.INTAKE: "programmes:intake"}
+URL_NAMES = {Purpose.INTAKE: "programmes:intake", Purpose.PAIR: "programmes:pair"}
+# A pair page link lasts for the cohort and a month after it, so the last pulses and notes
+# can still be reached; the resend page renews it.
+PAIR_LINK_GRACE = timedelta(days=30)
+
+
+def pair_link_expiry(cohort_ends_on: date) -> datetime:
+    return datetime.combine(cohort_ends_on + PAIR_LINK_GRACE, clock_time.min, tzinfo=UTC)
 
 
 class LinkError(Exception):
