@@ -451,11 +451,11 @@ class PairCheck:
     reasons: list[str]
 
 
-def pair_check(
-    *, cohort: Cohort, mentee: Participant, mentor: Participant, weights: dict[str, float]
-) -> PairCheck:
-    """Score a pair the manager is considering and name the rules it would break."""
-    data = cohort_data(cohort)
+def pair_check(*, run: MatchingRun, mentee: Participant, mentor: Participant) -> PairCheck:
+    """Score a pair the manager is considering under the run's weights and options, and name
+    the rules it would break."""
+    weights = run.weights
+    data = cohort_data(run.cohort, allow_without_shared_time=run.allow_without_shared_time)
     rows = {p.pk: i for i, p in enumerate(data.mentees)}
     cols = {p.pk: j for j, p in enumerate(data.mentors)}
     if mentee.pk not in rows or mentor.pk not in cols:
@@ -478,8 +478,11 @@ def pair_check(
     )
 
 
-def _editable(run: MatchingRun) -> None:
-    if run.status != MatchingRun.Status.DONE:
+def _lock_editable(run: MatchingRun) -> None:
+    """Inside a transaction: lock the run's row so an approval cannot slip in between the
+    check and the change, and refuse unless it is finished and not yet approved."""
+    status = MatchingRun.objects.select_for_update().values_list("status", flat=True).get(pk=run.pk)
+    if status != MatchingRun.Status.DONE:
         raise MatchingError("Only a finished run that is not yet approved can be changed.")
 
 
@@ -487,19 +490,19 @@ def proposal_change_partner(*, proposal: ProposedPair, mentor: Participant) -> P
     """Give a mentee another reverse-mentor; refused if a rule would break or the
     reverse-mentor has no place left in this proposal."""
     run = proposal.run
-    _editable(run)
-    check = pair_check(
-        cohort=run.cohort, mentee=proposal.mentee, mentor=mentor, weights=run.weights
-    )
+    check = pair_check(run=run, mentee=proposal.mentee, mentor=mentor)
     if check.broken:
         rules = "; ".join(check.broken)
         raise MatchingError(
             f"{proposal.mentee.person} and {mentor.person} cannot be paired: {rules}."
         )
-    taken = run.proposals.filter(reverse_mentor=mentor).exclude(pk=proposal.pk).count()
-    if taken >= mentor.capacity:
-        raise MatchingError(f"{mentor.person} has no place left in this proposal: swap instead.")
     with transaction.atomic():
+        _lock_editable(run)
+        taken = run.proposals.filter(reverse_mentor=mentor).exclude(pk=proposal.pk).count()
+        if taken >= mentor.capacity:
+            raise MatchingError(
+                f"{mentor.person} has no place left in this proposal: swap instead."
+            )
         proposal.reverse_mentor = mentor
         proposal.score = round(check.score, 4)
         proposal.reasons = check.reasons
@@ -513,15 +516,10 @@ def proposal_change_partner(*, proposal: ProposedPair, mentor: Participant) -> P
 def proposal_swap(*, first: ProposedPair, second: ProposedPair) -> None:
     """Swap two mentees' partners; refused, changing nothing, if either new pair breaks a rule."""
     run = first.run
-    _editable(run)
     if second.run_id != run.pk:
         raise MatchingError("Both pairs must come from the same run.")
-    a = pair_check(
-        cohort=run.cohort, mentee=first.mentee, mentor=second.reverse_mentor, weights=run.weights
-    )
-    b = pair_check(
-        cohort=run.cohort, mentee=second.mentee, mentor=first.reverse_mentor, weights=run.weights
-    )
+    a = pair_check(run=run, mentee=first.mentee, mentor=second.reverse_mentor)
+    b = pair_check(run=run, mentee=second.mentee, mentor=first.reverse_mentor)
     problems = [
         f"{mentee.person} and {mentor.person}: {'; '.join(check.broken)}"
         for check, mentee, mentor in (
@@ -533,6 +531,7 @@ def proposal_swap(*, first: ProposedPair, second: ProposedPair) -> None:
     if problems:
         raise MatchingError("This swap would break a rule: " + " / ".join(problems) + ".")
     with transaction.atomic():
+        _lock_editable(run)
         first.reverse_mentor, second.reverse_mentor = second.reverse_mentor, first.reverse_mentor
         for proposal, check in ((first, a), (second, b)):
             proposal.score = round(check.score, 4)

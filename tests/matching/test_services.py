@@ -250,3 +250,30 @@ def test_it_suggests_the_best_free_partner_for_a_re_match(cohort: Cohort) -> Non
 
     assert suggestion.partner == free
     assert suggestion.score > 0
+
+
+def test_it_lets_a_manager_choose_a_pair_without_shared_hours_when_the_run_allows_it(
+    cohort: Cohort,
+) -> None:
+    mentee(cohort, hours=MONDAY_MORNING)
+    b = mentor(cohort, hours=MONDAY_MORNING)
+    c = mentor(cohort, hours=TUESDAY_MORNING)
+    result = run(cohort, allow_without_shared_time=True)
+    proposal = result.proposals.get()
+    assert proposal.reverse_mentor == b
+
+    services.proposal_change_partner(proposal=proposal, mentor=c)
+
+    assert result.proposals.get().reverse_mentor == c
+
+
+def test_it_refuses_changes_to_an_approved_run(cohort: Cohort) -> None:
+    mentee(cohort), mentor(cohort)
+    spare = mentor(cohort)
+    result = run(cohort)
+    proposal = result.proposals.get()
+    services.matching_run_approve(run=result)
+
+    with pytest.raises(services.MatchingError, match="not yet approved"):
+        services.proposal_change_partner(proposal=proposal, mentor=spare)
+    assert result.proposals.get().reverse_mentor != spare
