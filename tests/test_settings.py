@@ -80,4 +80,4 @@ def test_it_runs_on_the_embedded_defaults_with_no_environment_at_all() -> None:
         {"DJANGO_SETTINGS_MODULE": "mentoring.settings.dev"},
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://"]
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://localhost/"]

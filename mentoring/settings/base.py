@@ -148,7 +148,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 # With no CELERY_BROKER_URL the app uses kombu's filesystem transport under var/, so a worker
 # and beat run with no server at all; production and CI set a Redis URL.
 BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# "localhost" only to spare kombu a warning: the transport has no host.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
