@@ -665,6 +665,7 @@ def pair_introduce(*, pair_id: int) -> bool:
     """Send the introduction e-mails of a new pair, once: the pair row is claimed first, and
     released if sending fails so a retry can send."""
     from programmes.emails import send_templated
+    from surveys.links import Purpose, pair_link_expiry, participant_url
 
     now = timezone.now()
     if not Pair.objects.filter(pk=pair_id, introduced_at=None).update(introduced_at=now):
@@ -686,6 +687,11 @@ def pair_introduce(*, pair_id: int) -> bool:
                     "programme": pair.cohort.programme,
                     "cohort": pair.cohort,
                     "pair": pair,
+                    "pair_url": participant_url(
+                        participant_id=me.pk,
+                        purpose=Purpose.PAIR,
+                        expires_at=pair_link_expiry(pair.cohort.ends_on),
+                    ),
                 },
                 language=me.person.language,
             )

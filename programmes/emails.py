@@ -10,11 +10,22 @@ from programmes.models import Participant
 from surveys.links import Purpose, participant_url
 
 
-def send_templated(*, to: str, name: str, context: dict, language: str) -> None:
+def send_templated(
+    *,
+    to: str,
+    name: str,
+    context: dict,
+    language: str,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+) -> None:
+    """``attachments`` are (filename, content, MIME type) triples."""
     with translation.override(language):
         subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
         body = render_to_string(f"emails/{name}.txt", context)
-    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to]).send()
+    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    for filename, content, mimetype in attachments or []:
+        message.attach(filename, content, mimetype)
+    message.send()
 
 
 def _participant_context(participant: Participant) -> dict:

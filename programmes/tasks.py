@@ -50,3 +50,22 @@ def send_intake_confirmation(participant_id: int) -> None:
             confirmation_sent_at=None
         )
         raise
+
+
+@shared_task(soft_time_limit=30, time_limit=60, autoretry_for=(OSError,), retry_backoff=True)
+def send_agreement_proposed(agreement_id: int) -> None:
+    """Tell the partner about a proposed agreement. One e-mail per proposal is fine; a run
+    after the version was agreed or replaced sends nothing."""
+    from programmes.pairs import agreement_proposed_send
+
+    agreement_proposed_send(agreement_id=agreement_id)
+
+
+@shared_task(soft_time_limit=30, time_limit=60, autoretry_for=(OSError,), retry_backoff=True)
+def send_meeting_update(meeting_id: int, kind: str, sequence: int, by: str) -> None:
+    """Tell the partner of ``by`` that a session was scheduled, rescheduled, cancelled or
+    marked. A run for a change that has since been overtaken sends nothing; exactly-once
+    delivery comes with the notifications outbox (issue 7)."""
+    from programmes.meetings import meeting_update_send
+
+    meeting_update_send(meeting_id=meeting_id, kind=kind, sequence=sequence, by=by)

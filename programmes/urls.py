@@ -1,6 +1,6 @@
 from django.urls import path
 
-from programmes import views
+from programmes import meeting_views, pair_views, views
 
 app_name = "programmes"
 
@@ -9,5 +9,28 @@ urlpatterns = [
     path("intake/<str:token>/draft/", views.intake_draft, name="intake_draft"),
     path("intake/<str:token>/done/", views.intake_done, name="intake_done"),
     # The pair page, agreement and notes (programmes/pair_views.py) go below this line.
+    path("pair/<str:token>/", pair_views.pair_page, name="pair"),
+    path("pair/<str:token>/agreement/", pair_views.agreement, name="pair_agreement"),
+    path("pair/<str:token>/notes/", pair_views.note_create, name="pair_note_create"),
+    path(
+        "pair/<str:token>/notes/<int:note_id>/share/",
+        pair_views.note_share,
+        name="pair_note_share",
+    ),
     # Sessions and calendar files (programmes/meeting_views.py) go below this line.
+    path(
+        "pair/<str:token>/meetings/new/",
+        meeting_views.meeting_schedule,
+        name="meeting_schedule",
+    ),
+    path(
+        "pair/<str:token>/meetings/<int:meeting_id>/",
+        meeting_views.meeting_edit,
+        name="meeting_edit",
+    ),
+    path(
+        "pair/<str:token>/meetings/<int:meeting_id>/invite.ics",
+        meeting_views.meeting_ics,
+        name="meeting_ics",
+    ),
 ]

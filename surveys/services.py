@@ -13,8 +13,8 @@ from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from programmes.models import Cohort, Participant, Person
-from surveys.links import Purpose, participant_url
+from programmes.models import Cohort, Pair, Participant, Person
+from surveys.links import Purpose, pair_link_expiry, participant_url
 from surveys.models import LinkRequest
 
 logger = logging.getLogger(__name__)
@@ -107,15 +107,26 @@ def current_participations(person_id: int) -> list[Participant]:
 
 
 def links_for(participant: Participant) -> list[tuple[str, str]]:
-    """Fresh (label, url) links for one place in a programme. The intake link while intake is
-    open; the pair page link joins here once pair pages exist (until then it comes with the
-    pair introduction)."""
+    """Fresh (label, url) links for one place in a programme: the intake link while intake is
+    open, and the pair page link once the participant has a pair (current or ended), valid
+    for the cohort's length."""
     links = []
     if not participant.intake_locked:
         links.append(
             (
                 "Your intake form",
                 participant_url(participant_id=participant.pk, purpose=Purpose.INTAKE),
+            )
+        )
+    if Pair.objects.filter(Q(mentee=participant) | Q(reverse_mentor=participant)).exists():
+        links.append(
+            (
+                "Your pair page",
+                participant_url(
+                    participant_id=participant.pk,
+                    purpose=Purpose.PAIR,
+                    expires_at=pair_link_expiry(participant.cohort.ends_on),
+                ),
             )
         )
     return links

@@ -1,8 +1,8 @@
 from django.core import mail
 
-from programmes.models import Cohort, Participant
+from programmes.models import Cohort, Pair, Participant
 from surveys import emails
-from surveys.links import Purpose, read_token
+from surveys.links import Purpose, pair_link_expiry, read_token
 from surveys.models import LinkRequest
 from surveys.tasks import send_participant_links
 from tests.factories import ParticipantFactory, PersonFactory
@@ -43,7 +43,26 @@ def test_it_lists_a_link_for_each_current_place_in_one_email(db: None) -> None:
     (token,) = _intake_tokens(message.body)
     assert read_token(token, purpose=Purpose.INTAKE).participant_id == open_place.pk
     assert running.cohort.name in message.body
-    assert "pair page comes with the e-mail that introduces you" in message.body
+    assert "you haven't been paired yet" in message.body
+
+
+def test_it_includes_the_pair_page_link_once_the_participant_has_a_pair(db: None) -> None:
+    mentee = ParticipantFactory(
+        cohort__status=Cohort.Status.RUNNING, status=Participant.Status.MATCHED
+    )
+    mentor = ParticipantFactory(cohort=mentee.cohort, role=Participant.Role.REVERSE_MENTOR)
+    Pair.objects.create(cohort=mentee.cohort, mentee=mentee, reverse_mentor=mentor)
+
+    send_participant_links(_request_for(mentee.person).pk)
+
+    (message,) = mail.outbox
+    (line,) = [line for line in message.body.splitlines() if "/pair/" in line]
+    token = line.strip().rstrip("/").rsplit("/", 1)[1]
+    claims = read_token(token, purpose=Purpose.PAIR)
+    assert claims.participant_id == mentee.pk
+    # Valid for the cohort and its grace month, not the default lifetime.
+    assert claims.expires_at == int(pair_link_expiry(mentee.cohort.ends_on).timestamp())
+    assert "Your pair page:" in message.body
 
 
 def test_it_does_not_send_a_withdrawn_participants_link(db: None) -> None:

@@ -1,0 +1,271 @@
+"""Session pages: schedule, change, cancel or mark a session, and download its invitation.
+Reached through the participant's pair link; the pair comes from the link alone, and a
+meeting id in a URL is looked up only within that pair, so no id reaches another pair."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Case, Q, Value, When
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
+from django.views.decorators.http import require_GET, require_http_methods
+
+from programmes import meetings
+from programmes.meeting_forms import MeetingCancelForm, MeetingMarkForm, MeetingTimeForm
+from programmes.models import Meeting, Pair, Participant
+from programmes.pairs import partner_of
+from surveys.links import Purpose, participant_link_required
+
+# Service errors name model fields; the forms ask for the start as a date and a time.
+FIELD_OF = {"starts_at": "time"}
+
+
+def _get_pair(participant: Participant) -> Pair:
+    """The participant's current pair (the newest one not ended, else the latest ended one,
+    which refuses every change with a message), or 404."""
+    pair = (
+        Pair.objects.filter(Q(mentee=participant) | Q(reverse_mentor=participant))
+        .select_related(
+            "cohort__programme",
+            "mentee__person",
+            "mentee__cohort",
+            "reverse_mentor__person",
+            "reverse_mentor__cohort",
+        )
+        .prefetch_related("agreements")
+        .order_by(
+            Case(When(status=Pair.Status.ENDED, then=Value(1)), default=Value(0)),
+            "-created_at",
+            "-pk",
+        )
+        .first()
+    )
+    if pair is None:
+        raise Http404("You have no pair yet.")
+    return pair
+
+
+def _get_meeting(participant: Participant, meeting_id: int) -> Meeting:
+    pair = _get_pair(participant)
+    meeting = Meeting.objects.select_related("topic").filter(pair=pair, pk=meeting_id).first()
+    if meeting is None:
+        raise Http404("No such session on your pair page.")
+    meeting.pair = pair  # already loaded with everything the page needs
+    return meeting
+
+
+def _apply(form: Form, error: ValidationError) -> None:
+    """Show a service's refusal beside the field it is about, or above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        name = FIELD_OF.get(field, field)
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def _when(meeting: Meeting, zone: str) -> str:
+    return format_date(meetings.local_time(meeting.starts_at, zone), r"l j F \a\t H:i")
+
+
+def _pair_url(token: str) -> str:
+    return reverse("programmes:pair", args=[token])
+
+
+def _booking_blocker(pair: Pair, participant: Participant) -> str:
+    try:
+        meetings.meeting_booking_check(pair=pair, by=participant)
+    except ValidationError as error:
+        return " ".join(error.messages)
+    return ""
+
+
+@require_http_methods(["GET", "POST"])
+@participant_link_required(Purpose.PAIR)
+def meeting_schedule(request: HttpRequest, participant: Participant, *, token: str) -> HttpResponse:
+    pair = _get_pair(participant)
+    zone = participant.person.time_zone
+    topics = pair.cohort.programme.topics.all()
+    form = MeetingTimeForm(request.POST or None, zone=zone, topics=topics)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = meetings.meeting_schedule(
+                pair=pair,
+                by=participant,
+                starts_at=form.cleaned_data["starts_at"],
+                duration_minutes=form.cleaned_data["duration_minutes"],
+                topic=form.cleaned_data["topic"],
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            partner = partner_of(pair=pair, participant=participant)
+            messages.success(
+                request,
+                f"Session booked for {_when(meeting, zone)} ({zone}). "
+                f"{partner.person.full_name} has been sent the invitation.",
+            )
+            return redirect(_pair_url(token))
+    context = {
+        "participant": participant,
+        "person": participant.person,
+        "pair": pair,
+        "partner": partner_of(pair=pair, participant=participant),
+        "programme": pair.cohort.programme,
+        "form": form,
+        "zone": zone,
+        "token": token,
+        "blocker": _booking_blocker(pair, participant),
+    }
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "programmes/meeting_form.html", context, status=status)
+
+
+ACTIONS = ("reschedule", "cancel", "mark")
+
+
+@require_http_methods(["GET", "POST"])
+@participant_link_required(Purpose.PAIR)
+def meeting_edit(
+    request: HttpRequest, participant: Participant, *, token: str, meeting_id: int
+) -> HttpResponse:
+    meeting = _get_meeting(participant, meeting_id)
+    pair = meeting.pair
+    zone = participant.person.time_zone
+    topics = pair.cohort.programme.topics.all()
+    action = request.POST.get("action") if request.method == "POST" else None
+    data = request.POST if action else None
+
+    def bound(name: str) -> Any:
+        return data if action == name else None
+
+    move_form = MeetingTimeForm(
+        bound("reschedule"),
+        prefix="move",
+        zone=zone,
+        topics=topics,
+        initial=MeetingTimeForm.initial_for(meeting, zone),
+    )
+    cancel_form = MeetingCancelForm(bound("cancel"), prefix="cancel")
+    mark_form = MeetingMarkForm(
+        bound("mark"),
+        prefix="mark",
+        pair=pair,
+        topics=topics,
+        initial=MeetingMarkForm.initial_for(meeting),
+    )
+    problem = ""
+    if request.method == "POST":
+        if action not in ACTIONS:
+            problem = "Choose what to do with the session: move, cancel or mark it."
+        else:
+            done = _act(request, action, meeting, participant, move_form, cancel_form, mark_form)
+            if done:
+                return redirect(_pair_url(token))
+
+    now = timezone.now()
+    can_move = meeting.status == Meeting.Status.SCHEDULED
+    can_mark = meeting.status != Meeting.Status.CANCELLED and meeting.starts_at <= now
+    shown = {"reschedule": can_move, "cancel": can_move, "mark": can_mark}
+    if action in shown and not shown[action]:
+        # The form for this action is not on the page any more: say why above the details.
+        form = {"reschedule": move_form, "cancel": cancel_form, "mark": mark_form}[action]
+        problem = " ".join(str(message) for errors in form.errors.values() for message in errors)
+    context = {
+        "participant": participant,
+        "person": participant.person,
+        "pair": pair,
+        "partner": partner_of(pair=pair, participant=participant),
+        "programme": pair.cohort.programme,
+        "meeting": meeting,
+        "zone": zone,
+        "token": token,
+        "ended": pair.status == Pair.Status.ENDED,
+        "can_move": can_move,
+        "can_mark": can_mark,
+        "move_form": move_form,
+        "cancel_form": cancel_form,
+        "mark_form": mark_form,
+        "action": action,
+        "problem": problem,
+        "cancelled_by": _side_name(meeting.cancelled_by, pair, participant),
+        "led_by": _side_name(meeting.led_by, pair, participant),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "programmes/meeting_edit.html", context, status=status)
+
+
+def _side_name(role: str, pair: Pair, viewer: Participant) -> str:
+    if not role:
+        return ""
+    who = pair.mentee if role == "mentee" else pair.reverse_mentor
+    return "you" if who.pk == viewer.pk else who.person.full_name
+
+
+def _act(
+    request: HttpRequest,
+    action: str,
+    meeting: Meeting,
+    participant: Participant,
+    move_form: MeetingTimeForm,
+    cancel_form: MeetingCancelForm,
+    mark_form: MeetingMarkForm,
+) -> bool:
+    """Run one action; True when it succeeded (with a message queued), False when the bound
+    form now carries the reasons."""
+    partner = partner_of(pair=meeting.pair, participant=participant).person.full_name
+    zone = participant.person.time_zone
+    form: Form = {"reschedule": move_form, "cancel": cancel_form, "mark": mark_form}[action]
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        if action == "reschedule":
+            meetings.meeting_reschedule(
+                meeting=meeting,
+                by=participant,
+                starts_at=data["starts_at"],
+                duration_minutes=data["duration_minutes"],
+                topic=data["topic"],
+            )
+            text = (
+                f"Session moved to {_when(meeting, zone)} ({zone}). "
+                f"{partner} has been sent the updated invitation."
+            )
+        elif action == "cancel":
+            meetings.meeting_cancel(meeting=meeting, by=participant, reason=data["reason"])
+            text = f"Session cancelled. {partner} has been told."
+        else:
+            meetings.meeting_mark(
+                meeting=meeting,
+                by=participant,
+                status=data["status"],
+                led_by=data["led_by"],
+                topic=data["topic"],
+            )
+            marked = meeting.get_status_display().lower()
+            text = f"Session marked as {marked}. {partner} has been told."
+    except ValidationError as error:
+        _apply(form, error)
+        return False
+    messages.success(request, text)
+    return True
+
+
+@require_GET
+@participant_link_required(Purpose.PAIR)
+def meeting_ics(
+    request: HttpRequest, participant: Participant, *, token: str, meeting_id: int
+) -> HttpResponse:
+    meeting = _get_meeting(participant, meeting_id)
+    response = HttpResponse(
+        meetings.meeting_ics(meeting, for_participant=participant),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{meetings.ics_filename(meeting)}"'
+    return response

@@ -1,0 +1,425 @@
+"""The session services: schedule, reschedule, cancel and mark a pair's meetings, the calendar
+invitation (.ics) for each, and the e-mail that tells the partner.
+
+Either participant of a pair may act; ``by`` is the participant acting. Every service checks,
+raises a ValidationError written for the participant (keyed by field where one is to blame)
+and saves nothing, or saves inside one transaction and queues the partner's e-mail once it
+has committed. Times are stored in UTC and shown in each reader's own time zone.
+"""
+
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Literal
+from urllib.parse import urlsplit
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import icalendar
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
+
+from programmes.models import Meeting, Pair, Participant, Role, Topic
+from programmes.pairs import agreement_current, partner_of, side_of
+
+MIN_MINUTES = 1
+MAX_MINUTES = 240
+DURATION_MESSAGE = "A session lasts between 1 minute and 4 hours."
+PAST_MESSAGE = "Choose a time in the future."
+TOPIC_MESSAGE = "Choose a topic from your programme's road map."
+ENDED_MESSAGE = "This pair has ended; nothing can be changed."
+AGREEMENT_MESSAGE = "Agree how you'll work together on your pair page first."
+
+Kind = Literal["scheduled", "rescheduled", "cancelled", "marked"]
+Mark = Literal["held", "missed"]
+
+
+# --- Checks ---------------------------------------------------------------------------------
+
+
+def local_time(moment: datetime, zone: str) -> datetime:
+    return timezone.localtime(moment, ZoneInfo(zone))
+
+
+def _check_open(pair: Pair) -> None:
+    if pair.status == Pair.Status.ENDED:
+        raise ValidationError(ENDED_MESSAGE, code="ended")
+
+
+def meeting_booking_check(*, pair: Pair, by: Participant) -> None:
+    """Raises unless ``pair`` can take a new time now: it must be started, not paused and have
+    a kickoff agreement both sides accepted. The pages use it to explain up front."""
+    _check_open(pair)
+    if pair.status == Pair.Status.PROPOSED:
+        raise ValidationError(
+            "Your pair has not been confirmed yet; you can book sessions once it has.",
+            code="proposed",
+        )
+    if pair.status == Pair.Status.PAUSED:
+        # The pause lifts on paused_until itself, in the booker's own calendar, even before a
+        # manager sets the pair active again.
+        today = local_time(timezone.now(), by.person.time_zone).date()
+        if pair.paused_until is None:
+            raise ValidationError(
+                "Your pair is paused for now; ask your programme manager to resume it.",
+                code="paused",
+            )
+        if today < pair.paused_until:
+            raise ValidationError(
+                f"Your pair is paused until {format_date(pair.paused_until, 'j F Y')}; "
+                "you can book sessions from that day.",
+                code="paused",
+            )
+    if agreement_current(pair) is None:
+        raise ValidationError(AGREEMENT_MESSAGE, code="no_agreement")
+
+
+def _topic_errors(pair: Pair, topic: Topic | None) -> dict[str, str]:
+    if topic is not None and topic.programme_id != pair.cohort.programme_id:
+        return {"topic": TOPIC_MESSAGE}
+    return {}
+
+
+def _check_time(
+    pair: Pair,
+    *,
+    by: Participant,
+    starts_at: datetime,
+    duration_minutes: int,
+    topic: Topic | None,
+    exclude: Meeting | None = None,
+) -> None:
+    """Raises for a topic outside the road map, a time in the past, a duration out of range,
+    or an overlap with another session of the pair that is not cancelled. Call with the pair
+    row locked."""
+    if timezone.is_naive(starts_at):
+        raise ValueError("starts_at must be an aware datetime")
+    errors = _topic_errors(pair, topic)
+    if not MIN_MINUTES <= duration_minutes <= MAX_MINUTES:
+        errors["duration_minutes"] = DURATION_MESSAGE
+    if starts_at < timezone.now():
+        errors["starts_at"] = PAST_MESSAGE
+    if errors:
+        raise ValidationError(errors)
+    ends_at = starts_at + timedelta(minutes=duration_minutes)
+    others = (
+        Meeting.objects.filter(
+            pair=pair,
+            starts_at__lt=ends_at,
+            starts_at__gt=starts_at - timedelta(minutes=MAX_MINUTES),
+        )
+        .exclude(status=Meeting.Status.CANCELLED)
+        .order_by("starts_at")
+    )
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    for other in others:
+        if other.ends_at > starts_at:
+            zone = by.person.time_zone
+            start = local_time(other.starts_at, zone)
+            end = local_time(other.ends_at, zone)
+            raise ValidationError(
+                {
+                    "starts_at": f"You already have a session from {start:%H:%M} to "
+                    f"{end:%H:%M} that day ({zone} time)."
+                },
+                code="overlap",
+            )
+
+
+def _lock(pair: Pair) -> None:
+    """Lock the pair row until the transaction ends, so two changes to one pair take turns and
+    two bookings cannot both pass the overlap check. (A no-op on SQLite, which locks the
+    whole database for a write.)"""
+    Pair.objects.select_for_update().filter(pk=pair.pk).values_list("pk").get()
+
+
+def _queue_update(meeting: Meeting, kind: Kind, by: Role) -> None:
+    from programmes import tasks
+
+    transaction.on_commit(
+        partial(tasks.send_meeting_update.delay, meeting.pk, kind, meeting.sequence, str(by))
+    )
+
+
+# --- Services -------------------------------------------------------------------------------
+
+
+def meeting_schedule(
+    *,
+    pair: Pair,
+    by: Participant,
+    starts_at: datetime,
+    duration_minutes: int,
+    topic: Topic | None,
+) -> Meeting:
+    """Book a session; the partner gets an e-mail with the invitation."""
+    side = side_of(pair=pair, participant=by)
+    meeting_booking_check(pair=pair, by=by)
+    with transaction.atomic():
+        _lock(pair)
+        _check_time(
+            pair, by=by, starts_at=starts_at, duration_minutes=duration_minutes, topic=topic
+        )
+        meeting = Meeting.objects.create(
+            pair=pair,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            topic=topic,
+            scheduled_by=side,
+            uid=uuid4(),
+        )
+        _queue_update(meeting, "scheduled", side)
+    return meeting
+
+
+def _check_scheduled(meeting: Meeting) -> None:
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise ValidationError(
+            f"This session is already {meeting.get_status_display().lower()}; "
+            "it cannot be moved or cancelled any more.",
+            code="not_scheduled",
+        )
+
+
+def meeting_reschedule(
+    *,
+    meeting: Meeting,
+    by: Participant,
+    starts_at: datetime,
+    duration_minutes: int,
+    topic: Topic | None,
+) -> Meeting:
+    """Move a scheduled session (or change its length or topic). The invitation keeps its UID
+    and gets a higher SEQUENCE, so calendars update the event instead of adding one."""
+    pair = meeting.pair
+    side = side_of(pair=pair, participant=by)
+    meeting_booking_check(pair=pair, by=by)
+    with transaction.atomic():
+        _lock(pair)
+        meeting.refresh_from_db()
+        _check_scheduled(meeting)
+        _check_time(
+            pair,
+            by=by,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            topic=topic,
+            exclude=meeting,
+        )
+        meeting.starts_at = starts_at
+        meeting.duration_minutes = duration_minutes
+        meeting.topic = topic
+        meeting.sequence += 1
+        meeting.save(
+            update_fields=["starts_at", "duration_minutes", "topic", "sequence", "updated_at"]
+        )
+        _queue_update(meeting, "rescheduled", side)
+    return meeting
+
+
+def meeting_cancel(*, meeting: Meeting, by: Participant, reason: str = "") -> Meeting:
+    """Cancel a scheduled session, recording which side cancelled it (the cancellation rate is
+    split by it). Allowed while the pair is paused; not once it has ended."""
+    pair = meeting.pair
+    side = side_of(pair=pair, participant=by)
+    _check_open(pair)
+    reason = " ".join(reason.split())
+    max_length = Meeting._meta.get_field("cancel_reason").max_length
+    if len(reason) > max_length:
+        raise ValidationError(
+            {"reason": f"Keep the reason to {max_length} characters (it has {len(reason)})."}
+        )
+    with transaction.atomic():
+        _lock(pair)
+        meeting.refresh_from_db()
+        _check_scheduled(meeting)
+        meeting.status = Meeting.Status.CANCELLED
+        meeting.cancelled_by = side
+        meeting.cancel_reason = reason
+        meeting.sequence += 1
+        meeting.save(
+            update_fields=["status", "cancelled_by", "cancel_reason", "sequence", "updated_at"]
+        )
+        _queue_update(meeting, "cancelled", side)
+    return meeting
+
+
+def meeting_mark(
+    *,
+    meeting: Meeting,
+    by: Participant,
+    status: Mark | str,
+    led_by: Role | str,
+    topic: Topic | None,
+) -> Meeting:
+    """Record that a session that has started was held (and who led it) or missed. A mark can
+    be corrected later; a cancelled session cannot be marked."""
+    pair = meeting.pair
+    side = side_of(pair=pair, participant=by)
+    _check_open(pair)
+    errors = _topic_errors(pair, topic)
+    if status not in (Meeting.Status.HELD, Meeting.Status.MISSED):
+        errors["status"] = "Say whether the session was held or missed."
+    if led_by not in ("", *Role.values):
+        errors["led_by"] = "Choose who led the session."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        _lock(pair)
+        meeting.refresh_from_db()
+        if meeting.status == Meeting.Status.CANCELLED:
+            raise ValidationError(
+                "This session was cancelled, so it cannot be marked held or missed.",
+                code="cancelled",
+            )
+        if meeting.starts_at > timezone.now():
+            raise ValidationError(
+                "This session has not started yet; mark it once it has taken place.",
+                code="future",
+            )
+        meeting.status = status
+        # Nobody leads a missed session.
+        meeting.led_by = led_by if status == Meeting.Status.HELD else ""
+        meeting.topic = topic
+        meeting.save(update_fields=["status", "led_by", "topic", "updated_at"])
+        _queue_update(meeting, "marked", side)
+    return meeting
+
+
+# --- The calendar invitation ----------------------------------------------------------------
+
+
+def _pair_page_url(participant: Participant) -> str:
+    from surveys.links import Purpose, pair_link_expiry, participant_url
+
+    return participant_url(
+        participant_id=participant.pk,
+        purpose=Purpose.PAIR,
+        expires_at=pair_link_expiry(participant.cohort.ends_on),
+    )
+
+
+def _address(participant: Participant, *, role: str | None = None) -> icalendar.vCalAddress:
+    address = icalendar.vCalAddress(f"mailto:{participant.person.email}")
+    address.params["CN"] = participant.person.full_name
+    if role:
+        address.params["ROLE"] = role
+    return address
+
+
+def meeting_ics(meeting: Meeting, *, for_participant: Participant) -> bytes:
+    """The invitation as ``for_participant`` receives it: a REQUEST while the session stands,
+    a CANCEL once it is cancelled; the same UID throughout and the meeting's SEQUENCE."""
+    pair = meeting.pair
+    partner = partner_of(pair=pair, participant=for_participant)
+    cancelled = meeting.status == Meeting.Status.CANCELLED
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", f"-//Reverse mentoring//{host}//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+
+    event = icalendar.Event()
+    event.add("uid", f"{meeting.uid}@{host}")
+    event.add("sequence", meeting.sequence)
+    event.add("dtstamp", timezone.now().astimezone(ZoneInfo("UTC")))
+    event.add("dtstart", meeting.starts_at.astimezone(ZoneInfo("UTC")))
+    event.add("dtend", meeting.ends_at.astimezone(ZoneInfo("UTC")))
+    event.add("summary", f"Reverse mentoring: {partner.person.full_name}")
+    lines = []
+    if meeting.topic is not None:
+        lines.append(f"Topic: {meeting.topic.title}")
+    if cancelled and meeting.cancel_reason:
+        lines.append(f"Cancelled: {meeting.cancel_reason}")
+    lines.append(f"Your pair page: {_pair_page_url(for_participant)}")
+    event.add("description", "\n".join(lines))
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    organiser = pair.mentee if meeting.scheduled_by == Role.MENTEE else pair.reverse_mentor
+    event.add("organizer", _address(organiser))
+    for participant in (pair.mentee, pair.reverse_mentor):
+        event.add("attendee", _address(participant, role="REQ-PARTICIPANT"))
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def ics_filename(meeting: Meeting) -> str:
+    return f"session-{meeting.starts_at:%Y-%m-%d}.ics"
+
+
+# --- Telling the partner --------------------------------------------------------------------
+
+
+def meeting_update_send(*, meeting_id: int, kind: str, sequence: int, by: str) -> bool:
+    """E-mail the partner of ``by`` about one change, with the time in their own zone and, for
+    a new, moved or cancelled session, the invitation attached.
+
+    Sends nothing when the change has been overtaken (the meeting's sequence moved on) or does
+    not match the meeting's state, so a late or repeated task does not mail stale news. A task
+    redelivered before anything else changed still sends twice: exactly-once comes with the
+    notifications outbox (issue 7)."""
+    from programmes.emails import send_templated
+
+    meeting = (
+        Meeting.objects.select_related(
+            "topic",
+            "pair__cohort__programme",
+            "pair__mentee__person",
+            "pair__mentee__cohort",
+            "pair__reverse_mentor__person",
+            "pair__reverse_mentor__cohort",
+        )
+        .filter(pk=meeting_id)
+        .first()
+    )
+    if meeting is None or meeting.sequence != sequence or by not in Role.values:
+        return False
+    expected = {
+        "scheduled": sequence == 0 and meeting.status == Meeting.Status.SCHEDULED,
+        "rescheduled": sequence > 0 and meeting.status == Meeting.Status.SCHEDULED,
+        "cancelled": meeting.status == Meeting.Status.CANCELLED,
+        "marked": meeting.status in (Meeting.Status.HELD, Meeting.Status.MISSED),
+    }
+    if not expected.get(kind, False):
+        return False
+    pair = meeting.pair
+    actor, recipient = (
+        (pair.mentee, pair.reverse_mentor)
+        if by == Role.MENTEE
+        else (pair.reverse_mentor, pair.mentee)
+    )
+    zone = recipient.person.time_zone
+    attachments = None
+    if kind != "marked":
+        attachments = [
+            (
+                ics_filename(meeting),
+                meeting_ics(meeting, for_participant=recipient),
+                "text/calendar",
+            )
+        ]
+    send_templated(
+        to=recipient.person.email,
+        name=f"meeting_{kind}",
+        context={
+            "person": recipient.person,
+            "partner": actor.person,
+            "meeting": meeting,
+            "starts": local_time(meeting.starts_at, zone),
+            "ends": local_time(meeting.ends_at, zone),
+            "zone": zone,
+            "programme": pair.cohort.programme,
+            "cohort": pair.cohort,
+            "pair_url": _pair_page_url(recipient),
+            "led_by": {
+                Role.MENTEE: pair.mentee.person,
+                Role.REVERSE_MENTOR: pair.reverse_mentor.person,
+            }.get(meeting.led_by),
+        },
+        language=recipient.person.language,
+        attachments=attachments,
+    )
+    return True

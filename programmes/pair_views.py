@@ -1,0 +1,321 @@
+"""The pair page and its actions (agreement, notes), reached through each participant's own
+signed link. Whose page it is, and so which pair, comes from the link alone: no id in a URL or
+a form can reach another pair."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Case, Prefetch, Q, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from programmes import pairs
+from programmes.models import Agreement, Intake, Meeting, Note, Pair, Participant, Role
+from programmes.pair_forms import (
+    AgreementAcceptForm,
+    AgreementProposeForm,
+    NoteForm,
+    NoteShareForm,
+)
+from surveys.links import Purpose, participant_link_required
+
+
+def _get_pair_for_participant(participant: Participant) -> Pair | None:
+    """The participant's current pair (proposed, active or paused; the newest if a
+    reverse-mentor has several), else their latest ended one, which the page shows
+    read-only; None if they have never been paired. Loads all the page needs but notes."""
+    return (
+        Pair.objects.filter(Q(mentee=participant) | Q(reverse_mentor=participant))
+        .select_related(
+            "cohort__programme",
+            "mentee__person",
+            "mentee__intake",
+            "reverse_mentor__person",
+            "reverse_mentor__intake",
+        )
+        .prefetch_related(
+            "agreements", Prefetch("meetings", queryset=Meeting.objects.select_related("topic"))
+        )
+        .order_by(
+            Case(When(status=Pair.Status.ENDED, then=Value(1)), default=Value(0)),
+            "-created_at",
+            "-pk",
+        )
+        .first()
+    )
+
+
+def _intake(participant: Participant) -> Intake | None:
+    try:
+        return participant.intake
+    except Intake.DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    meeting: Meeting
+    starts_at: datetime  # in the viewer's time zone
+    status: str
+    topic: str
+    led_by: str
+
+
+def _who(role: str, *, my_side: Role, partner: Participant) -> str:
+    if not role:
+        return ""
+    return "You" if role == my_side else partner.person.full_name
+
+
+def _not_paired(request: HttpRequest, participant: Participant, *, status: int) -> HttpResponse:
+    context = {
+        "participant": participant,
+        "person": participant.person,
+        "programme": participant.cohort.programme,
+        "cohort": participant.cohort,
+    }
+    return render(request, "programmes/pair_none.html", context, status=status)
+
+
+def _render_page(
+    request: HttpRequest,
+    participant: Participant,
+    pair: Pair,
+    token: str,
+    *,
+    agreement_form: AgreementProposeForm | None = None,
+    note_form: NoteForm | None = None,
+) -> HttpResponse:
+    now = timezone.now()
+    programme = pair.cohort.programme
+    my_side = pairs.side_of(pair=pair, participant=participant)
+    partner = pairs.partner_of(pair=pair, participant=participant)
+    zone = ZoneInfo(participant.person.time_zone)
+    topics = list(programme.topics.all())
+    meetings = sorted(pair.meetings.all(), key=lambda meeting: meeting.starts_at)
+
+    def row(meeting: Meeting) -> SessionRow:
+        status = meeting.get_status_display()
+        if meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at < now:
+            status = "Not logged yet"
+        elif meeting.status == Meeting.Status.CANCELLED and meeting.cancelled_by:
+            who = "you" if meeting.cancelled_by == my_side else partner.person.full_name
+            status = f"Cancelled by {who}"
+        return SessionRow(
+            meeting=meeting,
+            starts_at=timezone.localtime(meeting.starts_at, zone),
+            status=status,
+            topic=meeting.topic.title if meeting.topic else "",
+            led_by=_who(meeting.led_by, my_side=my_side, partner=partner),
+        )
+
+    upcoming = [
+        row(meeting)
+        for meeting in meetings
+        if meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at >= now
+    ]
+    past = [
+        row(meeting)
+        for meeting in reversed(meetings)
+        if not (meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at >= now)
+    ]
+    covered = pairs.topics_covered(meetings)
+    current = pairs.agreement_current(pair)
+    pending = pairs.agreement_pending(pair)
+    read_only = pair.status == Pair.Status.ENDED
+    if agreement_form is None:
+        base = pending or current
+        initial = (
+            {
+                name: getattr(base, name)
+                for name in ("driver", "cadence", "meeting_mode", "cancellation", "pledge")
+            }
+            if base
+            else {}
+        )
+        agreement_form = AgreementProposeForm(pair=pair, initial=initial)
+    note_choices = [
+        (meeting, f"{timezone.localtime(meeting.starts_at, zone):%a %-d %b}")
+        for meeting in reversed(meetings)
+        if meeting.starts_at <= now or meeting.status == Meeting.Status.HELD
+    ]
+    if note_form is None:
+        note_form = NoteForm(meetings=note_choices)
+    # The pair's own participant rows carry the intakes it loaded with them.
+    me = pair.mentee if my_side == Role.MENTEE else pair.reverse_mentor
+    my_intake, partner_intake = _intake(me), _intake(partner)
+    shares = set()
+    if partner_intake is not None:
+        # Through the programme's topics, already loaded: one query for the ids.
+        shares = set(partner_intake.can_share.values_list("pk", flat=True))
+    notes = list(pairs.notes_for(pair=pair, viewer=participant).select_related("meeting"))
+    awaiting_me = pending is not None and (
+        getattr(pending, "mentee_accepted_at" if my_side == Role.MENTEE else "mentor_accepted_at")
+        is None
+    )
+    context: dict[str, Any] = {
+        "token": token,
+        "participant": participant,
+        "person": participant.person,
+        "programme": programme,
+        "cohort": pair.cohort,
+        "pair": pair,
+        "my_side": my_side,
+        "partner": partner,
+        "partner_person": partner.person,
+        "my_goals": my_intake.goals if my_intake else [],
+        "partner_goals": partner_intake.goals if partner_intake else [],
+        "partner_shares": [topic for topic in topics if topic.pk in shares],
+        "road_map": [(topic, topic.pk in covered) for topic in topics],
+        "covered_count": sum(1 for topic in topics if topic.pk in covered),
+        "upcoming": upcoming,
+        "past": past,
+        "time_zone": participant.person.time_zone,
+        "next_step": pairs.next_step(
+            pair=pair, viewer=participant, current=current, meetings=meetings, now=now
+        ),
+        "current": current,
+        "pending": pending,
+        "awaiting_me": awaiting_me,
+        "driver_name": _who(current.driver, my_side=my_side, partner=partner) if current else "",
+        "pending_driver_name": (
+            _who(pending.driver, my_side=my_side, partner=partner) if pending else ""
+        ),
+        "agreement_form": agreement_form,
+        "note_form": note_form,
+        "notes": [(note, note.author_id == participant.pk) for note in notes],
+        "guides": pairs.guides_for(pair=pair, viewer=participant, topics=topics),
+        "before_first_session": not any(m.status == Meeting.Status.HELD for m in meetings),
+        "read_only": read_only,
+    }
+    status = 400 if agreement_form.errors or note_form.errors else 200
+    return render(request, "programmes/pair_page.html", context, status=status)
+
+
+def _load(participant: Participant) -> Pair:
+    pair = _get_pair_for_participant(participant)
+    if pair is None:
+        raise Http404("You haven't been paired yet.")
+    return pair
+
+
+@require_safe
+@participant_link_required(Purpose.PAIR)
+def pair_page(request: HttpRequest, participant: Participant, *, token: str) -> HttpResponse:
+    pair = _get_pair_for_participant(participant)
+    if pair is None:
+        return _not_paired(request, participant, status=200)
+    if pair.status != Pair.Status.ENDED and not pair.agreements.all():
+        pairs.agreement_start(pair=pair)
+        pair = _get_pair_for_participant(participant)
+    return _render_page(request, participant, pair, token)
+
+
+@require_POST
+@participant_link_required(Purpose.PAIR)
+def agreement(request: HttpRequest, participant: Participant, *, token: str) -> HttpResponse:
+    pair = _get_pair_for_participant(participant)
+    if pair is None:
+        return _not_paired(request, participant, status=404)
+    if pair.status == Pair.Status.ENDED:
+        messages.error(request, pairs.ended_message(pair))
+        return redirect("programmes:pair", token)
+    if request.POST.get("action") == "accept":
+        form = AgreementAcceptForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "That version of your agreement could not be found.")
+            return redirect("programmes:pair", token)
+        try:
+            pairs.agreement_accept(
+                pair=pair, by=participant, agreement_id=form.cleaned_data["agreement_id"]
+            )
+        except Agreement.DoesNotExist as exc:
+            raise Http404("No such agreement in your pair.") from exc
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("programmes:pair", token)
+        messages.success(request, "You accepted the agreement.")
+        return redirect("programmes:pair", token)
+
+    form = AgreementProposeForm(request.POST, pair=pair)
+    if form.is_valid():
+        try:
+            pairs.agreement_propose(pair=pair, by=participant, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            partner = pairs.partner_of(pair=pair, participant=participant)
+            messages.success(
+                request,
+                f"Your proposal is saved. We've let {partner.person.full_name} know; it "
+                "applies once they accept it.",
+            )
+            return redirect("programmes:pair", token)
+    return _render_page(request, participant, pair, token, agreement_form=form)
+
+
+@require_POST
+@participant_link_required(Purpose.PAIR)
+def note_create(request: HttpRequest, participant: Participant, *, token: str) -> HttpResponse:
+    pair = _get_pair_for_participant(participant)
+    if pair is None:
+        return _not_paired(request, participant, status=404)
+    if pair.status == Pair.Status.ENDED:
+        messages.error(request, pairs.ended_message(pair))
+        return redirect("programmes:pair", token)
+    form = NoteForm(request.POST, meetings=[(meeting, "") for meeting in pair.meetings.all()])
+    if form.is_valid():
+        try:
+            note = pairs.note_add(pair=pair, author=participant, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            partner = pairs.partner_of(pair=pair, participant=participant)
+            messages.success(
+                request,
+                f"Your note is saved and shared with {partner.person.full_name}."
+                if note.shared
+                else "Your note is saved. Only you can see it.",
+            )
+            return redirect(f"{_page_url(token)}#notes")
+    return _render_page(request, participant, pair, token, note_form=form)
+
+
+@require_POST
+@participant_link_required(Purpose.PAIR)
+def note_share(
+    request: HttpRequest, participant: Participant, note_id: int, *, token: str
+) -> HttpResponse:
+    pair = _load(participant)
+    # Only this pair's notes by this author: any other id is a 404, whoever wrote it.
+    note = Note.objects.filter(pk=note_id, pair=pair, author=participant).first()
+    if note is None:
+        raise Http404("No such note of yours.")
+    note.pair = pair
+    form = NoteShareForm(request.POST)
+    form.is_valid()  # A single optional checkbox: anything but "on"/"true" means private.
+    shared = form.cleaned_data.get("shared", False)
+    try:
+        pairs.note_share(note=note, by=participant, shared=shared)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        partner = pairs.partner_of(pair=pair, participant=participant)
+        messages.success(
+            request,
+            f"{partner.person.full_name} can now see this note."
+            if shared
+            else "This note is private again: only you can see it.",
+        )
+    return redirect(f"{_page_url(token)}#notes")
+
+
+def _page_url(token: str) -> str:
+    return reverse("programmes:pair", args=[token])

@@ -1,0 +1,354 @@
+"""The pair services: the kickoff agreement (versions proposed by one side and accepted by the
+other), one-line notes and their sharing, and the reads the pair page is built from.
+
+Every action takes the participant acting (``by`` or ``author``) and checks they belong to the
+pair; an ended pair is history and refuses every change. Errors are ValidationErrors whose
+messages are written for the participant, so views can show them as they are.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
+
+from programmes.models import Agreement, Guide, Meeting, Note, Pair, Participant, Role, Topic
+
+NOTE_MAX_LENGTH = 280
+PLEDGE_REQUIRED = "Both of you need to keep the confidentiality pledge"
+
+
+# --- Who is who ---------------------------------------------------------------------------
+
+
+def side_of(*, pair: Pair, participant: Participant) -> Role:
+    """The side ``participant`` is on in ``pair``; ValidationError if they are not in it."""
+    if participant.pk == pair.mentee_id:
+        return Role.MENTEE
+    if participant.pk == pair.reverse_mentor_id:
+        return Role.REVERSE_MENTOR
+    raise ValidationError("You are not part of this pair.", code="not_in_pair")
+
+
+def partner_of(*, pair: Pair, participant: Participant) -> Participant:
+    side = side_of(pair=pair, participant=participant)
+    return pair.reverse_mentor if side == Role.MENTEE else pair.mentee
+
+
+def ended_message(pair: Pair) -> str:
+    when = f" on {format_date(pair.ended_on, 'j F Y')}" if pair.ended_on else ""
+    return f"This pair ended{when}, so nothing here can be changed any more."
+
+
+def _check_open(pair: Pair) -> None:
+    if pair.status == Pair.Status.ENDED:
+        raise ValidationError(ended_message(pair), code="ended")
+
+
+def _locked(pair: Pair) -> Pair:
+    """The pair row, locked until the transaction ends: proposals and acceptances of one pair
+    take turns, so version numbers never collide and an acceptance never lands on a version
+    that has just been replaced. (A no-op on SQLite, which locks the whole database.)"""
+    return Pair.objects.select_for_update().get(pk=pair.pk)
+
+
+# --- The kickoff agreement ----------------------------------------------------------------
+
+
+def _versions(pair: Pair) -> list[Agreement]:
+    """All versions, newest first; uses ``prefetch_related("agreements")`` when present."""
+    return sorted(pair.agreements.all(), key=lambda agreement: agreement.number, reverse=True)
+
+
+def agreement_current(pair: Pair) -> Agreement | None:
+    """The latest agreed version: what the pair has agreed to now."""
+    return next((version for version in _versions(pair) if version.agreed), None)
+
+
+def agreement_pending(pair: Pair) -> Agreement | None:
+    """The latest version, if it is newer than the current one and not agreed yet."""
+    versions = _versions(pair)
+    if versions and not versions[0].agreed:
+        return versions[0]
+    return None
+
+
+def agreement_start(*, pair: Pair) -> Agreement:
+    """Version 1 with the defaults, proposed by nobody so both sides accept it, if the pair has
+    no agreement yet; otherwise the latest version. Called lazily on the first page view."""
+    _check_open(pair)
+    versions = _versions(pair)
+    if versions:
+        return versions[0]
+    with transaction.atomic():
+        # Two first views at once: the unique (pair, number) makes the second one read the
+        # first one's row instead of creating its own.
+        agreement, _ = Agreement.objects.get_or_create(pair=pair, number=1)
+    return agreement
+
+
+def agreement_propose(
+    *,
+    pair: Pair,
+    by: Participant,
+    driver: str,
+    cadence: str,
+    meeting_mode: str,
+    cancellation: str,
+    pledge: bool,
+) -> Agreement:
+    """A new version, accepted for the proposer's side at once; the partner is e-mailed once
+    it is saved. An earlier pending version is replaced (kept as history, never agreed)."""
+    from programmes import tasks
+
+    side = side_of(pair=pair, participant=by)
+    _check_open(pair)
+    if not pledge:
+        raise ValidationError({"pledge": PLEDGE_REQUIRED})
+    with transaction.atomic():
+        _locked(pair)
+        latest = Agreement.objects.filter(pair=pair).aggregate(number=Max("number"))["number"]
+        now = timezone.now()
+        agreement = Agreement(
+            pair=pair,
+            number=(latest or 0) + 1,
+            driver=driver,
+            cadence=cadence,
+            meeting_mode=meeting_mode,
+            cancellation=" ".join(cancellation.split()),
+            pledge=pledge,
+            proposed_by=side,
+            mentee_accepted_at=now if side == Role.MENTEE else None,
+            mentor_accepted_at=now if side == Role.REVERSE_MENTOR else None,
+        )
+        # The pair was checked above; the (pair, number) uniqueness is held by the lock.
+        agreement.full_clean(exclude=["pair"], validate_unique=False)
+        agreement.save()
+        transaction.on_commit(partial(tasks.send_agreement_proposed.delay, agreement.pk))
+    return agreement
+
+
+def agreement_accept(*, pair: Pair, by: Participant, agreement_id: int) -> Agreement:
+    """Accept the pending version for ``by``'s side. Only a side that has not accepted it yet
+    can (so never the proposer), and only the pending version: an older one, replaced by a
+    newer proposal, is refused. Raises Agreement.DoesNotExist for a version of another pair."""
+    side = side_of(pair=pair, participant=by)
+    _check_open(pair)
+    with transaction.atomic():
+        _locked(pair)
+        agreement = Agreement.objects.get(pair=pair, pk=agreement_id)
+        if agreement.agreed:
+            raise ValidationError("You have both already agreed to this version.", code="agreed")
+        newest = Agreement.objects.filter(pair=pair).aggregate(number=Max("number"))["number"]
+        if agreement.number != newest:
+            raise ValidationError(
+                "This is an older version of your agreement: a newer proposal has replaced it. "
+                "The page now shows the latest one.",
+                code="old_version",
+            )
+        field = "mentee_accepted_at" if side == Role.MENTEE else "mentor_accepted_at"
+        if getattr(agreement, field) is not None:
+            raise ValidationError(
+                "You have already accepted this version; it is waiting for your partner.",
+                code="own_version",
+            )
+        setattr(agreement, field, timezone.now())
+        agreement.save(update_fields=[field])
+    return agreement
+
+
+def agreement_proposed_send(*, agreement_id: int) -> bool:
+    """E-mail the partner of whoever proposed a version, with their own pair page link. Sends
+    nothing for a version that has since been agreed or replaced, or that nobody proposed."""
+    from programmes.emails import send_templated
+    from surveys.links import Purpose, pair_link_expiry, participant_url
+
+    agreement = (
+        Agreement.objects.select_related(
+            "pair__cohort__programme", "pair__mentee__person", "pair__reverse_mentor__person"
+        )
+        .filter(pk=agreement_id)
+        .first()
+    )
+    if agreement is None or not agreement.proposed_by or agreement.agreed:
+        return False
+    pair = agreement.pair
+    if pair.status == Pair.Status.ENDED or pair.agreements.filter(number__gt=agreement.number):
+        return False
+    proposer, recipient = (
+        (pair.mentee, pair.reverse_mentor)
+        if agreement.proposed_by == Role.MENTEE
+        else (pair.reverse_mentor, pair.mentee)
+    )
+    send_templated(
+        to=recipient.person.email,
+        name="agreement_proposed",
+        context={
+            "person": recipient.person,
+            "partner": proposer.person,
+            "agreement": agreement,
+            "programme": pair.cohort.programme,
+            "cohort": pair.cohort,
+            "pair_url": participant_url(
+                participant_id=recipient.pk,
+                purpose=Purpose.PAIR,
+                expires_at=pair_link_expiry(pair.cohort.ends_on),
+            ),
+        },
+        language=recipient.person.language,
+    )
+    return True
+
+
+# --- Notes --------------------------------------------------------------------------------
+
+
+def note_add(
+    *,
+    pair: Pair,
+    author: Participant,
+    text: str,
+    meeting: Meeting | None = None,
+    shared: bool = False,
+) -> Note:
+    """A one-line note (line breaks become spaces), private unless ``shared``. A paused pair
+    can still take notes; an ended one cannot."""
+    side_of(pair=pair, participant=author)
+    _check_open(pair)
+    text = " ".join(text.split())
+    if not text:
+        raise ValidationError({"text": "Write your note first."})
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {"text": f"Keep your note to one line of {NOTE_MAX_LENGTH} characters at most "
+             f"(it has {len(text)})."}
+        )  # fmt: skip
+    if meeting is not None and meeting.pair_id != pair.pk:
+        raise ValidationError({"meeting": "Choose one of your own sessions."})
+    note = Note(pair=pair, author=author, text=text, meeting=meeting, shared=shared)
+    note.full_clean(exclude=["pair", "author", "meeting"])
+    note.save()
+    return note
+
+
+def note_share(*, note: Note, by: Participant, shared: bool) -> Note:
+    """Share a note with the partner, or make it private again. Only its author can."""
+    if note.author_id != by.pk:
+        raise ValidationError("Only the person who wrote a note can share it.", code="not_author")
+    _check_open(note.pair)
+    if note.shared != shared:
+        note.shared = shared
+        note.save(update_fields=["shared"])
+    return note
+
+
+def notes_for(*, pair: Pair, viewer: Participant) -> QuerySet[Note]:
+    """What ``viewer`` may read: their own notes and the ones their partner shared."""
+    partner = partner_of(pair=pair, participant=viewer)
+    return Note.objects.filter(pair=pair).filter(Q(author=viewer) | Q(author=partner, shared=True))
+
+
+# --- What the pair page shows -------------------------------------------------------------
+
+
+def topics_covered(meetings: list[Meeting]) -> set[int]:
+    """Ids of the topics of the pair's held sessions."""
+    return {
+        meeting.topic_id
+        for meeting in meetings
+        if meeting.status == Meeting.Status.HELD and meeting.topic_id
+    }
+
+
+def next_session(meetings: list[Meeting], *, now: datetime) -> Meeting | None:
+    upcoming = [
+        meeting
+        for meeting in meetings
+        if meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at >= now
+    ]
+    return min(upcoming, key=lambda meeting: meeting.starts_at, default=None)
+
+
+def next_step(
+    *,
+    pair: Pair,
+    viewer: Participant,
+    current: Agreement | None,
+    meetings: list[Meeting],
+    now: datetime,
+) -> str:
+    """One sentence that says what this pair should do next, from the viewer's side."""
+    if pair.status == Pair.Status.ENDED:
+        when = f" on {format_date(pair.ended_on, 'j F Y')}" if pair.ended_on else ""
+        return f"This pair ended{when}."
+    if pair.status == Pair.Status.PAUSED:
+        if pair.paused_until:
+            return f"Paused until {format_date(pair.paused_until, 'j F Y')}."
+        return "Paused for now."
+    if current is None:
+        return "Agree how you'll work together."
+    upcoming = next_session(meetings, now=now)
+    if upcoming is not None:
+        zone = viewer.person.time_zone
+        local = timezone.localtime(upcoming.starts_at, ZoneInfo(zone))
+        when = format_date(local, r"D j M \a\t H:i")
+        return f"Your next session is on {when} ({zone})."
+    if current.driver == side_of(pair=pair, participant=viewer):
+        return "You book your next session."
+    driver = partner_of(pair=pair, participant=viewer)
+    return f"{driver.person.full_name} books your next session."
+
+
+@dataclass(frozen=True)
+class PairGuides:
+    role_cards: list[Guide]
+    first_meeting: list[Guide]
+    agendas: list[tuple[str, list[Guide]]]  # (topic title, or "" for general agendas)
+
+
+def guides_for(*, pair: Pair, viewer: Participant, topics: list[Topic]) -> PairGuides:
+    """The viewer's role card, the first-meeting guide and agenda templates for the
+    programme's road map: the programme's own rows where it has any, else the defaults
+    (rows with no programme). One query."""
+    programme_id = pair.cohort.programme_id
+    rows = list(
+        Guide.objects.filter(Q(programme_id=programme_id) | Q(programme=None)).order_by(
+            "position", "pk"
+        )
+    )
+
+    def own_first(guides: list[Guide]) -> list[Guide]:
+        own = [guide for guide in guides if guide.programme_id == programme_id]
+        return own or guides
+
+    role = viewer.role
+    role_cards = own_first(
+        [row for row in rows if row.kind == Guide.Kind.ROLE_CARD and row.role == role]
+    )
+    first_meeting = own_first([row for row in rows if row.kind == Guide.Kind.FIRST_MEETING])
+
+    by_title = {topic.title.casefold(): topic for topic in topics}
+    by_id = {topic.pk: topic for topic in topics}
+    for_topic: dict[int, list[Guide]] = {}
+    general: list[Guide] = []
+    for row in rows:
+        if row.kind != Guide.Kind.AGENDA:
+            continue
+        topic = by_id.get(row.topic_id) if row.topic_id else None
+        if topic is None and row.topic_title:
+            topic = by_title.get(row.topic_title.strip().casefold())
+        if topic is not None:
+            for_topic.setdefault(topic.pk, []).append(row)
+        elif not row.topic_id and not row.topic_title:
+            general.append(row)
+    agendas = [
+        (topic.title, own_first(for_topic[topic.pk])) for topic in topics if topic.pk in for_topic
+    ]
+    if general:
+        agendas.append(("", own_first(general)))
+    return PairGuides(role_cards=role_cards, first_meeting=first_meeting, agendas=agendas)
