@@ -24,10 +24,10 @@ class DemoContext:
 
 
 def _steps() -> list[Callable[[DemoContext], None]]:
-    from demo import intake, matching, organisation
+    from demo import intake, matching, organisation, sessions
 
-    # Later areas (sessions, pulses...) append their step here, in order.
-    return [organisation.build, intake.build, matching.build]
+    # Later areas (pulses...) append their step here, in order.
+    return [organisation.build, intake.build, matching.build, sessions.build]
 
 
 def build_demo(*, today: date, seed: int = 2026) -> DemoContext:

@@ -1,11 +1,38 @@
 from django.contrib import admin, messages
-from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Now
 from django.http import HttpRequest
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from programmes import services
-from programmes.models import Cohort, KeySkill, Participant, Person, Programme, Topic
+from programmes.models import (
+    Agreement,
+    Cohort,
+    Guide,
+    KeySkill,
+    Meeting,
+    Note,
+    Pair,
+    Participant,
+    Person,
+    Programme,
+    Topic,
+)
 
 
 class KeySkillInline(admin.TabularInline):
@@ -244,3 +271,302 @@ class ParticipantAdmin(admin.ModelAdmin):
             ),
         ]
         return custom + super().get_urls()
+
+
+# Pairs and sessions. Managers see where each pair stands (status, dates, how many sessions
+# were held, cancelled or missed, whether notes are being logged) but never what anyone
+# wrote: Note is not registered, and no page here reads Note.text. Pairs come from matching
+# runs and sessions are logged by the pair themselves, so both are view-only here.
+
+Held = Meeting.Status.HELD
+_PAIR_PEOPLE = ["pair__mentee__person", "pair__reverse_mentor__person"]
+
+
+def _note_count(pair_field: str) -> Coalesce:
+    """How many notes point at the outer row, as a subquery: joining notes alongside
+    meetings would multiply the meeting counts."""
+    notes = (
+        Note.objects.filter(**{pair_field: OuterRef("pk")})
+        .order_by()
+        .values(pair_field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(notes, output_field=IntegerField()), 0)
+
+
+class ViewOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class AgreementInline(ViewOnlyMixin, admin.TabularInline):
+    model = Agreement
+    extra = 0
+    fields = [
+        "number",
+        "agreed",
+        "driver",
+        "cadence",
+        "meeting_mode",
+        "cancellation",
+        "pledge",
+        "proposed_by",
+        "proposed_at",
+        "mentee_accepted_at",
+        "mentor_accepted_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Agreement]:
+        # Each row is titled with str(agreement), which names the pair's people.
+        return super().get_queryset(request).select_related(*_PAIR_PEOPLE)
+
+    @admin.display(description="agreed", boolean=True)
+    def agreed(self, obj: Agreement) -> bool:
+        return obj.agreed
+
+
+class MeetingInline(ViewOnlyMixin, admin.TabularInline):
+    """The pair's sessions: when, what happened and who led; for notes, only how many."""
+
+    model = Meeting
+    verbose_name = "session"
+    verbose_name_plural = "sessions"
+    extra = 0
+    fields = [
+        "starts_at",
+        "duration_minutes",
+        "status",
+        "cancelled_by",
+        "topic",
+        "led_by",
+        "notes_logged",
+    ]
+    readonly_fields = fields
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Meeting]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("topic", *_PAIR_PEOPLE)
+            .annotate(notes_logged=_note_count("meeting"))
+        )
+
+    @admin.display(description="notes logged")
+    def notes_logged(self, obj: Meeting) -> int:
+        return obj.notes_logged
+
+
+@admin.register(Pair)
+class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "mentee_name",
+        "reverse_mentor_name",
+        "cohort_name",
+        "status",
+        "started",
+        "paused_or_ended",
+        "agreed",
+        "held",
+        "cancelled",
+        "missed",
+        "upcoming",
+        "notes_logged",
+        "last_held",
+    ]
+    list_filter = ["cohort__programme", ("cohort", CohortFilter), "status"]
+    list_select_related = ["cohort__programme", "mentee__person", "reverse_mentor__person"]
+    search_fields = ["mentee__person__full_name", "reverse_mentor__person__full_name"]
+    fields = [
+        "cohort",
+        ("mentee_name", "reverse_mentor_name"),
+        "status",
+        ("started_on", "paused_until", "ended_on"),
+        "end_reason",
+        "replaces",
+        "score",
+        "introduced_at",
+        "agreed",
+        ("held", "cancelled", "missed", "upcoming"),
+        ("notes_logged", "last_held"),
+    ]
+    readonly_fields = [
+        "mentee_name",
+        "reverse_mentor_name",
+        "agreed",
+        "held",
+        "cancelled",
+        "missed",
+        "upcoming",
+        "notes_logged",
+        "last_held",
+    ]
+    inlines = [AgreementInline, MeetingInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Pair]:
+        agreed = Agreement.objects.filter(
+            pair=OuterRef("pk"),
+            mentee_accepted_at__isnull=False,
+            mentor_accepted_at__isnull=False,
+        )
+        status = "meetings__status"
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("cohort__programme", "mentee__person", "reverse_mentor__person")
+            .annotate(
+                is_agreed=Exists(agreed),
+                held_count=Count("meetings", filter=Q(**{status: Held})),
+                cancelled_count=Count("meetings", filter=Q(**{status: Meeting.Status.CANCELLED})),
+                missed_count=Count("meetings", filter=Q(**{status: Meeting.Status.MISSED})),
+                upcoming_count=Count(
+                    "meetings",
+                    filter=Q(**{status: Meeting.Status.SCHEDULED}, meetings__starts_at__gte=Now()),
+                ),
+                last_held_at=Max("meetings__starts_at", filter=Q(**{status: Held})),
+                notes_logged=_note_count("pair"),
+            )
+        )
+
+    @admin.display(description="mentee", ordering="mentee__person__full_name")
+    def mentee_name(self, obj: Pair) -> str:
+        return obj.mentee.person.full_name
+
+    @admin.display(description="reverse-mentor", ordering="reverse_mentor__person__full_name")
+    def reverse_mentor_name(self, obj: Pair) -> str:
+        return obj.reverse_mentor.person.full_name
+
+    @admin.display(description="cohort", ordering="cohort__starts_on")
+    def cohort_name(self, obj: Pair) -> str:
+        return obj.cohort.name
+
+    @admin.display(description="started", ordering="started_on", empty_value="not yet")
+    def started(self, obj: Pair) -> str | None:
+        return f"{obj.started_on:%-d %b %Y}" if obj.started_on else None
+
+    @admin.display(description="paused until / ended")
+    def paused_or_ended(self, obj: Pair) -> str:
+        if obj.status == Pair.Status.ENDED and obj.ended_on:
+            return f"ended {obj.ended_on:%-d %b %Y}"
+        if obj.status == Pair.Status.PAUSED and obj.paused_until:
+            return f"paused until {obj.paused_until:%-d %b %Y}"
+        return ""
+
+    @admin.display(description="agreement", boolean=True, ordering="is_agreed")
+    def agreed(self, obj: Pair) -> bool:
+        return obj.is_agreed
+
+    @admin.display(description="held", ordering="held_count")
+    def held(self, obj: Pair) -> int:
+        return obj.held_count
+
+    @admin.display(description="cancelled", ordering="cancelled_count")
+    def cancelled(self, obj: Pair) -> int:
+        return obj.cancelled_count
+
+    @admin.display(description="missed", ordering="missed_count")
+    def missed(self, obj: Pair) -> int:
+        return obj.missed_count
+
+    @admin.display(description="upcoming", ordering="upcoming_count")
+    def upcoming(self, obj: Pair) -> int:
+        return obj.upcoming_count
+
+    @admin.display(description="notes logged", ordering="notes_logged")
+    def notes_logged(self, obj: Pair) -> int:
+        return obj.notes_logged
+
+    @admin.display(description="last held", ordering="last_held_at", empty_value="never")
+    def last_held(self, obj: Pair) -> str | None:
+        return f"{timezone.localtime(obj.last_held_at):%-d %b %Y}" if obj.last_held_at else None
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "pair",
+        "starts_at",
+        "duration_minutes",
+        "status",
+        "cancelled_by",
+        "topic",
+        "led_by",
+        "notes_logged",
+    ]
+    list_filter = [
+        "status",
+        "cancelled_by",
+        "pair__cohort__programme",
+        ("pair__cohort", CohortFilter),
+    ]
+    list_select_related = ["pair__mentee__person", "pair__reverse_mentor__person", "topic"]
+    search_fields = [
+        "pair__mentee__person__full_name",
+        "pair__reverse_mentor__person__full_name",
+    ]
+    date_hierarchy = "starts_at"
+    ordering = ["-starts_at"]
+    # cancel_reason is left out: it is typed by a participant, for their partner.
+    fields = [
+        "pair",
+        "starts_at",
+        "duration_minutes",
+        "status",
+        "cancelled_by",
+        "scheduled_by",
+        "topic",
+        "led_by",
+        "notes_logged",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["notes_logged", "created_at", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Meeting]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("pair__mentee__person", "pair__reverse_mentor__person", "topic")
+            .annotate(notes_logged=_note_count("meeting"))
+        )
+
+    @admin.display(description="notes logged", ordering="notes_logged")
+    def notes_logged(self, obj: Meeting) -> int:
+        return obj.notes_logged
+
+
+@admin.register(Guide)
+class GuideAdmin(admin.ModelAdmin):
+    """Role cards, the first-meeting guide and agenda templates. Guides without a programme
+    are the defaults every programme sees; add one with a programme to give it its own."""
+
+    list_display = ["title", "kind", "role", "fits_topic", "programme_or_default", "position"]
+    list_filter = ["kind", "role", "programme"]
+    list_select_related = ["programme", "topic"]
+    search_fields = ["title", "topic_title", "body"]
+    fields = ["programme", "kind", "role", "topic", "topic_title", "title", "body", "position"]
+
+    def get_form(self, request: HttpRequest, obj: Guide | None = None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "topic" in form.base_fields:
+            # Topics are named by title only: say whose road map each one is on.
+            topics = Topic.objects.select_related("programme")
+            form.base_fields["topic"].queryset = topics
+            form.base_fields["topic"].label_from_instance = lambda t: f"{t.programme} – {t.title}"
+        return form
+
+    @admin.display(description="topic", ordering="topic_title")
+    def fits_topic(self, obj: Guide) -> str:
+        return obj.topic.title if obj.topic else obj.topic_title
+
+    @admin.display(description="programme", ordering="programme__name")
+    def programme_or_default(self, obj: Guide) -> str:
+        return str(obj.programme) if obj.programme else "Default (all programmes)"

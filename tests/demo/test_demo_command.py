@@ -1,9 +1,22 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from demo.organisation import MANAGER, SPONSOR
-from programmes.models import Cohort, Participant, Person, Programme
+from demo.organisation import MANAGER, PROGRAMME_SLUG, SPONSOR
+from programmes.models import (
+    Agreement,
+    Cohort,
+    Meeting,
+    Note,
+    Pair,
+    Participant,
+    Person,
+    Programme,
+    Role,
+)
 from surveys.links import Purpose, read_token
 from surveys.models import ConfidenceRating
 
@@ -98,3 +111,40 @@ def test_it_prints_intake_links_that_open_the_intake(capsys) -> None:
     )
     assert participant.cohort.status == Cohort.Status.INTAKE
     assert participant.person.full_name in out
+
+
+def test_it_gives_pairs_three_months_of_sessions_some_of_them_drifting() -> None:
+    call_command("demo")
+    now = timezone.now()
+    meetings = Meeting.objects.filter(pair__cohort__programme__slug=PROGRAMME_SLUG)
+
+    assert meetings.filter(status=Meeting.Status.HELD).count() > 30
+    assert meetings.filter(cancelled_by=Role.MENTEE).exists()
+    assert meetings.filter(status=Meeting.Status.SCHEDULED, starts_at__gt=now).exists()
+    assert not meetings.filter(status=Meeting.Status.SCHEDULED, starts_at__lt=now).exists()
+    # Every pair agreed its kickoff agreement.
+    pairs = Pair.objects.filter(cohort__programme__slug=PROGRAMME_SLUG)
+    assert all(a.agreed for a in Agreement.objects.filter(pair__in=pairs)), "every agreement agreed"
+    assert Agreement.objects.filter(pair__in=pairs).count() == pairs.count()
+
+    running = pairs.filter(status=Pair.Status.ACTIVE)
+    last_two = {
+        pair.pk: list(
+            pair.meetings.filter(starts_at__lt=now)
+            .order_by("-starts_at")[:2]
+            .values_list("status", "cancelled_by")
+        )
+        for pair in running
+    }
+    cancelled = (Meeting.Status.CANCELLED, Role.MENTEE)
+    assert [cancelled, cancelled] in last_two.values()
+    held_lately = Meeting.objects.filter(
+        status=Meeting.Status.HELD, starts_at__gte=now - timedelta(days=30)
+    )
+    quiet = running.exclude(pk__in=held_lately.values("pair"))
+    assert quiet.count() >= 2  # the pair gone quiet, and the one whose executive cancels
+    paused = pairs.get(status=Pair.Status.PAUSED)
+    assert paused.paused_until > timezone.localdate()
+    notes = Note.objects.filter(pair__in=pairs)
+    assert notes.filter(shared=True).exists()
+    assert notes.filter(shared=False).exists()
