@@ -24,6 +24,10 @@ class ConfidenceRating(models.Model):
     )
     context = models.CharField(max_length=10, choices=Context)
     recorded_at = models.DateTimeField()
+    # Set for ratings given in a pulse, so editing the pulse changes its rating in place.
+    pulse = models.ForeignKey(
+        "Pulse", on_delete=models.CASCADE, null=True, blank=True, related_name="confidence"
+    )
 
     class Meta:
         ordering = ["participant", "key_skill", "recorded_at"]
@@ -32,6 +36,16 @@ class ConfidenceRating(models.Model):
                 fields=["participant", "key_skill"],
                 condition=models.Q(context="intake"),
                 name="confidence_one_baseline_per_skill",
+            ),
+            models.UniqueConstraint(
+                fields=["pulse", "key_skill"],
+                condition=models.Q(pulse__isnull=False),
+                name="confidence_once_per_pulse_skill",
+            ),
+            models.UniqueConstraint(
+                fields=["participant", "key_skill"],
+                condition=models.Q(context="end"),
+                name="confidence_one_end_rating_per_skill",
             ),
             models.CheckConstraint(
                 condition=models.Q(value__gte=1, value__lte=5), name="confidence_value_1_to_5"
@@ -87,3 +101,99 @@ class LinkRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Links for {self.email} at {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class Pulse(models.Model):
+    """The three questions a participant answers after a session, and the short optional
+    ones. Exactly one per participant and session (a database constraint): a second
+    submission within the edit window changes this row.
+
+    Free text (learning, action) is private to its author unless ``shared``; the safety
+    answer is never shown to the partner; managers and sponsors see counts only.
+    """
+
+    class Done(models.TextChoices):
+        YES = "yes", "Yes"
+        PARTLY = "partly", "Partly"
+        NO = "no", "Not yet"
+
+    class NotHeld(models.TextChoices):
+        MISSED = "missed", "It did not happen"
+        RESCHEDULED = "rescheduled", "It was moved to another time"
+
+    meeting = models.ForeignKey(
+        "programmes.Meeting", on_delete=models.CASCADE, related_name="pulses"
+    )
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="pulses")
+    held = models.BooleanField()
+    not_held = models.CharField(max_length=12, choices=NotHeld, blank=True)
+    learning = models.CharField("one thing you learned", max_length=280, blank=True)
+    action = models.CharField("one action you commit to", max_length=280, blank=True)
+    shared = models.BooleanField("share my answers with my partner", default=False)
+    # Follow-up of the action this participant committed to in their previous pulse.
+    previous = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="followed_up_by"
+    )
+    previous_action_done = models.CharField(max_length=6, choices=Done, blank=True)
+    good_fit = models.BooleanField(null=True, blank=True)
+    safety = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    # 1 = mostly the reverse-mentor taught … 5 = mostly the executive taught (reversion).
+    teaching = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    submitted_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["meeting", "participant"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "participant"], name="pulse_once_per_participant_meeting"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(safety__isnull=True) | models.Q(safety__gte=1, safety__lte=5),
+                name="pulse_safety_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(teaching__isnull=True)
+                | models.Q(teaching__gte=1, teaching__lte=5),
+                name="pulse_teaching_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the answers: this shows up in logs and the admin.
+        when = f"{self.meeting.starts_at:%Y-%m-%d}"
+        return f"Pulse of {self.participant.person} for the session of {when}"
+
+    @property
+    def commits_to_action(self) -> bool:
+        return bool(self.action.strip())
+
+
+class NpsResponse(models.Model):
+    """'How likely are you to recommend this programme to a colleague?' (0–10), asked at the
+    cohort's mid-point and end. The why is private to its author."""
+
+    class Moment(models.TextChoices):
+        MIDPOINT = "midpoint", "Mid-point"
+        END = "end", "End"
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="nps")
+    moment = models.CharField(max_length=10, choices=Moment)
+    score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    why = models.CharField(max_length=500, blank=True)
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "moment"], name="nps_once_per_moment"),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=10), name="nps_score_0_to_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"NPS of {self.participant.person} ({self.get_moment_display()})"
