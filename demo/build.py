@@ -69,3 +69,24 @@ def demo_intake_links(limit: int = 3) -> list[tuple[Participant, str]]:
         .order_by("person__full_name")[:limit]
     )
     return [(p, participant_url(participant_id=p.pk, purpose=Purpose.INTAKE)) for p in waiting]
+
+
+def demo_pair_links() -> list[tuple[Participant, str]]:
+    """Fresh pair page links for both sides of one running demo pair."""
+    from demo.organisation import PROGRAMME_SLUG
+    from programmes.models import Pair
+    from surveys.links import Purpose, pair_link_expiry, participant_url
+
+    pair = (
+        Pair.objects.filter(cohort__programme__slug=PROGRAMME_SLUG, status=Pair.Status.ACTIVE)
+        .select_related("cohort", "mentee__person", "reverse_mentor__person")
+        .order_by("-score")
+        .first()
+    )
+    if pair is None:
+        return []
+    expires = pair_link_expiry(pair.cohort.ends_on)
+    return [
+        (p, participant_url(participant_id=p.pk, purpose=Purpose.PAIR, expires_at=expires))
+        for p in (pair.mentee, pair.reverse_mentor)
+    ]

@@ -148,3 +148,18 @@ def test_it_gives_pairs_three_months_of_sessions_some_of_them_drifting() -> None
     notes = Note.objects.filter(pair__in=pairs)
     assert notes.filter(shared=True).exists()
     assert notes.filter(shared=False).exists()
+
+
+def test_it_prints_pair_page_links_for_both_sides_of_a_running_pair(capsys) -> None:
+    call_command("demo")
+
+    out = capsys.readouterr().out
+    urls = [line.strip() for line in out.splitlines() if "/pair/" in line]
+    assert len(urls) == 2
+    sides = {
+        Participant.objects.get(
+            pk=read_token(url.rstrip("/").rsplit("/", 1)[1], purpose=Purpose.PAIR).participant_id
+        ).role
+        for url in urls
+    }
+    assert sides == {Participant.Role.MENTEE, Participant.Role.REVERSE_MENTOR}

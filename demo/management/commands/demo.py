@@ -5,7 +5,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from demo.build import build_demo, demo_exists, demo_intake_links, remove_demo
+from demo.build import (
+    build_demo,
+    demo_exists,
+    demo_intake_links,
+    demo_pair_links,
+    remove_demo,
+)
 from demo.organisation import MANAGER, SPONSOR
 
 
@@ -50,4 +56,11 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"  {participant.person} ({participant.get_role_display()}, "
                     f"{participant.cohort.name}):\n    {url}"
+                )
+        pair_links = demo_pair_links()
+        if pair_links:
+            self.stdout.write("Pair page links of one running pair (each side has its own):")
+            for participant, url in pair_links:
+                self.stdout.write(
+                    f"  {participant.person} ({participant.get_role_display()}):\n    {url}"
                 )
