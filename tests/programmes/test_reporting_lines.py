@@ -73,7 +73,9 @@ def test_it_accepts_a_manager_from_another_line(db: None) -> None:
     cfo = PersonFactory(manager=ceo)
     dev = PersonFactory(manager=PersonFactory(manager=ceo))
     dev.manager = cfo
-    dev.full_clean()
+    dev.full_clean()  # raises ValidationError if it took this for a loop
+    dev.save()
+    assert load_manager_map()[dev.pk] == cfo.pk
 
 
 def test_it_numbers_the_tree_so_that_lines_are_nested_intervals() -> None:
