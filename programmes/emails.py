@@ -38,25 +38,21 @@ def _participant_context(participant: Participant) -> dict:
     }
 
 
-def send_intake_invitation(participant: Participant) -> None:
+def _send_intake_email(participant: Participant, name: str) -> None:
     context = _participant_context(participant) | {
         "intake_url": participant_url(participant_id=participant.pk, purpose=Purpose.INTAKE),
     }
     send_templated(
         to=participant.person.email,
-        name="intake_invitation",
+        name=name,
         context=context,
         language=participant.person.language,
     )
+
+
+def send_intake_invitation(participant: Participant) -> None:
+    _send_intake_email(participant, "intake_invitation")
 
 
 def send_intake_confirmation(participant: Participant) -> None:
-    context = _participant_context(participant) | {
-        "intake_url": participant_url(participant_id=participant.pk, purpose=Purpose.INTAKE),
-    }
-    send_templated(
-        to=participant.person.email,
-        name="intake_confirmation",
-        context=context,
-        language=participant.person.language,
-    )
+    _send_intake_email(participant, "intake_confirmation")

@@ -325,6 +325,22 @@ class Intake(models.Model):
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The answers stored as plain fields (the rest are relations: objectives, topics,
+    # confidence baselines). The form, the draft and the submit service share this list.
+    ANSWER_FIELDS = (
+        "objectives_text",
+        "communication_style",
+        "feedback_style",
+        "cadence",
+        "meeting_mode",
+        "goal_1",
+        "goal_2",
+        "goal_3",
+        "boundaries_text",
+        "consent_pledge",
+        "consent_data",
+    )
+
     def __str__(self) -> str:
         return f"Intake of {self.participant.person}"
 

@@ -53,24 +53,7 @@ class IntakeLocked(Exception):
 OPEN_FOR_INTAKE = frozenset({Cohort.Status.PLANNED, Cohort.Status.INTAKE})
 
 # What a draft may hold: the intake form's own field names, nothing else.
-DRAFT_TEXT_FIELDS = frozenset(
-    {
-        "objective_1",
-        "objective_2",
-        "objective_3",
-        "objectives_text",
-        "communication_style",
-        "feedback_style",
-        "cadence",
-        "meeting_mode",
-        "goal_1",
-        "goal_2",
-        "goal_3",
-        "boundaries_text",
-        "consent_pledge",
-        "consent_data",
-    }
-)
+DRAFT_TEXT_FIELDS = frozenset({"objective_1", "objective_2", "objective_3", *Intake.ANSWER_FIELDS})
 DRAFT_LIST_FIELDS = frozenset({"availability", "can_share", "off_limits"})
 _CONFIDENCE_FIELD = re.compile(r"confidence_[0-9]{1,12}")
 DRAFT_MAX_TEXT = 5000  # generous: a draft keeps even an over-long answer so its author can trim it
@@ -166,19 +149,7 @@ def intake_submit(*, participant: Participant, data: Mapping[str, Any]) -> Intak
 
         now = timezone.now()
         intake, _ = Intake.objects.select_for_update().get_or_create(participant=participant)
-        for name in (
-            "objectives_text",
-            "communication_style",
-            "feedback_style",
-            "cadence",
-            "meeting_mode",
-            "goal_1",
-            "goal_2",
-            "goal_3",
-            "boundaries_text",
-            "consent_pledge",
-            "consent_data",
-        ):
+        for name in Intake.ANSWER_FIELDS:
             setattr(intake, name, data[name])
         intake.availability = sorted(set(data["availability"]))
         intake.draft = {}

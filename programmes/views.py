@@ -33,21 +33,7 @@ def _shows_draft(intake: Intake | None) -> bool:
 
 def _submitted_answers(intake: Intake) -> dict[str, Any]:
     initial: dict[str, Any] = {
-        name: getattr(intake, name)
-        for name in (
-            "objectives_text",
-            "communication_style",
-            "feedback_style",
-            "availability",
-            "cadence",
-            "meeting_mode",
-            "goal_1",
-            "goal_2",
-            "goal_3",
-            "boundaries_text",
-            "consent_pledge",
-            "consent_data",
-        )
+        name: getattr(intake, name) for name in (*Intake.ANSWER_FIELDS, "availability")
     }
     ranked = intake.ranked_objectives.values_list("topic_id", flat=True)  # ordered by rank
     initial.update(zip(OBJECTIVE_FIELDS, ranked, strict=False))
