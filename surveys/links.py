@@ -29,18 +29,36 @@ class Purpose(StrEnum):
     INTAKE = "intake"
     PAIR = "pair"
     PULSE = "pulse"
+    FEEDBACK = "feedback"
 
     @property
     def label(self) -> str:
-        return {"intake": "intake form", "pair": "pair page", "pulse": "session questions"}[self]
+        return {
+            "intake": "intake form",
+            "pair": "pair page",
+            "pulse": "session questions",
+            "feedback": "programme questions",
+        }[self]
+
+    @property
+    def scoped(self) -> bool:
+        """Whether a link for this purpose also names what it is about: the session for a
+        pulse, the moment (mid-point or end) for the programme questions."""
+        return self in (Purpose.PULSE, Purpose.FEEDBACK)
 
 
 DEFAULT_LIFETIME = {
     Purpose.INTAKE: timedelta(days=30),
     Purpose.PAIR: timedelta(days=120),
     Purpose.PULSE: timedelta(days=14),
+    Purpose.FEEDBACK: timedelta(days=30),
 }
-URL_NAMES = {Purpose.INTAKE: "programmes:intake", Purpose.PAIR: "programmes:pair"}
+URL_NAMES = {
+    Purpose.INTAKE: "programmes:intake",
+    Purpose.PAIR: "programmes:pair",
+    Purpose.PULSE: "surveys:pulse",
+    Purpose.FEEDBACK: "surveys:feedback",
+}
 # A pair page link lasts for the cohort and a month after it, so the last pulses and notes
 # can still be reached; the resend page renews it.
 PAIR_LINK_GRACE = timedelta(days=30)
@@ -64,15 +82,27 @@ class LinkClaims:
     participant_id: int
     purpose: Purpose
     expires_at: int  # Unix time
+    scope: str = ""  # a scoped purpose's subject: a meeting id, a moment
 
 
-def make_token(*, participant_id: int, purpose: Purpose, expires_at: datetime | None = None) -> str:
+def make_token(
+    *,
+    participant_id: int,
+    purpose: Purpose,
+    expires_at: datetime | None = None,
+    scope: str | int = "",
+) -> str:
+    if purpose.scoped != bool(str(scope)):
+        raise ValueError(f"A {purpose} link {'needs' if purpose.scoped else 'takes no'} scope")
     expiry = (
         int(expires_at.timestamp())
         if expires_at
         else int(time.time() + DEFAULT_LIFETIME[purpose].total_seconds())
     )
-    return signing.dumps({"p": participant_id, "u": str(purpose), "e": expiry}, salt=SALT)
+    data = {"p": participant_id, "u": str(purpose), "e": expiry}
+    if purpose.scoped:
+        data["s"] = str(scope)
+    return signing.dumps(data, salt=SALT)
 
 
 def read_token(token: str, *, purpose: Purpose) -> LinkClaims:
@@ -80,10 +110,15 @@ def read_token(token: str, *, purpose: Purpose) -> LinkClaims:
     try:
         data = signing.loads(token, salt=SALT)
         claims = LinkClaims(
-            participant_id=int(data["p"]), purpose=Purpose(data["u"]), expires_at=int(data["e"])
+            participant_id=int(data["p"]),
+            purpose=Purpose(data["u"]),
+            expires_at=int(data["e"]),
+            scope=str(data.get("s", "")),
         )
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise LinkError("tampered") from exc
+    if claims.purpose.scoped != bool(claims.scope):
+        raise LinkError("tampered")
     if claims.purpose != purpose:
         raise LinkError("wrong_purpose", claims.purpose)
     if claims.expires_at < time.time():
@@ -92,10 +127,16 @@ def read_token(token: str, *, purpose: Purpose) -> LinkClaims:
 
 
 def participant_url(
-    *, participant_id: int, purpose: Purpose, expires_at: datetime | None = None
+    *,
+    participant_id: int,
+    purpose: Purpose,
+    expires_at: datetime | None = None,
+    scope: str | int = "",
 ) -> str:
     """The absolute link, built from SITE_URL (never from a request's Host header)."""
-    token = make_token(participant_id=participant_id, purpose=purpose, expires_at=expires_at)
+    token = make_token(
+        participant_id=participant_id, purpose=purpose, expires_at=expires_at, scope=scope
+    )
     return settings.SITE_URL + reverse(URL_NAMES[purpose], args=[token])
 
 
@@ -105,7 +146,8 @@ ParticipantView = Callable[..., HttpResponse]
 def participant_link_required(purpose: Purpose) -> Callable[[ParticipantView], ParticipantView]:
     """Turns ``view(request, participant, *, token)`` into a view of ``(request, token)`` that
     runs only for a valid link; any other link gets a page that says what happened and how to
-    get a new one."""
+    get a new one. A scoped purpose's view also gets ``scope`` (a string from the signed
+    link, so it can be trusted but must still be checked against the participant)."""
 
     def decorator(view: ParticipantView) -> ParticipantView:
         @wraps(view)
@@ -124,6 +166,8 @@ def participant_link_required(purpose: Purpose) -> Callable[[ParticipantView], P
             )
             if participant is None:
                 return link_problem(request, reason="ended", purpose=purpose)
+            if purpose.scoped:
+                kwargs["scope"] = claims.scope
             return view(request, participant, *args, token=token, **kwargs)
 
         return wrapper

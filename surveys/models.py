@@ -143,8 +143,17 @@ class Pulse(models.Model):
     teaching = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    submitted_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(help_text="The first submission; edits keep it.")
     updated_at = models.DateTimeField(auto_now=True)
+    # The session's start time this answer was about: a session moved to another time after
+    # a "rescheduled" answer is asked about again, and the new answer replaces this one.
+    session_starts_at = models.DateTimeField()
+    rematch_alert_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the programme's managers were told of a 'not a good fit' answer.",
+    )
 
     class Meta:
         ordering = ["meeting", "participant"]
@@ -171,6 +180,38 @@ class Pulse(models.Model):
     @property
     def commits_to_action(self) -> bool:
         return bool(self.action.strip())
+
+
+class PulseRequest(models.Model):
+    """A pulse asked of one participant for one session: the denominator of the pulse
+    response rate. Written when the session is due for its pulse (an hour after it ends) or
+    when the participant answers first, whichever comes sooner; at most one per participant
+    and session."""
+
+    meeting = models.ForeignKey(
+        "programmes.Meeting", on_delete=models.CASCADE, related_name="pulse_requests"
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="pulse_requests"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the e-mail asking for the pulse went out (none if answered first).",
+    )
+
+    class Meta:
+        ordering = ["meeting", "participant"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "participant"], name="pulse_request_once_per_meeting"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pulse asked of {self.participant.person} for {self.meeting.starts_at:%Y-%m-%d}"
 
 
 class NpsResponse(models.Model):
