@@ -93,7 +93,7 @@ def test_it_refuses_an_expired_link(client: Client, participant) -> None:
 
 
 def test_it_refuses_a_link_made_for_another_purpose(client: Client, participant) -> None:
-    token = make_token(participant_id=participant.pk, purpose=Purpose.PULSE)
+    token = make_token(participant_id=participant.pk, purpose=Purpose.PULSE, scope=7)
 
     response = client.get(intake_url(token))
 
