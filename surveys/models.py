@@ -1,8 +1,14 @@
+from datetime import timedelta
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from programmes.models import KeySkill, Participant
+
+# A pulse or a programme-questions answer can be changed by submitting it again within this
+# long of the first submission; after that it is read-only, so the figures built on it settle.
+EDIT_WINDOW = timedelta(hours=48)
 
 
 class ConfidenceRating(models.Model):
