@@ -12,7 +12,7 @@ from surveys.links import Purpose, participant_url
 
 def send_templated(
     *,
-    to: str,
+    to: str | list[str],
     name: str,
     context: dict,
     language: str,
@@ -22,7 +22,8 @@ def send_templated(
     with translation.override(language):
         subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
         body = render_to_string(f"emails/{name}.txt", context)
-    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    recipients = [to] if isinstance(to, str) else list(to)
+    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
     for filename, content, mimetype in attachments or []:
         message.attach(filename, content, mimetype)
     message.send()

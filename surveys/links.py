@@ -178,6 +178,6 @@ def participant_link_required(purpose: Purpose) -> Callable[[ParticipantView], P
 def link_problem(
     request: HttpRequest, *, reason: str, purpose: Purpose, held: Purpose | None = None
 ) -> HttpResponse:
-    status = {"expired": 410, "ended": 404}.get(reason, 400)
+    status = {"expired": 410, "ended": 404, "not_yours": 404}.get(reason, 400)
     context = {"reason": reason, "purpose": purpose, "held": held}
     return render(request, "surveys/link_problem.html", context, status=status)

@@ -194,6 +194,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Pulse requests go out an hour after each session ends; the scan also re-queues any
+    # request whose e-mail was not sent (a failed send, a task lost with the broker).
+    "request-due-pulses": {
+        "task": "surveys.tasks.request_due_pulses",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
 }
 
 LOGGING = {

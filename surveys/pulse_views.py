@@ -1,0 +1,102 @@
+"""The pulse page, reached in one tap from the e-mail after a session (or from the pair page).
+The signed link names the participant and the session; ``?held=yes`` or ``?held=no`` from
+the e-mail only preselects the first answer."""
+
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
+
+from programmes.models import Participant
+from surveys.links import Purpose, link_problem, participant_link_required
+from surveys.pulse_forms import PulseForm, initial_from
+from surveys.pulses import PulseSituation, State, meeting_for, pulse_situation, pulse_submit
+
+
+def _render(
+    request: HttpRequest, situation: PulseSituation, form: PulseForm | None, *, status: int = 200
+) -> HttpResponse:
+    zone = ZoneInfo(situation.participant.person.time_zone)
+    existing = situation.existing
+    context = {
+        "situation": situation,
+        "form": form,
+        "meeting": situation.meeting,
+        "programme": situation.meeting.pair.cohort.programme,
+        "partner_person": situation.partner.person,
+        "starts_at": timezone.localtime(situation.meeting.starts_at, zone),
+        "time_zone": situation.participant.person.time_zone,
+        "editable_until": (
+            timezone.localtime(situation.editable_until, zone) if situation.editable_until else None
+        ),
+        "pulse": existing,
+        "ratings": list(existing.confidence.select_related("key_skill")) if existing else [],
+    }
+    return render(request, "surveys/pulse_form.html", context, status=status)
+
+
+def _situation(participant: Participant, scope: str) -> PulseSituation | None:
+    meeting = meeting_for(participant, scope)
+    if meeting is None:
+        return None
+    return pulse_situation(meeting=meeting, participant=participant)
+
+
+def _not_yours(request: HttpRequest) -> HttpResponse:
+    return link_problem(request, reason="not_yours", purpose=Purpose.PULSE)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@participant_link_required(Purpose.PULSE)
+def pulse(
+    request: HttpRequest, participant: Participant, *, token: str, scope: str
+) -> HttpResponse:
+    situation = _situation(participant, scope)
+    if situation is None:
+        return _not_yours(request)
+    if situation.state != State.OPEN:
+        # Answered and closed, cancelled, or not happened yet: the page says which, no form.
+        status = 200 if request.method != "POST" else 400
+        return _render(request, situation, None, status=status)
+    if request.method != "POST":
+        held = request.GET.get("held", "")
+        form = PulseForm(initial=initial_from(situation.existing, held=held), situation=situation)
+        return _render(request, situation, form)
+    form = PulseForm(request.POST, situation=situation)
+    if form.is_valid():
+        try:
+            pulse_submit(situation=situation, answers=form.answers())
+        except ValidationError as error:
+            form.apply(error)
+        else:
+            return redirect("surveys:pulse_thanks", token)
+    return _render(request, situation, form, status=400)
+
+
+@require_safe
+@participant_link_required(Purpose.PULSE)
+def pulse_thanks(
+    request: HttpRequest, participant: Participant, *, token: str, scope: str
+) -> HttpResponse:
+    situation = _situation(participant, scope)
+    if situation is None:
+        return _not_yours(request)
+    if situation.existing is None:
+        return redirect("surveys:pulse", token)
+    zone = ZoneInfo(participant.person.time_zone)
+    context = {
+        "situation": situation,
+        "pulse": situation.existing,
+        "programme": situation.meeting.pair.cohort.programme,
+        "partner_person": situation.partner.person,
+        "meeting": situation.meeting,
+        "starts_at": timezone.localtime(situation.meeting.starts_at, zone),
+        "editable_until": timezone.localtime(situation.editable_until, zone),
+        "time_zone": participant.person.time_zone,
+        "pulse_url": reverse("surveys:pulse", args=[token]),
+    }
+    return render(request, "surveys/pulse_thanks.html", context)

@@ -1,0 +1,390 @@
+"""The pulse after each session: what a participant is asked, and saving their answers.
+
+One pulse per participant and session (a database constraint). ``pulse_situation`` works out
+what the pulse page shows for a session; ``pulse_submit`` checks the answers against it and
+saves them in one transaction, or raises a ValidationError written for the participant and
+saves nothing. The answer to "was it held?" also logs the session: held, missed, or moved to
+the new time the participant gives (which tells the partner, like any move).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from programmes import meetings
+from programmes.models import KeySkill, Meeting, Pair, Participant, Role
+from programmes.pairs import partner_of, side_of
+from surveys.links import Purpose, participant_url
+from surveys.models import EDIT_WINDOW, ConfidenceRating, Pulse, PulseRequest
+
+# How many key skills a pulse asks confidence on; they rotate from one pulse to the next.
+SKILLS_PER_PULSE = 2
+LINE_MAX_LENGTH = 280  # learning, action: one line each
+
+CANCELLED_MESSAGE = "This session was cancelled, so there is nothing to answer for it."
+FUTURE_MESSAGE = "This session has not happened yet. The questions open once it has started."
+CLOSED_MESSAGE = (
+    "You answered these questions more than 48 hours ago, so they can no longer be changed."
+)
+BUSY_MESSAGE = "Your answers were being saved from another window at the same moment. Try again."
+
+
+class State(StrEnum):
+    OPEN = "open"  # can be answered (first time, or edited within the window)
+    READ_ONLY = "read_only"  # answered, and the edit window has passed
+    FUTURE = "future"  # the session has not started yet
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class PulseSituation:
+    """Everything the pulse for one participant and session depends on."""
+
+    meeting: Meeting
+    participant: Participant
+    side: Role
+    partner: Participant
+    state: State
+    existing: Pulse | None  # the answer being edited or shown, if any
+    previous: Pulse | None  # the earlier pulse whose action is followed up, if any
+    asks_good_fit: bool
+    skills: list[KeySkill] = field(default_factory=list)
+
+    @property
+    def editable_until(self) -> datetime | None:
+        return self.existing.submitted_at + EDIT_WINDOW if self.existing else None
+
+    @property
+    def is_edit(self) -> bool:
+        return self.existing is not None and self.state == State.OPEN
+
+
+def pulse_url(*, participant: Participant, meeting: Meeting) -> str:
+    return participant_url(participant_id=participant.pk, purpose=Purpose.PULSE, scope=meeting.pk)
+
+
+def meeting_for(participant: Participant, scope: str) -> Meeting | None:
+    """The session a pulse link names, if it belongs to one of ``participant``'s pairs."""
+    if not scope.isdecimal() or len(scope) > 12:
+        return None
+    return (
+        Meeting.objects.select_related(
+            "topic",
+            "pair__cohort__programme",
+            "pair__mentee__person",
+            "pair__reverse_mentor__person",
+        )
+        .filter(Q(pair__mentee=participant) | Q(pair__reverse_mentor=participant), pk=int(scope))
+        .first()
+    )
+
+
+def _skills_for(meeting: Meeting, participant: Participant, existing: Pulse | None) -> list:
+    if existing is not None:
+        rated = [rating.key_skill for rating in existing.confidence.select_related("key_skill")]
+        if rated:
+            return rated
+    skills = list(meeting.pair.cohort.programme.key_skills.all())
+    if len(skills) <= SKILLS_PER_PULSE:
+        return skills
+    # Rotate through the skills: the nth pulse of this participant starts where the last
+    # one stopped, so every skill comes round within a few sessions.
+    earlier = Pulse.objects.filter(
+        participant=participant, meeting__starts_at__lt=meeting.starts_at
+    ).count()
+    start = earlier * SKILLS_PER_PULSE
+    return [skills[(start + i) % len(skills)] for i in range(SKILLS_PER_PULSE)]
+
+
+def _current_answer(meeting: Meeting, participant: Participant) -> Pulse | None:
+    """The participant's pulse for this session, unless it only said the session was moved
+    and the session has since been moved: that answer is replaced by one about the new time."""
+    pulse = Pulse.objects.filter(meeting=meeting, participant=participant).first()
+    if (
+        pulse is not None
+        and pulse.not_held == Pulse.NotHeld.RESCHEDULED
+        and pulse.session_starts_at != meeting.starts_at
+    ):
+        return None
+    return pulse
+
+
+def pulse_situation(
+    *, meeting: Meeting, participant: Participant, now: datetime | None = None
+) -> PulseSituation:
+    now = now or timezone.now()
+    pair = meeting.pair
+    side = side_of(pair=pair, participant=participant)
+    existing = _current_answer(meeting, participant)
+    if existing is not None:
+        state = State.OPEN if now - existing.submitted_at <= EDIT_WINDOW else State.READ_ONLY
+    elif meeting.status == Meeting.Status.CANCELLED:
+        state = State.CANCELLED
+    elif meeting.starts_at > now:
+        state = State.FUTURE
+    else:
+        state = State.OPEN
+    if existing is not None:
+        previous = existing.previous
+    else:
+        previous = (
+            Pulse.objects.filter(
+                participant=participant,
+                meeting__pair=pair,
+                meeting__starts_at__lt=meeting.starts_at,
+                held=True,
+            )
+            .order_by("-meeting__starts_at")
+            .first()
+        )
+        if previous is not None and not previous.commits_to_action:
+            previous = None
+    first_session = not Meeting.objects.filter(
+        pair=pair, status=Meeting.Status.HELD, starts_at__lt=meeting.starts_at
+    ).exists()
+    return PulseSituation(
+        meeting=meeting,
+        participant=participant,
+        side=side,
+        partner=partner_of(pair=pair, participant=participant),
+        state=state,
+        existing=existing,
+        previous=previous,
+        asks_good_fit=first_session,
+        skills=_skills_for(meeting, participant, existing),
+    )
+
+
+@dataclass(frozen=True)
+class Answers:
+    """A pulse's answers, already checked for type and range by the form."""
+
+    held: bool
+    not_held: str = ""
+    new_starts_at: datetime | None = None  # for a session moved to another time
+    learning: str = ""
+    action: str = ""
+    shared: bool = False
+    previous_action_done: str = ""
+    good_fit: bool | None = None
+    safety: int | None = None
+    teaching: int | None = None
+    confidence: dict[int, int] = field(default_factory=dict)  # key skill id: 1–5
+
+
+def _check(situation: PulseSituation, answers: Answers) -> None:
+    if situation.state == State.CANCELLED:
+        raise ValidationError(CANCELLED_MESSAGE, code="cancelled")
+    if situation.state == State.FUTURE:
+        raise ValidationError(FUTURE_MESSAGE, code="future")
+    if situation.state == State.READ_ONLY:
+        raise ValidationError(CLOSED_MESSAGE, code="closed")
+    errors = {}
+    if situation.previous is not None and answers.previous_action_done not in Pulse.Done.values:
+        errors["previous_action_done"] = "Say whether you did last session's action."
+    if answers.held:
+        if not answers.learning.strip():
+            errors["learning"] = "Write one thing you learned, in a line."
+        if situation.asks_good_fit and answers.good_fit is None:
+            errors["good_fit"] = "Say whether this feels like a good fit."
+        unknown = set(answers.confidence) - {skill.pk for skill in situation.skills}
+        if unknown:
+            errors["confidence"] = "Rate only the skills shown."
+    elif answers.not_held not in Pulse.NotHeld.values:
+        errors["not_held"] = "Say what happened to the session."
+    elif answers.not_held == Pulse.NotHeld.RESCHEDULED and answers.new_starts_at is None:
+        errors["new_date"] = "Give the new date and time of the session."
+    for name in ("learning", "action"):
+        text = getattr(answers, name)
+        if len(text) > LINE_MAX_LENGTH:
+            errors[name] = f"Keep it to {LINE_MAX_LENGTH} characters (it has {len(text)})."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _log_session(situation: PulseSituation, answers: Answers) -> None:
+    """What the answer to "was it held?" does to the session. The first to log a session
+    decides its status; a different later answer is kept in the pulse, and either participant
+    can correct the session itself on the pair page."""
+    meeting = situation.meeting
+    if answers.not_held == Pulse.NotHeld.RESCHEDULED and not answers.held:
+        try:
+            meetings.meeting_reschedule(
+                meeting=meeting,
+                by=situation.participant,
+                starts_at=answers.new_starts_at,
+                duration_minutes=meeting.duration_minutes,
+                topic=meeting.topic,
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict") and "starts_at" in error.error_dict:
+                raise ValidationError({"new_date": error.error_dict["starts_at"]}) from error
+            raise
+        return
+    if meeting.pair.status == Pair.Status.ENDED:
+        return
+    status = Meeting.Status.HELD if answers.held else Meeting.Status.MISSED
+    Meeting.objects.filter(pk=meeting.pk, status=Meeting.Status.SCHEDULED).update(
+        status=status, updated_at=timezone.now()
+    )
+    meeting.refresh_from_db(fields=["status", "updated_at"])
+
+
+def pulse_submit(
+    *, situation: PulseSituation, answers: Answers, now: datetime | None = None
+) -> Pulse:
+    """Save ``answers`` as the participant's pulse for the session (or change their earlier
+    one within the edit window). All of it or none of it is saved."""
+    now = now or timezone.now()
+    participant, meeting = situation.participant, situation.meeting
+    _check(situation, answers)
+    try:
+        with transaction.atomic():
+            # One submission at a time per participant: a second one arriving together with
+            # the first waits here, then finds the first one's row and edits it.
+            Participant.objects.select_for_update().filter(pk=participant.pk).values_list(
+                "pk"
+            ).get()
+            meeting.refresh_from_db()
+            fresh = pulse_situation(meeting=meeting, participant=participant, now=now)
+            _check(fresh, answers)
+            _log_session(fresh, answers)
+            pulse = _save(fresh, answers, now)
+    except IntegrityError as error:
+        # Only reachable where the lock above is a no-op and another submission won.
+        raise ValidationError(BUSY_MESSAGE, code="busy") from error
+    return pulse
+
+
+def _save(situation: PulseSituation, answers: Answers, now: datetime) -> Pulse:
+    meeting, participant = situation.meeting, situation.participant
+    pulse = Pulse.objects.filter(meeting=meeting, participant=participant).first()
+    if pulse is None:
+        pulse = Pulse(meeting=meeting, participant=participant)
+    if situation.existing is None:
+        # A first answer (or one replacing a "moved" answer about an earlier time).
+        pulse.submitted_at = now
+        pulse.rematch_alert_sent_at = None
+    held = answers.held
+    pulse.held = held
+    pulse.not_held = "" if held else answers.not_held
+    pulse.session_starts_at = meeting.starts_at
+    pulse.learning = answers.learning.strip() if held else ""
+    pulse.action = answers.action.strip() if held else ""
+    pulse.shared = answers.shared and held
+    pulse.previous = situation.previous
+    pulse.previous_action_done = answers.previous_action_done if situation.previous else ""
+    pulse.good_fit = answers.good_fit if held and situation.asks_good_fit else None
+    pulse.safety = answers.safety if held else None
+    pulse.teaching = answers.teaching if held else None
+    pulse.full_clean(exclude=["meeting", "participant", "previous"], validate_unique=False)
+    pulse.save()
+    _save_confidence(pulse, situation, answers if held else None, now)
+    PulseRequest.objects.get_or_create(
+        meeting=meeting, participant=participant, defaults={"requested_at": now}
+    )
+    if pulse.good_fit is False and pulse.rematch_alert_sent_at is None:
+        from surveys import tasks
+
+        transaction.on_commit(partial(tasks.send_rematch_alert.delay, pulse.pk), robust=True)
+    return pulse
+
+
+def _save_confidence(
+    pulse: Pulse, situation: PulseSituation, answers: Answers | None, now: datetime
+) -> None:
+    given = answers.confidence if answers else {}
+    pulse.confidence.exclude(key_skill_id__in=given).delete()
+    for skill_id, value in given.items():
+        ConfidenceRating.objects.update_or_create(
+            pulse=pulse,
+            key_skill_id=skill_id,
+            defaults={
+                "participant": situation.participant,
+                "value": value,
+                "context": ConfidenceRating.Context.PULSE,
+                "recorded_at": now,
+            },
+        )
+
+
+# --- Requests -------------------------------------------------------------------------------
+
+# A session's pulse is asked for this long after it ends, and not for sessions older than
+# REQUEST_HORIZON (a scan that was down for a while does not mail about last month).
+REQUEST_DELAY = timedelta(hours=1)
+REQUEST_HORIZON = timedelta(days=7)
+
+
+def pulse_requests_due(*, now: datetime | None = None) -> list[int]:
+    """Write the PulseRequest rows that have come due, and return the ids of every request
+    still to be e-mailed: both participants of each session of an active pair that ended at
+    least REQUEST_DELAY ago and was not cancelled or logged as missed. A request whose pulse
+    was answered first (from the pair page) is never e-mailed; one whose send failed, or whose
+    task was lost with the broker, is returned again on the next scan."""
+    now = now or timezone.now()
+    candidates = (
+        Meeting.objects.filter(
+            pair__status=Pair.Status.ACTIVE,
+            status__in=[Meeting.Status.SCHEDULED, Meeting.Status.HELD],
+            starts_at__gte=now - REQUEST_HORIZON,
+            starts_at__lte=now - REQUEST_DELAY,
+        )
+        .select_related("pair")
+        .order_by("starts_at")
+    )
+    due = [
+        PulseRequest(meeting=meeting, participant_id=participant_id, requested_at=now)
+        for meeting in candidates
+        if meeting.ends_at <= now - REQUEST_DELAY
+        for participant_id in (meeting.pair.mentee_id, meeting.pair.reverse_mentor_id)
+    ]
+    # ignore_conflicts: rows that exist already (an earlier scan, an answer given first) stay
+    # as they are.
+    PulseRequest.objects.bulk_create(due, ignore_conflicts=True)
+    answered = Pulse.objects.filter(
+        meeting=OuterRef("meeting"), participant=OuterRef("participant")
+    )
+    return list(
+        PulseRequest.objects.filter(
+            sent_at=None,
+            requested_at__gte=now - REQUEST_HORIZON,
+            meeting__pair__status=Pair.Status.ACTIVE,
+            meeting__status__in=[Meeting.Status.SCHEDULED, Meeting.Status.HELD],
+        )
+        .exclude(Exists(answered))
+        .values_list("pk", flat=True)
+    )
+
+
+def pulse_request_send(request_id: int) -> bool:
+    """E-mail one pulse request, at most once; False if there was nothing to send (already
+    sent, answered meanwhile, the session cancelled or the pair no longer active)."""
+    from surveys import emails
+
+    now = timezone.now()
+    claimed = PulseRequest.objects.filter(pk=request_id, sent_at=None).update(sent_at=now)
+    if not claimed:
+        return False
+    request = PulseRequest.objects.select_related(
+        "participant__person", "meeting__pair__cohort__programme", "meeting__topic"
+    ).get(pk=request_id)
+    meeting = request.meeting
+    if (
+        meeting.pair.status != Pair.Status.ACTIVE
+        or meeting.status not in (Meeting.Status.SCHEDULED, Meeting.Status.HELD)
+        or Pulse.objects.filter(meeting=meeting, participant=request.participant).exists()
+    ):
+        return False
+    try:
+        emails.send_pulse_request(request.participant, meeting)
+    except OSError:
+        PulseRequest.objects.filter(pk=request_id, sent_at=now).update(sent_at=None)
+        raise
+    return True
