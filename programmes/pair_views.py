@@ -24,13 +24,30 @@ from programmes.pair_forms import (
     NoteForm,
     NoteShareForm,
 )
-from surveys.links import Purpose, participant_link_required
+from surveys.feedback import feedback_links_due
+from surveys.links import Purpose, make_token, participant_link_required
+from surveys.models import Pulse
+
+
+def _readable_pulses(participant: Participant) -> Prefetch:
+    """The pulses the pair page may show: the viewer's own, and those their partner shared.
+    Never the partner's unshared answers, and never anyone's safety answer."""
+    return Prefetch(
+        "pulses",
+        queryset=Pulse.objects.filter(Q(participant=participant) | Q(shared=True)).only(
+            "meeting_id", "participant_id", "held", "learning", "action", "shared"
+        ),
+        to_attr="readable_pulses",
+    )
 
 
 def _get_pair_for_participant(participant: Participant) -> Pair | None:
     """The participant's current pair (proposed, active or paused; the newest if a
     reverse-mentor has several), else their latest ended one, which the page shows
     read-only; None if they have never been paired. Loads all the page needs but notes."""
+    meetings = Meeting.objects.select_related("topic").prefetch_related(
+        _readable_pulses(participant)
+    )
     return (
         Pair.objects.filter(Q(mentee=participant) | Q(reverse_mentor=participant))
         .select_related(
@@ -40,9 +57,7 @@ def _get_pair_for_participant(participant: Participant) -> Pair | None:
             "reverse_mentor__person",
             "reverse_mentor__intake",
         )
-        .prefetch_related(
-            "agreements", Prefetch("meetings", queryset=Meeting.objects.select_related("topic"))
-        )
+        .prefetch_related("agreements", Prefetch("meetings", queryset=meetings))
         .order_by(
             Case(When(status=Pair.Status.ENDED, then=Value(1)), default=Value(0)),
             "-created_at",
@@ -66,6 +81,10 @@ class SessionRow:
     status: str
     topic: str
     led_by: str
+    # The pulse: whether it can be answered, the viewer's own answer, the partner's if shared.
+    pulse_open: bool = False
+    my_pulse: Pulse | None = None
+    partner_pulse: Pulse | None = None
 
 
 def _who(role: str, *, my_side: Role, partner: Participant) -> str:
@@ -108,12 +127,16 @@ def _render_page(
         elif meeting.status == Meeting.Status.CANCELLED and meeting.cancelled_by:
             who = "you" if meeting.cancelled_by == my_side else partner.person.full_name
             status = f"Cancelled by {who}"
+        pulses = {pulse.participant_id: pulse for pulse in getattr(meeting, "readable_pulses", [])}
         return SessionRow(
             meeting=meeting,
             starts_at=timezone.localtime(meeting.starts_at, zone),
             status=status,
             topic=meeting.topic.title if meeting.topic else "",
             led_by=_who(meeting.led_by, my_side=my_side, partner=partner),
+            pulse_open=meeting.status != Meeting.Status.CANCELLED and meeting.starts_at <= now,
+            my_pulse=pulses.get(participant.pk),
+            partner_pulse=pulses.get(partner.pk),
         )
 
     upcoming = [
@@ -194,6 +217,7 @@ def _render_page(
         "guides": pairs.guides_for(pair=pair, viewer=participant, topics=topics),
         "before_first_session": not any(m.status == Meeting.Status.HELD for m in meetings),
         "read_only": read_only,
+        "feedback_due": feedback_links_due(participant, now=now),
     }
     status = 400 if agreement_form.errors or note_form.errors else 200
     return render(request, "programmes/pair_page.html", context, status=status)
@@ -315,6 +339,25 @@ def note_share(
             else "This note is private again: only you can see it.",
         )
     return redirect(f"{_page_url(token)}#notes")
+
+
+@require_safe
+@participant_link_required(Purpose.PAIR)
+def pulse_start(
+    request: HttpRequest, participant: Participant, meeting_id: int, *, token: str
+) -> HttpResponse:
+    """From a session on the pair page to its pulse: a fresh pulse link for this participant
+    and session, so a lost or expired pulse e-mail never stops anyone answering."""
+    meeting = (
+        Meeting.objects.filter(Q(pair__mentee=participant) | Q(pair__reverse_mentor=participant))
+        .filter(pk=meeting_id)
+        .only("pk")
+        .first()
+    )
+    if meeting is None:
+        raise Http404("No such session in your pair.")
+    pulse_token = make_token(participant_id=participant.pk, purpose=Purpose.PULSE, scope=meeting.pk)
+    return redirect("surveys:pulse", pulse_token)
 
 
 def _page_url(token: str) -> str:

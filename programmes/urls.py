@@ -17,6 +17,11 @@ urlpatterns = [
         pair_views.note_share,
         name="pair_note_share",
     ),
+    path(
+        "pair/<str:token>/meetings/<int:meeting_id>/pulse/",
+        pair_views.pulse_start,
+        name="pulse_start",
+    ),
     # Sessions and calendar files (programmes/meeting_views.py) go below this line.
     path(
         "pair/<str:token>/meetings/new/",

@@ -254,15 +254,19 @@ def pulse_submit(
             meeting.refresh_from_db()
             fresh = pulse_situation(meeting=meeting, participant=participant, now=now)
             _check(fresh, answers)
+            # The time the answer is about: moving the session changes the meeting's.
+            answered_start = meeting.starts_at
             _log_session(fresh, answers)
-            pulse = _save(fresh, answers, now)
+            pulse = _save(fresh, answers, now, session_starts_at=answered_start)
     except IntegrityError as error:
         # Only reachable where the lock above is a no-op and another submission won.
         raise ValidationError(BUSY_MESSAGE, code="busy") from error
     return pulse
 
 
-def _save(situation: PulseSituation, answers: Answers, now: datetime) -> Pulse:
+def _save(
+    situation: PulseSituation, answers: Answers, now: datetime, *, session_starts_at: datetime
+) -> Pulse:
     meeting, participant = situation.meeting, situation.participant
     pulse = Pulse.objects.filter(meeting=meeting, participant=participant).first()
     if pulse is None:
@@ -274,7 +278,7 @@ def _save(situation: PulseSituation, answers: Answers, now: datetime) -> Pulse:
     held = answers.held
     pulse.held = held
     pulse.not_held = "" if held else answers.not_held
-    pulse.session_starts_at = meeting.starts_at
+    pulse.session_starts_at = session_starts_at
     pulse.learning = answers.learning.strip() if held else ""
     pulse.action = answers.action.strip() if held else ""
     pulse.shared = answers.shared and held

@@ -5,6 +5,7 @@ import time_machine
 from django.urls import reverse
 
 from programmes.models import Agreement, Guide, Meeting, Note, Pair, Participant
+from surveys.models import Pulse
 from tests.factories import ParticipantFactory, ProgrammeFactory
 from tests.programmes.pair_setup import (
     make_pair,
@@ -279,18 +280,29 @@ def test_it_loads_the_page_in_a_fixed_number_of_queries(
             )
             Note.objects.create(pair=setup.pair, author=setup.mentee, text="a", meeting=held)
             Note.objects.create(pair=setup.pair, author=setup.mentor, text="b", shared=True)
+            for author in (setup.mentee, setup.mentor):
+                Pulse.objects.create(
+                    meeting=held,
+                    participant=author,
+                    held=True,
+                    learning="l",
+                    shared=author == setup.mentor,
+                    submitted_at=held.starts_at,
+                    session_starts_at=held.starts_at,
+                )
 
     _agree(setup.pair)
     add_rows(1)
     url = page_url(setup.mentee)
     # 1 the participant (from the link), 2 the pair with people and intakes, 3 its
-    # agreements, 4 its meetings with topics, 5 the road map, 6 the partner's shareable
-    # topics, 7 the notes this viewer may read, with their sessions, 8 the guides.
-    with django_assert_num_queries(8):
+    # agreements, 4 its meetings with topics, 5 the pulses this viewer may read, 6 the road
+    # map, 7 the partner's shareable topics, 8 the notes this viewer may read, with their
+    # sessions, 9 the guides.
+    with django_assert_num_queries(9):
         assert client.get(url).status_code == 200
 
     add_rows(5)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert client.get(url).status_code == 200
 
 
