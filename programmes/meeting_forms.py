@@ -18,7 +18,13 @@ def local_to_utc(day: date, clock: time, zone: str) -> datetime:
     tz = ZoneInfo(zone)
     naive = datetime.combine(day, clock)
     first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
-    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+    try:
+        round_trip = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    except OverflowError:  # the first or last day datetime can hold
+        raise forms.ValidationError(
+            "Choose a time within the next year.", code="out_of_range"
+        ) from None
+    if round_trip != naive:
         raise forms.ValidationError(
             f"That time does not exist in {zone} on that day (clocks change). "
             "Choose a time an hour later or earlier.",

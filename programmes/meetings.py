@@ -28,6 +28,9 @@ MIN_MINUTES = 1
 MAX_MINUTES = 240
 DURATION_MESSAGE = "A session lasts between 1 minute and 4 hours."
 PAST_MESSAGE = "Choose a time in the future."
+# Sessions are booked at most this far ahead (a programme rarely runs longer).
+MAX_AHEAD = timedelta(days=366)
+AHEAD_MESSAGE = "Choose a time within the next year."
 TOPIC_MESSAGE = "Choose a topic from your programme's road map."
 ENDED_MESSAGE = "This pair has ended; nothing can be changed."
 AGREEMENT_MESSAGE = "Agree how you'll work together on your pair page first."
@@ -101,6 +104,8 @@ def _check_time(
         errors["duration_minutes"] = DURATION_MESSAGE
     if starts_at < timezone.now():
         errors["starts_at"] = PAST_MESSAGE
+    elif starts_at > timezone.now() + MAX_AHEAD:
+        errors["starts_at"] = AHEAD_MESSAGE
     if errors:
         raise ValidationError(errors)
     ends_at = starts_at + timedelta(minutes=duration_minutes)

@@ -3,13 +3,14 @@ follow-up of last session's action, "is this a good fit?" after the first sessio
 key skills whose turn it is. It checks types and ranges; ``pulses.pulse_submit`` checks the
 rest against the session and saves."""
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from programmes.meeting_forms import local_to_utc
+from programmes.meetings import MAX_AHEAD
 from programmes.models import Role
 from surveys.models import Pulse
 from surveys.pulses import LINE_MAX_LENGTH, Answers, PulseSituation
@@ -178,12 +179,20 @@ class PulseForm(forms.Form):
         if day is None or at is None:
             self.add_error("new_date", "Give the new date and time of the session.")
             return
+        today = timezone.localdate(timezone=self.zone)
+        if not today <= day <= today + MAX_AHEAD:
+            # Checked on the date first: a year like 9999 cannot even be turned into UTC.
+            self.add_error(
+                "new_date",
+                "Give a date and time in the future."
+                if day < today
+                else "Give a date within the next year.",
+            )
+            return
         try:
-            starts_at = datetime.combine(day, at, tzinfo=self.zone)
-            # A time that does not exist that day (a clock change) or a year out of range.
-            starts_at = timezone.localtime(starts_at, self.zone)
-        except (OverflowError, ValueError):
-            self.add_error("new_date", "Give a real date and time.")
+            starts_at = local_to_utc(day, at, str(self.zone))
+        except ValidationError as error:
+            self.add_error("new_time", error)
             return
         if starts_at <= timezone.now():
             self.add_error("new_date", "Give a date and time in the future.")

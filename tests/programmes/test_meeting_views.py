@@ -80,6 +80,16 @@ def test_it_schedules_in_the_viewers_zone_and_tells_the_partner(
     assert email.to == [pair.reverse_mentor.person.email]
 
 
+@pytest.mark.parametrize("day", ["2027-03-11", "9999-12-31"])
+def test_it_refuses_a_time_more_than_a_year_ahead(client: Client, mentee_token: str, day) -> None:
+    response = client.post(schedule_url(mentee_token), typed(date=day, time="23:59"))
+
+    assert response.status_code == 400
+    assert "Choose a time within the next year." in response.text
+    assert f'value="{day}"' in response.text
+    assert not Meeting.objects.exists()
+
+
 def test_it_refuses_to_schedule_in_the_past_and_keeps_what_was_typed(
     client: Client, mentee_token: str
 ) -> None:

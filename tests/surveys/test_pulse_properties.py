@@ -3,7 +3,7 @@ numbers in every field never cause a server error and never leave half an answer
 submissions of one pulse at the same moment store exactly one."""
 
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection, connections
@@ -16,6 +16,7 @@ from surveys.models import ConfidenceRating, Pulse, PulseRequest
 from tests.factories import KeySkillFactory
 from tests.surveys.pulse_helpers import held_answers, past_session, pulse_url, running_pair
 
+SOON = (date.today() + timedelta(days=20)).isoformat()
 # Text a browser could send: anything but lone surrogates, which cannot be encoded at all.
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=320)
 
@@ -29,7 +30,7 @@ def answers(skill_ids: list[int]):
     fields = {
         "held": field("yes", "no"),
         "not_held": field("missed", "rescheduled", ""),
-        "new_date": field("2099-05-04", "2020-01-01", "", "2099-02-30"),
+        "new_date": field(SOON, "2020-01-01", "", "2099-02-30", "9999-12-31"),
         "new_time": field("10:00", "23:59", "", "24:00"),
         "learning": st.one_of(st.just("Drafts early"), TEXT),
         "action": TEXT,
