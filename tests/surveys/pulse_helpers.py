@@ -30,4 +30,3 @@ def held_answers(**overrides) -> dict[str, str]:
     data = {"held": "yes", "learning": "Graduates share drafts early", "action": ""}
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
-
