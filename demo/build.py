@@ -24,10 +24,10 @@ class DemoContext:
 
 
 def _steps() -> list[Callable[[DemoContext], None]]:
-    from demo import intake, matching, organisation, sessions
+    from demo import intake, matching, organisation, pulses, sessions
 
-    # Later areas (pulses...) append their step here, in order.
-    return [organisation.build, intake.build, matching.build, sessions.build]
+    # Later areas append their step here, in order.
+    return [organisation.build, intake.build, matching.build, sessions.build, pulses.build]
 
 
 def build_demo(*, today: date, seed: int = 2026) -> DemoContext:

@@ -33,6 +33,7 @@ from programmes.models import (
     Programme,
     Topic,
 )
+from surveys import counts
 
 
 class KeySkillInline(admin.TabularInline):
@@ -100,17 +101,36 @@ class CohortAdmin(admin.ModelAdmin):
         "mentee_count",
         "mentor_count",
         "intakes_complete",
+        "pulses_answered",
+        "response_rate",
+        "nps_midpoint",
+        "nps_end",
         "participants_link",
     ]
     list_filter = ["status", "programme"]
     list_select_related = ["programme"]
     search_fields = ["name", "programme__name"]
+    # Counts only: the pulses' and NPS answers' text is never read here (surveys/counts.py).
+    readonly_fields = [
+        "pulses_requested",
+        "pulses_submitted",
+        "response_rate",
+        "nps_midpoint",
+        "nps_end",
+    ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Cohort | None = None) -> list:
+        fieldsets = [(None, {"fields": ["programme", "name", "starts_on", "ends_on", "status"]})]
+        if obj is not None:
+            fieldsets.append(("Responses (counts only)", {"fields": self.readonly_fields}))
+        return fieldsets
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Cohort]:
         active = ~Q(participants__status=Participant.Status.WITHDRAWN)
-        return (
+        return counts.annotate_cohort_counts(
             super()
             .get_queryset(request)
+            .select_related("programme")  # the change page's title names it
             .annotate(
                 mentee_count=Count(
                     "participants",
@@ -142,6 +162,30 @@ class CohortAdmin(admin.ModelAdmin):
     @admin.display(description="intakes complete", ordering="intakes_done")
     def intakes_complete(self, obj: Cohort) -> str:
         return f"{obj.intakes_done} of {obj.mentee_count + obj.mentor_count}"
+
+    @admin.display(description="pulses requested", ordering="pulses_requested")
+    def pulses_requested(self, obj: Cohort) -> int:
+        return obj.pulses_requested
+
+    @admin.display(description="pulses submitted", ordering="pulses_submitted")
+    def pulses_submitted(self, obj: Cohort) -> int:
+        return obj.pulses_submitted
+
+    @admin.display(description="pulses submitted", ordering="pulses_submitted")
+    def pulses_answered(self, obj: Cohort) -> str:
+        return f"{obj.pulses_submitted} of {obj.pulses_requested}"
+
+    @admin.display(description="response rate", ordering="pulse_response_rate")
+    def response_rate(self, obj: Cohort) -> str:
+        return counts.format_rate(obj.pulse_response_rate)
+
+    @admin.display(description="NPS answers, mid-point", ordering="nps_midpoint")
+    def nps_midpoint(self, obj: Cohort) -> int:
+        return obj.nps_midpoint
+
+    @admin.display(description="NPS answers, end", ordering="nps_end")
+    def nps_end(self, obj: Cohort) -> int:
+        return obj.nps_end
 
     @admin.display(description="")
     def participants_link(self, obj: Cohort) -> str:
@@ -274,9 +318,10 @@ class ParticipantAdmin(admin.ModelAdmin):
 
 
 # Pairs and sessions. Managers see where each pair stands (status, dates, how many sessions
-# were held, cancelled or missed, whether notes are being logged) but never what anyone
-# wrote: Note is not registered, and no page here reads Note.text. Pairs come from matching
-# runs and sessions are logged by the pair themselves, so both are view-only here.
+# were held, cancelled or missed, whether notes are being logged, how many pulses were
+# answered and any "not a good fit") but never what anyone wrote: Note is not registered,
+# and no page here reads Note.text or a pulse's answers. Pairs come from matching runs and
+# sessions are logged by the pair themselves, so both are view-only here.
 
 Held = Meeting.Status.HELD
 _PAIR_PEOPLE = ["pair__mentee__person", "pair__reverse_mentor__person"]
@@ -365,6 +410,23 @@ class MeetingInline(ViewOnlyMixin, admin.TabularInline):
         return obj.notes_logged
 
 
+class RematchFilter(admin.SimpleListFilter):
+    """Pairs where someone answered "not a good fit" after a session: a re-match request."""
+
+    title = "re-match requested"
+    parameter_name = "rematch"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("yes", "Re-match requested"), ("no", "No re-match request")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(counts.rematch_requested())
+        if self.value() == "no":
+            return queryset.exclude(counts.rematch_requested())
+        return queryset
+
+
 @admin.register(Pair)
 class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = [
@@ -381,8 +443,11 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "upcoming",
         "notes_logged",
         "last_held",
+        "pulses_answered",
+        "response_rate",
+        "not_a_good_fit",
     ]
-    list_filter = ["cohort__programme", ("cohort", CohortFilter), "status"]
+    list_filter = ["cohort__programme", ("cohort", CohortFilter), "status", RematchFilter]
     list_select_related = ["cohort__programme", "mentee__person", "reverse_mentor__person"]
     search_fields = ["mentee__person__full_name", "reverse_mentor__person__full_name"]
     fields = [
@@ -397,6 +462,8 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "agreed",
         ("held", "cancelled", "missed", "upcoming"),
         ("notes_logged", "last_held"),
+        ("pulses_requested", "pulses_submitted", "response_rate"),
+        "not_a_good_fit",
     ]
     readonly_fields = [
         "mentee_name",
@@ -408,6 +475,10 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "upcoming",
         "notes_logged",
         "last_held",
+        "pulses_requested",
+        "pulses_submitted",
+        "response_rate",
+        "not_a_good_fit",
     ]
     inlines = [AgreementInline, MeetingInline]
 
@@ -418,7 +489,7 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
             mentor_accepted_at__isnull=False,
         )
         status = "meetings__status"
-        return (
+        return counts.annotate_pair_counts(
             super()
             .get_queryset(request)
             .select_related("cohort__programme", "mentee__person", "reverse_mentor__person")
@@ -487,6 +558,29 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
     @admin.display(description="last held", ordering="last_held_at", empty_value="never")
     def last_held(self, obj: Pair) -> str | None:
         return f"{timezone.localtime(obj.last_held_at):%-d %b %Y}" if obj.last_held_at else None
+
+    @admin.display(description="pulses requested", ordering="pulses_requested")
+    def pulses_requested(self, obj: Pair) -> int:
+        return obj.pulses_requested
+
+    @admin.display(description="pulses submitted", ordering="pulses_submitted")
+    def pulses_submitted(self, obj: Pair) -> int:
+        return obj.pulses_submitted
+
+    @admin.display(description="pulses submitted", ordering="pulses_submitted")
+    def pulses_answered(self, obj: Pair) -> str:
+        return f"{obj.pulses_submitted} of {obj.pulses_requested}"
+
+    @admin.display(description="response rate", ordering="pulse_response_rate")
+    def response_rate(self, obj: Pair) -> str:
+        return counts.format_rate(obj.pulse_response_rate)
+
+    @admin.display(description="not a good fit", ordering="not_a_good_fit")
+    def not_a_good_fit(self, obj: Pair) -> str:
+        # A "not a good fit" answer is a request to be re-matched: make it stand out.
+        if obj.not_a_good_fit:
+            return format_html("<strong>{} (re-match requested)</strong>", obj.not_a_good_fit)
+        return "0"
 
 
 @admin.register(Meeting)

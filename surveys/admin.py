@@ -1,7 +1,11 @@
 from django.contrib import admin
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
+from django.utils import timezone
 
-from surveys.models import LinkRequest
+from programmes.admin import CohortFilter
+from surveys.models import LinkRequest, NpsResponse, Pulse
 
 
 @admin.register(LinkRequest)
@@ -21,3 +25,143 @@ class LinkRequestAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: LinkRequest | None = None) -> bool:
         return False
+
+
+# Pulses and programme NPS answers: managers see who answered and when, and whether something
+# was logged, never what. The free text (learning, action, why), the safety answer and the NPS
+# score are not shown, not searched, and cannot be filtered on: the admin otherwise accepts
+# any lookup on a model's own fields in the URL (?safety__lte=2), which would let a row count
+# give an answer away. Both are view-only: answers belong to the participants.
+
+
+def _is_filled(field: str) -> ExpressionWrapper:
+    return ExpressionWrapper(~Q(**{field: ""}), output_field=BooleanField())
+
+
+class AnswersAdmin(admin.ModelAdmin):
+    private_fields: frozenset[str] = frozenset()
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        if lookup.split(LOOKUP_SEP, 1)[0] in self.private_fields:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="participant", ordering="participant__person__full_name")
+    def participant_name(self, obj: Pulse | NpsResponse) -> str:
+        return obj.participant.person.full_name
+
+
+class LearningLoggedFilter(admin.SimpleListFilter):
+    title = "learning logged"
+    parameter_name = "learning_logged"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(has_learning=self.value() == "yes")
+        return queryset
+
+
+@admin.register(Pulse)
+class PulseAdmin(AnswersAdmin):
+    private_fields = frozenset({"learning", "action", "safety"})
+    list_display = [
+        "participant_name",
+        "role",
+        "session_date",
+        "held",
+        "learning_logged",
+        "action_committed",
+        "shared_with_partner",
+        "submitted_at",
+    ]
+    list_filter = [("meeting__pair__cohort", CohortFilter), "held", LearningLoggedFilter, "shared"]
+    list_select_related = ["participant__person", "meeting"]
+    search_fields = ["participant__person__full_name"]
+    ordering = ["-meeting__starts_at", "participant__person__full_name"]
+    fields = [
+        "participant_name",
+        "role",
+        "meeting",
+        "held",
+        "not_held",
+        "learning_logged",
+        "action_committed",
+        "shared_with_partner",
+        "submitted_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Pulse]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "participant__person",
+                "meeting__pair__mentee__person",
+                "meeting__pair__reverse_mentor__person",
+            )
+            .annotate(has_learning=_is_filled("learning"), has_action=_is_filled("action"))
+        )
+
+    @admin.display(description="side", ordering="participant__role")
+    def role(self, obj: Pulse) -> str:
+        return obj.participant.get_role_display()
+
+    @admin.display(description="session", ordering="meeting__starts_at")
+    def session_date(self, obj: Pulse) -> str:
+        return f"{timezone.localtime(obj.meeting.starts_at):%-d %b %Y}"
+
+    @admin.display(description="learning logged", boolean=True, ordering="has_learning")
+    def learning_logged(self, obj: Pulse) -> bool:
+        return obj.has_learning
+
+    @admin.display(description="action committed", boolean=True, ordering="has_action")
+    def action_committed(self, obj: Pulse) -> bool:
+        return obj.has_action
+
+    @admin.display(description="shared with partner", boolean=True, ordering="shared")
+    def shared_with_partner(self, obj: Pulse) -> bool:
+        return obj.shared
+
+
+@admin.register(NpsResponse)
+class NpsResponseAdmin(AnswersAdmin):
+    """Who answered the programme questions, and when; never the score or the why (the
+    cohort list counts the answers; scores are reported only as an aggregate)."""
+
+    private_fields = frozenset({"why", "score"})
+    list_display = ["participant_name", "cohort_name", "moment", "why_given", "submitted_at"]
+    list_filter = [("participant__cohort", CohortFilter), "moment"]
+    list_select_related = ["participant__person", "participant__cohort"]
+    search_fields = ["participant__person__full_name"]
+    ordering = ["-submitted_at"]
+    fields = ["participant_name", "cohort_name", "moment", "why_given", "submitted_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[NpsResponse]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("participant__person", "participant__cohort")
+            .annotate(has_why=_is_filled("why"))
+        )
+
+    @admin.display(description="cohort", ordering="participant__cohort__starts_on")
+    def cohort_name(self, obj: NpsResponse) -> str:
+        return obj.participant.cohort.name
+
+    @admin.display(description="why given", boolean=True, ordering="has_why")
+    def why_given(self, obj: NpsResponse) -> bool:
+        return obj.has_why

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from demo.organisation import MANAGER, PROGRAMME_SLUG, SPONSOR
@@ -17,8 +18,10 @@ from programmes.models import (
     Programme,
     Role,
 )
+from surveys.counts import pulse_response_counts
+from surveys.feedback import END, MIDPOINT, feedback_window
 from surveys.links import Purpose, read_token
-from surveys.models import ConfidenceRating
+from surveys.models import ConfidenceRating, NpsResponse, Pulse, PulseRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +166,191 @@ def test_it_prints_pair_page_links_for_both_sides_of_a_running_pair(capsys) -> N
         for url in urls
     }
     assert sides == {Participant.Role.MENTEE, Participant.Role.REVERSE_MENTOR}
+
+
+def _demo_pulses():
+    return Pulse.objects.filter(meeting__pair__cohort__programme__slug=PROGRAMME_SLUG)
+
+
+def test_it_writes_pulses_for_past_sessions_with_realistic_gaps() -> None:
+    call_command("demo")
+    sessions = Meeting.objects.filter(pair__cohort__programme__slug=PROGRAMME_SLUG)
+    pulses = _demo_pulses()
+
+    rate = pulse_response_counts(meetings=sessions).rate
+    assert 0.6 <= rate <= 0.95, rate
+    # Every pulse counts: each has its request.
+    requested = PulseRequest.objects.filter(meeting__in=sessions)
+    assert (
+        pulses.count()
+        == requested.filter(
+            Exists(
+                Pulse.objects.filter(
+                    meeting=OuterRef("meeting"), participant=OuterRef("participant")
+                )
+            )
+        ).count()
+    )
+    # Asked only after sessions that were held or missed.
+    assert set(requested.values_list("meeting__status", flat=True)) == {
+        Meeting.Status.HELD,
+        Meeting.Status.MISSED,
+    }
+    assert not requested.filter(meeting__starts_at__gt=timezone.now()).exists()
+    assert pulses.filter(held=False, not_held=Pulse.NotHeld.MISSED).exists()
+    assert pulses.filter(good_fit=False).count() == 1
+    assert pulses.filter(good_fit=True).count() >= 5
+    assert pulses.filter(safety__lte=2).count() == 1
+    assert pulses.filter(safety__gte=4).count() > pulses.filter(safety=3).count()
+    held = pulses.filter(held=True)
+    assert 0.3 <= held.filter(shared=True).count() / held.count() <= 0.7
+    assert held.values("learning").distinct().count() >= 20
+    assert held.exclude(action="").values("action").distinct().count() >= 10
+    assert pulses.exclude(previous_action_done="").exists()
+    assert ConfidenceRating.objects.filter(
+        context=ConfidenceRating.Context.PULSE, pulse__in=pulses
+    ).exists()
+
+
+def _last_held(pair: Pair, n: int) -> list[Meeting]:
+    return list(pair.meetings.filter(status=Meeting.Status.HELD).order_by("-starts_at")[:n])
+
+
+def test_it_gives_the_running_wave_pulses_that_raise_each_flag_once() -> None:
+    call_command("demo")
+    running = Pair.objects.filter(
+        cohort__status=Cohort.Status.RUNNING, status=Pair.Status.ACTIVE
+    ).select_related("mentee", "reverse_mentor")
+
+    stopped, reverting = [], []
+    for pair in running:
+        last_two, last_three = _last_held(pair, 2), _last_held(pair, 3)
+        for participant in (pair.mentee, pair.reverse_mentor):
+            if (
+                len(last_two) == 2
+                and not Pulse.objects.filter(participant=participant, meeting__in=last_two).exists()
+            ):
+                stopped.append(participant)
+        reverted = {
+            pulse.meeting_id
+            for pulse in Pulse.objects.filter(meeting__in=last_three, teaching__gte=4)
+        }
+        if len(reverted) >= 2:
+            reverting.append(pair)
+    # Both sides of one pair stopped answering; one pair's executive does the teaching.
+    assert len(stopped) == 2
+    assert stopped[0].pk != stopped[1].pk
+    assert len(reverting) == 1
+    assert not Pulse.objects.filter(teaching__gte=4).exclude(meeting__pair__in=reverting).exists()
+
+
+def test_its_pulses_keep_the_rules_the_pulse_form_enforces() -> None:
+    call_command("demo")
+    now = timezone.now()
+    skills = list(Programme.objects.get().key_skills.all())
+
+    for pulse in _demo_pulses().select_related("meeting", "previous"):
+        meeting, participant = pulse.meeting, pulse.participant
+        pulse.full_clean()
+        assert pulse.session_starts_at == meeting.starts_at
+        assert meeting.ends_at < pulse.submitted_at < now
+        assert PulseRequest.objects.filter(meeting=meeting, participant=participant).exists()
+        assert pulse.held == (meeting.status == Meeting.Status.HELD)
+        if pulse.held:
+            assert pulse.learning
+            assert not pulse.not_held
+        else:
+            assert (pulse.learning, pulse.action, pulse.shared) == ("", "", False)
+            assert (pulse.good_fit, pulse.safety, pulse.teaching) == (None, None, None)
+            assert not pulse.confidence.exists()
+        # "Is this a good fit?" only after the pair's first held session.
+        first = not Meeting.objects.filter(
+            pair=meeting.pair, status=Meeting.Status.HELD, starts_at__lt=meeting.starts_at
+        ).exists()
+        assert (pulse.good_fit is not None) == (pulse.held and first)
+        # The follow-up: the participant's latest earlier held pulse, if it had an action.
+        latest = (
+            Pulse.objects.filter(
+                participant=participant,
+                meeting__pair=meeting.pair,
+                meeting__starts_at__lt=meeting.starts_at,
+                held=True,
+            )
+            .order_by("-meeting__starts_at")
+            .first()
+        )
+        expected = latest if latest is not None and latest.action else None
+        assert pulse.previous == expected
+        assert bool(pulse.previous_action_done) == (expected is not None)
+        # Confidence on the skills whose turn it is.
+        earlier = Pulse.objects.filter(
+            participant=participant, meeting__starts_at__lt=meeting.starts_at
+        ).count()
+        turn = {skills[(earlier * 2 + i) % len(skills)].pk for i in range(2)}
+        rated = set(pulse.confidence.values_list("key_skill_id", flat=True))
+        assert rated <= turn
+    for request in PulseRequest.objects.filter(
+        meeting__pair__cohort__programme__slug=PROGRAMME_SLUG
+    ):
+        # Asked an hour after the session, or when answered first (then never e-mailed).
+        if request.sent_at is None:
+            assert Pulse.objects.filter(
+                meeting=request.meeting_id,
+                participant=request.participant_id,
+                submitted_at=request.requested_at,
+            ).exists()
+        else:
+            assert request.requested_at >= request.meeting.ends_at + timedelta(hours=1)
+
+
+def test_it_asks_the_programme_questions_once_a_cohort_is_past_its_midpoint() -> None:
+    call_command("demo")
+    answers = NpsResponse.objects.filter(participant__cohort__programme__slug=PROGRAMME_SLUG)
+    running = Cohort.objects.get(status=Cohort.Status.RUNNING)
+    finished = Cohort.objects.get(status=Cohort.Status.FINISHED)
+    # The demo's running wave is past its mid-point, and its end is still to come.
+    assert feedback_window(running, MIDPOINT).opens_on < timezone.localdate()
+
+    assert answers.filter(participant__cohort=running, moment=MIDPOINT).exists()
+    assert answers.filter(participant__cohort=finished, moment=MIDPOINT).exists()
+    assert answers.filter(participant__cohort=finished, moment=END).exists()
+    assert not answers.filter(participant__cohort=running, moment=END).exists()
+    for answer in answers.select_related("participant__cohort"):
+        window = feedback_window(answer.participant.cohort, answer.moment)
+        assert window.opens_on <= answer.submitted_at.date() <= window.closes_on
+    # Only people who had a partner were asked.
+    paired = Pair.objects.filter(cohort__programme__slug=PROGRAMME_SLUG)
+    partners = set(paired.values_list("mentee", flat=True)) | set(
+        paired.values_list("reverse_mentor", flat=True)
+    )
+    assert set(answers.values_list("participant", flat=True)) <= partners
+    # An end answer comes with the end's confidence in every key skill.
+    skills = finished.programme.key_skills.count()
+    for answer in answers.filter(moment=END):
+        assert (
+            ConfidenceRating.objects.filter(
+                participant=answer.participant, context=ConfidenceRating.Context.END
+            ).count()
+            == skills
+        )
+
+
+def _pulse_rows() -> tuple[int, int, int, int]:
+    return (
+        Pulse.objects.count(),
+        PulseRequest.objects.count(),
+        NpsResponse.objects.count(),
+        ConfidenceRating.objects.count(),
+    )
+
+
+def test_it_never_duplicates_pulses_when_run_again_or_reset() -> None:
+    call_command("demo")
+    first = _pulse_rows()
+    assert first[0] > 50
+
+    call_command("demo")
+    assert _pulse_rows() == first
+
+    call_command("demo", "--reset")
+    assert _pulse_rows() == first

@@ -1,0 +1,143 @@
+"""Response counts, computed in the database: pulses asked for and answered, the response rate,
+"not a good fit" answers and programme NPS answers per moment. Counts only: nothing here reads a
+free-text answer (learning, action, why), a safety answer or an NPS score, so whatever is built
+on these functions (the admin today, KPIs and sponsor pages later) cannot leak one.
+
+What counts:
+
+- **requested**: PulseRequest rows, one per participant and session asked for a pulse (written
+  an hour after the session, or when the participant answers first).
+- **submitted**: requests that have a pulse, i.e. answered requests. ``pulse_submit`` writes the
+  request together with the pulse, so every pulse has one and this is simply the number of
+  pulses; counting answered requests rather than Pulse rows keeps the rate at or below 100%
+  even if a pulse without a request ever appeared (it would then not count).
+- **response rate**: submitted / requested, as a fraction; None (shown as "no data", never 0%)
+  when nothing was requested.
+
+Each count is a correlated subquery, not a join, so several can sit beside each other (and
+beside the admin's own ``Count`` joins) without multiplying one another, and a list page costs
+one query however many rows it shows.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf
+
+from programmes.models import Cohort, Meeting, Pair
+from surveys.models import NpsResponse, Pulse, PulseRequest
+
+NO_DATA = "no data"
+
+
+def _answered() -> Exists:
+    """For a PulseRequest row: its participant has a pulse for its session."""
+    return Exists(
+        Pulse.objects.filter(meeting=OuterRef("meeting"), participant=OuterRef("participant"))
+    )
+
+
+def _count_per_outer_row(rows: QuerySet, path: str) -> Coalesce:
+    """How many of ``rows`` have ``path`` pointing at the outer query's row, as a subquery
+    (0 when none)."""
+    counted = (
+        rows.filter(**{path: OuterRef("pk")})
+        .order_by()
+        .values(path)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _rate(submitted: str, requested: str) -> Cast:
+    # NULL when nothing was requested: "no data", not 0%.
+    return Cast(F(submitted), FloatField()) / NullIf(F(requested), 0)
+
+
+def _with_pulse_counts(queryset: QuerySet, path: str) -> QuerySet:
+    requests = PulseRequest.objects.all()
+    return queryset.annotate(
+        pulses_requested=_count_per_outer_row(requests, path),
+        pulses_submitted=_count_per_outer_row(requests.filter(_answered()), path),
+    ).annotate(pulse_response_rate=_rate("pulses_submitted", "pulses_requested"))
+
+
+def annotate_cohort_counts(cohorts: QuerySet[Cohort]) -> QuerySet[Cohort]:
+    """``cohorts`` with, on each row: ``pulses_requested``, ``pulses_submitted`` (ints),
+    ``pulse_response_rate`` (a fraction, or None when nothing was requested), and
+    ``nps_midpoint`` and ``nps_end``, the NPS answers given at each moment (ints)."""
+    answers = NpsResponse.objects.all()
+    return _with_pulse_counts(cohorts, "meeting__pair__cohort").annotate(
+        nps_midpoint=_count_per_outer_row(
+            answers.filter(moment=NpsResponse.Moment.MIDPOINT), "participant__cohort"
+        ),
+        nps_end=_count_per_outer_row(
+            answers.filter(moment=NpsResponse.Moment.END), "participant__cohort"
+        ),
+    )
+
+
+def annotate_pair_counts(pairs: QuerySet[Pair]) -> QuerySet[Pair]:
+    """``pairs`` with, on each row: ``pulses_requested``, ``pulses_submitted``,
+    ``pulse_response_rate`` (as for cohorts) and ``not_a_good_fit``, how many of the pair's
+    pulses answered "is this a good fit?" with no: a request to be re-matched."""
+    return _with_pulse_counts(pairs, "meeting__pair").annotate(
+        not_a_good_fit=_count_per_outer_row(Pulse.objects.filter(good_fit=False), "meeting__pair")
+    )
+
+
+def rematch_requested() -> Exists:
+    """For a Pair row: someone in the pair answered "not a good fit"."""
+    return Exists(Pulse.objects.filter(meeting__pair=OuterRef("pk"), good_fit=False))
+
+
+@dataclass(frozen=True)
+class ResponseCounts:
+    requested: int
+    submitted: int
+
+    @property
+    def rate(self) -> float | None:
+        return response_rate(submitted=self.submitted, requested=self.requested)
+
+
+def pulse_response_counts(*, meetings: QuerySet[Meeting]) -> ResponseCounts:
+    """Pulses requested and submitted for any set of sessions (a cohort's, a month's, a whole
+    programme's), in one query."""
+    totals = PulseRequest.objects.filter(meeting__in=meetings).aggregate(
+        requested=Count("pk"), submitted=Count("pk", filter=_answered())
+    )
+    return ResponseCounts(requested=totals["requested"], submitted=totals["submitted"])
+
+
+def nps_counts(*, cohort: Cohort) -> dict[str, int]:
+    """{moment: answers given} for one cohort, every moment present (0 if none), in one
+    query."""
+    counts = dict(
+        NpsResponse.objects.filter(participant__cohort=cohort)
+        .order_by()
+        .values("moment")
+        .annotate(n=Count("pk"))
+        .values_list("moment", "n")
+    )
+    return {moment: counts.get(moment, 0) for moment in NpsResponse.Moment.values}
+
+
+def response_rate(*, submitted: int, requested: int) -> float | None:
+    return submitted / requested if requested else None
+
+
+def format_rate(rate: float | None) -> str:
+    """The rate as a percentage ("83%"), or "no data" when nothing was requested (never "0%",
+    which would say that nobody answered)."""
+    return NO_DATA if rate is None else f"{rate:.0%}"
