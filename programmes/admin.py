@@ -13,6 +13,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Coalesce, Now
 from django.http import HttpRequest
 from django.urls import URLPattern, path, reverse
@@ -340,6 +341,20 @@ def _note_count(pair_field: str) -> Coalesce:
     return Coalesce(Subquery(notes, output_field=IntegerField()), 0)
 
 
+class PrivateFieldsMixin:
+    """Refuses URL filters on fields that hold participants' private answers. The admin
+    otherwise accepts any lookup on a model's own fields in the query string
+    (``?cancel_reason__icontains=…``), and the row count would give the text away; a refused
+    lookup answers 400."""
+
+    private_fields: frozenset[str] = frozenset()
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        if lookup.split(LOOKUP_SEP, 1)[0] in self.private_fields:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+
 class ViewOnlyMixin:
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -584,7 +599,8 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class MeetingAdmin(PrivateFieldsMixin, ViewOnlyMixin, admin.ModelAdmin):
+    private_fields = frozenset({"cancel_reason"})
     list_display = [
         "pair",
         "starts_at",

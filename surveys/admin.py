@@ -1,10 +1,9 @@
 from django.contrib import admin
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
-from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 from django.utils import timezone
 
-from programmes.admin import CohortFilter
+from programmes.admin import CohortFilter, PrivateFieldsMixin
 from surveys.models import LinkRequest, NpsResponse, Pulse
 
 
@@ -38,14 +37,7 @@ def _is_filled(field: str) -> ExpressionWrapper:
     return ExpressionWrapper(~Q(**{field: ""}), output_field=BooleanField())
 
 
-class AnswersAdmin(admin.ModelAdmin):
-    private_fields: frozenset[str] = frozenset()
-
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        if lookup.split(LOOKUP_SEP, 1)[0] in self.private_fields:
-            return False
-        return super().lookup_allowed(lookup, value, request)
-
+class AnswersAdmin(PrivateFieldsMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
