@@ -295,9 +295,11 @@ class _PulseWriter:
         mentee = participant.role == Participant.Role.MENTEE
         held = meeting.status == Meeting.Status.HELD
         # The follow-up, as pulse_situation finds it: the participant's latest earlier held
-        # pulse in this pair, if it committed to an action.
+        # pulse in this pair, if it committed to an action no later pulse has followed up.
         previous = next((p for p in reversed(earlier) if p.held), None)
-        if previous is not None and not previous.action:
+        if previous is not None and (
+            not previous.action or any(p.previous is previous for p in earlier)
+        ):
             previous = None
         pulse = Pulse(
             meeting=meeting,

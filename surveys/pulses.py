@@ -133,6 +133,9 @@ def pulse_situation(
     if existing is not None:
         previous = existing.previous
     else:
+        # The action of the participant's latest held session, unless a pulse in between
+        # (one for a session that did not happen, say) has already followed it up: each
+        # action is followed up once, so follow-through counts it once.
         previous = (
             Pulse.objects.filter(
                 participant=participant,
@@ -140,10 +143,11 @@ def pulse_situation(
                 meeting__starts_at__lt=meeting.starts_at,
                 held=True,
             )
+            .annotate(followed_up=Exists(Pulse.objects.filter(previous=OuterRef("pk"))))
             .order_by("-meeting__starts_at")
             .first()
         )
-        if previous is not None and not previous.commits_to_action:
+        if previous is not None and (previous.followed_up or not previous.commits_to_action):
             previous = None
     first_session = not Meeting.objects.filter(
         pair=pair, status=Meeting.Status.HELD, starts_at__lt=meeting.starts_at

@@ -268,7 +268,8 @@ def test_its_pulses_keep_the_rules_the_pulse_form_enforces() -> None:
             pair=meeting.pair, status=Meeting.Status.HELD, starts_at__lt=meeting.starts_at
         ).exists()
         assert (pulse.good_fit is not None) == (pulse.held and first)
-        # The follow-up: the participant's latest earlier held pulse, if it had an action.
+        # The follow-up: the participant's latest earlier held pulse, if it had an action
+        # that no pulse between the two followed up already.
         latest = (
             Pulse.objects.filter(
                 participant=participant,
@@ -279,7 +280,13 @@ def test_its_pulses_keep_the_rules_the_pulse_form_enforces() -> None:
             .order_by("-meeting__starts_at")
             .first()
         )
-        expected = latest if latest is not None and latest.action else None
+        followed_between = (
+            latest is not None
+            and Pulse.objects.filter(
+                previous=latest, meeting__starts_at__lt=meeting.starts_at
+            ).exists()
+        )
+        expected = latest if latest is not None and latest.action and not followed_between else None
         assert pulse.previous == expected
         assert bool(pulse.previous_action_done) == (expected is not None)
         # Confidence on the skills whose turn it is.

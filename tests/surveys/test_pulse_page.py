@@ -237,6 +237,26 @@ def test_the_second_session_follows_up_the_first_sessions_action(client, pair, s
     assert pulse.previous_action_done == "partly"
 
 
+def test_an_action_is_followed_up_once_even_across_a_session_that_did_not_happen(
+    client, pair, session
+):
+    client.post(
+        pulse_url(pair.mentee, session), held_answers(action="Read the intranet", good_fit="yes")
+    )
+    missed = past_session(pair, hours_ago=1.5)
+    client.post(
+        pulse_url(pair.mentee, missed),
+        {"held": "no", "not_held": "missed", "previous_action_done": "no"},
+    )
+    third = past_session(pair, hours_ago=1)
+
+    page = html_of(client.get(pulse_url(pair.mentee, third)))
+
+    assert Pulse.objects.get(meeting=missed).previous == Pulse.objects.get(meeting=session)
+    assert "Read the intranet" not in page
+    assert 'name="previous_action_done"' not in page
+
+
 def test_no_follow_up_when_the_last_pulse_committed_to_nothing(client, pair, session):
     client.post(pulse_url(pair.mentee, session), held_answers(good_fit="yes"))
     second = past_session(pair, hours_ago=1)
