@@ -90,3 +90,35 @@ def demo_pair_links() -> list[tuple[Participant, str]]:
         (p, participant_url(participant_id=p.pk, purpose=Purpose.PAIR, expires_at=expires))
         for p in (pair.mentee, pair.reverse_mentor)
     ]
+
+
+def demo_pulse_link() -> tuple[Participant, str] | None:
+    """The pulse link, as the e-mail after a session sends it, of the latest demo session that
+    has happened and that one of its participants has not answered yet."""
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    from demo.organisation import PROGRAMME_SLUG
+    from programmes.models import Meeting, Pair
+    from surveys.models import Pulse
+    from surveys.pulses import pulse_url
+
+    sessions = (
+        Meeting.objects.filter(
+            pair__cohort__programme__slug=PROGRAMME_SLUG,
+            pair__status=Pair.Status.ACTIVE,
+            status__in=[Meeting.Status.SCHEDULED, Meeting.Status.HELD],
+            starts_at__lte=timezone.now(),
+        )
+        .select_related("pair__mentee__person", "pair__reverse_mentor__person")
+        .order_by("-starts_at")
+    )
+    for side in ("mentee", "reverse_mentor"):
+        answered = Pulse.objects.filter(
+            meeting=OuterRef("pk"), participant=OuterRef(f"pair__{side}")
+        )
+        meeting = sessions.exclude(Exists(answered)).first()
+        if meeting is not None:
+            participant = getattr(meeting.pair, side)
+            return participant, pulse_url(participant=participant, meeting=meeting) + "?held=yes"
+    return None

@@ -168,6 +168,19 @@ def test_it_prints_pair_page_links_for_both_sides_of_a_running_pair(capsys) -> N
     assert sides == {Participant.Role.MENTEE, Participant.Role.REVERSE_MENTOR}
 
 
+def test_it_prints_a_pulse_link_that_opens_an_unanswered_pulse(client, capsys) -> None:
+    call_command("demo")
+
+    out = capsys.readouterr().out
+    [url] = [line.strip() for line in out.splitlines() if "/pulse/" in line]
+    response = client.get(url.removeprefix("http://testserver"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Send my answers" in html
+    assert 'value="yes" autocomplete="off" checked' in html
+
+
 def _demo_pulses():
     return Pulse.objects.filter(meeting__pair__cohort__programme__slug=PROGRAMME_SLUG)
 

@@ -10,6 +10,7 @@ from demo.build import (
     demo_exists,
     demo_intake_links,
     demo_pair_links,
+    demo_pulse_link,
     remove_demo,
 )
 from demo.organisation import MANAGER, SPONSOR
@@ -64,3 +65,10 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"  {participant.person} ({participant.get_role_display()}):\n    {url}"
                 )
+        pulse_link = demo_pulse_link()
+        if pulse_link:
+            participant, url = pulse_link
+            self.stdout.write(
+                "A pulse not answered yet, as the e-mail after the session links to it:\n"
+                f"  {participant.person} ({participant.get_role_display()}):\n    {url}"
+            )
