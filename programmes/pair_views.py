@@ -25,8 +25,10 @@ from programmes.pair_forms import (
     NoteShareForm,
 )
 from surveys.feedback import feedback_links_due
-from surveys.links import Purpose, make_token, participant_link_required
+from surveys.links import DEFAULT_LIFETIME, Purpose, make_token, participant_link_required
 from surveys.models import Pulse
+
+PULSE_OFFER = DEFAULT_LIFETIME[Purpose.PULSE]
 
 
 def _readable_pulses(participant: Participant) -> Prefetch:
@@ -134,7 +136,11 @@ def _render_page(
             status=status,
             topic=meeting.topic.title if meeting.topic else "",
             led_by=_who(meeting.led_by, my_side=my_side, partner=partner),
-            pulse_open=meeting.status != Meeting.Status.CANCELLED and meeting.starts_at <= now,
+            # Answers can be looked at any time; a session's questions are offered for as long
+            # as the e-mail's link would last, so old gaps do not nag.
+            pulse_open=meeting.status != Meeting.Status.CANCELLED
+            and meeting.starts_at <= now
+            and (participant.pk in pulses or now - meeting.starts_at <= PULSE_OFFER),
             my_pulse=pulses.get(participant.pk),
             partner_pulse=pulses.get(partner.pk),
         )

@@ -562,6 +562,17 @@ def test_the_pair_page_leads_to_each_sessions_questions(client, programme, pair,
     assert foreign.status_code == 404
 
 
+def test_the_pair_page_stops_offering_questions_after_two_weeks(client, pair):
+    old = past_session(pair, hours_ago=24 * 15)
+    recent = past_session(pair, hours_ago=24 * 13)
+    pair_token = make_token(participant_id=pair.mentee.pk, purpose=Purpose.PAIR)
+
+    page = html_of(client.get(reverse("programmes:pair", args=[pair_token])))
+
+    assert reverse("programmes:pulse_start", args=[pair_token, recent.pk]) in page
+    assert reverse("programmes:pulse_start", args=[pair_token, old.pk]) not in page
+
+
 def test_the_pulse_page_takes_a_fixed_number_of_queries(
     client, programme, pair, session, django_assert_num_queries
 ):
