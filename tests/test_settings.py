@@ -81,3 +81,15 @@ def test_it_runs_on_the_embedded_defaults_with_no_environment_at_all() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://localhost/"]
+
+
+def test_every_beat_entry_names_a_registered_task_that_expires_before_the_next_tick() -> None:
+    from django.conf import settings
+
+    from mentoring.celery import app
+
+    app.loader.import_default_modules()
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name
+        # A tick that waited in a queue past the next one is dropped, not run twice in a row.
+        assert entry["options"]["expires"] < entry["schedule"], name
