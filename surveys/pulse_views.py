@@ -2,6 +2,7 @@
 The signed link names the participant and the session; ``?held=yes`` or ``?held=no`` from
 the e-mail only preselects the first answer."""
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -17,23 +18,28 @@ from surveys.pulse_forms import PulseForm, initial_from
 from surveys.pulses import PulseSituation, State, meeting_for, pulse_situation, pulse_submit
 
 
-def _render(
-    request: HttpRequest, situation: PulseSituation, form: PulseForm | None, *, status: int = 200
-) -> HttpResponse:
+def _context(situation: PulseSituation) -> dict[str, Any]:
+    """What both pulse pages show, with times in the participant's own zone."""
     zone = ZoneInfo(situation.participant.person.time_zone)
-    existing = situation.existing
-    context = {
+    until = situation.editable_until
+    return {
         "situation": situation,
-        "form": form,
+        "pulse": situation.existing,
         "meeting": situation.meeting,
         "programme": situation.meeting.pair.cohort.programme,
         "partner_person": situation.partner.person,
         "starts_at": timezone.localtime(situation.meeting.starts_at, zone),
         "time_zone": situation.participant.person.time_zone,
-        "editable_until": (
-            timezone.localtime(situation.editable_until, zone) if situation.editable_until else None
-        ),
-        "pulse": existing,
+        "editable_until": timezone.localtime(until, zone) if until else None,
+    }
+
+
+def _render(
+    request: HttpRequest, situation: PulseSituation, form: PulseForm | None, *, status: int = 200
+) -> HttpResponse:
+    existing = situation.existing
+    context = _context(situation) | {
+        "form": form,
         "ratings": list(existing.confidence.select_related("key_skill")) if existing else [],
     }
     return render(request, "surveys/pulse_form.html", context, status=status)
@@ -87,16 +93,5 @@ def pulse_thanks(
         return _not_yours(request)
     if situation.existing is None:
         return redirect("surveys:pulse", token)
-    zone = ZoneInfo(participant.person.time_zone)
-    context = {
-        "situation": situation,
-        "pulse": situation.existing,
-        "programme": situation.meeting.pair.cohort.programme,
-        "partner_person": situation.partner.person,
-        "meeting": situation.meeting,
-        "starts_at": timezone.localtime(situation.meeting.starts_at, zone),
-        "editable_until": timezone.localtime(situation.editable_until, zone),
-        "time_zone": participant.person.time_zone,
-        "pulse_url": reverse("surveys:pulse", args=[token]),
-    }
+    context = _context(situation) | {"pulse_url": reverse("surveys:pulse", args=[token])}
     return render(request, "surveys/pulse_thanks.html", context)
