@@ -14,7 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from programmes.models import Cohort, Pair, Participant, Person
-from surveys.links import Purpose, pair_link_expiry, participant_url
+from surveys.links import PAIR_LINK_GRACE, Purpose, pair_link_expiry, participant_url
 from surveys.models import LinkRequest
 
 logger = logging.getLogger(__name__)
@@ -96,11 +96,14 @@ def link_request_create(*, email: str, ip_address: str | None) -> LinkRequest:
 
 
 def current_participations(person_id: int) -> list[Participant]:
-    """The places someone holds now: not withdrawn, in a cohort that has not finished."""
+    """The places someone holds now: not withdrawn, in a cohort that has not finished or
+    ended within PAIR_LINK_GRACE (the pair page, its last pulses and the end-of-programme
+    questions stay open that long)."""
+    recently = timezone.localdate() - PAIR_LINK_GRACE
     return list(
         Participant.objects.filter(person_id=person_id)
         .exclude(status=Participant.Status.WITHDRAWN)
-        .exclude(cohort__status=Cohort.Status.FINISHED)
+        .exclude(cohort__status=Cohort.Status.FINISHED, cohort__ends_on__lt=recently)
         .select_related("person", "cohort__programme")
         .order_by("cohort__starts_on", "pk")
     )

@@ -1,3 +1,5 @@
+from datetime import date, timedelta
+
 from django.core import mail
 
 from programmes.models import Cohort, Pair, Participant
@@ -6,6 +8,7 @@ from surveys.links import Purpose, pair_link_expiry, read_token
 from surveys.models import LinkRequest
 from surveys.tasks import send_participant_links
 from tests.factories import ParticipantFactory, PersonFactory
+from tests.programmes.meeting_helpers import agreed_pair
 
 
 def _request_for(person, **kwargs) -> LinkRequest:
@@ -81,7 +84,12 @@ def test_it_does_not_send_a_withdrawn_participants_link(db: None) -> None:
 
 def test_it_sends_nothing_to_someone_with_no_current_place(db: None) -> None:
     withdrawn = ParticipantFactory(status=Participant.Status.WITHDRAWN)
-    ParticipantFactory(person=withdrawn.person, cohort__status=Cohort.Status.FINISHED)
+    ParticipantFactory(
+        person=withdrawn.person,
+        cohort__status=Cohort.Status.FINISHED,
+        cohort__starts_on=date.today() - timedelta(days=121),
+        cohort__ends_on=date.today() - timedelta(days=31),
+    )
     link_request = _request_for(withdrawn.person)
 
     send_participant_links(link_request.pk)
@@ -89,6 +97,22 @@ def test_it_sends_nothing_to_someone_with_no_current_place(db: None) -> None:
     assert mail.outbox == []
     link_request.refresh_from_db()
     assert link_request.sent_at is not None  # handled: a rerun does nothing either
+
+
+def test_it_sends_the_pair_page_for_a_cohort_that_ended_within_a_month(db: None) -> None:
+    """The end-of-programme questions and last pulses are reached from the pair page."""
+    pair = agreed_pair()
+    Cohort.objects.filter(pk=pair.cohort_id).update(
+        status=Cohort.Status.FINISHED,
+        starts_on=date.today() - timedelta(days=100),
+        ends_on=date.today() - timedelta(days=10),
+    )
+
+    send_participant_links(_request_for(pair.mentee.person).pk)
+
+    (message,) = mail.outbox
+    assert "Your pair page" in message.body
+    assert "/pair/" in message.body
 
 
 def test_it_sends_nothing_for_an_unknown_address(db: None) -> None:
