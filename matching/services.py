@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from matching import engine
+from matching import engine, notices
 from matching.models import MatchingPolicy, MatchingRun, PairRule, ProposedPair, WaitingEntry
 from programmes.availability import to_utc_hours_of_week
 from programmes.models import Cohort, Intake, Pair, Participant
@@ -572,7 +572,6 @@ def pair_rule_add(
 def matching_run_approve(*, run: MatchingRun, user=None) -> list[Pair]:
     """Turn the proposal into pairs and queue the introductions after commit. Approving twice
     (a double click, two managers) creates the pairs once."""
-    from matching import tasks
 
     with transaction.atomic():
         claimed = MatchingRun.objects.filter(pk=run.pk, status=MatchingRun.Status.DONE).update(
@@ -606,8 +605,10 @@ def matching_run_approve(*, run: MatchingRun, user=None) -> list[Pair]:
             )
         matched = [p.mentee_id for p in pairs] + [p.reverse_mentor_id for p in pairs]
         Participant.objects.filter(pk__in=matched).update(status=Participant.Status.MATCHED)
+        now = timezone.now()
         for pair in pairs:
-            transaction.on_commit(partial(tasks.send_match_introduction.delay, pair.pk))
+            notices.ask_match_introduction(pair)
+        Pair.objects.filter(pk__in=[pair.pk for pair in pairs]).update(introduced_at=now)
     return pairs
 
 
@@ -659,43 +660,3 @@ def best_partner_for(*, participant: Participant) -> PartnerSuggestion | None:
         score=float(problem.score[i, j]),
         reasons=reasons(data, problem, i, j, weights=policy.weights),
     )
-
-
-def pair_introduce(*, pair_id: int) -> bool:
-    """Send the introduction e-mails of a new pair, once: the pair row is claimed first, and
-    released if sending fails so a retry can send."""
-    from programmes.emails import send_templated
-    from surveys.links import Purpose, pair_link_expiry, participant_url
-
-    now = timezone.now()
-    if not Pair.objects.filter(pk=pair_id, introduced_at=None).update(introduced_at=now):
-        return False
-    pair = Pair.objects.select_related(
-        "mentee__person", "reverse_mentor__person", "cohort__programme", "mentee__intake",
-        "reverse_mentor__intake",
-    ).get(pk=pair_id)  # fmt: skip
-    try:
-        for me, partner in ((pair.mentee, pair.reverse_mentor), (pair.reverse_mentor, pair.mentee)):
-            send_templated(
-                to=me.person.email,
-                name="match_introduction",
-                context={
-                    "person": me.person,
-                    "participant": me,
-                    "partner": partner.person,
-                    "partner_participant": partner,
-                    "programme": pair.cohort.programme,
-                    "cohort": pair.cohort,
-                    "pair": pair,
-                    "pair_url": participant_url(
-                        participant_id=me.pk,
-                        purpose=Purpose.PAIR,
-                        expires_at=pair_link_expiry(pair.cohort.ends_on),
-                    ),
-                },
-                language=me.person.language,
-            )
-    except OSError:
-        Pair.objects.filter(pk=pair_id, introduced_at=now).update(introduced_at=None)
-        raise
-    return True

@@ -30,9 +30,3 @@ def run_matching(run_id: int) -> None:
             message="The run stopped on an unexpected error; it has been logged. Try again.",
         )
         raise
-
-
-@shared_task(soft_time_limit=30, time_limit=60, autoretry_for=(OSError,), retry_backoff=True)
-def send_match_introduction(pair_id: int) -> None:
-    """Both participants hear who their partner is, once."""
-    services.pair_introduce(pair_id=pair_id)

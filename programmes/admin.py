@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from programmes import services
 from programmes.models import (
     Agreement,
+    CheckIn,
     Cohort,
     Guide,
     KeySkill,
@@ -425,6 +426,23 @@ class MeetingInline(ViewOnlyMixin, admin.TabularInline):
         return obj.notes_logged
 
 
+class CheckInInline(ViewOnlyMixin, admin.TabularInline):
+    """The check-ins after two missed or cancelled sessions, and what each person chose."""
+
+    model = CheckIn
+    extra = 0
+    fields = ["participant_name", "asked_at", "choice", "answered_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CheckIn]:
+        # Each row is titled with str(check_in), which names the participant.
+        return super().get_queryset(request).select_related("participant__person")
+
+    @admin.display(description="participant")
+    def participant_name(self, obj: CheckIn) -> str:
+        return f"{obj.participant.person.full_name} ({obj.participant.get_role_display()})"
+
+
 class RematchFilter(admin.SimpleListFilter):
     """Pairs where someone answered "not a good fit" after a session: a re-match request."""
 
@@ -495,7 +513,7 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "response_rate",
         "not_a_good_fit",
     ]
-    inlines = [AgreementInline, MeetingInline]
+    inlines = [AgreementInline, MeetingInline, CheckInInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pair]:
         agreed = Agreement.objects.filter(

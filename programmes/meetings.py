@@ -8,7 +8,6 @@ has committed. Times are stored in UTC and shown in each reader's own time zone.
 """
 
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Literal
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -142,11 +141,9 @@ def _lock(pair: Pair) -> None:
 
 
 def _queue_update(meeting: Meeting, kind: Kind, by: Role) -> None:
-    from programmes import tasks
+    from programmes import notices  # notices build on this module's invitations
 
-    transaction.on_commit(
-        partial(tasks.send_meeting_update.delay, meeting.pk, kind, meeting.sequence, str(by))
-    )
+    notices.ask_meeting_update(meeting, kind, by)
 
 
 # --- Services -------------------------------------------------------------------------------
@@ -353,78 +350,3 @@ def meeting_ics(meeting: Meeting, *, for_participant: Participant) -> bytes:
 
 def ics_filename(meeting: Meeting) -> str:
     return f"session-{meeting.starts_at:%Y-%m-%d}.ics"
-
-
-# --- Telling the partner --------------------------------------------------------------------
-
-
-def meeting_update_send(*, meeting_id: int, kind: str, sequence: int, by: str) -> bool:
-    """E-mail the partner of ``by`` about one change, with the time in their own zone and, for
-    a new, moved or cancelled session, the invitation attached.
-
-    Sends nothing when the change has been overtaken (the meeting's sequence moved on) or does
-    not match the meeting's state, so a late or repeated task does not mail stale news. A task
-    redelivered before anything else changed still sends twice: exactly-once comes with the
-    notifications outbox (issue 7)."""
-    from programmes.emails import send_templated
-
-    meeting = (
-        Meeting.objects.select_related(
-            "topic",
-            "pair__cohort__programme",
-            "pair__mentee__person",
-            "pair__mentee__cohort",
-            "pair__reverse_mentor__person",
-            "pair__reverse_mentor__cohort",
-        )
-        .filter(pk=meeting_id)
-        .first()
-    )
-    if meeting is None or meeting.sequence != sequence or by not in Role.values:
-        return False
-    expected = {
-        "scheduled": sequence == 0 and meeting.status == Meeting.Status.SCHEDULED,
-        "rescheduled": sequence > 0 and meeting.status == Meeting.Status.SCHEDULED,
-        "cancelled": meeting.status == Meeting.Status.CANCELLED,
-        "marked": meeting.status in (Meeting.Status.HELD, Meeting.Status.MISSED),
-    }
-    if not expected.get(kind, False):
-        return False
-    pair = meeting.pair
-    actor, recipient = (
-        (pair.mentee, pair.reverse_mentor)
-        if by == Role.MENTEE
-        else (pair.reverse_mentor, pair.mentee)
-    )
-    zone = recipient.person.time_zone
-    attachments = None
-    if kind != "marked":
-        attachments = [
-            (
-                ics_filename(meeting),
-                meeting_ics(meeting, for_participant=recipient),
-                "text/calendar",
-            )
-        ]
-    send_templated(
-        to=recipient.person.email,
-        name=f"meeting_{kind}",
-        context={
-            "person": recipient.person,
-            "partner": actor.person,
-            "meeting": meeting,
-            "starts": local_time(meeting.starts_at, zone),
-            "ends": local_time(meeting.ends_at, zone),
-            "zone": zone,
-            "programme": pair.cohort.programme,
-            "cohort": pair.cohort,
-            "pair_url": _pair_page_url(recipient),
-            "led_by": {
-                Role.MENTEE: pair.mentee.person,
-                Role.REVERSE_MENTOR: pair.reverse_mentor.person,
-            }.get(meeting.led_by),
-        },
-        language=recipient.person.language,
-        attachments=attachments,
-    )
-    return True

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 @cache
@@ -577,3 +578,40 @@ class Guide(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CheckIn(models.Model):
+    """The neutral question asked of each participant after two missed or cancelled sessions
+    in a row: can you continue, or should we re-match you or pause for a month? One per
+    participant and triggering session (the second of the two), so a scan run twice asks
+    once. Only the latest answer is kept; what an answer did to the pair is said where it is
+    done (programmes/checkins.py)."""
+
+    class Choice(models.TextChoices):
+        CONTINUE = "continue", "I can continue"
+        REMATCH = "rematch", "Re-match me"
+        PAUSE = "pause", "Pause for one month"
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="checkins")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="checkins")
+    trigger = models.ForeignKey(
+        Meeting,
+        on_delete=models.CASCADE,
+        related_name="checkins",
+        help_text="The second of the two missed or cancelled sessions.",
+    )
+    asked_at = models.DateTimeField("asked", default=timezone.now)
+    choice = models.CharField("answer", max_length=10, choices=Choice, blank=True)
+    answered_at = models.DateTimeField("answered", null=True, blank=True)
+
+    class Meta:
+        ordering = ["pair", "-asked_at", "pk"]
+        verbose_name = "check-in"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "trigger"], name="checkin_once_per_trigger"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Check-in of {self.participant.person} ({self.asked_at:%Y-%m-%d})"

@@ -8,7 +8,6 @@ messages are written for the participant, so views can show them as they are.
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -104,7 +103,7 @@ def agreement_propose(
 ) -> Agreement:
     """A new version, accepted for the proposer's side at once; the partner is e-mailed once
     it is saved. An earlier pending version is replaced (kept as history, never agreed)."""
-    from programmes import tasks
+    from programmes import notices  # notices build on the session module, which imports this
 
     side = side_of(pair=pair, participant=by)
     _check_open(pair)
@@ -129,7 +128,7 @@ def agreement_propose(
         # The pair was checked above; the (pair, number) uniqueness is held by the lock.
         agreement.full_clean(exclude=["pair"], validate_unique=False)
         agreement.save()
-        transaction.on_commit(partial(tasks.send_agreement_proposed.delay, agreement.pk))
+        notices.ask_agreement_proposed(agreement)
     return agreement
 
 
@@ -160,49 +159,6 @@ def agreement_accept(*, pair: Pair, by: Participant, agreement_id: int) -> Agree
         setattr(agreement, field, timezone.now())
         agreement.save(update_fields=[field])
     return agreement
-
-
-def agreement_proposed_send(*, agreement_id: int) -> bool:
-    """E-mail the partner of whoever proposed a version, with their own pair page link. Sends
-    nothing for a version that has since been agreed or replaced, or that nobody proposed."""
-    from programmes.emails import send_templated
-    from surveys.links import Purpose, pair_link_expiry, participant_url
-
-    agreement = (
-        Agreement.objects.select_related(
-            "pair__cohort__programme", "pair__mentee__person", "pair__reverse_mentor__person"
-        )
-        .filter(pk=agreement_id)
-        .first()
-    )
-    if agreement is None or not agreement.proposed_by or agreement.agreed:
-        return False
-    pair = agreement.pair
-    if pair.status == Pair.Status.ENDED or pair.agreements.filter(number__gt=agreement.number):
-        return False
-    proposer, recipient = (
-        (pair.mentee, pair.reverse_mentor)
-        if agreement.proposed_by == Role.MENTEE
-        else (pair.reverse_mentor, pair.mentee)
-    )
-    send_templated(
-        to=recipient.person.email,
-        name="agreement_proposed",
-        context={
-            "person": recipient.person,
-            "partner": proposer.person,
-            "agreement": agreement,
-            "programme": pair.cohort.programme,
-            "cohort": pair.cohort,
-            "pair_url": participant_url(
-                participant_id=recipient.pk,
-                purpose=Purpose.PAIR,
-                expires_at=pair_link_expiry(pair.cohort.ends_on),
-            ),
-        },
-        language=recipient.person.language,
-    )
-    return True
 
 
 # --- Notes --------------------------------------------------------------------------------

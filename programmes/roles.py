@@ -12,14 +12,27 @@ from django.contrib.auth.models import Group, Permission
 
 MANAGERS_GROUP = "Programme managers"
 MANAGED_APPS = ("programmes", "matching", "surveys")
+NOTIFICATION_PERMISSIONS = (
+    "view_messagetemplate",
+    "add_messagetemplate",
+    "change_messagetemplate",
+    "delete_messagetemplate",
+    "view_notification",
+)
 
 
 def sync_manager_group() -> Group:
     group, _ = Group.objects.get_or_create(name=MANAGERS_GROUP)
     permissions = Permission.objects.filter(content_type__app_label__in=MANAGED_APPS)
-    extra = Permission.objects.filter(
-        content_type__app_label="auth", codename="view_user"
-    ) | Permission.objects.filter(content_type__app_label="health", codename="view_heartbeat")
+    extra = (
+        Permission.objects.filter(content_type__app_label="auth", codename="view_user")
+        | Permission.objects.filter(content_type__app_label="health", codename="view_heartbeat")
+        # Managers word the messages (a deleted wording falls back to the default); the
+        # outbox is read-only for them.
+        | Permission.objects.filter(
+            content_type__app_label="notifications", codename__in=NOTIFICATION_PERMISSIONS
+        )
+    )
     group.permissions.set(permissions | extra)
     return group
 

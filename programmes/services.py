@@ -5,14 +5,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from programmes import tasks
+from programmes import notices
 from programmes.models import Cohort, Intake, IntakeObjective, KeySkill, Participant, Topic
 from surveys.models import ConfidenceRating
 
@@ -41,7 +40,10 @@ def participants_send_intake_invitations(
             ):
                 not_open += 1
             else:
-                transaction.on_commit(partial(tasks.send_intake_invitation.delay, participant.pk))
+                notices.ask_intake_invitation(participant)
+                Participant.objects.filter(pk=participant.pk).update(
+                    invitation_sent_at=timezone.now()
+                )
                 queued += 1
     return InvitationResult(queued=queued, already_invited=already, not_open=not_open)
 
@@ -179,5 +181,5 @@ def intake_submit(*, participant: Participant, data: Mapping[str, Any]) -> Intak
                 status=Participant.Status.INTAKE_COMPLETE
             )
             participant.status = Participant.Status.INTAKE_COMPLETE
-        transaction.on_commit(partial(tasks.send_intake_confirmation.delay, participant.pk))
+        notices.ask_intake_confirmation(intake)
     return intake

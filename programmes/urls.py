@@ -1,6 +1,6 @@
 from django.urls import path
 
-from programmes import meeting_views, pair_views, views
+from programmes import checkin_views, meeting_views, pair_views, views
 
 app_name = "programmes"
 
@@ -38,4 +38,7 @@ urlpatterns = [
         meeting_views.meeting_ics,
         name="meeting_ics",
     ),
+    # The missed-meetings check-in (programmes/checkin_views.py).
+    path("checkin/<str:token>/", checkin_views.checkin, name="checkin"),
+    path("checkin/<str:token>/done/", checkin_views.checkin_done, name="checkin_done"),
 ]

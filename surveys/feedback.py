@@ -24,12 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 
-from programmes.emails import send_templated
 from programmes.models import Cohort, KeySkill, Pair, Participant
 from surveys.links import Purpose, participant_url
 from surveys.models import EDIT_WINDOW, ConfidenceRating, NpsResponse
@@ -347,28 +345,3 @@ def _write(
                 rating.value, rating.recorded_at = value, now
                 rating.save(update_fields=["value", "recorded_at"])
     return answer
-
-
-def feedback_request_send(participant: Participant, moment: str) -> None:
-    """E-mail the participant their link to one moment's questions. Sends unconditionally:
-    deciding who is due (``feedback_due``) and sending once belongs to the caller."""
-    if moment not in MOMENTS:
-        raise ValueError(f"Unknown moment {moment!r}")
-    cohort = participant.cohort
-    window = feedback_window(cohort, moment)
-    send_templated(
-        to=participant.person.email,
-        name="feedback_request",
-        context={
-            "participant": participant,
-            "person": participant.person,
-            "programme": cohort.programme,
-            "cohort": cohort,
-            "moment": moment,
-            "moment_label": MOMENT_LABELS[moment],
-            "feedback_url": feedback_url(participant, moment),
-            "closes_on": window.closes_on,
-            "site_url": settings.SITE_URL,
-        },
-        language=participant.person.language,
-    )

@@ -30,6 +30,7 @@ class Purpose(StrEnum):
     PAIR = "pair"
     PULSE = "pulse"
     FEEDBACK = "feedback"
+    CHECKIN = "checkin"
 
     @property
     def label(self) -> str:
@@ -38,13 +39,15 @@ class Purpose(StrEnum):
             "pair": "pair page",
             "pulse": "session questions",
             "feedback": "programme questions",
+            "checkin": "check-in",
         }[self]
 
     @property
     def scoped(self) -> bool:
         """Whether a link for this purpose also names what it is about: the session for a
-        pulse, the moment (mid-point or end) for the programme questions."""
-        return self in (Purpose.PULSE, Purpose.FEEDBACK)
+        pulse, the moment (mid-point or end) for the programme questions, the check-in for a
+        check-in."""
+        return self in (Purpose.PULSE, Purpose.FEEDBACK, Purpose.CHECKIN)
 
 
 DEFAULT_LIFETIME = {
@@ -52,12 +55,14 @@ DEFAULT_LIFETIME = {
     Purpose.PAIR: timedelta(days=120),
     Purpose.PULSE: timedelta(days=14),
     Purpose.FEEDBACK: timedelta(days=30),
+    Purpose.CHECKIN: timedelta(days=30),
 }
 URL_NAMES = {
     Purpose.INTAKE: "programmes:intake",
     Purpose.PAIR: "programmes:pair",
     Purpose.PULSE: "surveys:pulse",
     Purpose.FEEDBACK: "surveys:feedback",
+    Purpose.CHECKIN: "programmes:checkin",
 }
 # A pair page link lasts for the cohort and a month after it, so the last pulses and notes
 # can still be reached; the resend page renews it.

@@ -10,7 +10,6 @@ the new time the participant gives (which tells the partner, like any move).
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -298,9 +297,10 @@ def _save(
         meeting=meeting, participant=participant, defaults={"requested_at": now}
     )
     if pulse.good_fit is False and pulse.rematch_alert_sent_at is None:
-        from surveys import tasks
+        from surveys import notices
 
-        transaction.on_commit(partial(tasks.send_rematch_alert.delay, pulse.pk), robust=True)
+        notices.ask_rematch_alert(pulse)
+        Pulse.objects.filter(pk=pulse.pk).update(rematch_alert_sent_at=now)
     return pulse
 
 
@@ -330,12 +330,14 @@ REQUEST_DELAY = timedelta(hours=1)
 REQUEST_HORIZON = timedelta(days=7)
 
 
-def pulse_requests_due(*, now: datetime | None = None) -> list[int]:
-    """Write the PulseRequest rows that have come due, and return the ids of every request
-    still to be e-mailed: both participants of each session of an active pair that ended at
-    least REQUEST_DELAY ago and was not cancelled or logged as missed. A request whose pulse
-    was answered first (from the pair page) is never e-mailed; one whose send failed, or whose
-    task was lost with the broker, is returned again on the next scan."""
+def pulse_requests_due(*, now: datetime | None = None) -> int:
+    """Write the PulseRequest rows that have come due, each with its e-mail in the outbox:
+    both participants of each session of an active pair that ended at least REQUEST_DELAY
+    ago and was not cancelled or logged as missed. A request that exists already (an earlier
+    scan, an answer given first from the pair page) is left alone. Returns how many were
+    written."""
+    from surveys import notices
+
     now = now or timezone.now()
     candidates = (
         Meeting.objects.filter(
@@ -344,55 +346,19 @@ def pulse_requests_due(*, now: datetime | None = None) -> list[int]:
             starts_at__gte=now - REQUEST_HORIZON,
             starts_at__lte=now - REQUEST_DELAY,
         )
-        .select_related("pair")
+        .select_related("pair__mentee__person", "pair__reverse_mentor__person")
         .order_by("starts_at")
     )
-    due = [
-        PulseRequest(meeting=meeting, participant_id=participant_id, requested_at=now)
-        for meeting in candidates
-        if meeting.ends_at <= now - REQUEST_DELAY
-        for participant_id in (meeting.pair.mentee_id, meeting.pair.reverse_mentor_id)
-    ]
-    # ignore_conflicts: rows that exist already (an earlier scan, an answer given first) stay
-    # as they are.
-    PulseRequest.objects.bulk_create(due, ignore_conflicts=True)
-    answered = Pulse.objects.filter(
-        meeting=OuterRef("meeting"), participant=OuterRef("participant")
-    )
-    return list(
-        PulseRequest.objects.filter(
-            sent_at=None,
-            requested_at__gte=now - REQUEST_HORIZON,
-            meeting__pair__status=Pair.Status.ACTIVE,
-            meeting__status__in=[Meeting.Status.SCHEDULED, Meeting.Status.HELD],
-        )
-        .exclude(Exists(answered))
-        .values_list("pk", flat=True)
-    )
-
-
-def pulse_request_send(request_id: int) -> bool:
-    """E-mail one pulse request, at most once; False if there was nothing to send (already
-    sent, answered meanwhile, the session cancelled or the pair no longer active)."""
-    from surveys import emails
-
-    now = timezone.now()
-    claimed = PulseRequest.objects.filter(pk=request_id, sent_at=None).update(sent_at=now)
-    if not claimed:
-        return False
-    request = PulseRequest.objects.select_related(
-        "participant__person", "meeting__pair__cohort__programme", "meeting__topic"
-    ).get(pk=request_id)
-    meeting = request.meeting
-    if (
-        meeting.pair.status != Pair.Status.ACTIVE
-        or meeting.status not in (Meeting.Status.SCHEDULED, Meeting.Status.HELD)
-        or Pulse.objects.filter(meeting=meeting, participant=request.participant).exists()
-    ):
-        return False
-    try:
-        emails.send_pulse_request(request.participant, meeting)
-    except OSError:
-        PulseRequest.objects.filter(pk=request_id, sent_at=now).update(sent_at=None)
-        raise
-    return True
+    written = 0
+    for meeting in candidates:
+        if meeting.ends_at > now - REQUEST_DELAY:
+            continue
+        for participant in (meeting.pair.mentee, meeting.pair.reverse_mentor):
+            with transaction.atomic():
+                request, created = PulseRequest.objects.get_or_create(
+                    meeting=meeting, participant=participant, defaults={"requested_at": now}
+                )
+                if created:
+                    notices.ask_pulse_request(request)
+                    written += 1
+    return written

@@ -42,7 +42,7 @@ def link_request_create(*, email: str, ip_address: str | None) -> LinkRequest:
     row is locked, so the per-address limit (the one that protects an inbox) holds exactly on
     PostgreSQL.
     """
-    from surveys import tasks  # tasks import this module's helpers
+    from surveys import notices  # notices import this module's helpers
 
     now = timezone.now()
     with transaction.atomic():
@@ -81,17 +81,9 @@ def link_request_create(*, email: str, ip_address: str | None) -> LinkRequest:
         link_request.full_clean(exclude=["person"])
         link_request.save()
         if not link_request.rate_limited:
-            # Queued for unknown addresses too (the task sends nothing), so that neither the
-            # response time nor a broker outage tells known addresses apart. robust: with the
-            # broker down the page still answers the same; the unsent row stays behind.
-            # (A named function rather than functools.partial: Django's robust on_commit
-            # logs the callback's __qualname__, which a partial lacks.)
-            link_request_id = link_request.pk
-
-            def queue_send() -> None:
-                tasks.send_participant_links.delay(link_request_id)
-
-            transaction.on_commit(queue_send, robust=True)
+            # Asked for unknown addresses too (the send finds there is nothing to send), so
+            # that neither the response time nor the rows written tell known addresses apart.
+            notices.ask_participant_links(link_request)
     return link_request
 
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "programmes",
     "matching",
     "surveys",
+    "notifications",
     "demo",
 ]
 
@@ -131,6 +132,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A mail server that stops answering must not hold a send for ever: the outbox's lease
+# (NOTIFICATIONS_LEASE_SECONDS) has to outlast the longest send.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Reverse mentoring <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -188,9 +192,22 @@ else:
     }
 
 # The one beat schedule. Exactly one beat process must run per deployment.
+# Participants' and sponsors' mail goes out between these hours where they live (from, to).
+NOTIFICATIONS_LOCAL_HOURS = (8, 20)
+# How long one send owns an outbox row before the sweep may hand it to another worker; well
+# above a slow mail server's time to accept a message.
+NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=300)
+
 CELERY_BEAT_SCHEDULE = {
     "health-heartbeat": {
         "task": "health.tasks.record_heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # The outbox's sweep: messages held for a local hour, waiting after a failed attempt, lost
+    # with the broker, or left by a worker that died mid-send.
+    "sweep-notifications": {
+        "task": "notifications.tasks.sweep_notifications",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
@@ -198,6 +215,26 @@ CELERY_BEAT_SCHEDULE = {
     # request whose e-mail was not sent (a failed send, a task lost with the broker).
     "request-due-pulses": {
         "task": "surveys.tasks.request_due_pulses",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
+    # Reminders are found by "what is due" scans, never by long countdowns: intake (3 and 7
+    # days after the invitation), agreement (3 days after the introduction), session (24
+    # hours ahead); the pulse nudge (48 hours after its request) and the programme questions.
+    "send-due-reminders": {
+        "task": "programmes.tasks.send_due_reminders",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
+    "send-due-survey-reminders": {
+        "task": "surveys.tasks.send_due_survey_reminders",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
+    # The check-in after two missed or cancelled sessions in a row, and pairs whose pause is
+    # over made active again (programmes/checkins.py).
+    "send-due-checkins": {
+        "task": "programmes.tasks.send_due_checkins",
         "schedule": 600.0,
         "options": {"expires": 540},
     },

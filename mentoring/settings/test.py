@@ -13,7 +13,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In-process tests read django.core.mail.outbox (pytest-django forces locmem there anyway); a
+# worker that the integration tests start is given EMAIL_URL to deliver to their SMTP server.
+if not env.str("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # A real Celery worker (tests/integration) must reach the test database, so an SQLite test
 # database lives in a file rather than in memory.
@@ -40,3 +43,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Mail goes out at any hour in tests, so a test's outcome never depends on the time of day it
+# runs; the tests of local hours set them back.
+NOTIFICATIONS_LOCAL_HOURS = (0, 24)

@@ -7,6 +7,8 @@ from django.core import mail
 from matching import services
 from matching.models import MatchingRun, PairRule
 from matching.tasks import run_matching
+from notifications.models import Notification
+from notifications.tasks import send_notification
 from programmes.models import Cohort, IntakeObjective, Pair, Participant
 from tests.factories import (
     CohortFactory,
@@ -237,7 +239,12 @@ def test_it_creates_the_pairs_and_introductions_once_however_often_it_is_approve
     assert Pair.objects.count() == 1
     assert sorted(m.to[0] for m in mail.outbox) == sorted([a.person.email, b.person.email])
     assert Participant.objects.filter(status=Participant.Status.MATCHED).count() == 2
-    assert services.pair_introduce(pair_id=pair.pk) is False  # a second delivery sends nothing
+    pair.refresh_from_db()
+    assert pair.introduced_at is not None
+    rows = Notification.objects.filter(kind="match_introduction")
+    assert sorted(rows.values_list("status", flat=True)) == ["sent", "sent"]
+    for row in rows:
+        send_notification.delay(row.pk)  # a second delivery sends nothing
     assert len(mail.outbox) == 2
 
 

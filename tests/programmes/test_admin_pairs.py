@@ -163,8 +163,8 @@ def test_it_shows_a_pair_in_a_fixed_number_of_queries(
     client.force_login(manager)
     # 1 session, 2 user, 3-4 the user's own and group permissions, 5 the pair with its
     # cohort, programme, people and counts, 6 its agreements, 7 its sessions with topics
-    # and note counts
-    with django_assert_num_queries(7):
+    # and note counts, 8 its check-ins with their people
+    with django_assert_num_queries(8):
         response = client.get(f"/admin/programmes/pair/{pair.pk}/change/")
     assert response.status_code == 200
 

@@ -5,9 +5,11 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from notifications.models import Notification
+from notifications.services import notification_send, notify
+from notifications.tasks import send_notification
 from programmes import meetings
 from programmes.models import Meeting, Pair, Role
-from programmes.tasks import send_meeting_update
 from tests.factories import ParticipantFactory, TopicFactory
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for
 
@@ -67,6 +69,7 @@ def test_it_sends_nothing_until_the_transaction_commits(pair: Pair) -> None:
     schedule(pair)
 
     assert mail.outbox == []
+    assert Notification.objects.get().status == Notification.Status.PENDING
 
 
 def test_it_refuses_to_schedule_in_the_past(pair: Pair) -> None:
@@ -335,6 +338,55 @@ def test_it_marks_a_past_session_held_with_who_led_it(
     assert email.attachments == []
 
 
+def test_a_corrected_mark_is_news_of_its_own(
+    pair: Pair, time_machine, django_capture_on_commit_callbacks
+) -> None:
+    meeting = meeting_for(pair, starts_at=NOW - timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        meetings.meeting_mark(
+            meeting=meeting, by=pair.mentee, status="held", led_by=Role.MENTEE, topic=None
+        )
+    time_machine.move_to(NOW + timedelta(minutes=10), tick=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        meetings.meeting_mark(
+            meeting=meeting, by=pair.mentee, status="missed", led_by="", topic=None
+        )
+
+    first, second = mail.outbox
+    assert "as held" in first.subject
+    assert "as missed" in second.subject
+
+
+def test_a_mark_corrected_before_its_message_went_sends_only_the_correction(
+    pair: Pair, settings, time_machine, django_capture_on_commit_callbacks
+) -> None:
+    # Marked at 22:00 London, the message waits for the morning; corrected ten minutes later,
+    # the partner hears once, about the correction, not twice about the final state.
+    settings.NOTIFICATIONS_LOCAL_HOURS = (8, 20)
+    evening = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)
+    time_machine.move_to(evening, tick=False)
+    meeting = meeting_for(pair, starts_at=evening - timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        meetings.meeting_mark(
+            meeting=meeting, by=pair.mentee, status="held", led_by=Role.MENTEE, topic=None
+        )
+    time_machine.move_to(evening + timedelta(minutes=10), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        meetings.meeting_mark(
+            meeting=meeting, by=pair.mentee, status="missed", led_by="", topic=None
+        )
+    assert mail.outbox == []
+
+    time_machine.move_to(datetime(2026, 3, 3, 8, 0, tzinfo=UTC), tick=False)
+    for row in Notification.objects.order_by("pk"):
+        notification_send(row.pk)
+
+    assert sorted(Notification.objects.values_list("status", flat=True)) == ["cancelled", "sent"]
+    [email] = mail.outbox
+    assert "as missed" in email.subject
+
+
 def test_a_missed_session_has_no_leader(pair: Pair) -> None:
     meeting = meeting_for(pair, starts_at=NOW - timedelta(hours=2))
 
@@ -386,17 +438,79 @@ def test_it_refuses_to_mark_a_cancelled_session(pair: Pair) -> None:
         meetings.meeting_mark(meeting=meeting, by=pair.mentee, status="held", led_by="", topic=None)
 
 
-def test_a_late_notification_for_an_overtaken_change_sends_nothing(pair: Pair) -> None:
-    meeting = meeting_for(pair, starts_at=TOMORROW_10, sequence=2)
+def update_for(meeting: Meeting, change: str, sequence: int) -> Notification:
+    """The partner's message about one change, as the session services ask for it."""
+    notify(
+        kind=f"meeting_{change}",
+        key=f"meeting_{change}:{meeting.pk}:{sequence}",
+        to=meeting.pair.mentee.person,
+        about=meeting,
+        data={"sequence": sequence, "by": str(Role.REVERSE_MENTOR)},
+    )
+    return Notification.objects.get(key=f"meeting_{change}:{meeting.pk}:{sequence}")
 
-    send_meeting_update(meeting.pk, "scheduled", 0, Role.REVERSE_MENTOR)
-    send_meeting_update(meeting.pk, "rescheduled", 1, Role.REVERSE_MENTOR)
-    send_meeting_update(meeting.pk, "cancelled", 2, Role.REVERSE_MENTOR)
-    send_meeting_update(meeting.pk + 1000, "rescheduled", 2, Role.REVERSE_MENTOR)
+
+def test_a_late_notification_for_an_overtaken_change_is_cancelled_not_sent(pair: Pair) -> None:
+    meeting = meeting_for(pair, starts_at=TOMORROW_10, sequence=2)
+    stale = [
+        update_for(meeting, "scheduled", 0),
+        update_for(meeting, "rescheduled", 1),
+        update_for(meeting, "cancelled", 2),  # the meeting is not cancelled
+        update_for(Meeting(pk=meeting.pk + 1000, pair=pair), "rescheduled", 2),  # no such meeting
+    ]
+    current = update_for(meeting, "rescheduled", 2)
+
+    for row in stale:
+        assert notification_send(row.pk) == Notification.Status.CANCELLED
+        row.refresh_from_db()
+        assert row.status == Notification.Status.CANCELLED
     assert mail.outbox == []
 
-    send_meeting_update(meeting.pk, "rescheduled", 2, Role.REVERSE_MENTOR)
+    assert notification_send(current.pk) == Notification.Status.SENT
+    [email] = mail.outbox
+    assert email.to == [pair.mentee.person.email]
+    assert "Session moved" in email.subject
+
+
+def test_a_change_overtaken_before_its_message_went_is_never_sent(pair: Pair) -> None:
+    # Booked and moved twice in quick succession, before any message went out: only the
+    # latest time reaches the partner.
+    meeting = schedule(pair)
+    for hours in (1, 2):
+        meetings.meeting_reschedule(
+            meeting=meeting,
+            by=pair.reverse_mentor,
+            starts_at=TOMORROW_10 + timedelta(hours=hours),
+            duration_minutes=45,
+            topic=None,
+        )
+    assert Notification.objects.filter(status="pending").count() == 3
+
+    for row in Notification.objects.order_by("pk"):
+        notification_send(row.pk)
+
+    assert dict(Notification.objects.values_list("key", "status")) == {
+        f"meeting_scheduled:{meeting.pk}:0": "cancelled",
+        f"meeting_rescheduled:{meeting.pk}:1": "cancelled",
+        f"meeting_rescheduled:{meeting.pk}:2": "sent",
+    }
+    [email] = mail.outbox
+    assert "Session moved to Tue 3 Mar, 12:00 (Europe/London)" in email.subject
+
+
+def test_a_redelivered_notification_sends_once(
+    pair: Pair, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule(pair)
+    [row] = Notification.objects.all()
+
+    send_notification.delay(row.pk)
+    assert notification_send(row.pk) == "not claimed"
+
     assert len(mail.outbox) == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("sent", 1)
 
 
 def test_a_session_booked_in_new_york_shows_the_right_hour_in_london_across_the_clock_change(

@@ -306,14 +306,18 @@ def test_it_loads_the_page_in_a_fixed_number_of_queries(
         assert client.get(url).status_code == 200
 
 
-def test_the_introduction_links_each_person_to_their_own_pair_page(setup) -> None:
+def test_the_introduction_links_each_person_to_their_own_pair_page(
+    setup, django_capture_on_commit_callbacks
+) -> None:
     from django.core import mail
 
-    from matching.services import pair_introduce
+    from matching.notices import ask_match_introduction
     from surveys.links import Purpose, read_token
 
-    assert pair_introduce(pair_id=setup.pair.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        ask_match_introduction(setup.pair)
 
+    assert len(mail.outbox) == 2
     by_recipient = {message.to[0]: message.body for message in mail.outbox}
     for participant in (setup.mentee, setup.mentor):
         body = by_recipient[participant.person.email]

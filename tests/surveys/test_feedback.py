@@ -13,6 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
+from notifications.models import Notification
+from notifications.services import notification_send
 from programmes.models import Pair, Participant
 from surveys import feedback
 from surveys.feedback import (
@@ -20,13 +22,13 @@ from surveys.feedback import (
     MIDPOINT,
     feedback_due,
     feedback_links_due,
-    feedback_request_send,
     feedback_submit,
     feedback_url,
     feedback_window,
 )
 from surveys.links import Purpose, make_token, read_token
 from surveys.models import ConfidenceRating, NpsResponse
+from surveys.notices import ask_feedback_request
 from tests.factories import ParticipantFactory
 from tests.programmes.pair_setup import page_url
 from tests.surveys.feedback_helpers import (
@@ -803,12 +805,13 @@ def test_the_why_never_appears_in_the_admin(client, manager, setup, clock) -> No
     ],
 )
 def test_it_e_mails_a_personal_link_to_the_questions(
-    client, setup, clock, moment, subject, line
+    client, setup, clock, moment, subject, line, django_capture_on_commit_callbacks
 ) -> None:
     clock.move_to(LAST_WEEK)
     mail.outbox.clear()
 
-    feedback_request_send(setup.mentor, moment)
+    with django_capture_on_commit_callbacks(execute=True):
+        ask_feedback_request(setup.mentor, moment)
 
     (message,) = mail.outbox
     assert message.to == [setup.mentor.person.email]
@@ -825,10 +828,38 @@ def test_it_e_mails_a_personal_link_to_the_questions(
     assert "How likely are you to recommend this programme" in page.content.decode()
 
 
+def test_it_e_mails_each_moment_once_however_often_asked(setup, clock) -> None:
+    clock.move_to(LAST_WEEK)
+    mail.outbox.clear()
+    for moment in (MIDPOINT, END, MIDPOINT):
+        ask_feedback_request(setup.mentor, moment)
+
+    results = [notification_send(n.pk) for n in Notification.objects.all() for _ in range(2)]
+
+    assert sorted(results) == ["not claimed", "not claimed", "sent", "sent"]
+    assert len(mail.outbox) == 2
+
+
+def test_it_e_mails_nothing_once_answered_or_after_the_window(setup, clock) -> None:
+    clock.move_to(LAST_WEEK)
+    mail.outbox.clear()
+    ask_feedback_request(setup.mentee, MIDPOINT)
+    ask_feedback_request(setup.mentor, END)
+    _submit(setup.mentee, MIDPOINT, now=LAST_WEEK)  # answered from the pair page first
+    answered = Notification.objects.get(person=setup.mentee.person)
+    late = Notification.objects.get(person=setup.mentor.person)
+
+    assert notification_send(answered.pk) == Notification.Status.CANCELLED
+    clock.move_to(at(END_CLOSES + timedelta(days=1)))
+    assert notification_send(late.pk) == Notification.Status.CANCELLED
+    assert mail.outbox == []
+
+
 def test_it_e_mails_no_link_for_an_unknown_moment(setup) -> None:
     mail.outbox.clear()
+    ask_feedback_request(setup.mentor, "start")
 
-    with pytest.raises(ValueError, match="Unknown moment"):
-        feedback_request_send(setup.mentor, "start")
+    (notification,) = Notification.objects.all()
 
+    assert notification_send(notification.pk) == Notification.Status.CANCELLED
     assert mail.outbox == []

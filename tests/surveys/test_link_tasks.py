@@ -1,18 +1,41 @@
+"""Links sent again on request, through the outbox: the e-mail the page asks for is built
+when it is sent, lists a fresh link for each current place, goes out once however often its
+task runs, and is cancelled rather than sent when there is no one (or nothing) to write to."""
+
 from datetime import date, timedelta
 
+import pytest
+import time_machine
 from django.core import mail
+from django.utils import timezone
 
+from notifications.models import Notification
+from notifications.services import notification_send, notifications_due
+from notifications.tasks import send_notification
 from programmes.models import Cohort, Pair, Participant
-from surveys import emails
 from surveys.links import Purpose, pair_link_expiry, read_token
 from surveys.models import LinkRequest
-from surveys.tasks import send_participant_links
+from surveys.notices import ask_participant_links
 from tests.factories import ParticipantFactory, PersonFactory
 from tests.programmes.meeting_helpers import agreed_pair
 
 
 def _request_for(person, **kwargs) -> LinkRequest:
     return LinkRequest.objects.create(email=person.email.lower(), person=person, **kwargs)
+
+
+def _asked(link_request: LinkRequest) -> Notification:
+    """Ask for the request's e-mail as the page does; the outbox row it writes."""
+    ask_participant_links(link_request)
+    return Notification.objects.get(kind="participant_links", object_id=link_request.pk)
+
+
+def _send(link_request: LinkRequest) -> Notification:
+    """Ask for the e-mail and run the send task the commit would queue."""
+    notification = _asked(link_request)
+    send_notification(notification.pk)
+    notification.refresh_from_db()
+    return notification
 
 
 def _intake_tokens(body: str) -> list[str]:
@@ -23,13 +46,16 @@ def _intake_tokens(body: str) -> list[str]:
     ]
 
 
-def test_it_sends_once_when_run_twice(db: None) -> None:
+def test_it_sends_once_when_asked_twice_and_its_task_runs_twice(db: None) -> None:
     participant = ParticipantFactory(cohort__status=Cohort.Status.INTAKE)
     link_request = _request_for(participant.person)
 
-    send_participant_links.delay(link_request.pk)
-    send_participant_links.delay(link_request.pk)
+    first, second = _asked(link_request), _asked(link_request)
+    results = [notification_send(first.pk), notification_send(first.pk)]
 
+    assert first == second
+    assert Notification.objects.count() == 1
+    assert results == [Notification.Status.SENT, "not claimed"]
     assert len(mail.outbox) == 1
 
 
@@ -40,7 +66,7 @@ def test_it_lists_a_link_for_each_current_place_in_one_email(db: None) -> None:
         person=person, cohort__status=Cohort.Status.RUNNING, status=Participant.Status.MATCHED
     )
 
-    send_participant_links(_request_for(person).pk)
+    _send(_request_for(person))
 
     (message,) = mail.outbox
     (token,) = _intake_tokens(message.body)
@@ -56,7 +82,7 @@ def test_it_includes_the_pair_page_link_once_the_participant_has_a_pair(db: None
     mentor = ParticipantFactory(cohort=mentee.cohort, role=Participant.Role.REVERSE_MENTOR)
     Pair.objects.create(cohort=mentee.cohort, mentee=mentee, reverse_mentor=mentor)
 
-    send_participant_links(_request_for(mentee.person).pk)
+    _send(_request_for(mentee.person))
 
     (message,) = mail.outbox
     (line,) = [line for line in message.body.splitlines() if "/pair/" in line]
@@ -74,7 +100,7 @@ def test_it_does_not_send_a_withdrawn_participants_link(db: None) -> None:
     )
     other = ParticipantFactory(person=withdrawn.person, cohort__status=Cohort.Status.INTAKE)
 
-    send_participant_links(_request_for(withdrawn.person).pk)
+    _send(_request_for(withdrawn.person))
 
     (message,) = mail.outbox
     tokens = _intake_tokens(message.body)
@@ -92,11 +118,14 @@ def test_it_sends_nothing_to_someone_with_no_current_place(db: None) -> None:
     )
     link_request = _request_for(withdrawn.person)
 
-    send_participant_links(link_request.pk)
+    notification = _send(link_request)
 
     assert mail.outbox == []
+    assert notification.status == Notification.Status.CANCELLED
     link_request.refresh_from_db()
-    assert link_request.sent_at is not None  # handled: a rerun does nothing either
+    assert link_request.sent_at is not None  # handled
+    assert notification_send(notification.pk) == "not claimed"  # a rerun does nothing either
+    assert mail.outbox == []
 
 
 def test_it_sends_the_pair_page_for_a_cohort_that_ended_within_a_month(db: None) -> None:
@@ -108,7 +137,7 @@ def test_it_sends_the_pair_page_for_a_cohort_that_ended_within_a_month(db: None)
         ends_on=date.today() - timedelta(days=10),
     )
 
-    send_participant_links(_request_for(pair.mentee.person).pk)
+    _send(_request_for(pair.mentee.person))
 
     (message,) = mail.outbox
     assert "Your pair page" in message.body
@@ -118,47 +147,56 @@ def test_it_sends_the_pair_page_for_a_cohort_that_ended_within_a_month(db: None)
 def test_it_sends_nothing_for_an_unknown_address(db: None) -> None:
     link_request = LinkRequest.objects.create(email="nobody@example.org")
 
-    send_participant_links(link_request.pk)
+    notification = _send(link_request)
 
     assert mail.outbox == []
+    assert (notification.to_email, notification.status) == (
+        "nobody@example.org",
+        Notification.Status.CANCELLED,
+    )
 
 
 def test_it_sends_nothing_for_a_refused_request(db: None) -> None:
+    # The page never asks for one; the send checks anyway.
     participant = ParticipantFactory(cohort__status=Cohort.Status.INTAKE)
 
-    send_participant_links(_request_for(participant.person, rate_limited=True).pk)
+    notification = _send(_request_for(participant.person, rate_limited=True))
 
     assert mail.outbox == []
+    assert notification.status == Notification.Status.CANCELLED
 
 
-def test_it_releases_its_claim_when_sending_fails(db: None, monkeypatch) -> None:
+def test_a_failed_send_waits_and_is_sent_by_a_later_attempt(db: None, monkeypatch) -> None:
     participant = ParticipantFactory(cohort__status=Cohort.Status.INTAKE)
     link_request = _request_for(participant.person)
-    real_send = emails.send_participant_links
+    notification = _asked(link_request)
+    failed_at = timezone.now()
 
     def smtp_down(*args: object, **kwargs: object) -> None:
         raise ConnectionRefusedError("SMTP server not answering")
 
-    monkeypatch.setattr(emails, "send_participant_links", smtp_down)
-    try:
-        send_participant_links(link_request.pk)
-    except OSError:
-        pass
-    else:
-        raise AssertionError("the task should let the OSError through for a retry")
-    link_request.refresh_from_db()
-    assert link_request.sent_at is None
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", smtp_down)
+    with pytest.raises(OSError, match="not answering"), time_machine.travel(failed_at, tick=False):
+        notification_send(notification.pk)
+    monkeypatch.undo()
 
-    monkeypatch.setattr(emails, "send_participant_links", real_send)
-    send_participant_links(link_request.pk)
-    assert len(mail.outbox) == 1
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (Notification.Status.PENDING, 1)
+    assert notification.not_before > failed_at
+    with time_machine.travel(failed_at, tick=False):
+        assert notification_send(notification.pk) == "not claimed"  # not yet
+        assert notification.pk not in notifications_due()
+    with time_machine.travel(notification.not_before + timedelta(seconds=1), tick=False):
+        assert notifications_due() == [notification.pk]
+        assert notification_send(notification.pk) == Notification.Status.SENT
+    assert [m.to for m in mail.outbox] == [[participant.person.email]]
 
 
 def test_it_writes_in_the_persons_language_and_to_their_directory_address(db: None) -> None:
     person = PersonFactory(email="Eve.Martin@Example.org", language="fr")
     ParticipantFactory(person=person, cohort__status=Cohort.Status.INTAKE)
 
-    send_participant_links(_request_for(person).pk)
+    _send(_request_for(person))
 
     (message,) = mail.outbox
     assert message.to == ["Eve.Martin@Example.org"]

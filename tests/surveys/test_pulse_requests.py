@@ -1,6 +1,7 @@
 """Pulse requests: due an hour after a session ends, written once per participant and
-session, e-mailed once, never for a session already answered, cancelled or in a paused pair.
-The beat task run twice sends nothing twice; so does the managers' "not a good fit" alert."""
+session with its e-mail in the outbox, e-mailed once, never for a session already answered,
+cancelled or in a paused pair. The beat task run twice sends nothing twice; so does the
+managers' "not a good fit" alert."""
 
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -10,6 +11,8 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from notifications.models import Notification
+from notifications.services import notification_send, notifications_due
 from programmes.models import Meeting, Pair
 from surveys import tasks
 from surveys.models import Pulse, PulseRequest
@@ -28,18 +31,27 @@ def requested() -> list[tuple[int, int]]:
     return sorted(PulseRequest.objects.values_list("meeting_id", "participant_id"))
 
 
+def asked(kind: str = "pulse_request") -> list[Notification]:
+    return list(Notification.objects.filter(kind=kind).order_by("pk"))
+
+
 def test_a_session_is_due_an_hour_after_it_ends_for_both_participants(pair):
     session = past_session(pair, hours_ago=0)  # 45 minutes long, starting now
 
     with time_machine.travel(session.ends_at + timedelta(minutes=59)):
-        assert pulse_requests_due() == []
+        assert pulse_requests_due() == 0
+    assert asked() == []
     with time_machine.travel(session.ends_at + timedelta(minutes=61)):
         due = pulse_requests_due()
 
+    assert due == 2
     assert requested() == sorted(
         [(session.pk, pair.mentee_id), (session.pk, pair.reverse_mentor_id)]
     )
-    assert sorted(due) == sorted(PulseRequest.objects.values_list("pk", flat=True))
+    # Each request's e-mail is in the outbox, to its participant.
+    assert sorted((n.object_id, n.person_id) for n in asked()) == sorted(
+        PulseRequest.objects.values_list("pk", "participant__person_id")
+    )
 
 
 def test_nothing_is_due_for_cancelled_or_missed_sessions_or_paused_pairs(programme, pair):
@@ -49,8 +61,9 @@ def test_nothing_is_due_for_cancelled_or_missed_sessions_or_paused_pairs(program
     past_session(paused, hours_ago=3)
     old = past_session(pair, hours_ago=24 * 8)
 
-    assert pulse_requests_due() == []
+    assert pulse_requests_due() == 0
     assert requested() == []
+    assert asked() == []
     assert old.pk  # a session older than the horizon is not asked about either
 
 
@@ -59,8 +72,10 @@ def test_the_beat_task_run_twice_sends_one_email_per_request(
 ):
     session = past_session(pair, hours_ago=3)
 
-    first = tasks.request_due_pulses()
-    second = tasks.request_due_pulses()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = tasks.request_due_pulses()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = tasks.request_due_pulses()
 
     assert (first, second) == (2, 0)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
@@ -70,39 +85,59 @@ def test_the_beat_task_run_twice_sends_one_email_per_request(
     assert requested() == sorted(
         [(session.pk, pair.mentee_id), (session.pk, pair.reverse_mentor_id)]
     )
+    assert [n.status for n in asked()] == [Notification.Status.SENT] * 2
 
 
 def test_a_send_task_delivered_twice_sends_once(pair):
     past_session(pair, hours_ago=3)
-    request_ids = pulse_requests_due()
+    pulse_requests_due()
+    notification_ids = [n.pk for n in asked()]
 
-    for request_id in request_ids + request_ids:
-        tasks.send_pulse_request(request_id)
+    results = [notification_send(pk) for pk in notification_ids + notification_ids]
 
+    assert results == [Notification.Status.SENT] * 2 + ["not claimed"] * 2
     assert len(mail.outbox) == 2
 
 
-def test_a_failed_send_is_retried_by_the_next_scan(pair, monkeypatch):
+def test_a_failed_send_waits_and_is_retried_by_the_sweep(pair, monkeypatch):
     past_session(pair, hours_ago=3)
-    request_ids = pulse_requests_due()
+    pulse_requests_due()
+    notification = asked()[0]
+    failed_at = timezone.now()
 
     def broken(*args, **kwargs):
         raise ConnectionRefusedError("no mail server")
 
-    monkeypatch.setattr("surveys.emails.send_templated", broken)
-    with pytest.raises(ConnectionRefusedError):
-        tasks.send_pulse_request.run(request_ids[0])
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", broken)
+    with pytest.raises(ConnectionRefusedError), time_machine.travel(failed_at, tick=False):
+        notification_send(notification.pk)
     monkeypatch.undo()
 
-    assert PulseRequest.objects.get(pk=request_ids[0]).sent_at is None
-    assert sorted(pulse_requests_due()) == sorted(request_ids)
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (Notification.Status.PENDING, 1)
+    assert notification.not_before > failed_at
+    with time_machine.travel(failed_at, tick=False):
+        assert notification.pk not in notifications_due()
+        assert notification_send(notification.pk) == "not claimed"
+    assert mail.outbox == []
+    with time_machine.travel(notification.not_before + timedelta(seconds=1), tick=False):
+        assert notification.pk in notifications_due()
+        assert notification_send(notification.pk) == Notification.Status.SENT
+    assert [m.to for m in mail.outbox] == [[notification.to_email]]
+    request = PulseRequest.objects.get(pk=notification.object_id)
+    assert request.participant.person == notification.person
+    assert request.sent_at is not None
+    assert pulse_requests_due() == 0  # the scan does not ask again
 
 
-def test_no_email_for_a_pulse_answered_first_from_the_pair_page(client, pair):
+def test_no_email_for_a_pulse_answered_first_from_the_pair_page(
+    client, pair, django_capture_on_commit_callbacks
+):
     session = past_session(pair, hours_ago=3)
     client.post(pulse_url(pair.mentee, session), held_answers(good_fit="yes"))
 
-    tasks.request_due_pulses()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.request_due_pulses()
 
     assert [m.to for m in mail.outbox] == [[pair.reverse_mentor.person.email]]
     # The answer counts as requested, so the response rate stays a share of requests.
@@ -111,9 +146,26 @@ def test_no_email_for_a_pulse_answered_first_from_the_pair_page(client, pair):
     )
 
 
-def test_the_email_opens_the_pulse_in_one_tap_with_held_chosen(client, pair):
+def test_no_email_for_a_pulse_answered_before_its_email_goes_out(client, pair):
     session = past_session(pair, hours_ago=3)
-    tasks.request_due_pulses()
+    pulse_requests_due()
+    client.post(pulse_url(pair.mentee, session), held_answers(good_fit="yes"))
+
+    statuses = {n.person_id: notification_send(n.pk) for n in asked()}
+
+    assert statuses == {
+        pair.mentee.person_id: Notification.Status.CANCELLED,
+        pair.reverse_mentor.person_id: Notification.Status.SENT,
+    }
+    assert [m.to for m in mail.outbox] == [[pair.reverse_mentor.person.email]]
+
+
+def test_the_email_opens_the_pulse_in_one_tap_with_held_chosen(
+    client, pair, django_capture_on_commit_callbacks
+):
+    session = past_session(pair, hours_ago=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.request_due_pulses()
     message = next(m for m in mail.outbox if m.to == [pair.mentee.person.email])
 
     yes_link = next(line.strip() for line in message.body.splitlines() if "held=yes" in line)
@@ -126,23 +178,34 @@ def test_the_email_opens_the_pulse_in_one_tap_with_held_chosen(client, pair):
     assert session.pk
 
 
-def test_the_rematch_alert_task_run_twice_alerts_once(client, manager, pair):
+def test_the_rematch_alert_task_run_twice_alerts_once(
+    client, manager, pair, django_capture_on_commit_callbacks
+):
     manager.email = "alice@example.org"
     manager.save()
     session = past_session(pair, hours_ago=3)
-    pulse = Pulse.objects.create(
-        meeting=session,
-        participant=pair.reverse_mentor,
-        held=True,
-        good_fit=False,
-        submitted_at=timezone.now(),
-        session_starts_at=session.starts_at,
-    )
 
-    tasks.send_rematch_alert(pulse.pk)
-    tasks.send_rematch_alert(pulse.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(pulse_url(pair.reverse_mentor, session), held_answers(good_fit="no"))
+    (alert,) = asked("rematch_alert")
+    assert notification_send(alert.pk) == "not claimed"  # the task delivered again
 
     assert [m.to for m in mail.outbox] == [["alice@example.org"]]
     assert "Ravi Patel answered" in mail.outbox[0].body
-    pulse.refresh_from_db()
+    pulse = Pulse.objects.get()
+    assert pulse.good_fit is False
     assert pulse.rematch_alert_sent_at is not None
+
+
+def test_no_rematch_alert_once_the_answer_is_changed_to_a_good_fit(client, manager, pair):
+    manager.email = "alice@example.org"
+    manager.save()
+    session = past_session(pair, hours_ago=3)
+    url = pulse_url(pair.reverse_mentor, session)
+    client.post(url, held_answers(good_fit="no"))
+    client.post(url, held_answers(good_fit="yes"))  # within the edit window, before the send
+
+    (alert,) = asked("rematch_alert")
+
+    assert notification_send(alert.pk) == Notification.Status.CANCELLED
+    assert mail.outbox == []

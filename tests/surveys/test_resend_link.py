@@ -2,14 +2,18 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from kombu.exceptions import OperationalError
 
+from notifications import tasks
+from notifications.models import Notification
+from notifications.services import notification_send
 from programmes.models import Cohort
-from surveys import services, tasks
+from surveys import services
 from surveys.links import Purpose, read_token
 from surveys.models import LinkRequest
 from tests.factories import ParticipantFactory
@@ -80,22 +84,39 @@ def test_it_gives_the_same_answer_for_known_and_unknown_addresses(
 def test_it_takes_the_same_path_for_known_and_unknown_addresses(
     client: Client, alice, django_capture_on_commit_callbacks
 ) -> None:
-    # Same queries, one task queued for each, and nothing sent while the page answers: the
-    # background task alone finds out whether there is anyone to write to.
+    # Same queries, the same rows written (the request and its e-mail in the outbox), one
+    # send queued for each, and nothing sent while the page answers: the send alone finds out
+    # whether there is anyone to write to.
+    # The outbox looks up LinkRequest's content type once per process; warm, as in a server
+    # that has answered before, so that neither request below pays for it.
+    ContentType.objects.get_for_model(LinkRequest)
     with (
         CaptureQueriesContext(connection) as known_queries,
         django_capture_on_commit_callbacks(execute=False) as known_callbacks,
     ):
         _ask(client, "alice@example.org")
+    known_rows = (LinkRequest.objects.count(), Notification.objects.count())
     with (
         CaptureQueriesContext(connection) as unknown_queries,
         django_capture_on_commit_callbacks(execute=False) as unknown_callbacks,
     ):
         _ask(client, "nobody@example.org")
+    both_rows = (LinkRequest.objects.count(), Notification.objects.count())
 
     assert len(known_queries) == len(unknown_queries)
     assert len(known_callbacks) == len(unknown_callbacks) == 1
+    assert (known_rows, both_rows) == ((1, 1), (2, 2))
     assert mail.outbox == []
+    known, unknown = (
+        Notification.objects.get(kind="participant_links", to_email=email)
+        for email in ("alice@example.org", "nobody@example.org")
+    )
+    assert known.status == unknown.status == Notification.Status.PENDING
+
+    # Sent later, the known address gets its links; the unknown one's e-mail is cancelled.
+    assert notification_send(known.pk) == Notification.Status.SENT
+    assert notification_send(unknown.pk) == Notification.Status.CANCELLED
+    assert [m.to for m in mail.outbox] == [["alice@example.org"]]
 
 
 def test_it_emails_a_known_address_one_working_intake_link(
@@ -248,13 +269,21 @@ def test_it_answers_the_same_when_the_broker_is_down(
     def broker_down(*args: object, **kwargs: object) -> None:
         raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.send_participant_links, "delay", broker_down)
-    with django_capture_on_commit_callbacks(execute=True):
+    monkeypatch.setattr(tasks.send_notification, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = _ask(client, "alice@example.org")
 
-    assert response.status_code == 302
-    # The row stays unsent: a later sweep (or another request) can deliver it.
+    assert len(callbacks) == 1  # the queueing was tried, and failed
+    assert (response.status_code, response["Location"]) == (302, f"{URL}?sent=1")
+    assert mail.outbox == []
+    # The e-mail stays in the outbox, unsent: the sweep delivers it once the broker is back.
+    notification = Notification.objects.get()
+    assert (notification.status, notification.attempts) == (Notification.Status.PENDING, 0)
     assert LinkRequest.objects.get().sent_at is None
+    monkeypatch.undo()
+    assert tasks.sweep_notifications() == 1
+    assert [m.to for m in mail.outbox] == [["alice@example.org"]]
+    assert LinkRequest.objects.get().sent_at is not None
 
 
 def test_it_refuses_other_methods(client: Client, db: None) -> None:

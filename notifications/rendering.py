@@ -1,0 +1,56 @@
+"""Turning a message's context into its subject and bodies, in the recipient's language: a
+manager's wording from the admin (MessageTemplate) where there is one, else the project's
+own in ``templates/emails/<kind>_subject.txt``, ``<kind>.txt`` and optionally ``<kind>.html``."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.template import Context, Template, TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from notifications.models import MessageTemplate
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str = ""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def template_for(kind: str, language: str) -> MessageTemplate | None:
+    """The manager's wording for ``language``, else their default wording, else None."""
+    rows = {row.language: row for row in MessageTemplate.objects.filter(kind=kind)}
+    return rows.get(language) or rows.get(language.split("-")[0]) or rows.get("")
+
+
+def render_from(row: MessageTemplate, context: dict[str, Any]) -> Rendered:
+    # Times show where the recipient lives (the context's ``zone``), so a manager's wording
+    # needs no {% load tz %}{% timezone zone %}; the files set it themselves.
+    with timezone.override(context.get("zone") or None):
+        plain = Context(context, autoescape=False)
+        subject = _one_line(Template(row.subject).render(plain))
+        text = Template(row.body_text).render(plain)
+        html = Template(row.body_html).render(Context(context)) if row.body_html.strip() else ""
+    return Rendered(subject=subject, text=text, html=html)
+
+
+def render_files(kind: str, context: dict[str, Any]) -> Rendered:
+    subject = _one_line(render_to_string(f"emails/{kind}_subject.txt", context))
+    text = render_to_string(f"emails/{kind}.txt", context)
+    try:
+        html = render_to_string(f"emails/{kind}.html", context)
+    except TemplateDoesNotExist:
+        html = ""
+    return Rendered(subject=subject, text=text, html=html)
+
+
+def render_message(kind: str, context: dict[str, Any], language: str) -> Rendered:
+    with translation.override(language or None):
+        row = template_for(kind, language)
+        return render_from(row, context) if row else render_files(kind, context)

@@ -1,0 +1,155 @@
+"""Sample data for previewing and checking a message's wording: one made-up value per
+placeholder name, shared by every kind, so a new kind gets a preview as soon as each of its
+placeholders has a value here.
+
+The model instances are never saved and have no primary key: rendering them cannot reach
+anyone's real records."""
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from notifications.kinds import KINDS
+
+SAMPLE_SITE = "https://example.org"
+
+
+class MissingSample(LookupError):
+    """A kind uses a placeholder that has no sample value yet: add one to ``sample_values``."""
+
+    def __init__(self, kind: str, names: list[str]) -> None:
+        self.kind = kind
+        self.names = names
+        super().__init__(
+            f"No sample value for {', '.join(names)} (used by {kind}): "
+            "add one in notifications/samples.py."
+        )
+
+
+def sample_values(kind: str = "") -> dict[str, Any]:
+    """Fresh sample values by placeholder name (a new set each call, so a caller may change
+    them). ``kind`` only tunes a few details so that each preview reads true: a cancelled
+    session in the cancellation, a held one in the "marked" message."""
+    from programmes.models import (
+        Agreement,
+        Cohort,
+        Meeting,
+        Pair,
+        Participant,
+        Person,
+        Programme,
+        Role,
+        Topic,
+    )
+    from surveys.feedback import MIDPOINT, MOMENT_LABELS
+
+    programme = Programme(
+        name="Inclusive Leadership",
+        slug="inclusive-leadership",
+        purpose="Senior leaders learn how colleagues and customers see the company.",
+    )
+    cohort = Cohort(
+        programme=programme,
+        name="Summer 2026",
+        starts_on=date(2026, 6, 1),
+        ends_on=date(2026, 8, 31),
+        status=Cohort.Status.RUNNING,
+    )
+    person = Person(
+        full_name="Alex Sample",
+        email="alex.sample@example.org",
+        job_title="Data analyst",
+        department="Customer insight",
+        time_zone="Europe/London",
+        language="en",
+    )
+    partner = Person(
+        full_name="Sam Example",
+        email="sam.example@example.org",
+        job_title="Chief operating officer",
+        department="Operations",
+        time_zone="Europe/London",
+        language="en",
+    )
+    participant = Participant(
+        cohort=cohort, person=person, role=Role.REVERSE_MENTOR, status="matched"
+    )
+    partner_participant = Participant(
+        cohort=cohort, person=partner, role=Role.MENTEE, status="matched"
+    )
+    pair = Pair(
+        cohort=cohort,
+        mentee=partner_participant,
+        reverse_mentor=participant,
+        status=Pair.Status.ACTIVE,
+        started_on=date(2026, 6, 8),
+    )
+    topic = Topic(programme=programme, title="How younger customers choose a bank")
+    # British Summer Time: a time shown in UTC by mistake is an hour out.
+    starts = datetime(2026, 6, 16, 13, 0, tzinfo=UTC)
+    meeting = Meeting(
+        pair=pair,
+        starts_at=starts,
+        duration_minutes=45,
+        topic=topic,
+        status=Meeting.Status.SCHEDULED,
+        scheduled_by=Role.MENTEE,
+    )
+    if kind == "meeting_cancelled":
+        meeting.status = Meeting.Status.CANCELLED
+        meeting.cancelled_by = Role.MENTEE
+        meeting.cancel_reason = "A board meeting was moved to that afternoon."
+    elif kind == "meeting_marked":
+        meeting.status = Meeting.Status.HELD
+        meeting.led_by = Role.REVERSE_MENTOR
+    agreement = Agreement(pair=pair, number=1, proposed_by=Role.MENTEE)
+    pair_url = f"{SAMPLE_SITE}/pair/sample/"
+    intake_url = f"{SAMPLE_SITE}/intake/sample/"
+    pulse_url = f"{SAMPLE_SITE}/pulse/sample/"
+    return {
+        "person": person,
+        "partner": partner,
+        "participant": participant,
+        "partner_participant": partner_participant,
+        "programme": programme,
+        "cohort": cohort,
+        "pair": pair,
+        "meeting": meeting,
+        "agreement": agreement,
+        "led_by": person,
+        "starts": starts,
+        "ends": starts + timedelta(minutes=meeting.duration_minutes),
+        "zone": person.time_zone,
+        "site_url": SAMPLE_SITE,
+        "pair_url": pair_url,
+        "intake_url": intake_url,
+        "held_url": f"{pulse_url}?held=yes",
+        "not_held_url": f"{pulse_url}?held=no",
+        "feedback_url": f"{SAMPLE_SITE}/feedback/sample/",
+        "pair_admin_url": f"{SAMPLE_SITE}/admin/programmes/pair/sample/change/",
+        "places": [
+            {
+                "participant": participant,
+                "links": [("Your intake form", intake_url), ("Your pair page", pair_url)],
+            }
+        ],
+        "days": 3,
+        "continue_url": f"{SAMPLE_SITE}/checkin/sample/?answer=continue",
+        "rematch_url": f"{SAMPLE_SITE}/checkin/sample/?answer=rematch",
+        "pause_url": f"{SAMPLE_SITE}/checkin/sample/?answer=pause",
+        "choice": "pause",
+        "paused_until": date(2026, 7, 16),
+        "moment": MIDPOINT,
+        "moment_label": MOMENT_LABELS[MIDPOINT],
+        "closes_on": date(2026, 7, 31),
+    }
+
+
+def sample_context(kind: str) -> dict[str, Any]:
+    """Exactly the kind's placeholders, with sample values; raises MissingSample when one of
+    them has none (a test makes sure every registered kind has all of its values)."""
+    values = sample_values(kind)
+    placeholders = KINDS[kind].placeholders
+    missing = [name for name in placeholders if name not in values]
+    if missing:
+        raise MissingSample(kind, missing)
+    return {name: values[name] for name in placeholders}

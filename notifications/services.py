@@ -1,0 +1,204 @@
+"""The outbox: ``notify`` writes a message's row inside the caller's transaction and queues its
+send after commit; ``notification_send`` claims a row and sends it at most once;
+``notifications_due`` is what beat's sweep hands to the send task again (the broker was down,
+a worker died mid-send, a send failed and waits to be retried).
+
+Delivery is exactly once except in one window no outbox can close: a worker killed after the
+mail server accepted a message but before the row was marked sent. Its lease then runs out and
+the sweep sends it again. Everything before that point (claim, render, connect) is retried
+without a duplicate.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMultiAlternatives
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from notifications.hours import sensible_time
+from notifications.kinds import KINDS
+from notifications.models import Notification
+from notifications.rendering import render_message
+from programmes.models import Person
+
+logger = logging.getLogger(__name__)
+
+
+def lease() -> timedelta:
+    """How long a send owns its row (NOTIFICATIONS_LEASE_SECONDS, five minutes by default);
+    a worker that dies mid-send leaves the row to the sweep after that."""
+    return timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+
+
+MAX_ATTEMPTS = 8
+SWEEP_BATCH = 500
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes after each failed attempt, at most six hours."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=6))
+
+
+def notify(
+    *,
+    kind: str,
+    key: str,
+    to: Person | AbstractBaseUser | str,
+    about: models.Model | None = None,
+    data: dict | None = None,
+    not_before: datetime | None = None,
+) -> None:
+    """Ask for one message, inside the transaction of the change that causes it. Asking again
+    with the same ``key`` does nothing, whatever became of the first. The send is queued once
+    the transaction commits; if the broker is down then, the sweep sends it later."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown kind of notification: {kind}")
+    person = to if isinstance(to, Person) else None
+    user = to if isinstance(to, AbstractBaseUser) else None
+    email = to if isinstance(to, str) else to.email
+    when = not_before or timezone.now()
+    if person is not None and KINDS[kind].quiet_hours:
+        when = sensible_time(when, person.time_zone)
+    row = Notification(
+        kind=kind,
+        key=key,
+        to_email=email,
+        person=person,
+        user=user,
+        data=data or {},
+        not_before=when,
+    )
+    if about is not None:
+        row.content_type = ContentType.objects.get_for_model(about)
+        row.object_id = about.pk
+    # ON CONFLICT DO NOTHING: a repeat leaves the first row alone and, unlike catching an
+    # IntegrityError, does not break the caller's transaction on PostgreSQL.
+    Notification.objects.bulk_create([row], ignore_conflicts=True)
+    if when <= timezone.now() + timedelta(seconds=1):
+        transaction.on_commit(_queue(key), robust=True)
+
+
+def _queue(key: str):
+    def queue_send() -> None:
+        from notifications import tasks
+
+        pk = Notification.objects.filter(key=key, status=Notification.Status.PENDING).values_list(
+            "pk", flat=True
+        )
+        for notification_id in pk:
+            tasks.send_notification.delay(notification_id)
+
+    return queue_send
+
+
+def _claimable(now: datetime) -> Q:
+    due = Q(status=Notification.Status.PENDING, not_before__lte=now)
+    stale = Q(status=Notification.Status.SENDING, lease_until__lt=now)
+    return due | stale
+
+
+def notification_send(notification_id: int) -> str:
+    """Send one notification if it is due and nobody else is sending it; returns its status
+    afterwards. Safe to call any number of times."""
+    now = timezone.now()
+    claimed = (
+        Notification.objects.filter(_claimable(now), pk=notification_id)
+        .filter(attempts__lt=MAX_ATTEMPTS)
+        .update(
+            status=Notification.Status.SENDING,
+            lease_until=now + lease(),
+            attempts=F("attempts") + 1,
+        )
+    )
+    if not claimed:
+        return "not claimed"
+    notification = Notification.objects.select_related("person", "user").get(pk=notification_id)
+    kind = KINDS.get(notification.kind)
+    try:
+        message = kind.build(notification) if kind else None
+        if message is None:
+            _finish(notification, Notification.Status.CANCELLED)
+            return Notification.Status.CANCELLED
+        rendered = render_message(
+            notification.kind,
+            message.context,
+            message.language or (notification.person.language if notification.person else ""),
+        )
+        email = EmailMultiAlternatives(
+            rendered.subject, rendered.text, settings.DEFAULT_FROM_EMAIL, [notification.to_email]
+        )
+        if rendered.html:
+            email.attach_alternative(rendered.html, "text/html")
+        for filename, content, mimetype in message.attachments:
+            email.attach(filename, content, mimetype)
+        email.send()
+    except Exception as error:
+        _failed(notification, error)
+        raise
+    _finish(notification, Notification.Status.SENT, sent_at=timezone.now())
+    return Notification.Status.SENT
+
+
+def _mine(notification: Notification) -> Q:
+    """The row as this send claimed it: still sending, and not claimed again since by another
+    send after this one's lease ran out (each claim counts an attempt)."""
+    return Q(
+        pk=notification.pk,
+        status=Notification.Status.SENDING,
+        attempts=notification.attempts,
+    )
+
+
+def _finish(notification: Notification, status: str, **fields) -> None:
+    Notification.objects.filter(_mine(notification)).update(
+        status=status, lease_until=None, last_error="", **fields
+    )
+
+
+def _failed(notification: Notification, error: Exception) -> None:
+    """Back to pending, to be retried by the sweep after a pause; failed for good after
+    MAX_ATTEMPTS, so one bad address does not retry for ever."""
+    attempts = notification.attempts  # counted when the row was claimed
+    give_up = attempts >= MAX_ATTEMPTS
+    logger.warning(
+        "Sending notification %s (%s) failed, attempt %s: %s",
+        notification.pk,
+        notification.kind,
+        attempts,
+        error,
+    )
+    Notification.objects.filter(_mine(notification)).update(
+        status=Notification.Status.FAILED if give_up else Notification.Status.PENDING,
+        lease_until=None,
+        not_before=timezone.now() + retry_delay(attempts),
+        last_error=f"{type(error).__name__}: {error}"[:500],
+    )
+
+
+def notifications_due(*, now: datetime | None = None) -> list[int]:
+    """The ids the sweep hands to the send task: pending and due, or claimed by a send whose
+    lease ran out (a worker died). Oldest first, a batch at a time."""
+    now = now or timezone.now()
+    return list(
+        Notification.objects.filter(_claimable(now), attempts__lt=MAX_ATTEMPTS)
+        .order_by("not_before", "pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+
+
+def notifications_cancel(*, about: models.Model, kinds: list[str] | None = None) -> int:
+    """Cancel the unsent messages about ``about`` (of ``kinds``, or all), e.g. when a pair is
+    paused. Returns how many."""
+    rows = Notification.objects.filter(
+        content_type=ContentType.objects.get_for_model(about),
+        object_id=about.pk,
+        status=Notification.Status.PENDING,
+    )
+    if kinds is not None:
+        rows = rows.filter(kind__in=kinds)
+    return rows.update(status=Notification.Status.CANCELLED)

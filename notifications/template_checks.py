@@ -1,0 +1,440 @@
+"""Checks on a programme manager's wording before it is saved, so that a message never fails
+to send, or says more than it should, because of an edit in the admin.
+
+A wording passes when it compiles as a Django template; uses only Django's built-in tags and
+filters (no ``{% load %}``, and nothing that reaches other templates, such as ``{% include %}``
+or ``{% extends %}``); names only its kind's placeholders (plus what its own ``{% for %}``,
+``{% with %}`` and ``as`` introduce); reads only a placeholder's own details and what it
+points to (``partner.full_name``, ``meeting.topic.title``), never the records that point back
+at it, which is where people's private answers live (``participant.intake``,
+``pair.notes``); and renders with the sample data. In the HTML body, what people typed stays
+escaped (no ``|safe``, no ``{% autoescape off %}``).
+
+The names are found by walking the compiled template, not by rendering it, so a placeholder
+inside a branch the sample data does not take is checked too.
+"""
+
+import inspect
+import re
+from collections.abc import Iterable
+from functools import cached_property
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.template import Context, Template, Variable
+from django.template.base import FilterExpression, Lexer, Node, TextNode, TokenType, VariableNode
+from django.template.defaulttags import (
+    AutoEscapeControlNode,
+    CommentNode,
+    CycleNode,
+    FilterNode,
+    FirstOfNode,
+    ForNode,
+    IfChangedNode,
+    IfNode,
+    NowNode,
+    ResetCycleNode,
+    SpacelessNode,
+    TemplateLiteral,
+    TemplateTagNode,
+    URLNode,
+    VerbatimNode,
+    WidthRatioNode,
+    WithNode,
+)
+from django.utils import translation
+
+from notifications.kinds import KINDS
+from notifications.models import MessageTemplate
+from notifications.rendering import render_from
+from notifications.samples import MissingSample, sample_context, sample_values
+
+# Tags that would reach other templates or tag libraries, or show the whole context.
+REFUSED_TAGS = {
+    "load": (
+        "only Django's built-in tags and filters can be used. Times are already shown in "
+        "the recipient's time zone, so no {% timezone %} tag is needed"
+    ),
+    "include": "a message cannot use other templates",
+    "extends": "a message cannot use other templates",
+    "block": "a message cannot use other templates",
+    "ssi": "a message cannot use other files",
+    "debug": "it would show everything the message is built from",
+}
+ALLOWED_NODES = (
+    TextNode,
+    VariableNode,
+    IfNode,
+    ForNode,
+    WithNode,
+    AutoEscapeControlNode,
+    CommentNode,
+    FilterNode,
+    FirstOfNode,
+    NowNode,
+    SpacelessNode,
+    TemplateTagNode,
+    URLNode,
+    VerbatimNode,
+    WidthRatioNode,
+    CycleNode,
+    ResetCycleNode,
+    IfChangedNode,
+)
+# Filters whose argument is a path of attributes the checks cannot see.
+REFUSED_FILTERS = {"dictsort", "dictsortreversed"}
+# In HTML, names and reasons typed by people must stay escaped.
+UNESCAPING_FILTERS = {"safe", "safeseq"}
+ALWAYS_DEFINED = {"True", "False", "None"}
+FORLOOP = {
+    "counter": 1,
+    "counter0": 0,
+    "revcounter": 1,
+    "revcounter0": 0,
+    "first": True,
+    "last": True,
+}
+DISPLAY = re.compile(r"get_(?P<field>\w+)_display")
+
+
+class _Unknown:
+    """A value the checks cannot know in advance (``{% firstof … as x %}``); nothing can
+    be looked up in it."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+# Bound from an expression already reported: its names are not reported a second time.
+REPORTED = _Unknown()
+
+
+def _tag_of(node: Node) -> str:
+    token = getattr(node, "token", None)
+    return token.split_contents()[0] if token is not None else type(node).__name__
+
+
+def refused_tags(source: str) -> list[str]:
+    """Refused tags, found in the source before it is compiled: ``{% load nothing %}`` is
+    refused for what it is rather than reported as a missing library."""
+    problems = []
+    for token in Lexer(source).tokenize():
+        if token.token_type != TokenType.BLOCK or not token.contents.split():
+            continue
+        tag = token.contents.split()[0]
+        if tag in REFUSED_TAGS:
+            problems.append(f"{{% {tag} %}} cannot be used in a message: {REFUSED_TAGS[tag]}.")
+    return list(dict.fromkeys(problems))
+
+
+class _Walker:
+    def __init__(
+        self, placeholders: tuple[str, ...] | None, samples: dict[str, Any], *, html: bool
+    ) -> None:
+        self.placeholders = placeholders
+        self.samples = samples
+        self.html = html
+        self.problems: list[str] = []
+
+    def problem(self, message: str) -> None:
+        if message not in self.problems:
+            self.problems.append(message)
+
+    # --- Nodes ------------------------------------------------------------------------------
+
+    def nodelist(self, nodes: Iterable[Node], scope: dict[str, Any], *, layer: bool) -> None:
+        """``layer``: the tag pushes a new context layer (for, with), so names set with
+        ``as`` inside it end with it; inside an if they outlive it, as in Django."""
+        scope = dict(scope) if layer else scope
+        for node in nodes:
+            self.node(node, scope)
+
+    def node(self, node: Node, scope: dict[str, Any]) -> None:
+        if not isinstance(node, ALLOWED_NODES):
+            self.problem(f"{{% {_tag_of(node)} %}} cannot be used in a message.")
+            return
+        if isinstance(node, VariableNode):
+            self.expression(node.filter_expression, scope)
+        elif isinstance(node, IfNode):
+            for condition, nodelist in node.conditions_nodelists:
+                if condition is not None:
+                    self.condition(condition, scope)
+                self.nodelist(nodelist, scope, layer=False)
+        elif isinstance(node, ForNode):
+            sequence = self.expression(node.sequence, scope)
+            forloop = {**FORLOOP, "parentloop": scope.get("forloop", {})}
+            inner = scope | self.loop_bindings(node.loopvars, sequence) | {"forloop": forloop}
+            self.nodelist(node.nodelist_loop, inner, layer=True)
+            self.nodelist(node.nodelist_empty, scope, layer=True)
+        elif isinstance(node, WithNode):
+            values = {
+                name: self.expression(expression, scope)
+                for name, expression in node.extra_context.items()
+            }
+            self.nodelist(node.nodelist, scope | values, layer=True)
+        elif isinstance(node, AutoEscapeControlNode):
+            if self.html and not node.setting:
+                self.problem(
+                    "{% autoescape off %} cannot be used in the HTML body: what people typed "
+                    "(names, reasons) must stay escaped."
+                )
+            self.nodelist(node.nodelist, scope, layer=False)
+        elif isinstance(node, FilterNode):
+            self.filters(node.filter_expr, scope)
+            self.nodelist(node.nodelist, scope, layer=False)
+        elif isinstance(node, SpacelessNode):
+            self.nodelist(node.nodelist, scope, layer=False)
+        elif isinstance(node, IfChangedNode):
+            for expression in node._varlist:
+                self.expression(expression, scope)
+            self.nodelist(node.nodelist_true, scope, layer=False)
+            self.nodelist(node.nodelist_false, scope, layer=False)
+        else:
+            for expression in self.expressions_of(node):
+                self.expression(expression, scope)
+        # {% url … as x %}, {% now … as x %}, {% widthratio … as x %} make text; what
+        # {% firstof … as x %} and {% cycle … as x %} hold depends on the data.
+        name = getattr(node, "asvar", None) or getattr(node, "variable_name", None)
+        if name:
+            scope[name] = UNKNOWN if isinstance(node, FirstOfNode | CycleNode) else ""
+
+    @staticmethod
+    def expressions_of(node: Node) -> list[FilterExpression]:
+        if isinstance(node, FirstOfNode):
+            return list(node.vars)
+        if isinstance(node, CycleNode):
+            return list(node.cyclevars)
+        if isinstance(node, URLNode):
+            return [node.view_name, *node.args, *node.kwargs.values()]
+        if isinstance(node, WidthRatioNode):
+            return [node.val_expr, node.max_expr, node.max_width]
+        return []
+
+    @staticmethod
+    def loop_bindings(names: list[str], sequence: Any) -> dict[str, Any]:
+        if sequence is REPORTED:
+            return dict.fromkeys(names, REPORTED)
+        first: Any = UNKNOWN
+        if sequence is not UNKNOWN and not isinstance(sequence, str | models.Model):
+            try:
+                first = next(iter(sequence), UNKNOWN)
+            except TypeError:
+                first = UNKNOWN
+        if len(names) == 1:
+            return {names[0]: first}
+        if isinstance(first, list | tuple) and len(first) == len(names):
+            return dict(zip(names, first, strict=True))
+        return dict.fromkeys(names, UNKNOWN)
+
+    def condition(self, condition: Any, scope: dict[str, Any]) -> None:
+        if isinstance(condition, TemplateLiteral):
+            self.expression(condition.value, scope)
+            return
+        for part in (condition.first, condition.second):
+            if part is not None:
+                self.condition(part, scope)
+
+    # --- Expressions ------------------------------------------------------------------------
+
+    def expression(self, expression: Any, scope: dict[str, Any]) -> Any:
+        """Checks ``{{ a.b|f:c }}``; returns its value with the sample data when all of it
+        is allowed (it is then safe to evaluate), REPORTED when it is not, UNKNOWN when it
+        cannot be known."""
+        if not isinstance(expression, FilterExpression):
+            return UNKNOWN
+        before = len(self.problems)
+        if isinstance(expression.var, Variable):
+            value = self.variable(expression.var, scope)
+        else:
+            value = expression.var  # a literal: {{ "text" }}, {{ 3 }}
+        self.filters(expression, scope)
+        if len(self.problems) > before:
+            return REPORTED
+        if not expression.filters or value in (UNKNOWN, REPORTED):
+            return value
+        try:
+            return expression.resolve(Context(self.samples | scope))
+        except Exception:
+            return UNKNOWN
+
+    def filters(self, expression: FilterExpression, scope: dict[str, Any]) -> None:
+        for function, arguments in expression.filters:
+            name = getattr(function, "_filter_name", function.__name__)
+            if name in REFUSED_FILTERS:
+                self.problem(f"The |{name} filter cannot be used in a message.")
+            if self.html and name in UNESCAPING_FILTERS:
+                self.problem(
+                    f"The |{name} filter cannot be used in the HTML body: what people typed "
+                    "(names, reasons) must stay escaped."
+                )
+            for is_variable, argument in arguments:
+                if is_variable:
+                    self.variable(argument, scope)
+
+    def variable(self, variable: Variable, scope: dict[str, Any]) -> Any:
+        if variable.lookups is None:
+            return variable.literal
+        root, *rest = variable.lookups
+        if root in scope:
+            value = scope[root]
+        elif root in ALWAYS_DEFINED or self.placeholders is None:
+            return UNKNOWN  # no kind chosen: the form says so, and names wait for it
+        elif root in self.placeholders:
+            value = self.samples.get(root, UNKNOWN)
+        else:
+            self.problem(
+                f"Unknown placeholder {{{{ {root} }}}}: this message can use "
+                f"{', '.join(self.placeholders)}."
+            )
+            return UNKNOWN
+        if value is REPORTED:
+            return REPORTED
+        model = type(value) if isinstance(value, models.Model) else None
+        for index, segment in enumerate(rest, start=1):
+            path = ".".join(variable.lookups[: index + 1])
+            owner = ".".join(variable.lookups[:index])
+            if value is UNKNOWN and model is None:
+                # Nothing to check the lookup against, so nothing vouches for it.
+                self.problem(
+                    f"{{{{ {path} }}}} cannot be used in a message: what {owner} stands for "
+                    "depends on the data, so only the placeholders' own details can be shown."
+                )
+                return UNKNOWN
+            try:
+                value, model = self.step(value, model, segment)
+            except _Missing:
+                self.problem(f"{{{{ {path} }}}} does not exist: {owner} has no “{segment}”.")
+                return UNKNOWN
+            except _Related:
+                self.problem(
+                    f"{{{{ {path} }}}} cannot be used in a message: a message can show a "
+                    f"placeholder's own details and what it points to, such as "
+                    f"{{{{ {owner}.{_an_example(model)} }}}}, but not the records that point "
+                    "back at it (they hold what people wrote in the programme)."
+                )
+                return UNKNOWN
+            except _Refused:
+                self.problem(
+                    f"{{{{ {path} }}}} cannot be used in a message: it is not a detail of {owner}."
+                )
+                return UNKNOWN
+        return value
+
+    def step(self, value: Any, model: type[models.Model] | None, segment: str) -> tuple:
+        """One ``.segment`` of a lookup: (its value, its model if it is one)."""
+        if model is not None:
+            return _model_step(value, model, segment)
+        if value is None:
+            return UNKNOWN, None
+        try:
+            found = Variable(f"value.{segment}").resolve({"value": value})
+        except Exception:
+            raise _Missing from None
+        return found, type(found) if isinstance(found, models.Model) else None
+
+
+class _Missing(Exception):
+    pass
+
+
+class _Refused(Exception):
+    pass
+
+
+class _Related(_Refused):
+    """Records that point back at a placeholder, or many of them."""
+
+
+def _an_example(model: type[models.Model] | None) -> str:
+    if model is None:
+        return "name"
+    for field in model._meta.concrete_fields:
+        if not field.is_relation and not field.primary_key:
+            return field.name
+    return "pk"
+
+
+def _model_step(value: Any, model: type[models.Model], segment: str) -> tuple:
+    """A model's own fields, ``get_<field>_display``, its properties, and its forward
+    foreign keys are allowed; reverse relations, many-to-many fields, managers and methods are
+    not (they reach other people's records, or act)."""
+    instance = value if isinstance(value, models.Model) else None
+
+    def attribute() -> Any:
+        if instance is None:
+            return None
+        try:
+            found = getattr(instance, segment)
+            return found() if callable(found) else found
+        except Exception:
+            return None
+
+    try:
+        field = model._meta.get_field(segment)
+    except FieldDoesNotExist:
+        field = None
+    if field is not None:
+        if field.is_relation:
+            if not (field.concrete and (field.many_to_one or field.one_to_one)):
+                raise _Related
+            if segment != field.name:  # the id column: partner_id
+                return attribute(), None
+            return attribute(), field.related_model
+        if not field.concrete:
+            raise _Related
+        return attribute(), None
+    if segment == "pk":
+        return attribute(), None
+    display = DISPLAY.fullmatch(segment)
+    if display:
+        try:
+            if model._meta.get_field(display["field"]).choices:
+                return attribute(), None
+        except FieldDoesNotExist:
+            pass
+    static = inspect.getattr_static(model, segment, None)
+    if isinstance(static, property | cached_property):
+        found = attribute()
+        return found, type(found) if isinstance(found, models.Model) else None
+    if static is None:
+        raise _Missing
+    raise _Refused
+
+
+def wording_problems(
+    source: str, *, kind: str | None, field: str = "body_text", language: str = ""
+) -> list[str]:
+    """What is wrong with one ``field`` of a wording (``subject``, ``body_text`` or
+    ``body_html``), in words a programme manager can act on; empty when it can be saved.
+    ``kind`` None (not chosen, or not known any more) checks everything but the names."""
+    problems = refused_tags(source)
+    if problems:
+        return problems
+    try:
+        template = Template(source)
+    except Exception as error:  # a TemplateSyntaxError, or a built-in tag's own complaint
+        return [f"This template does not work: {error}"]
+    known = kind in KINDS
+    walker = _Walker(
+        KINDS[kind].placeholders if known else None,
+        sample_values(kind) if known else {},
+        html=field == "body_html",
+    )
+    walker.nodelist(template.nodelist, {}, layer=True)
+    if walker.problems or not known:
+        return walker.problems
+    try:
+        context = sample_context(kind)
+    except MissingSample:
+        return []
+    # Rendered exactly as a send would render it, so what passes here sends.
+    row = MessageTemplate(kind=kind, language=language, subject="", body_text="")
+    setattr(row, field, source)
+    try:
+        with translation.override(language or None):
+            render_from(row, context)
+    except Exception as error:
+        return [f"This template does not work with the sample data: {error}"]
+    return []

@@ -1,0 +1,496 @@
+"""The messages of the intake, agreement and session stages, built when the outbox sends them
+(see notifications/kinds.py). Each returns the message's context, or None when it is no longer
+wanted: the row is then cancelled rather than sent.
+
+``ask_*`` functions are called by the services inside their transactions; they name each
+message with a key, so asking twice sends once.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+
+from notifications.kinds import Message
+from notifications.models import Notification
+from notifications.services import notify
+from programmes.meetings import ics_filename, local_time, meeting_ics
+from programmes.models import (
+    Agreement,
+    CheckIn,
+    Cohort,
+    Intake,
+    Meeting,
+    Pair,
+    Participant,
+    Role,
+)
+from surveys.links import Purpose, pair_link_expiry, participant_url
+
+OPEN_FOR_INTAKE = (Cohort.Status.PLANNED, Cohort.Status.INTAKE)
+
+
+def _participant_context(participant: Participant) -> dict:
+    return {
+        "participant": participant,
+        "person": participant.person,
+        "programme": participant.cohort.programme,
+        "cohort": participant.cohort,
+        "site_url": settings.SITE_URL,
+    }
+
+
+def pair_url(participant: Participant) -> str:
+    return participant_url(
+        participant_id=participant.pk,
+        purpose=Purpose.PAIR,
+        expires_at=pair_link_expiry(participant.cohort.ends_on),
+    )
+
+
+def _participant(notification: Notification) -> Participant | None:
+    return (
+        Participant.objects.select_related("person", "cohort__programme")
+        .filter(pk=notification.object_id)
+        .exclude(status=Participant.Status.WITHDRAWN)
+        .first()
+    )
+
+
+# --- Intake ---------------------------------------------------------------------------------
+
+
+def ask_intake_invitation(participant: Participant) -> None:
+    notify(
+        kind="intake_invitation",
+        key=f"intake_invitation:{participant.pk}",
+        to=participant.person,
+        about=participant,
+    )
+
+
+def ask_intake_confirmation(intake: Intake) -> None:
+    """One confirmation per submission: an edit submitted later gets its own."""
+    participant = intake.participant
+    notify(
+        kind="intake_confirmation",
+        key=f"intake_confirmation:{participant.pk}:{intake.submitted_at.isoformat()}",
+        to=participant.person,
+        about=participant,
+    )
+
+
+def _intake_message(notification: Notification, *, only_while_open: bool) -> Message | None:
+    participant = _participant(notification)
+    if participant is None:
+        return None
+    if only_while_open and participant.cohort.status not in OPEN_FOR_INTAKE:
+        return None
+    return Message(
+        _participant_context(participant)
+        | {"intake_url": participant_url(participant_id=participant.pk, purpose=Purpose.INTAKE)}
+    )
+
+
+def intake_invitation(notification: Notification) -> Message | None:
+    return _intake_message(notification, only_while_open=True)
+
+
+def intake_confirmation(notification: Notification) -> Message | None:
+    return _intake_message(notification, only_while_open=False)
+
+
+# --- The agreement ----------------------------------------------------------------------------
+
+
+def ask_agreement_proposed(agreement: Agreement) -> None:
+    pair = agreement.pair
+    recipient = pair.reverse_mentor if agreement.proposed_by == Role.MENTEE else pair.mentee
+    notify(
+        kind="agreement_proposed",
+        key=f"agreement_proposed:{agreement.pk}",
+        to=recipient.person,
+        about=agreement,
+    )
+
+
+def agreement_proposed(notification: Notification) -> Message | None:
+    """To the partner of whoever proposed a version, unless it has since been agreed or
+    replaced, or the pair has ended."""
+    agreement = (
+        Agreement.objects.select_related(
+            "pair__cohort__programme", "pair__mentee__person", "pair__reverse_mentor__person"
+        )
+        .filter(pk=notification.object_id)
+        .first()
+    )
+    if agreement is None or not agreement.proposed_by or agreement.agreed:
+        return None
+    pair = agreement.pair
+    if pair.status == Pair.Status.ENDED or pair.agreements.filter(number__gt=agreement.number):
+        return None
+    proposer, recipient = (
+        (pair.mentee, pair.reverse_mentor)
+        if agreement.proposed_by == Role.MENTEE
+        else (pair.reverse_mentor, pair.mentee)
+    )
+    return Message(
+        {
+            "person": recipient.person,
+            "partner": proposer.person,
+            "agreement": agreement,
+            "programme": pair.cohort.programme,
+            "cohort": pair.cohort,
+            "site_url": settings.SITE_URL,
+            "pair_url": pair_url(recipient),
+        }
+    )
+
+
+# --- Sessions -----------------------------------------------------------------------------------
+
+
+def ask_meeting_update(meeting: Meeting, change: str, by: Role) -> None:
+    """Tell the partner of ``by`` that a session was scheduled, rescheduled, cancelled or
+    marked. A mark does not change the invitation's sequence, so its key carries the time of
+    the change: a corrected mark is news of its own, and replaces an earlier one not yet
+    sent."""
+    pair = meeting.pair
+    recipient = pair.reverse_mentor if by == Role.MENTEE else pair.mentee
+    version = meeting.updated_at.isoformat() if change == "marked" else str(meeting.sequence)
+    notify(
+        kind=f"meeting_{change}",
+        key=f"meeting_{change}:{meeting.pk}:{version}",
+        to=recipient.person,
+        about=meeting,
+        data={"sequence": meeting.sequence, "by": str(by)}
+        | ({"marked_at": version} if change == "marked" else {}),
+    )
+
+
+def meeting_update(notification: Notification) -> Message | None:
+    """The time in the recipient's own zone and, for a new, moved or cancelled session, the
+    invitation attached. Nothing when the change has been overtaken (the meeting's sequence
+    moved on) or no longer matches the meeting's state, so nobody gets stale news."""
+    change = notification.kind.removeprefix("meeting_")
+    sequence, by = notification.data.get("sequence"), notification.data.get("by")
+    marked_at = notification.data.get("marked_at")
+    meeting = (
+        Meeting.objects.select_related(
+            "topic",
+            "pair__cohort__programme",
+            "pair__mentee__person",
+            "pair__mentee__cohort",
+            "pair__reverse_mentor__person",
+            "pair__reverse_mentor__cohort",
+        )
+        .filter(pk=notification.object_id)
+        .first()
+    )
+    if meeting is None or meeting.sequence != sequence or by not in Role.values:
+        return None
+    expected = {
+        "scheduled": sequence == 0 and meeting.status == Meeting.Status.SCHEDULED,
+        "rescheduled": sequence > 0 and meeting.status == Meeting.Status.SCHEDULED,
+        "cancelled": meeting.status == Meeting.Status.CANCELLED,
+        # A mark corrected since (its time moved on) is told by the correction's own message.
+        "marked": meeting.status in (Meeting.Status.HELD, Meeting.Status.MISSED)
+        and marked_at is not None
+        and parse_datetime(marked_at) == meeting.updated_at,
+    }
+    if not expected.get(change, False):
+        return None
+    pair = meeting.pair
+    actor, recipient = (
+        (pair.mentee, pair.reverse_mentor)
+        if by == Role.MENTEE
+        else (pair.reverse_mentor, pair.mentee)
+    )
+    zone = recipient.person.time_zone
+    attachments = []
+    if change != "marked":
+        invitation = meeting_ics(meeting, for_participant=recipient)
+        attachments.append((ics_filename(meeting), invitation, "text/calendar"))
+    return Message(
+        {
+            "person": recipient.person,
+            "partner": actor.person,
+            "meeting": meeting,
+            "starts": local_time(meeting.starts_at, zone),
+            "ends": local_time(meeting.ends_at, zone),
+            "zone": zone,
+            "programme": pair.cohort.programme,
+            "cohort": pair.cohort,
+            "site_url": settings.SITE_URL,
+            "pair_url": pair_url(recipient),
+            "led_by": {
+                Role.MENTEE: pair.mentee.person,
+                Role.REVERSE_MENTOR: pair.reverse_mentor.person,
+            }.get(meeting.led_by),
+        },
+        attachments=attachments,
+    )
+
+
+# --- Reminders (asked by the scans in programmes/reminders.py) ------------------------------
+
+
+def intake_reminder_key(participant: Participant, days: int) -> str:
+    return f"intake_reminder:{participant.pk}:{days}"
+
+
+def ask_intake_reminder(participant: Participant, days: int) -> None:
+    notify(
+        kind="intake_reminder",
+        key=intake_reminder_key(participant, days),
+        to=participant.person,
+        about=participant,
+        data={"days": days},
+    )
+
+
+def intake_reminder(notification: Notification) -> Message | None:
+    """Nothing once the intake is submitted, the participant has withdrawn, or the cohort's
+    matching has started."""
+    message = _intake_message(notification, only_while_open=True)
+    if message is None:
+        return None
+    if Intake.objects.filter(
+        participant_id=notification.object_id, submitted_at__isnull=False
+    ).exists():
+        return None
+    message.context["days"] = notification.data.get("days")
+    return message
+
+
+def agreement_waits_for(pair: Pair) -> list[Participant]:
+    """The sides the kickoff agreement waits for: nobody once a version is agreed; else
+    whoever has not accepted the latest version, or both when there is none. Uses
+    ``prefetch_related("agreements")`` when present."""
+    from programmes.pairs import agreement_current, agreement_pending
+
+    if agreement_current(pair) is not None:
+        return []
+    latest = agreement_pending(pair)
+    sides = ((pair.mentee, "mentee_accepted_at"), (pair.reverse_mentor, "mentor_accepted_at"))
+    return [who for who, field in sides if latest is None or getattr(latest, field) is None]
+
+
+def agreement_reminder_key(pair: Pair, participant: Participant) -> str:
+    return f"agreement_reminder:{pair.pk}:{participant.pk}"
+
+
+def ask_agreement_reminder(pair: Pair, participant: Participant) -> None:
+    notify(
+        kind="agreement_reminder",
+        key=agreement_reminder_key(pair, participant),
+        to=participant.person,
+        about=pair,
+        data={"participant": participant.pk},
+    )
+
+
+def agreement_reminder(notification: Notification) -> Message | None:
+    """Nothing if the pair is no longer active, or the agreement no longer waits for the
+    recipient (agreed meanwhile, or they have accepted the latest version)."""
+    from programmes.pairs import agreement_pending
+
+    pair = (
+        Pair.objects.select_related(
+            "cohort__programme",
+            "mentee__person",
+            "mentee__cohort",
+            "reverse_mentor__person",
+            "reverse_mentor__cohort",
+        )
+        .prefetch_related("agreements")
+        .filter(pk=notification.object_id, status=Pair.Status.ACTIVE)
+        .first()
+    )
+    if pair is None:
+        return None
+    recipient = next(
+        (
+            who
+            for who in agreement_waits_for(pair)
+            if who.pk == notification.data.get("participant")
+        ),
+        None,
+    )
+    if recipient is None:
+        return None
+    partner = pair.reverse_mentor if recipient.pk == pair.mentee_id else pair.mentee
+    return Message(
+        {
+            "person": recipient.person,
+            "partner": partner.person,
+            "agreement": agreement_pending(pair),
+            "programme": pair.cohort.programme,
+            "cohort": pair.cohort,
+            "site_url": settings.SITE_URL,
+            "pair_url": pair_url(recipient),
+        }
+    )
+
+
+def session_reminder_key(meeting: Meeting, participant: Participant) -> str:
+    """Per session time: a moved session (a higher sequence) is reminded of again."""
+    return f"session_reminder:{meeting.pk}:{participant.pk}:{meeting.sequence}"
+
+
+def ask_session_reminder(meeting: Meeting, participant: Participant) -> None:
+    notify(
+        kind="session_reminder",
+        key=session_reminder_key(meeting, participant),
+        to=participant.person,
+        about=meeting,
+        data={"participant": participant.pk, "sequence": meeting.sequence},
+    )
+
+
+def session_reminder(notification: Notification) -> Message | None:
+    """The time in the recipient's own zone; no invitation attached (they have it already).
+    Nothing if the session was moved since (its sequence moved on) or cancelled, has started,
+    or the pair is not active (a paused pair gets no session mail)."""
+    from django.utils import timezone
+
+    meeting = (
+        Meeting.objects.select_related(
+            "topic",
+            "pair__cohort__programme",
+            "pair__mentee__person",
+            "pair__mentee__cohort",
+            "pair__reverse_mentor__person",
+            "pair__reverse_mentor__cohort",
+        )
+        .filter(pk=notification.object_id)
+        .first()
+    )
+    if (
+        meeting is None
+        or meeting.sequence != notification.data.get("sequence")
+        or meeting.status != Meeting.Status.SCHEDULED
+        or meeting.starts_at <= timezone.now()
+        or meeting.pair.status != Pair.Status.ACTIVE
+    ):
+        return None
+    pair = meeting.pair
+    sides = {pair.mentee_id: (pair.mentee, pair.reverse_mentor)}
+    sides[pair.reverse_mentor_id] = (pair.reverse_mentor, pair.mentee)
+    if notification.data.get("participant") not in sides:
+        return None
+    recipient, partner = sides[notification.data["participant"]]
+    zone = recipient.person.time_zone
+    return Message(
+        {
+            "person": recipient.person,
+            "partner": partner.person,
+            "meeting": meeting,
+            "starts": local_time(meeting.starts_at, zone),
+            "ends": local_time(meeting.ends_at, zone),
+            "zone": zone,
+            "programme": pair.cohort.programme,
+            "cohort": pair.cohort,
+            "site_url": settings.SITE_URL,
+            "pair_url": pair_url(recipient),
+        }
+    )
+
+
+# --- The missed-meetings check-in (programmes/checkins.py) ------------------------------------
+
+
+def ask_checkin(checkin: CheckIn) -> None:
+    notify(
+        kind="checkin",
+        key=f"checkin:{checkin.pk}",
+        to=checkin.participant.person,
+        about=checkin,
+    )
+
+
+def checkin_urls(checkin: CheckIn) -> dict[str, str]:
+    """One signed link per answer; the answer only preselects a choice on the page, where one
+    tap confirms it (a mail scanner opening a link changes nothing)."""
+    url = participant_url(
+        participant_id=checkin.participant_id, purpose=Purpose.CHECKIN, scope=checkin.pk
+    )
+    return {f"{choice}_url": f"{url}?answer={choice}" for choice in CheckIn.Choice.values}
+
+
+def _checkin_for(notification: Notification) -> CheckIn | None:
+    return (
+        CheckIn.objects.select_related(
+            "participant__person",
+            "pair__cohort__programme",
+            "pair__mentee__person",
+            "pair__reverse_mentor__person",
+        )
+        .filter(pk=notification.object_id)
+        .first()
+    )
+
+
+def checkin(notification: Notification) -> Message | None:
+    """Nothing once the question is answered, or the pair is no longer active (paused, by
+    the partner's answer for one, or ended)."""
+    found = _checkin_for(notification)
+    if (
+        found is None
+        or found.choice
+        or found.pair.status != Pair.Status.ACTIVE
+        or found.participant.status == Participant.Status.WITHDRAWN
+    ):
+        return None
+    pair, participant = found.pair, found.participant
+    partner = pair.reverse_mentor if participant.pk == pair.mentee_id else pair.mentee
+    return Message(
+        {
+            "person": participant.person,
+            "partner": partner.person,
+            "programme": pair.cohort.programme,
+            "cohort": pair.cohort,
+            "site_url": settings.SITE_URL,
+            **checkin_urls(found),
+        }
+    )
+
+
+def ask_checkin_answer(checkin: CheckIn, choice: str, *, paused_until: date | None = None) -> None:
+    """To each of the programme's managers with an address; never to the partner. Once per
+    check-in and choice, however often the answer is given."""
+    programme = checkin.pair.cohort.programme
+    data = {"choice": choice, "paused_until": paused_until.isoformat() if paused_until else ""}
+    for manager in programme.managers.filter(is_active=True).exclude(email=""):
+        notify(
+            kind="checkin_answer",
+            key=f"checkin_answer:{checkin.pk}:{choice}:{manager.pk}",
+            to=manager,
+            about=checkin,
+            data=data,
+        )
+
+
+def checkin_answer(notification: Notification) -> Message | None:
+    """Names, the pair and the choice only: the check-in has no free text."""
+    choice = notification.data.get("choice")
+    found = _checkin_for(notification)
+    if found is None or choice not in (CheckIn.Choice.REMATCH, CheckIn.Choice.PAUSE):
+        return None
+    until = notification.data.get("paused_until") or ""
+    pair = found.pair
+    return Message(
+        {
+            "person": found.participant.person,
+            "pair": pair,
+            "programme": pair.cohort.programme,
+            "cohort": pair.cohort,
+            "choice": choice,
+            "paused_until": date.fromisoformat(until) if until else None,
+            "pair_admin_url": settings.SITE_URL
+            + reverse("admin:programmes_pair_change", args=[pair.pk]),
+            "site_url": settings.SITE_URL,
+        },
+        language=settings.LANGUAGE_CODE,
+    )

@@ -1,0 +1,146 @@
+"""Reminders of the intake, agreement and session stages, found by beat's "what is due" scans
+(``programmes.tasks.send_due_reminders``, every ten minutes), never by long countdowns: a
+countdown longer than the broker's visibility timeout runs again and again (DESIGN.md).
+
+Each scan selects in the database what has come due within a bounded window, leaves out what
+the outbox already holds (by key: asked before, whatever became of it), and asks the outbox
+for the rest, one transaction per message. A reminder that could not be asked within its
+window (beat was down for days, the pair was paused) is dropped: it would come too late to
+help, and an old row is never scanned again.
+
+The due condition is about the subject (when the invitation went, when the pair was
+introduced, when the session starts), never about the hour where the recipient lives:
+``notify`` holds participants' mail for a sensible local hour, and each builder checks again
+at send time that the reminder is still wanted (programmes/notices.py).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from notifications.models import Notification
+from programmes import notices
+from programmes.models import Agreement, Intake, Meeting, Pair, Participant
+
+INTAKE_REMINDER_DAYS = (3, 7)
+# Shorter than the gap between the two intake reminders, so nobody gets both at once.
+INTAKE_REMINDER_WINDOW = timedelta(days=2)
+AGREEMENT_REMINDER_AFTER = timedelta(days=3)
+AGREEMENT_REMINDER_WINDOW = timedelta(days=2)
+SESSION_REMINDER_AHEAD = timedelta(hours=24)
+
+
+def _already_asked(keys: Iterable[str]) -> set[str]:
+    """The keys the outbox holds already, in one query: a scan every ten minutes would
+    otherwise try the same insert again and again (harmless, but wasted)."""
+    return set(Notification.objects.filter(key__in=list(keys)).values_list("key", flat=True))
+
+
+# --- Intake ---------------------------------------------------------------------------------
+
+
+def intake_reminders_due(*, now: datetime | None = None) -> int:
+    """Remind invited participants 3 and 7 days after their invitation while the cohort still
+    takes intakes and theirs is not submitted; not a withdrawn participant. Returns how many
+    reminders were asked."""
+    now = now or timezone.now()
+    submitted = Intake.objects.filter(participant=OuterRef("pk"), submitted_at__isnull=False)
+    asked = 0
+    for days in INTAKE_REMINDER_DAYS:
+        due_at = now - timedelta(days=days)
+        participants = list(
+            Participant.objects.filter(
+                invitation_sent_at__lte=due_at,
+                invitation_sent_at__gt=due_at - INTAKE_REMINDER_WINDOW,
+                cohort__status__in=notices.OPEN_FOR_INTAKE,
+            )
+            .exclude(status=Participant.Status.WITHDRAWN)
+            .exclude(Exists(submitted))
+            .select_related("person")
+            .order_by("pk")
+        )
+        keys = {p.pk: notices.intake_reminder_key(p, days) for p in participants}
+        done = _already_asked(keys.values())
+        for participant in participants:
+            if keys[participant.pk] in done:
+                continue
+            with transaction.atomic():
+                notices.ask_intake_reminder(participant, days)
+            asked += 1
+    return asked
+
+
+# --- The kickoff agreement --------------------------------------------------------------------
+
+
+def agreement_reminders_due(*, now: datetime | None = None) -> int:
+    """Remind each side of an active pair introduced at least three days ago that has no
+    agreed version yet, unless that side has accepted the latest version (it waits for the
+    partner); both sides when there is no version or nobody proposed it. Once per pair and
+    participant. Returns how many reminders were asked."""
+    now = now or timezone.now()
+    due_at = now - AGREEMENT_REMINDER_AFTER
+    agreed = Agreement.objects.filter(
+        pair=OuterRef("pk"), mentee_accepted_at__isnull=False, mentor_accepted_at__isnull=False
+    )
+    pairs = list(
+        Pair.objects.filter(
+            status=Pair.Status.ACTIVE,
+            introduced_at__lte=due_at,
+            introduced_at__gt=due_at - AGREEMENT_REMINDER_WINDOW,
+        )
+        .exclude(Exists(agreed))
+        .select_related("mentee__person", "reverse_mentor__person")
+        .prefetch_related("agreements")
+        .order_by("pk")
+    )
+    wanted = [
+        (pair, participant) for pair in pairs for participant in notices.agreement_waits_for(pair)
+    ]
+    done = _already_asked(notices.agreement_reminder_key(p, who) for p, who in wanted)
+    asked = 0
+    for pair, participant in wanted:
+        if notices.agreement_reminder_key(pair, participant) in done:
+            continue
+        with transaction.atomic():
+            notices.ask_agreement_reminder(pair, participant)
+        asked += 1
+    return asked
+
+
+# --- Sessions -----------------------------------------------------------------------------------
+
+
+def session_reminders_due(*, now: datetime | None = None) -> int:
+    """Remind both sides of an active pair of each scheduled session starting within the next
+    24 hours, once per session time: a session moved since gets a reminder of its own (its
+    sequence moved on), and the old one is cancelled when it comes to be sent. Returns how
+    many reminders were asked."""
+    now = now or timezone.now()
+    meetings = list(
+        Meeting.objects.filter(
+            status=Meeting.Status.SCHEDULED,
+            pair__status=Pair.Status.ACTIVE,
+            starts_at__gt=now,
+            starts_at__lte=now + SESSION_REMINDER_AHEAD,
+        )
+        .select_related("pair__mentee__person", "pair__reverse_mentor__person")
+        .order_by("starts_at", "pk")
+    )
+    wanted = [
+        (meeting, participant)
+        for meeting in meetings
+        for participant in (meeting.pair.mentee, meeting.pair.reverse_mentor)
+    ]
+    done = _already_asked(notices.session_reminder_key(m, who) for m, who in wanted)
+    asked = 0
+    for meeting, participant in wanted:
+        if notices.session_reminder_key(meeting, participant) in done:
+            continue
+        with transaction.atomic():
+            notices.ask_session_reminder(meeting, participant)
+        asked += 1
+    return asked

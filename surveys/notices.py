@@ -1,0 +1,260 @@
+"""The surveys' messages, built when the outbox sends them: links sent again on request, the
+pulse after a session, the managers' alert on a "not a good fit", and the programme questions
+at a cohort's mid-point and end."""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.kinds import Message
+from notifications.models import Notification
+from notifications.services import notify
+from programmes.models import Meeting, Pair, Participant
+from surveys.models import LinkRequest, Pulse, PulseRequest
+
+# --- Links sent again -----------------------------------------------------------------------
+
+
+def ask_participant_links(link_request: LinkRequest) -> None:
+    """Asked for every accepted request, known address or not (see surveys.services): only
+    the send finds out whether there is anything to send."""
+    notify(
+        kind="participant_links",
+        key=f"participant_links:{link_request.pk}",
+        to=link_request.email,
+        about=link_request,
+    )
+
+
+def participant_links(notification: Notification) -> Message | None:
+    from surveys.services import current_participations, links_for
+
+    link_request = (
+        LinkRequest.objects.select_related("person")
+        .filter(pk=notification.object_id, rate_limited=False)
+        .first()
+    )
+    if link_request is None or link_request.person is None:
+        return None
+    LinkRequest.objects.filter(pk=link_request.pk, sent_at=None).update(sent_at=timezone.now())
+    participations = current_participations(link_request.person.pk)
+    if not participations:
+        return None
+    person = link_request.person
+    if notification.to_email != person.email:
+        # The row was asked for with the address as typed (lower-cased, before anyone looked
+        # it up); the links go to the address the directory holds.
+        notification.to_email = person.email
+        Notification.objects.filter(pk=notification.pk).update(to_email=person.email)
+    places = [{"participant": p, "links": links_for(p)} for p in participations]
+    return Message(
+        {"person": person, "places": places, "site_url": settings.SITE_URL},
+        language=person.language,
+    )
+
+
+# --- The pulse after a session --------------------------------------------------------------
+
+
+def ask_pulse_request(request: PulseRequest) -> None:
+    notify(
+        kind="pulse_request",
+        key=f"pulse_request:{request.pk}",
+        to=request.participant.person,
+        about=request,
+    )
+
+
+def pulse_request(notification: Notification) -> Message | None:
+    """Nothing if the pulse was answered meanwhile, the session was cancelled or logged as
+    missed, or the pair is no longer active (paused pairs get no pulse mail)."""
+    from surveys.pulses import pulse_url
+
+    request = (
+        PulseRequest.objects.select_related(
+            "participant__person",
+            "meeting__pair__cohort__programme",
+            "meeting__pair__mentee__person",
+            "meeting__pair__reverse_mentor__person",
+        )
+        .filter(pk=notification.object_id)
+        .first()
+    )
+    if request is None:
+        return None
+    meeting, participant = request.meeting, request.participant
+    if (
+        meeting.pair.status != Pair.Status.ACTIVE
+        or meeting.status not in (Meeting.Status.SCHEDULED, Meeting.Status.HELD)
+        or Pulse.objects.filter(meeting=meeting, participant=participant).exists()
+    ):
+        return None
+    PulseRequest.objects.filter(pk=request.pk, sent_at=None).update(sent_at=timezone.now())
+    pair = meeting.pair
+    partner = pair.reverse_mentor if participant.pk == pair.mentee_id else pair.mentee
+    url = pulse_url(participant=participant, meeting=meeting)
+    zone = participant.person.time_zone
+    return Message(
+        {
+            "person": participant.person,
+            "partner": partner.person,
+            "programme": pair.cohort.programme,
+            "meeting": meeting,
+            "starts": meeting.starts_at,
+            "zone": zone,
+            "held_url": f"{url}?held=yes",
+            "not_held_url": f"{url}?held=no",
+        }
+    )
+
+
+# --- "Not a good fit" -------------------------------------------------------------------------
+
+
+def ask_rematch_alert(pulse: Pulse) -> None:
+    """To each of the programme's managers with an address; never to the partner."""
+    programme = pulse.meeting.pair.cohort.programme
+    for manager in programme.managers.filter(is_active=True).exclude(email=""):
+        notify(
+            kind="rematch_alert",
+            key=f"rematch_alert:{pulse.pk}:{manager.pk}",
+            to=manager,
+            about=pulse,
+        )
+
+
+def rematch_alert(notification: Notification) -> Message | None:
+    """Names and the pair only: never what anyone wrote. Nothing if the answer was changed
+    to "yes" within its edit window."""
+    pulse = (
+        Pulse.objects.select_related(
+            "participant__person",
+            "meeting__pair__cohort__programme",
+            "meeting__pair__mentee__person",
+            "meeting__pair__reverse_mentor__person",
+        )
+        .filter(pk=notification.object_id, good_fit=False)
+        .first()
+    )
+    if pulse is None:
+        return None
+    pair = pulse.meeting.pair
+    return Message(
+        {
+            "person": pulse.participant.person,
+            "pair": pair,
+            "programme": pair.cohort.programme,
+            "cohort": pair.cohort,
+            "pair_admin_url": settings.SITE_URL
+            + reverse("admin:programmes_pair_change", args=[pair.pk]),
+        },
+        language=settings.LANGUAGE_CODE,
+    )
+
+
+# --- The programme questions -----------------------------------------------------------------
+
+
+def ask_feedback_request(participant: Participant, moment: str) -> None:
+    notify(
+        kind="feedback_request",
+        key=f"feedback_request:{participant.pk}:{moment}",
+        to=participant.person,
+        about=participant,
+        data={"moment": moment},
+    )
+
+
+def feedback_request(notification: Notification) -> Message | None:
+    """Nothing if the participant has answered already or the questions have closed."""
+    from surveys.feedback import (
+        MOMENT_LABELS,
+        MOMENTS,
+        feedback_answer,
+        feedback_url,
+        feedback_window,
+    )
+
+    moment = notification.data.get("moment")
+    participant = (
+        Participant.objects.select_related("person", "cohort__programme")
+        .filter(pk=notification.object_id)
+        .exclude(status=Participant.Status.WITHDRAWN)
+        .first()
+    )
+    if participant is None or moment not in MOMENTS:
+        return None
+    window = feedback_window(participant.cohort, moment)
+    if timezone.now().date() > window.closes_on or feedback_answer(participant, moment):
+        return None
+    return Message(
+        {
+            "participant": participant,
+            "person": participant.person,
+            "programme": participant.cohort.programme,
+            "cohort": participant.cohort,
+            "moment": moment,
+            "moment_label": MOMENT_LABELS[moment],
+            "feedback_url": feedback_url(participant, moment),
+            "closes_on": window.closes_on,
+            "site_url": settings.SITE_URL,
+        }
+    )
+
+
+# --- The nudge for an unanswered pulse (asked by surveys/reminders.py) ----------------------
+
+
+def pulse_nudge_key(request: PulseRequest) -> str:
+    return f"pulse_nudge:{request.pk}"
+
+
+def ask_pulse_nudge(request: PulseRequest) -> None:
+    notify(
+        kind="pulse_nudge",
+        key=pulse_nudge_key(request),
+        to=request.participant.person,
+        about=request,
+    )
+
+
+def pulse_nudge(notification: Notification) -> Message | None:
+    """The same one-tap links as the pulse request. Nothing if the pulse was answered
+    meanwhile, the session was cancelled or logged as missed, or the pair is no longer active
+    (paused pairs get no pulse mail)."""
+    from surveys.pulses import pulse_url
+
+    request = (
+        PulseRequest.objects.select_related(
+            "participant__person",
+            "meeting__pair__cohort__programme",
+            "meeting__pair__mentee__person",
+            "meeting__pair__reverse_mentor__person",
+        )
+        .filter(pk=notification.object_id)
+        .first()
+    )
+    if request is None:
+        return None
+    meeting, participant = request.meeting, request.participant
+    if (
+        meeting.pair.status != Pair.Status.ACTIVE
+        or meeting.status not in (Meeting.Status.SCHEDULED, Meeting.Status.HELD)
+        or Pulse.objects.filter(meeting=meeting, participant=participant).exists()
+    ):
+        return None
+    pair = meeting.pair
+    partner = pair.reverse_mentor if participant.pk == pair.mentee_id else pair.mentee
+    url = pulse_url(participant=participant, meeting=meeting)
+    return Message(
+        {
+            "person": participant.person,
+            "partner": partner.person,
+            "programme": pair.cohort.programme,
+            "meeting": meeting,
+            "starts": meeting.starts_at,
+            "zone": participant.person.time_zone,
+            "held_url": f"{url}?held=yes",
+            "not_held_url": f"{url}?held=no",
+        }
+    )
