@@ -3,11 +3,13 @@ ended with the cohort. The wave taking intakes now has not been matched yet."""
 
 from datetime import timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from demo.build import DemoContext
 from matching import services
 from matching.models import MatchingRun
+from notifications.models import Notification
 from programmes.models import Pair
 
 
@@ -23,10 +25,17 @@ def build(ctx: DemoContext) -> None:
         )
         services.matching_run_execute(run=run)
         pairs = services.matching_run_approve(run=run, user=manager)
-        # Demo pairs were introduced long ago: nothing to send when the worker starts.
+        # Demo pairs were introduced long ago: their introductions count as sent, so the
+        # worker does not mail them when it starts.
+        introduced = timezone.now()
         Pair.objects.filter(pk__in=[p.pk for p in pairs]).update(
-            introduced_at=timezone.now(), started_on=cohort.starts_on
+            introduced_at=introduced, started_on=cohort.starts_on
         )
+        Notification.objects.filter(
+            kind="match_introduction",
+            content_type=ContentType.objects.get_for_model(Pair),
+            object_id__in=[p.pk for p in pairs],
+        ).update(status=Notification.Status.SENT, sent_at=introduced)
         if key == "pilot":
             Pair.objects.filter(pk__in=[p.pk for p in pairs]).update(
                 status=Pair.Status.ENDED, ended_on=cohort.ends_on, end_reason="Cohort finished"

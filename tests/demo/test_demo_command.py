@@ -181,6 +181,18 @@ def test_it_prints_a_pulse_link_that_opens_an_unanswered_pulse(client, capsys) -
     assert 'value="yes" autocomplete="off" checked' in html
 
 
+def test_it_leaves_nothing_stale_in_the_outbox() -> None:
+    """Demo pairs were introduced months ago: starting the worker must not mail them again."""
+    from notifications.models import Notification
+
+    call_command("demo")
+
+    rows = Notification.objects.filter(kind="match_introduction")
+    assert rows.count() == 2 * Pair.objects.count()
+    assert not rows.exclude(status=Notification.Status.SENT).exists()
+    assert not Notification.objects.filter(status=Notification.Status.PENDING).exists()
+
+
 def _demo_pulses():
     return Pulse.objects.filter(meeting__pair__cohort__programme__slug=PROGRAMME_SLUG)
 
