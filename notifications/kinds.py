@@ -191,6 +191,30 @@ KINDS: dict[str, Kind] = {
             ),
             quiet_hours=False,
         ),
+        # Digests to users, who have no time zone: the scans pick the hour (programmes/digests.py).
+        Kind(
+            "risk_digest",
+            "Weekly digest of pairs needing attention, to managers",
+            "programmes.notices.risk_digest",
+            ("recipient_name", "week_of", "programmes", "pair_count", "site_url"),
+            quiet_hours=False,
+        ),
+        Kind(
+            "sponsor_status",
+            "Monthly programme status, to sponsors",
+            "programmes.notices.sponsor_status",
+            (
+                "recipient_name",
+                "programme",
+                "month",
+                "active_pairs",
+                "sessions_held",
+                "pulse_response_rate",
+                "min_group",
+                "sign_in_url",
+            ),
+            quiet_hours=False,
+        ),
     ]
 }
 

@@ -141,6 +141,32 @@ def sample_values(kind: str = "") -> dict[str, Any]:
         "moment": MIDPOINT,
         "moment_label": MOMENT_LABELS[MIDPOINT],
         "closes_on": date(2026, 7, 31),
+        # The digests to managers and sponsors, who are users rather than people.
+        "recipient_name": person.full_name,
+        "week_of": date(2026, 6, 15),
+        "programmes": [
+            {
+                "programme": programme,
+                "pairs": [
+                    {
+                        "pair": pair,
+                        "cohort": cohort,
+                        "reasons": [
+                            "the last 2 sessions were missed or cancelled",
+                            "a low answer to the private safety question",
+                        ],
+                        "admin_url": f"{SAMPLE_SITE}/admin/programmes/pair/sample/change/",
+                    }
+                ],
+            }
+        ],
+        "pair_count": 1,
+        "month": date(2026, 5, 1),
+        "active_pairs": "12",
+        "sessions_held": "19",
+        "pulse_response_rate": "not shown (fewer than 5 people)",
+        "min_group": 5,
+        "sign_in_url": f"{SAMPLE_SITE}/accounts/login/",
     }
 
 

@@ -494,3 +494,117 @@ def checkin_answer(notification: Notification) -> Message | None:
         },
         language=settings.LANGUAGE_CODE,
     )
+
+
+# --- Digests to managers and sponsors (asked by the scans in programmes/digests.py) ----------
+
+
+def _user_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def risk_digest_key(user, year: int, week: int) -> str:
+    return f"risk_digest:{user.pk}:{year}-W{week:02d}"
+
+
+def ask_risk_digest(user, year: int, week: int, monday: date) -> None:
+    notify(
+        kind="risk_digest",
+        key=risk_digest_key(user, year, week),
+        to=user,
+        data={"week_of": monday.isoformat()},
+    )
+
+
+def risk_digest(notification: Notification) -> Message | None:
+    """The pairs needing attention in each running programme the recipient still manages,
+    with the reasons in plain words (programmes/attention.py): names, counts and dates, never
+    what anyone wrote. Nothing is sent when no pair needs attention: a weekly "all is well"
+    would teach managers to skip the digest."""
+    from django.utils import timezone
+
+    from programmes.attention import pairs_needing_attention
+    from programmes.models import Programme
+
+    user = notification.user
+    if user is None or not user.is_active:
+        return None
+    now = timezone.now()
+    programmes = []
+    for programme in Programme.objects.filter(
+        status=Programme.Status.RUNNING, managers=user
+    ).order_by("name"):
+        found = pairs_needing_attention(programme, now=now)
+        if found:
+            programmes.append(
+                {
+                    "programme": programme,
+                    "pairs": [
+                        {
+                            "pair": attention.pair,
+                            "cohort": attention.pair.cohort,
+                            "reasons": attention.reasons,
+                            "admin_url": settings.SITE_URL
+                            + reverse("admin:programmes_pair_change", args=[attention.pair.pk]),
+                        }
+                        for attention in found
+                    ],
+                }
+            )
+    if not programmes:
+        return None
+    return Message(
+        {
+            "recipient_name": _user_name(user),
+            "week_of": date.fromisoformat(notification.data["week_of"]),
+            "programmes": programmes,
+            "pair_count": sum(len(entry["pairs"]) for entry in programmes),
+            "site_url": settings.SITE_URL,
+        },
+        language=settings.LANGUAGE_CODE,
+    )
+
+
+def sponsor_status_key(user, programme, today: date) -> str:
+    return f"sponsor_status:{user.pk}:{programme.pk}:{today:%Y-%m}"
+
+
+def ask_sponsor_status(user, programme, today: date, reported: date) -> None:
+    notify(
+        kind="sponsor_status",
+        key=sponsor_status_key(user, programme, today),
+        to=user,
+        about=programme,
+        data={"month": reported.isoformat()},
+    )
+
+
+def sponsor_status(notification: Notification) -> Message | None:
+    """Aggregates only, small groups suppressed (programmes.digests.sponsor_figures): no
+    names, no free text. Nothing if the programme is no longer running or the recipient no
+    longer sponsors it."""
+    from programmes.digests import min_group, sponsor_figures
+    from programmes.models import Programme
+
+    user = notification.user
+    programme = (
+        Programme.objects.filter(
+            pk=notification.object_id, status=Programme.Status.RUNNING, sponsors=user
+        ).first()
+        if user is not None and user.is_active
+        else None
+    )
+    if programme is None:
+        return None
+    month = date.fromisoformat(notification.data["month"])
+    return Message(
+        {
+            "recipient_name": _user_name(user),
+            "programme": programme,
+            "month": month,
+            **sponsor_figures(programme, month=month),
+            "min_group": min_group(programme),
+            "sign_in_url": settings.SITE_URL + "/accounts/login/",
+        },
+        language=settings.LANGUAGE_CODE,
+    )

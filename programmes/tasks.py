@@ -25,3 +25,12 @@ def send_due_checkins() -> dict[str, int]:
     from programmes.checkins import checkins_due, pairs_resume_due
 
     return {"resumed": pairs_resume_due(), "asked": checkins_due()}
+
+
+@shared_task(soft_time_limit=120, time_limit=180)
+def send_due_digests() -> dict[str, int]:
+    """Beat, every ten minutes: ask the managers' weekly digest and the sponsors' monthly
+    status once they are due. Run twice, the second run finds them asked already."""
+    from programmes.digests import risk_digests_due, sponsor_statuses_due
+
+    return {"risk_digest": risk_digests_due(), "sponsor_status": sponsor_statuses_due()}

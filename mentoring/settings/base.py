@@ -197,6 +197,9 @@ NOTIFICATIONS_LOCAL_HOURS = (8, 20)
 # How long one send owns an outbox row before the sweep may hand it to another worker; well
 # above a slow mail server's time to accept a message.
 NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=300)
+# Sponsors never see a figure computed from fewer people than this (a programme may ask for
+# more with its own minimum group size, never fewer).
+SPONSOR_MIN_GROUP = env.int("SPONSOR_MIN_GROUP", default=5)
 
 CELERY_BEAT_SCHEDULE = {
     "health-heartbeat": {
@@ -235,6 +238,13 @@ CELERY_BEAT_SCHEDULE = {
     # over made active again (programmes/checkins.py).
     "send-due-checkins": {
         "task": "programmes.tasks.send_due_checkins",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
+    # The managers' weekly digest (Monday 08:00) and the sponsors' monthly status (first
+    # working day, 08:00), both in TIME_ZONE; due for days, so an outage delays, not loses.
+    "send-due-digests": {
+        "task": "programmes.tasks.send_due_digests",
         "schedule": 600.0,
         "options": {"expires": 540},
     },

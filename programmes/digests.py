@@ -1,0 +1,165 @@
+"""The managers' weekly digest of pairs needing attention and the sponsors' monthly status
+e-mail, found by beat's "what is due" scan (``programmes.tasks.send_due_digests``, every ten
+minutes), as the reminders are (programmes/reminders.py).
+
+Both go to users, who have no time zone of their own: the scans pick the hour, in
+settings.TIME_ZONE, and the outbox sends at once (their kinds keep no quiet hours).
+
+- **Risk digest**: to each active manager with an address of a running programme, once per
+  ISO week, due from Monday 08:00 until the end of Sunday, so a beat outage delays the week's
+  digest rather than losing it.
+- **Sponsor status**: to each active sponsor with an address of each running programme, once
+  per programme and month, due from 08:00 on the month's first working day (Monday to Friday;
+  no holiday calendar) until the end of the 7th. It reports the month before.
+
+What the messages say is decided when they are sent (programmes/notices.py).
+"""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from programmes import notices
+from programmes.models import Meeting, Pair, Programme
+from programmes.reminders import _already_asked
+from surveys.counts import format_rate, pulse_response_counts
+from surveys.models import PulseRequest
+
+SEND_AT = time(8, 0)
+SPONSOR_STATUS_LAST_DAY = 7
+
+
+def _local(now: datetime) -> datetime:
+    return now.astimezone(ZoneInfo(settings.TIME_ZONE))
+
+
+def first_working_day(year: int, month: int) -> date:
+    day = date(year, month, 1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def previous_month(day: date) -> date:
+    """The first day of the month before ``day``'s."""
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def risk_digests_due(*, now: datetime | None = None) -> int:
+    """Ask this week's digest of each manager of a running programme not asked yet. Returns
+    how many were asked; whether a digest has anything to say is decided when it is sent."""
+    local = _local(now or timezone.now())
+    monday = local.date() - timedelta(days=local.weekday())
+    if local.time() < SEND_AT and local.date() == monday:
+        return 0
+    year, week, _ = monday.isocalendar()
+    managers = list(
+        get_user_model()
+        .objects.filter(managed_programmes__status=Programme.Status.RUNNING, is_active=True)
+        .exclude(email="")
+        .distinct()
+        .order_by("pk")
+    )
+    keys = {user.pk: notices.risk_digest_key(user, year, week) for user in managers}
+    done = _already_asked(keys.values())
+    asked = 0
+    for user in managers:
+        if keys[user.pk] in done:
+            continue
+        with transaction.atomic():
+            notices.ask_risk_digest(user, year, week, monday)
+        asked += 1
+    return asked
+
+
+def sponsor_statuses_due(*, now: datetime | None = None) -> int:
+    """Ask this month's status of each running programme for each of its sponsors not asked
+    yet. Returns how many were asked."""
+    local = _local(now or timezone.now())
+    today = local.date()
+    starts = first_working_day(today.year, today.month)
+    if today > date(today.year, today.month, SPONSOR_STATUS_LAST_DAY) or (today, local.time()) < (
+        starts,
+        SEND_AT,
+    ):
+        return 0
+    reported = previous_month(today)
+    programmes = list(
+        Programme.objects.filter(status=Programme.Status.RUNNING)
+        .prefetch_related("sponsors")
+        .order_by("pk")
+    )
+    wanted = [
+        (programme, user)
+        for programme in programmes
+        for user in programme.sponsors.all()
+        if user.is_active and user.email
+    ]
+    keys = {
+        (programme.pk, user.pk): notices.sponsor_status_key(user, programme, today)
+        for programme, user in wanted
+    }
+    done = _already_asked(keys.values())
+    asked = 0
+    for programme, user in wanted:
+        if keys[programme.pk, user.pk] in done:
+            continue
+        with transaction.atomic():
+            notices.ask_sponsor_status(user, programme, today, reported)
+        asked += 1
+    return asked
+
+
+# --- The sponsors' figures ----------------------------------------------------------------------
+
+
+def min_group(programme: Programme) -> int:
+    """The smallest group a sponsor's figure may come from: the SPONSOR_MIN_GROUP setting, or
+    the programme's own ``min_group_size`` when it asks for more (never fewer)."""
+    return max(settings.SPONSOR_MIN_GROUP, programme.min_group_size)
+
+
+def suppressed(minimum: int) -> str:
+    return f"not shown (fewer than {minimum} people)"
+
+
+def sponsor_figures(programme: Programme, *, month: date) -> dict[str, str]:
+    """Aggregates only, each as text, or ``suppressed`` when computed from fewer than
+    ``min_group`` people: active pairs now, sessions held in ``month`` (in
+    settings.TIME_ZONE) and the month's pulse response rate. Four queries."""
+    minimum = min_group(programme)
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = datetime.combine(month, time(0), tzinfo=zone)
+    end = datetime.combine((month + timedelta(days=32)).replace(day=1), time(0), tzinfo=zone)
+
+    def shown(value: str, people: int) -> str:
+        return value if people >= minimum else suppressed(minimum)
+
+    # Mentees and reverse-mentors are different participants, so the two distinct counts add.
+    active = Pair.objects.filter(cohort__programme=programme, status=Pair.Status.ACTIVE).aggregate(
+        n=Count("pk"),
+        mentees=Count("mentee", distinct=True),
+        mentors=Count("reverse_mentor", distinct=True),
+    )
+    in_month = Meeting.objects.filter(
+        pair__cohort__programme=programme, starts_at__gte=start, starts_at__lt=end
+    )
+    held = in_month.filter(status=Meeting.Status.HELD).aggregate(
+        n=Count("pk"),
+        mentees=Count("pair__mentee", distinct=True),
+        mentors=Count("pair__reverse_mentor", distinct=True),
+    )
+    responses = pulse_response_counts(meetings=in_month)
+    asked = PulseRequest.objects.filter(meeting__in=in_month).aggregate(
+        n=Count("participant", distinct=True)
+    )["n"]
+    return {
+        "active_pairs": shown(str(active["n"]), active["mentees"] + active["mentors"]),
+        "sessions_held": shown(str(held["n"]), held["mentees"] + held["mentors"]),
+        "pulse_response_rate": shown(format_rate(responses.rate), asked),
+    }
