@@ -10,6 +10,7 @@ without a duplicate.
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -81,6 +82,12 @@ def notify(
     Notification.objects.bulk_create([row], ignore_conflicts=True)
     if when <= timezone.now() + timedelta(seconds=1):
         transaction.on_commit(_queue(key), robust=True)
+
+
+def keys_asked(keys: Iterable[str]) -> set[str]:
+    """Which of ``keys`` the outbox holds already, in one query: a scan that runs every few
+    minutes skips them instead of trying the same insert again and again."""
+    return set(Notification.objects.filter(key__in=list(keys)).values_list("key", flat=True))
 
 
 def _queue(key: str):

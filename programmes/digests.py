@@ -24,9 +24,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from notifications.services import keys_asked
 from programmes import notices
 from programmes.models import Meeting, Pair, Programme
-from programmes.reminders import _already_asked
 from surveys.counts import format_rate, pulse_response_counts
 from surveys.models import PulseRequest
 
@@ -66,7 +66,7 @@ def risk_digests_due(*, now: datetime | None = None) -> int:
         .order_by("pk")
     )
     keys = {user.pk: notices.risk_digest_key(user, year, week) for user in managers}
-    done = _already_asked(keys.values())
+    done = keys_asked(keys.values())
     asked = 0
     for user in managers:
         if keys[user.pk] in done:
@@ -104,7 +104,7 @@ def sponsor_statuses_due(*, now: datetime | None = None) -> int:
         (programme.pk, user.pk): notices.sponsor_status_key(user, programme, today)
         for programme, user in wanted
     }
-    done = _already_asked(keys.values())
+    done = keys_asked(keys.values())
     asked = 0
     for programme, user in wanted:
         if keys[programme.pk, user.pk] in done:

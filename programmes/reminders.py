@@ -14,14 +14,13 @@ introduced, when the session starts), never about the hour where the recipient l
 at send time that the reminder is still wanted (programmes/notices.py).
 """
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from notifications.models import Notification
+from notifications.services import keys_asked
 from programmes import notices
 from programmes.models import Agreement, Intake, Meeting, Pair, Participant
 
@@ -31,12 +30,6 @@ INTAKE_REMINDER_WINDOW = timedelta(days=2)
 AGREEMENT_REMINDER_AFTER = timedelta(days=3)
 AGREEMENT_REMINDER_WINDOW = timedelta(days=2)
 SESSION_REMINDER_AHEAD = timedelta(hours=24)
-
-
-def _already_asked(keys: Iterable[str]) -> set[str]:
-    """The keys the outbox holds already, in one query: a scan every ten minutes would
-    otherwise try the same insert again and again (harmless, but wasted)."""
-    return set(Notification.objects.filter(key__in=list(keys)).values_list("key", flat=True))
 
 
 # --- Intake ---------------------------------------------------------------------------------
@@ -63,7 +56,7 @@ def intake_reminders_due(*, now: datetime | None = None) -> int:
             .order_by("pk")
         )
         keys = {p.pk: notices.intake_reminder_key(p, days) for p in participants}
-        done = _already_asked(keys.values())
+        done = keys_asked(keys.values())
         for participant in participants:
             if keys[participant.pk] in done:
                 continue
@@ -100,7 +93,7 @@ def agreement_reminders_due(*, now: datetime | None = None) -> int:
     wanted = [
         (pair, participant) for pair in pairs for participant in notices.agreement_waits_for(pair)
     ]
-    done = _already_asked(notices.agreement_reminder_key(p, who) for p, who in wanted)
+    done = keys_asked(notices.agreement_reminder_key(p, who) for p, who in wanted)
     asked = 0
     for pair, participant in wanted:
         if notices.agreement_reminder_key(pair, participant) in done:
@@ -135,7 +128,7 @@ def session_reminders_due(*, now: datetime | None = None) -> int:
         for meeting in meetings
         for participant in (meeting.pair.mentee, meeting.pair.reverse_mentor)
     ]
-    done = _already_asked(notices.session_reminder_key(m, who) for m, who in wanted)
+    done = keys_asked(notices.session_reminder_key(m, who) for m, who in wanted)
     asked = 0
     for meeting, participant in wanted:
         if notices.session_reminder_key(meeting, participant) in done:

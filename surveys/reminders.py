@@ -17,6 +17,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from notifications.models import Notification
+from notifications.services import keys_asked
 from programmes.models import Cohort, Meeting, Pair, Participant
 from surveys import notices
 from surveys.feedback import (
@@ -54,11 +55,7 @@ def pulse_reminders_due(*, now: datetime | None = None) -> int:
         .select_related("participant__person")
         .order_by("pk")
     )
-    done = set(
-        Notification.objects.filter(
-            key__in=[notices.pulse_nudge_key(request) for request in requests]
-        ).values_list("key", flat=True)
-    )
+    done = keys_asked(notices.pulse_nudge_key(request) for request in requests)
     asked = 0
     for request in requests:
         if notices.pulse_nudge_key(request) in done:
