@@ -169,14 +169,9 @@ def ask_meeting_update(meeting: Meeting, change: str, by: Role) -> None:
     )
 
 
-def meeting_update(notification: Notification) -> Message | None:
-    """The time in the recipient's own zone and, for a new, moved or cancelled session, the
-    invitation attached. Nothing when the change has been overtaken (the meeting's sequence
-    moved on) or no longer matches the meeting's state, so nobody gets stale news."""
-    change = notification.kind.removeprefix("meeting_")
-    sequence, by = notification.data.get("sequence"), notification.data.get("by")
-    marked_at = notification.data.get("marked_at")
-    meeting = (
+def _meeting(notification: Notification) -> Meeting | None:
+    """The session a message is about, with the pair, people and zones its wording needs."""
+    return (
         Meeting.objects.select_related(
             "topic",
             "pair__cohort__programme",
@@ -188,6 +183,16 @@ def meeting_update(notification: Notification) -> Message | None:
         .filter(pk=notification.object_id)
         .first()
     )
+
+
+def meeting_update(notification: Notification) -> Message | None:
+    """The time in the recipient's own zone and, for a new, moved or cancelled session, the
+    invitation attached. Nothing when the change has been overtaken (the meeting's sequence
+    moved on) or no longer matches the meeting's state, so nobody gets stale news."""
+    change = notification.kind.removeprefix("meeting_")
+    sequence, by = notification.data.get("sequence"), notification.data.get("by")
+    marked_at = notification.data.get("marked_at")
+    meeting = _meeting(notification)
     if meeting is None or meeting.sequence != sequence or by not in Role.values:
         return None
     expected = {
@@ -355,18 +360,7 @@ def session_reminder(notification: Notification) -> Message | None:
     or the pair is not active (a paused pair gets no session mail)."""
     from django.utils import timezone
 
-    meeting = (
-        Meeting.objects.select_related(
-            "topic",
-            "pair__cohort__programme",
-            "pair__mentee__person",
-            "pair__mentee__cohort",
-            "pair__reverse_mentor__person",
-            "pair__reverse_mentor__cohort",
-        )
-        .filter(pk=notification.object_id)
-        .first()
-    )
+    meeting = _meeting(notification)
     if (
         meeting is None
         or meeting.sequence != notification.data.get("sequence")

@@ -65,9 +65,10 @@ def ask_pulse_request(request: PulseRequest) -> None:
     )
 
 
-def pulse_request(notification: Notification) -> Message | None:
-    """Nothing if the pulse was answered meanwhile, the session was cancelled or logged as
-    missed, or the pair is no longer active (paused pairs get no pulse mail)."""
+def _pulse_message(notification: Notification, *, first_ask: bool) -> Message | None:
+    """The one-tap pulse links of a PulseRequest, for the request and for its nudge. Nothing if
+    the pulse was answered meanwhile, the session was cancelled or logged as missed, or the
+    pair is no longer active (paused pairs get no pulse mail)."""
     from surveys.pulses import pulse_url
 
     request = (
@@ -89,11 +90,11 @@ def pulse_request(notification: Notification) -> Message | None:
         or Pulse.objects.filter(meeting=meeting, participant=participant).exists()
     ):
         return None
-    PulseRequest.objects.filter(pk=request.pk, sent_at=None).update(sent_at=timezone.now())
+    if first_ask:
+        PulseRequest.objects.filter(pk=request.pk, sent_at=None).update(sent_at=timezone.now())
     pair = meeting.pair
     partner = pair.reverse_mentor if participant.pk == pair.mentee_id else pair.mentee
     url = pulse_url(participant=participant, meeting=meeting)
-    zone = participant.person.time_zone
     return Message(
         {
             "person": participant.person,
@@ -101,11 +102,15 @@ def pulse_request(notification: Notification) -> Message | None:
             "programme": pair.cohort.programme,
             "meeting": meeting,
             "starts": meeting.starts_at,
-            "zone": zone,
+            "zone": participant.person.time_zone,
             "held_url": f"{url}?held=yes",
             "not_held_url": f"{url}?held=no",
         }
     )
+
+
+def pulse_request(notification: Notification) -> Message | None:
+    return _pulse_message(notification, first_ask=True)
 
 
 # --- "Not a good fit" -------------------------------------------------------------------------
@@ -219,42 +224,5 @@ def ask_pulse_nudge(request: PulseRequest) -> None:
 
 
 def pulse_nudge(notification: Notification) -> Message | None:
-    """The same one-tap links as the pulse request. Nothing if the pulse was answered
-    meanwhile, the session was cancelled or logged as missed, or the pair is no longer active
-    (paused pairs get no pulse mail)."""
-    from surveys.pulses import pulse_url
-
-    request = (
-        PulseRequest.objects.select_related(
-            "participant__person",
-            "meeting__pair__cohort__programme",
-            "meeting__pair__mentee__person",
-            "meeting__pair__reverse_mentor__person",
-        )
-        .filter(pk=notification.object_id)
-        .first()
-    )
-    if request is None:
-        return None
-    meeting, participant = request.meeting, request.participant
-    if (
-        meeting.pair.status != Pair.Status.ACTIVE
-        or meeting.status not in (Meeting.Status.SCHEDULED, Meeting.Status.HELD)
-        or Pulse.objects.filter(meeting=meeting, participant=participant).exists()
-    ):
-        return None
-    pair = meeting.pair
-    partner = pair.reverse_mentor if participant.pk == pair.mentee_id else pair.mentee
-    url = pulse_url(participant=participant, meeting=meeting)
-    return Message(
-        {
-            "person": participant.person,
-            "partner": partner.person,
-            "programme": pair.cohort.programme,
-            "meeting": meeting,
-            "starts": meeting.starts_at,
-            "zone": participant.person.time_zone,
-            "held_url": f"{url}?held=yes",
-            "not_held_url": f"{url}?held=no",
-        }
-    )
+    """The same one-tap links as the pulse request, under the same conditions."""
+    return _pulse_message(notification, first_ask=False)
