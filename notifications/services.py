@@ -10,8 +10,9 @@ without a duplicate.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -28,6 +29,8 @@ from notifications.rendering import render_message
 from programmes.models import Person
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def lease() -> timedelta:
@@ -88,6 +91,22 @@ def keys_asked(keys: Iterable[str]) -> set[str]:
     """Which of ``keys`` the outbox holds already, in one query: a scan that runs every few
     minutes skips them instead of trying the same insert again and again."""
     return set(Notification.objects.filter(key__in=list(keys)).values_list("key", flat=True))
+
+
+def ask_unasked(items: Iterable[T], *, key: Callable[[T], str], ask: Callable[[T], None]) -> int:
+    """What every "what is due" scan does with its candidates: ``ask`` for each item whose
+    ``key`` the outbox does not hold yet, each in its own transaction (one failure does not
+    undo the others). Returns how many were asked."""
+    items = list(items)
+    done = keys_asked(key(item) for item in items)
+    asked = 0
+    for item in items:
+        if key(item) in done:
+            continue
+        with transaction.atomic():
+            ask(item)
+        asked += 1
+    return asked
 
 
 def _queue(key: str):

@@ -20,11 +20,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from notifications.services import keys_asked
+from notifications.services import ask_unasked
 from programmes import notices
 from programmes.models import Meeting, Pair, Programme
 from surveys.counts import format_rate, pulse_response_counts
@@ -65,16 +64,11 @@ def risk_digests_due(*, now: datetime | None = None) -> int:
         .distinct()
         .order_by("pk")
     )
-    keys = {user.pk: notices.risk_digest_key(user, year, week) for user in managers}
-    done = keys_asked(keys.values())
-    asked = 0
-    for user in managers:
-        if keys[user.pk] in done:
-            continue
-        with transaction.atomic():
-            notices.ask_risk_digest(user, year, week, monday)
-        asked += 1
-    return asked
+    return ask_unasked(
+        managers,
+        key=lambda user: notices.risk_digest_key(user, year, week),
+        ask=lambda user: notices.ask_risk_digest(user, year, week, monday),
+    )
 
 
 def sponsor_statuses_due(*, now: datetime | None = None) -> int:
@@ -100,19 +94,11 @@ def sponsor_statuses_due(*, now: datetime | None = None) -> int:
         for user in programme.sponsors.all()
         if user.is_active and user.email
     ]
-    keys = {
-        (programme.pk, user.pk): notices.sponsor_status_key(user, programme, today)
-        for programme, user in wanted
-    }
-    done = keys_asked(keys.values())
-    asked = 0
-    for programme, user in wanted:
-        if keys[programme.pk, user.pk] in done:
-            continue
-        with transaction.atomic():
-            notices.ask_sponsor_status(user, programme, today, reported)
-        asked += 1
-    return asked
+    return ask_unasked(
+        wanted,
+        key=lambda item: notices.sponsor_status_key(item[1], item[0], today),
+        ask=lambda item: notices.ask_sponsor_status(item[1], item[0], today, reported),
+    )
 
 
 # --- The sponsors' figures ----------------------------------------------------------------------

@@ -16,11 +16,10 @@ at send time that the reminder is still wanted (programmes/notices.py).
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from notifications.services import keys_asked
+from notifications.services import ask_unasked
 from programmes import notices
 from programmes.models import Agreement, Intake, Meeting, Pair, Participant
 
@@ -55,14 +54,11 @@ def intake_reminders_due(*, now: datetime | None = None) -> int:
             .select_related("person")
             .order_by("pk")
         )
-        keys = {p.pk: notices.intake_reminder_key(p, days) for p in participants}
-        done = keys_asked(keys.values())
-        for participant in participants:
-            if keys[participant.pk] in done:
-                continue
-            with transaction.atomic():
-                notices.ask_intake_reminder(participant, days)
-            asked += 1
+        asked += ask_unasked(
+            participants,
+            key=lambda p, days=days: notices.intake_reminder_key(p, days),
+            ask=lambda p, days=days: notices.ask_intake_reminder(p, days),
+        )
     return asked
 
 
@@ -93,15 +89,11 @@ def agreement_reminders_due(*, now: datetime | None = None) -> int:
     wanted = [
         (pair, participant) for pair in pairs for participant in notices.agreement_waits_for(pair)
     ]
-    done = keys_asked(notices.agreement_reminder_key(p, who) for p, who in wanted)
-    asked = 0
-    for pair, participant in wanted:
-        if notices.agreement_reminder_key(pair, participant) in done:
-            continue
-        with transaction.atomic():
-            notices.ask_agreement_reminder(pair, participant)
-        asked += 1
-    return asked
+    return ask_unasked(
+        wanted,
+        key=lambda item: notices.agreement_reminder_key(*item),
+        ask=lambda item: notices.ask_agreement_reminder(*item),
+    )
 
 
 # --- Sessions -----------------------------------------------------------------------------------
@@ -128,12 +120,8 @@ def session_reminders_due(*, now: datetime | None = None) -> int:
         for meeting in meetings
         for participant in (meeting.pair.mentee, meeting.pair.reverse_mentor)
     ]
-    done = keys_asked(notices.session_reminder_key(m, who) for m, who in wanted)
-    asked = 0
-    for meeting, participant in wanted:
-        if notices.session_reminder_key(meeting, participant) in done:
-            continue
-        with transaction.atomic():
-            notices.ask_session_reminder(meeting, participant)
-        asked += 1
-    return asked
+    return ask_unasked(
+        wanted,
+        key=lambda item: notices.session_reminder_key(*item),
+        ask=lambda item: notices.ask_session_reminder(*item),
+    )

@@ -17,7 +17,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from notifications.models import Notification
-from notifications.services import keys_asked
+from notifications.services import ask_unasked
 from programmes.models import Cohort, Meeting, Pair, Participant
 from surveys import notices
 from surveys.feedback import (
@@ -55,15 +55,7 @@ def pulse_reminders_due(*, now: datetime | None = None) -> int:
         .select_related("participant__person")
         .order_by("pk")
     )
-    done = keys_asked(notices.pulse_nudge_key(request) for request in requests)
-    asked = 0
-    for request in requests:
-        if notices.pulse_nudge_key(request) in done:
-            continue
-        with transaction.atomic():
-            notices.ask_pulse_nudge(request)
-        asked += 1
-    return asked
+    return ask_unasked(requests, key=notices.pulse_nudge_key, ask=notices.ask_pulse_nudge)
 
 
 def _feedback_asked(moment: str) -> Exists:
