@@ -3,7 +3,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from programmes.admin import CohortFilter, PrivateFieldsMixin
+from programmes.admin import CohortFilter, PrivateFieldsMixin, ViewOnlyMixin
 from surveys.models import LinkRequest, NpsResponse, Pulse
 
 
@@ -37,16 +37,7 @@ def _is_filled(field: str) -> ExpressionWrapper:
     return ExpressionWrapper(~Q(**{field: ""}), output_field=BooleanField())
 
 
-class AnswersAdmin(PrivateFieldsMixin, admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
+class AnswersAdmin(PrivateFieldsMixin, ViewOnlyMixin, admin.ModelAdmin):
     @admin.display(description="participant", ordering="participant__person__full_name")
     def participant_name(self, obj: Pulse | NpsResponse) -> str:
         return obj.participant.person.full_name
