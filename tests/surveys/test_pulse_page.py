@@ -131,8 +131,9 @@ def test_a_link_for_a_withdrawn_participant_no_longer_works(client, pair, sessio
 
 
 def test_a_held_session_answer_is_saved_and_logs_the_session(client, pair, session):
+    token = pulse_token(pair.mentee, session)
     response = client.post(
-        pulse_url(pair.mentee, session),
+        reverse("surveys:pulse", args=[token]),
         held_answers(
             action="Try the team's chat channel for a week",
             shared="on",
@@ -143,7 +144,7 @@ def test_a_held_session_answer_is_saved_and_logs_the_session(client, pair, sessi
     )
 
     assert response.status_code == 302
-    assert response["Location"] == pulse_url(pair.mentee, session, "surveys:pulse_thanks")
+    assert response["Location"] == reverse("surveys:pulse_thanks", args=[token])
     pulse = Pulse.objects.get()
     assert (pulse.participant, pulse.meeting, pulse.held) == (pair.mentee, session, True)
     assert pulse.learning == "Graduates share drafts early"
