@@ -24,10 +24,18 @@ class DemoContext:
 
 
 def _steps() -> list[Callable[[DemoContext], None]]:
-    from demo import intake, matching, organisation, pulses, sessions
+    from demo import intake, matching, organisation, pulses, remediation, sessions, sponsor
 
     # Later areas append their step here, in order.
-    return [organisation.build, intake.build, matching.build, sessions.build, pulses.build]
+    return [
+        organisation.build,
+        intake.build,
+        matching.build,
+        sessions.build,
+        pulses.build,
+        remediation.build,
+        sponsor.build,
+    ]
 
 
 def build_demo(*, today: date, seed: int = 2026) -> DemoContext:

@@ -2,7 +2,7 @@
 complete intakes; a third wave is taking intakes now, some done, some half-way, some not
 started, so the manager's view of intake progress has something to show."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -108,6 +108,13 @@ def build(ctx: DemoContext) -> None:
     )
 
 
+def _submitted_at(ctx: DemoContext, participant: Participant) -> datetime:
+    """A few days before the cohort started (or before today, for one still taking intakes):
+    the intake's confidence ratings are the baselines later ratings are compared with."""
+    before = min(ctx.today, participant.cohort.starts_on) - timedelta(days=ctx.rng.randint(1, 6))
+    return datetime.combine(before, time(10), UTC)
+
+
 def _intake(
     ctx: DemoContext,
     participant: Participant,
@@ -137,7 +144,7 @@ def _intake(
         boundaries_text="I'd rather not discuss my health." if rng.random() < 0.15 else "",
         consent_pledge=submitted,
         consent_data=submitted,
-        submitted_at=timezone.now() - timedelta(days=rng.randint(1, 6)) if submitted else None,
+        submitted_at=_submitted_at(ctx, participant) if submitted else None,
     )
     IntakeObjective.objects.bulk_create(
         IntakeObjective(intake=intake, topic=topic, rank=rank)

@@ -175,6 +175,23 @@ KINDS: dict[str, Kind] = {
                 "pause_url",
             ),
         ),
+        # The same question, sent by a manager from an at-risk flag (programmes/remediation.py):
+        # its own wording, since it must not speak of missed meetings that did not happen.
+        Kind(
+            "checkin_manager",
+            "Check-in sent by a manager from an at-risk flag",
+            "programmes.notices.checkin",
+            (
+                "person",
+                "partner",
+                "programme",
+                "cohort",
+                "site_url",
+                "continue_url",
+                "rematch_url",
+                "pause_url",
+            ),
+        ),
         Kind(
             "checkin_answer",
             "Check-in answer to managers: re-match or pause",
@@ -194,25 +211,16 @@ KINDS: dict[str, Kind] = {
         # Digests to users, who have no time zone: the scans pick the hour (programmes/digests.py).
         Kind(
             "risk_digest",
-            "Weekly digest of pairs needing attention, to managers",
+            "Weekly digest of open at-risk flags, to managers",
             "programmes.notices.risk_digest",
-            ("recipient_name", "week_of", "programmes", "pair_count", "site_url"),
+            ("recipient_name", "week_of", "programmes", "pair_count", "flag_count", "site_url"),
             quiet_hours=False,
         ),
         Kind(
             "sponsor_status",
             "Monthly programme status, to sponsors",
             "programmes.notices.sponsor_status",
-            (
-                "recipient_name",
-                "programme",
-                "month",
-                "active_pairs",
-                "sessions_held",
-                "pulse_response_rate",
-                "min_group",
-                "sign_in_url",
-            ),
+            ("recipient_name", "programme", "month", "figures", "ask", "min_group", "status_url"),
             quiet_hours=False,
         ),
     ]

@@ -151,9 +151,24 @@ def sample_values(kind: str = "") -> dict[str, Any]:
                     {
                         "pair": pair,
                         "cohort": cohort,
+                        "flags": [
+                            {
+                                "rule": "Missed or cancelled sessions",
+                                "severity": "Medium",
+                                "reason": "The last 2 sessions did not happen (missed or "
+                                "cancelled), the latest on 9 Jun 2026.",
+                                "recommended_action": "Send the check-in: ask both whether "
+                                "they can continue, or would rather be re-matched or pause "
+                                "for a month.",
+                                "opened_on": date(2026, 6, 10),
+                                "days_open": 5,
+                                "admin_url": f"{SAMPLE_SITE}/admin/programmes/riskflag/sample/"
+                                "change/",
+                            }
+                        ],
                         "reasons": [
-                            "the last 2 sessions were missed or cancelled",
-                            "a low answer to the private safety question",
+                            "The last 2 sessions did not happen (missed or cancelled), the "
+                            "latest on 9 Jun 2026."
                         ],
                         "admin_url": f"{SAMPLE_SITE}/admin/programmes/pair/sample/change/",
                     }
@@ -161,12 +176,34 @@ def sample_values(kind: str = "") -> dict[str, Any]:
             }
         ],
         "pair_count": 1,
+        "flag_count": 1,
         "month": date(2026, 5, 1),
-        "active_pairs": "12",
-        "sessions_held": "19",
-        "pulse_response_rate": "not shown (fewer than 5 people)",
+        "figures": [
+            {
+                "label": "Session frequency",
+                "text": "1.8",
+                "mark": "Watch",
+                "target": "target 2 a month",
+                "suppressed": False,
+            },
+            {
+                "label": "Pulse response rate",
+                "text": "74%",
+                "mark": "On track",
+                "target": "target 70%",
+                "suppressed": False,
+            },
+            {
+                "label": "Programme NPS",
+                "text": "fewer than 5 responses",
+                "mark": "",
+                "target": "target +30",
+                "suppressed": True,
+            },
+        ],
+        "ask": "Please mention the programme at the June town hall.",
         "min_group": 5,
-        "sign_in_url": f"{SAMPLE_SITE}/accounts/login/",
+        "status_url": f"{SAMPLE_SITE}/sponsor/inclusive-leadership/2026-05/",
     }
 
 

@@ -15,7 +15,7 @@ from django.db.models import (
 )
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Coalesce, Now
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -33,6 +33,7 @@ from programmes.models import (
     Participant,
     Person,
     Programme,
+    RiskFlag,
     Topic,
 )
 from surveys import counts
@@ -57,9 +58,17 @@ class CohortInline(admin.TabularInline):
     show_change_link = True
 
 
+TARGETS_HELP = (
+    "The sponsors' monthly status marks each headline figure against its target here: on "
+    "track, watch or off track. Shares are whole percentages of the month's sessions or "
+    "pulses; the cancellation and reversion rates are met by staying at or below them. The "
+    "confidence change is the mean rise on the 1–5 scale since the intake."
+)
+
+
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "cohort_count", "sessions_per_month_target"]
+    list_display = ["name", "status", "cohort_count", "sessions_per_month_target", "kpis_link"]
     list_filter = ["status"]
     search_fields = ["name", "purpose"]
     prepopulated_fields = {"slug": ["name"]}
@@ -67,7 +76,20 @@ class ProgrammeAdmin(admin.ModelAdmin):
     inlines = [KeySkillInline, TopicInline, CohortInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "purpose", "status"]}),
-        ("Targets and reporting", {"fields": ["sessions_per_month_target", "min_group_size"]}),
+        (
+            "Targets",
+            {
+                "description": TARGETS_HELP,
+                "fields": [
+                    "sessions_per_month_target",
+                    ("target_notes_logged", "target_pulse_response_rate"),
+                    ("target_action_commitment", "target_action_follow_through"),
+                    ("target_cancellation_rate", "target_reversion_rate"),
+                    ("target_nps", "target_confidence_change"),
+                ],
+            },
+        ),
+        ("Reporting", {"fields": ["min_group_size", "time_zone"]}),
         (
             "At-risk thresholds",
             {
@@ -88,9 +110,31 @@ class ProgrammeAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Programme]:
         return super().get_queryset(request).annotate(cohort_count=Count("cohorts"))
 
+    # The change page's "KPIs" button (templates/admin/programmes/kpis_change_form.html).
+    change_form_template = "admin/programmes/kpis_change_form.html"
+
     @admin.display(description="cohorts", ordering="cohort_count")
     def cohort_count(self, obj: Programme) -> int:
         return obj.cohort_count
+
+    @admin.display(description="")
+    def kpis_link(self, obj: Programme) -> str:
+        url = reverse("admin:programmes_programme_kpis", args=[obj.pk])
+        return format_html('<a href="{}">KPIs</a>', url)
+
+    def get_urls(self) -> list[URLPattern]:
+        from functools import partial
+
+        from programmes.admin_kpis import programme_kpis
+
+        custom = [
+            path(
+                "<path:object_id>/kpis/",
+                self.admin_site.admin_view(partial(programme_kpis, model_admin=self)),
+                name="programmes_programme_kpis",
+            ),
+        ]
+        return custom + super().get_urls()
 
 
 @admin.register(Cohort)
@@ -100,6 +144,8 @@ class CohortAdmin(admin.ModelAdmin):
         "programme",
         "dates",
         "status",
+        "open_flags",
+        "diagnosis_link",
         "mentee_count",
         "mentor_count",
         "intakes_complete",
@@ -146,6 +192,7 @@ class CohortAdmin(admin.ModelAdmin):
                     "participants",
                     filter=active & Q(participants__intake__submitted_at__isnull=False),
                 ),
+                open_flag_count=_open_flag_count("pair__cohort"),
             )
         )
 
@@ -193,6 +240,31 @@ class CohortAdmin(admin.ModelAdmin):
     def participants_link(self, obj: Cohort) -> str:
         url = reverse("admin:programmes_participant_changelist") + f"?cohort__id__exact={obj.pk}"
         return format_html('<a href="{}">Participants</a>', url)
+
+    @admin.display(description="open flags", ordering="open_flag_count")
+    def open_flags(self, obj: Cohort) -> str:
+        url = reverse("admin:programmes_riskflag_changelist") + f"?pair__cohort__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.open_flag_count)
+
+    @admin.display(description="")
+    def diagnosis_link(self, obj: Cohort) -> str:
+        url = reverse("admin:programmes_cohort_diagnosis", args=[obj.pk])
+        return format_html('<a href="{}">Diagnosis</a>', url)
+
+    def get_urls(self) -> list[URLPattern]:
+        from programmes.admin_risks import diagnosis_view
+
+        def diagnosis(request: HttpRequest, cohort_id: int) -> HttpResponse:
+            return diagnosis_view(request, cohort_id, model_admin=self)
+
+        custom = [
+            path(
+                "<int:cohort_id>/diagnosis/",
+                self.admin_site.admin_view(diagnosis),
+                name="programmes_cohort_diagnosis",
+            ),
+        ]
+        return custom + super().get_urls()
 
 
 @admin.register(Person)
@@ -329,17 +401,25 @@ Held = Meeting.Status.HELD
 _PAIR_PEOPLE = ["pair__mentee__person", "pair__reverse_mentor__person"]
 
 
-def _note_count(pair_field: str) -> Coalesce:
-    """How many notes point at the outer row, as a subquery: joining notes alongside
-    meetings would multiply the meeting counts."""
-    notes = (
-        Note.objects.filter(**{pair_field: OuterRef("pk")})
+def _count_of(rows: QuerySet, outer_field: str) -> Coalesce:
+    """How many of ``rows`` point at the outer row through ``outer_field``, as a subquery:
+    joining them alongside meetings would multiply the meeting counts."""
+    counted = (
+        rows.filter(**{outer_field: OuterRef("pk")})
         .order_by()
-        .values(pair_field)
+        .values(outer_field)
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return Coalesce(Subquery(notes, output_field=IntegerField()), 0)
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _note_count(pair_field: str) -> Coalesce:
+    return _count_of(Note.objects.all(), pair_field)
+
+
+def _open_flag_count(pair_field: str) -> Coalesce:
+    return _count_of(RiskFlag.objects.filter(resolved_at__isnull=True), pair_field)
 
 
 class PrivateFieldsMixin:
@@ -462,6 +542,9 @@ class RematchFilter(admin.SimpleListFilter):
 
 @admin.register(Pair)
 class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    # Said again here: the count annotations drop the model's default ordering, and the
+    # success-story autocomplete pages through this list.
+    ordering = ["cohort", "-created_at", "-pk"]
     list_display = [
         "mentee_name",
         "reverse_mentor_name",
@@ -479,6 +562,7 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "pulses_answered",
         "response_rate",
         "not_a_good_fit",
+        "open_flags",
     ]
     list_filter = ["cohort__programme", ("cohort", CohortFilter), "status", RematchFilter]
     list_select_related = ["cohort__programme", "mentee__person", "reverse_mentor__person"]
@@ -497,6 +581,7 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
         ("notes_logged", "last_held"),
         ("pulses_requested", "pulses_submitted", "response_rate"),
         "not_a_good_fit",
+        "open_flags",
     ]
     readonly_fields = [
         "mentee_name",
@@ -512,6 +597,7 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "pulses_submitted",
         "response_rate",
         "not_a_good_fit",
+        "open_flags",
     ]
     inlines = [AgreementInline, MeetingInline, CheckInInline]
 
@@ -537,6 +623,7 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
                 ),
                 last_held_at=Max("meetings__starts_at", filter=Q(**{status: Held})),
                 notes_logged=_note_count("pair"),
+                open_flag_count=_open_flag_count("pair"),
             )
         )
 
@@ -614,6 +701,12 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
         if obj.not_a_good_fit:
             return format_html("<strong>{} (re-match requested)</strong>", obj.not_a_good_fit)
         return "0"
+
+    @admin.display(description="open flags", ordering="open_flag_count")
+    def open_flags(self, obj: Pair) -> str:
+        # The at-risk queue, narrowed to this pair's flags.
+        url = reverse("admin:programmes_riskflag_changelist") + f"?pair__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.open_flag_count)
 
 
 @admin.register(Meeting)
@@ -698,3 +791,8 @@ class GuideAdmin(admin.ModelAdmin):
     @admin.display(description="programme", ordering="programme__name")
     def programme_or_default(self, obj: Guide) -> str:
         return str(obj.programme) if obj.programme else "Default (all programmes)"
+
+
+# The KPI pages, the at-risk queue (with the seven-day diagnosis), the success stories and the
+# sponsors' monthly asks each have their own module; importing them here registers them.
+from programmes import admin_kpis, admin_risks, admin_sponsor, admin_stories  # noqa: E402, F401

@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
@@ -186,5 +186,5 @@ def pairs_resume_due(*, now: datetime | None = None) -> int:
     harmless."""
     today = timezone.localdate(now or timezone.now())
     return Pair.objects.filter(status=Pair.Status.PAUSED, paused_until__lte=today).update(
-        status=Pair.Status.ACTIVE, paused_until=None
+        status=Pair.Status.ACTIVE, resumed_on=F("paused_until"), paused_until=None
     )

@@ -1,16 +1,18 @@
-"""The managers' weekly digest of pairs needing attention and the sponsors' monthly status
-e-mail, found by beat's "what is due" scan (``programmes.tasks.send_due_digests``, every ten
-minutes), as the reminders are (programmes/reminders.py).
+"""The managers' weekly digest of open at-risk flags and the sponsors' monthly status e-mail,
+found by beat's "what is due" scan (``programmes.tasks.send_due_digests``, every ten minutes),
+as the reminders are (programmes/reminders.py).
 
 Both go to users, who have no time zone of their own: the scans pick the hour, in
 settings.TIME_ZONE, and the outbox sends at once (their kinds keep no quiet hours).
 
 - **Risk digest**: to each active manager with an address of a running programme, once per
   ISO week, due from Monday 08:00 until the end of Sunday, so a beat outage delays the week's
-  digest rather than losing it.
+  digest rather than losing it. It lists the open flags of the programme's pairs
+  (programmes/risks.py opens them) and is not sent when none is open.
 - **Sponsor status**: to each active sponsor with an address of each running programme, once
   per programme and month, due from 08:00 on the month's first working day (Monday to Friday;
-  no holiday calendar) until the end of the 7th. It reports the month before.
+  no holiday calendar) until the end of the 7th. It reports the month before, as the status
+  page does (programmes/sponsor.py).
 
 What the messages say is decided when they are sent (programmes/notices.py).
 """
@@ -20,14 +22,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count
 from django.utils import timezone
 
 from notifications.services import ask_unasked
 from programmes import notices
-from programmes.models import Meeting, Pair, Programme
-from surveys.counts import format_rate, pulse_response_counts
-from surveys.models import PulseRequest
+from programmes.models import Programme
 
 SEND_AT = time(8, 0)
 SPONSOR_STATUS_LAST_DAY = 7
@@ -99,53 +98,3 @@ def sponsor_statuses_due(*, now: datetime | None = None) -> int:
         key=lambda item: notices.sponsor_status_key(item[1], item[0], today),
         ask=lambda item: notices.ask_sponsor_status(item[1], item[0], today, reported),
     )
-
-
-# --- The sponsors' figures ----------------------------------------------------------------------
-
-
-def min_group(programme: Programme) -> int:
-    """The smallest group a sponsor's figure may come from: the SPONSOR_MIN_GROUP setting, or
-    the programme's own ``min_group_size`` when it asks for more (never fewer)."""
-    return max(settings.SPONSOR_MIN_GROUP, programme.min_group_size)
-
-
-def suppressed(minimum: int) -> str:
-    return f"not shown (fewer than {minimum} people)"
-
-
-def sponsor_figures(programme: Programme, *, month: date) -> dict[str, str]:
-    """Aggregates only, each as text, or ``suppressed`` when computed from fewer than
-    ``min_group`` people: active pairs now, sessions held in ``month`` (in
-    settings.TIME_ZONE) and the month's pulse response rate. Four queries."""
-    minimum = min_group(programme)
-    zone = ZoneInfo(settings.TIME_ZONE)
-    start = datetime.combine(month, time(0), tzinfo=zone)
-    end = datetime.combine((month + timedelta(days=32)).replace(day=1), time(0), tzinfo=zone)
-
-    def shown(value: str, people: int) -> str:
-        return value if people >= minimum else suppressed(minimum)
-
-    # Mentees and reverse-mentors are different participants, so the two distinct counts add.
-    active = Pair.objects.filter(cohort__programme=programme, status=Pair.Status.ACTIVE).aggregate(
-        n=Count("pk"),
-        mentees=Count("mentee", distinct=True),
-        mentors=Count("reverse_mentor", distinct=True),
-    )
-    in_month = Meeting.objects.filter(
-        pair__cohort__programme=programme, starts_at__gte=start, starts_at__lt=end
-    )
-    held = in_month.filter(status=Meeting.Status.HELD).aggregate(
-        n=Count("pk"),
-        mentees=Count("pair__mentee", distinct=True),
-        mentors=Count("pair__reverse_mentor", distinct=True),
-    )
-    responses = pulse_response_counts(meetings=in_month)
-    asked = PulseRequest.objects.filter(meeting__in=in_month).aggregate(
-        n=Count("participant", distinct=True)
-    )["n"]
-    return {
-        "active_pairs": shown(str(active["n"]), active["mentees"] + active["mentors"]),
-        "sessions_held": shown(str(held["n"]), held["mentees"] + held["mentors"]),
-        "pulse_response_rate": shown(format_rate(responses.rate), asked),
-    }

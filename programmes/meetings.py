@@ -141,9 +141,13 @@ def _lock(pair: Pair) -> None:
 
 
 def _queue_update(meeting: Meeting, kind: Kind, by: Role) -> None:
+    """The partner's e-mail, and a fresh look at the pair's at-risk flags, both once the
+    transaction commits."""
     from programmes import notices  # notices build on this module's invitations
+    from programmes.risks import risks_detect_on_commit  # it reads the surveys' timings
 
     notices.ask_meeting_update(meeting, kind, by)
+    risks_detect_on_commit(pair_id=meeting.pair_id)
 
 
 # --- Services -------------------------------------------------------------------------------

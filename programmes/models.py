@@ -1,5 +1,6 @@
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import cache
 
 from django.conf import settings
@@ -25,6 +26,10 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
 class Programme(models.Model):
     """An organisation's reverse-mentoring initiative."""
 
@@ -46,6 +51,46 @@ class Programme(models.Model):
         "target held sessions per pair per month",
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(8)],
+    )
+    time_zone = models.CharField(
+        "reporting time zone",
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="The calendar months of the KPIs and the sponsors' status are this zone's "
+        "(a session at 23:30 on the 31st belongs to the month it was in here).",
+    )
+    # KPI targets for the sponsors' status page (DESIGN.md: "a programme has KPI targets").
+    # Shares are whole percentages; "at most" targets are met by staying at or below them.
+    target_notes_logged = models.PositiveSmallIntegerField(
+        "notes logged target (%)", default=80, validators=[MaxValueValidator(100)]
+    )
+    target_action_commitment = models.PositiveSmallIntegerField(
+        "action commitment target (%)", default=60, validators=[MaxValueValidator(100)]
+    )
+    target_action_follow_through = models.PositiveSmallIntegerField(
+        "action follow-through target (%)", default=50, validators=[MaxValueValidator(100)]
+    )
+    target_pulse_response_rate = models.PositiveSmallIntegerField(
+        "pulse response rate target (%)", default=70, validators=[MaxValueValidator(100)]
+    )
+    target_cancellation_rate = models.PositiveSmallIntegerField(
+        "cancellation rate at most (%)", default=20, validators=[MaxValueValidator(100)]
+    )
+    target_reversion_rate = models.PositiveSmallIntegerField(
+        "reversion rate at most (%)", default=20, validators=[MaxValueValidator(100)]
+    )
+    target_nps = models.SmallIntegerField(
+        "programme NPS target",
+        default=30,
+        validators=[MinValueValidator(-100), MaxValueValidator(100)],
+    )
+    target_confidence_change = models.DecimalField(
+        "confidence change target (points on the 1–5 scale)",
+        max_digits=2,
+        decimal_places=1,
+        default=Decimal("0.5"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("4"))],
     )
     min_group_size = models.PositiveSmallIntegerField(
         "minimum group size for anonymised reporting",
@@ -388,6 +433,9 @@ class Pair(models.Model):
     status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
     started_on = models.DateField(null=True, blank=True)
     paused_until = models.DateField(null=True, blank=True)
+    # The day its latest pause ended: "no session held for 30 days" counts from here, so a
+    # pair back from a month's pause is not flagged for the pause itself.
+    resumed_on = models.DateField(null=True, blank=True, editable=False)
     ended_on = models.DateField(null=True, blank=True)
     end_reason = models.CharField(max_length=200, blank=True)
     replaces = models.OneToOneField(
@@ -597,8 +645,19 @@ class CheckIn(models.Model):
     trigger = models.ForeignKey(
         Meeting,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="checkins",
-        help_text="The second of the two missed or cancelled sessions.",
+        help_text="The second of the two missed or cancelled sessions (none when a manager "
+        "sent the check-in from an at-risk flag).",
+    )
+    flag = models.ForeignKey(
+        "RiskFlag",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="checkins",
+        help_text="The at-risk flag a manager sent this check-in from.",
     )
     asked_at = models.DateTimeField("asked", default=timezone.now)
     choice = models.CharField("answer", max_length=10, choices=Choice, blank=True)
@@ -611,7 +670,359 @@ class CheckIn(models.Model):
             models.UniqueConstraint(
                 fields=["participant", "trigger"], name="checkin_once_per_trigger"
             ),
+            models.UniqueConstraint(fields=["participant", "flag"], name="checkin_once_per_flag"),
         ]
 
     def __str__(self) -> str:
         return f"Check-in of {self.participant.person} ({self.asked_at:%Y-%m-%d})"
+
+
+class KpiSnapshot(models.Model):
+    """One figure of DESIGN.md's "numbers every part must agree on", for one calendar month
+    (in the programme's time zone) of one cohort, or of the whole programme when ``cohort``
+    is empty. Written by programmes/kpis.py; recomputing replaces a scope's rows with equal
+    ones. ``value`` is None when there is nothing to compute it from ("no data", never 0).
+
+    ``numerator`` and ``denominator`` are what the value was computed from, so figures add up
+    across cohorts; ``people`` is how many participants the figure is computed from, which
+    sponsor pages compare with the smallest group they may show."""
+
+    class Kpi(models.TextChoices):
+        SESSION_FREQUENCY = "session_frequency", "Session frequency"
+        NOTES_LOGGED = "notes_logged", "Notes logged"
+        ACTION_COMMITMENT = "action_commitment", "Action commitment"
+        ACTION_FOLLOW_THROUGH = "action_follow_through", "Action follow-through"
+        PULSE_RESPONSE_RATE = "pulse_response_rate", "Pulse response rate"
+        CANCELLATION_RATE = "cancellation_rate", "Cancellation rate"
+        CONFIDENCE_CHANGE = "confidence_change", "Confidence change"
+        NPS = "nps", "Programme NPS"
+        REVERSION_RATE = "reversion_rate", "Reversion rate"
+        AT_RISK_PAIRS = "at_risk_pairs", "At-risk pairs"
+        TOPIC_COVERAGE = "topic_coverage", "Topic coverage"
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="kpi_snapshots")
+    cohort = models.ForeignKey(
+        Cohort, on_delete=models.CASCADE, null=True, blank=True, related_name="kpi_snapshots"
+    )
+    month = models.DateField(help_text="The first day of the calendar month.")
+    kpi = models.CharField(max_length=30, choices=Kpi)
+    # "" for the figure itself; a breakdown otherwise: "mentee" or "reverse_mentor" (who
+    # cancelled), "skill:<id>" (confidence change), "topic:<id>" (topic coverage).
+    part = models.CharField(max_length=40, blank=True)
+    value = models.FloatField(null=True, blank=True)
+    numerator = models.FloatField(default=0)
+    denominator = models.PositiveIntegerField(default=0)
+    people = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["programme", "cohort", "month", "kpi", "part"]
+        verbose_name = "KPI snapshot"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "month", "kpi", "part"],
+                condition=models.Q(cohort__isnull=True),
+                name="kpisnapshot_once_per_programme_month",
+            ),
+            models.UniqueConstraint(
+                fields=["cohort", "month", "kpi", "part"],
+                condition=models.Q(cohort__isnull=False),
+                name="kpisnapshot_once_per_cohort_month",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.cohort.name if self.cohort_id else "all cohorts"
+        part = f" ({self.part})" if self.part else ""
+        return f"{self.get_kpi_display()}{part}, {scope}, {self.month:%B %Y}"
+
+
+def evidence_day(value: object, *, missing: str = "?") -> str:
+    """A date kept in a flag's evidence (ISO, in the programme's zone) as pages show it;
+    ``missing`` when there is none or it is not a date."""
+    try:
+        return date.fromisoformat(value).strftime("%-d %b %Y")  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return missing
+
+
+class RiskFlag(models.Model):
+    """An at-risk flag on a pair: one of DESIGN.md's rules held, with the programme's
+    thresholds. Opened by programmes/risks.py, open until a manager resolves it.
+
+    ``condition`` names this occurrence of the rule (for example the session that made two
+    missed in a row), so the same condition never opens a second flag, even after the first
+    is resolved; while a flag is open, a newer occurrence of its rule updates it instead of
+    opening another. ``evidence`` holds counts, dates and session ids only, never what anyone
+    wrote and never a safety answer's value:
+
+    - missed: ``in_a_row`` (int or null), ``in_window``, ``window_days``, ``sessions``
+      (``[{"id", "date", "status", "by"}]``, ``by`` the side that cancelled or "");
+    - no_session: ``days``, ``last_held`` (date or null), ``since`` (date), ``resumed_on``
+      (date or null: set when the count starts from the end of a pause);
+    - no_pulse: ``sessions`` (``[{"id", "date"}]``, the held sessions with no pulse);
+    - low_safety: ``date`` (of the session), ``side`` (who answered), ``at_most``;
+    - reversion: ``reverted``, ``of``, ``sessions`` (``[{"id", "date"}]``);
+    - not_a_good_fit: ``date`` (of the first session), ``side`` (who answered).
+
+    Dates are ISO strings (YYYY-MM-DD) in the programme's time zone."""
+
+    class Rule(models.TextChoices):
+        MISSED = "missed", "Missed or cancelled sessions"
+        NO_SESSION = "no_session", "No session held lately"
+        NO_PULSE = "no_pulse", "No pulse for the last held sessions"
+        LOW_SAFETY = "low_safety", "Low psychological safety"
+        REVERSION = "reversion", "Roles reverting"
+        NOT_A_GOOD_FIT = "not_a_good_fit", "Not a good fit"
+
+    class Severity(models.IntegerChoices):
+        HIGH = 1, "High"
+        MEDIUM = 2, "Medium"
+        LOW = 3, "Low"
+
+    SEVERITY = {
+        Rule.LOW_SAFETY: Severity.HIGH,
+        Rule.NOT_A_GOOD_FIT: Severity.HIGH,
+        Rule.MISSED: Severity.MEDIUM,
+        Rule.NO_SESSION: Severity.MEDIUM,
+        Rule.REVERSION: Severity.MEDIUM,
+        Rule.NO_PULSE: Severity.LOW,
+    }
+    # The playbook: what a manager should do first about each rule.
+    PLAYBOOK = {
+        Rule.MISSED: "Send the check-in: ask both whether they can continue, or would rather "
+        "be re-matched or pause for a month.",
+        Rule.NO_SESSION: "Send the check-in; if diaries are the problem, pause the pair for a "
+        "month rather than let it fade.",
+        Rule.NO_PULSE: "Ask the reverse-mentor how the sessions are going and remind both that "
+        "the pulse takes a minute; check the sessions are being logged.",
+        Rule.LOW_SAFETY: "Contact the person who answered, privately and never through their "
+        "partner; offer a re-match or a pause.",
+        Rule.REVERSION: "Share the role cards again and remind both that the reverse-mentor "
+        "leads; suggest the next topic from the road map.",
+        Rule.NOT_A_GOOD_FIT: "Re-match: end this pair and propose a new partner.",
+    }
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="risk_flags")
+    rule = models.CharField(max_length=20, choices=Rule)
+    severity = models.PositiveSmallIntegerField(choices=Severity)
+    condition = models.CharField(max_length=100)
+    evidence = models.JSONField(default=dict, blank=True)
+    opened_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolution_note = models.TextField(
+        blank=True, help_text="The manager's own words on what was done."
+    )
+
+    class Meta:
+        ordering = ["severity", "opened_at", "pk"]
+        verbose_name = "at-risk flag"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pair", "rule", "condition"], name="riskflag_condition_once"
+            ),
+            models.UniqueConstraint(
+                fields=["pair", "rule"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="riskflag_one_open_per_rule",
+            ),
+        ]
+        indexes = [models.Index(fields=["resolved_at", "severity", "opened_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()}: {self.pair}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def recommended_action(self) -> str:
+        return self.PLAYBOOK[self.Rule(self.rule)]
+
+    @property
+    def reason(self) -> str:
+        """The rule as it held, in plain words from the evidence: counts and dates only."""
+        e = self.evidence
+        day = evidence_day
+
+        def sessions(count: int) -> str:
+            return "1 session" if count == 1 else f"{count} sessions"
+
+        latest = day(e["sessions"][-1]["date"]) if e.get("sessions") else "?"
+        match self.rule:
+            case self.Rule.MISSED if e.get("in_a_row"):
+                return (
+                    f"The last {sessions(e['in_a_row'])} did not happen (missed or cancelled), "
+                    f"the latest on {latest}."
+                )
+            case self.Rule.MISSED:
+                return (
+                    f"{sessions(e.get('in_window', 0))} missed or cancelled in the last "
+                    f"{e.get('window_days', '?')} days."
+                )
+            case self.Rule.NO_SESSION if e.get("resumed_on"):
+                return (
+                    f"No session held in the {e.get('days')} days since the pair came back "
+                    f"from a pause on {day(e['resumed_on'])}."
+                )
+            case self.Rule.NO_SESSION if e.get("last_held"):
+                return (
+                    f"No session held for {e.get('days')} days (the last on {day(e['last_held'])})."
+                )
+            case self.Rule.NO_SESSION:
+                return f"No session held since the pair started on {day(e.get('since'))}."
+            case self.Rule.NO_PULSE:
+                return (
+                    f"Nobody answered the pulse for the last "
+                    f"{sessions(len(e.get('sessions', [])))} held (the latest on {latest})."
+                )
+            case self.Rule.LOW_SAFETY:
+                who = "the executive" if e.get("side") == Role.MENTEE else "the reverse-mentor"
+                return (
+                    f"A psychological-safety answer of {e.get('at_most', '?')} or less, from "
+                    f"{who}, about the session of {day(e.get('date'))}."
+                )
+            case self.Rule.REVERSION:
+                return (
+                    f"The executive did most of the teaching in {e.get('reverted')} of the last "
+                    f"{sessions(e.get('of', 0))} held."
+                )
+            case self.Rule.NOT_A_GOOD_FIT:
+                who = "The executive" if e.get("side") == Role.MENTEE else "The reverse-mentor"
+                return (
+                    f'{who} answered "not a good fit" after the first session '
+                    f"({day(e.get('date'))})."
+                )
+        return self.get_rule_display()
+
+
+class PairAction(models.Model):
+    """What was done about a pair and by whom: a manager's remediation action from the
+    at-risk queue, or the system's (``by`` empty). The audit trail of the queue."""
+
+    class Kind(models.TextChoices):
+        CHECKIN = "checkin", "Check-in sent"
+        PAUSE = "pause", "Paused for a month"
+        REMATCH = "rematch", "Re-matched"
+        END = "end", "Pair ended"
+        RESOLVE = "resolve", "Flag resolved"
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="actions")
+    flag = models.ForeignKey(
+        RiskFlag, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
+    )
+    kind = models.CharField(max_length=10, choices=Kind)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True, help_text="The manager's own words.")
+    new_pair = models.ForeignKey(
+        Pair,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For a re-match: the pair proposed in its place.",
+    )
+
+    class Meta:
+        ordering = ["pair", "-at", "-pk"]
+        verbose_name = "pair action"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class SuccessStory(models.Model):
+    """A short story of what a pair achieved, written by a manager with names and identifying
+    details taken out. It may appear on sponsor pages only once the manager has marked it
+    anonymised and both participants have consented through their pair page; changing the
+    text asks them again."""
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="stories")
+    title = models.CharField(max_length=120)
+    body = models.TextField(
+        help_text="Anonymised: no names, teams or details that would identify either person."
+    )
+    anonymised = models.BooleanField(
+        "I have removed names and identifying details",
+        default=False,
+        help_text="Participants are asked to consent only once this is ticked.",
+    )
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    mentee_consent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reverse_mentor_consent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "success stories"
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def publishable(self) -> bool:
+        return (
+            self.anonymised
+            and self.mentee_consent_at is not None
+            and self.reverse_mentor_consent_at is not None
+        )
+
+
+class SponsorAsk(models.Model):
+    """The short "what we need from you" line a manager writes for a programme's sponsors
+    each month: it appears on that month's status page and in its e-mail."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="sponsor_asks")
+    month = models.DateField(help_text="The first day of the month it is for.")
+    text = models.CharField(
+        "what we need from you",
+        max_length=300,
+        help_text="One or two sentences, e.g. “Please mention the programme at the March town "
+        "hall, and nudge the two executives who have cancelled twice.” No names of participants.",
+    )
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["programme", "-month"]
+        verbose_name = "sponsor ask"
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "month"], name="sponsorask_once_a_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme}, {self.month:%B %Y}"
+
+    def clean(self) -> None:
+        # Stored as the month's first day, whatever day was picked.
+        if self.month:
+            self.month = self.month.replace(day=1)

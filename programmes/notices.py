@@ -396,8 +396,10 @@ def session_reminder(notification: Notification) -> Message | None:
 
 
 def ask_checkin(checkin: CheckIn) -> None:
+    """After two missed sessions (the scan, with a trigger) or from a manager (no trigger):
+    the same question and answers, each with its own wording."""
     notify(
-        kind="checkin",
+        kind="checkin" if checkin.trigger_id else "checkin_manager",
         key=f"checkin:{checkin.pk}",
         to=checkin.participant.person,
         about=checkin,
@@ -428,7 +430,8 @@ def _checkin_for(notification: Notification) -> CheckIn | None:
 
 def checkin(notification: Notification) -> Message | None:
     """Nothing once the question is answered, or the pair is no longer active (paused, by
-    the partner's answer for one, or ended)."""
+    the partner's answer for one, or ended). Builds both kinds, ``checkin`` (the scan's,
+    after two missed sessions) and ``checkin_manager`` (sent from an at-risk flag)."""
     found = _checkin_for(notification)
     if (
         found is None
@@ -493,7 +496,7 @@ def checkin_answer(notification: Notification) -> Message | None:
 # --- Digests to managers and sponsors (asked by the scans in programmes/digests.py) ----------
 
 
-def _user_name(user) -> str:
+def user_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
@@ -511,48 +514,70 @@ def ask_risk_digest(user, year: int, week: int, monday: date) -> None:
 
 
 def risk_digest(notification: Notification) -> Message | None:
-    """The pairs needing attention in each running programme the recipient still manages,
-    with the reasons in plain words (programmes/attention.py): names, counts and dates, never
-    what anyone wrote. Nothing is sent when no pair needs attention: a weekly "all is well"
-    would teach managers to skip the digest."""
+    """The open at-risk flags of the pairs of each running programme the recipient still
+    manages, grouped by pair, each with its reason, the playbook's recommended action, its
+    age and its page in the admin: names, counts and dates, never what anyone wrote (the
+    reasons come from the flags' evidence). Nothing is sent when no flag is open: a weekly
+    "all is well" would teach managers to skip the digest. Two queries."""
     from django.utils import timezone
 
-    from programmes.attention import pairs_needing_attention
-    from programmes.models import Programme
+    from programmes.models import Programme, RiskFlag
 
     user = notification.user
     if user is None or not user.is_active:
         return None
     now = timezone.now()
-    programmes = []
-    for programme in Programme.objects.filter(
-        status=Programme.Status.RUNNING, managers=user
-    ).order_by("name"):
-        found = pairs_needing_attention(programme, now=now)
-        if found:
-            programmes.append(
-                {
-                    "programme": programme,
-                    "pairs": [
-                        {
-                            "pair": attention.pair,
-                            "cohort": attention.pair.cohort,
-                            "reasons": attention.reasons,
-                            "admin_url": settings.SITE_URL
-                            + reverse("admin:programmes_pair_change", args=[attention.pair.pk]),
-                        }
-                        for attention in found
-                    ],
-                }
-            )
-    if not programmes:
+    programmes = list(
+        Programme.objects.filter(status=Programme.Status.RUNNING, managers=user).order_by("name")
+    )
+    flags = (
+        RiskFlag.objects.filter(pair__cohort__programme__in=programmes, resolved_at__isnull=True)
+        .select_related("pair__cohort", "pair__mentee__person", "pair__reverse_mentor__person")
+        .order_by("severity", "opened_at", "pk")
+    )
+    # Per programme, pairs in the order of their most pressing flag (severity, then age).
+    pairs: dict[int, dict[int, dict]] = {programme.pk: {} for programme in programmes}
+    for flag in flags:
+        pair = flag.pair
+        entry = pairs[pair.cohort.programme_id].setdefault(
+            pair.pk,
+            {
+                "pair": pair,
+                "cohort": pair.cohort,
+                "flags": [],
+                # For wording saved before flags existed (it listed reasons and the pair).
+                "reasons": [],
+                "admin_url": settings.SITE_URL
+                + reverse("admin:programmes_pair_change", args=[pair.pk]),
+            },
+        )
+        entry["flags"].append(
+            {
+                "rule": flag.get_rule_display(),
+                "severity": flag.get_severity_display(),
+                "reason": flag.reason,
+                "recommended_action": flag.recommended_action,
+                "opened_on": timezone.localdate(flag.opened_at),
+                "days_open": (now - flag.opened_at).days,
+                "admin_url": settings.SITE_URL
+                + reverse("admin:programmes_riskflag_change", args=[flag.pk]),
+            }
+        )
+        entry["reasons"].append(flag.reason)
+    listed = [
+        {"programme": programme, "pairs": list(pairs[programme.pk].values())}
+        for programme in programmes
+        if pairs[programme.pk]
+    ]
+    if not listed:
         return None
     return Message(
         {
-            "recipient_name": _user_name(user),
+            "recipient_name": user_name(user),
             "week_of": date.fromisoformat(notification.data["week_of"]),
-            "programmes": programmes,
-            "pair_count": sum(len(entry["pairs"]) for entry in programmes),
+            "programmes": listed,
+            "pair_count": sum(len(entry["pairs"]) for entry in listed),
+            "flag_count": sum(len(item["flags"]) for entry in listed for item in entry["pairs"]),
             "site_url": settings.SITE_URL,
         },
         language=settings.LANGUAGE_CODE,
@@ -574,11 +599,15 @@ def ask_sponsor_status(user, programme, today: date, reported: date) -> None:
 
 
 def sponsor_status(notification: Notification) -> Message | None:
-    """Aggregates only, small groups suppressed (programmes.digests.sponsor_figures): no
-    names, no free text. Nothing if the programme is no longer running or the recipient no
-    longer sponsors it."""
-    from programmes.digests import min_group, sponsor_figures
+    """The month's headline figures against their targets, the managers' ask and a link to
+    the status page, all from the page's own selector (programmes.sponsor), so the e-mail
+    says what the page says, small groups suppressed alike: aggregates only, never a name or
+    what a participant wrote. A month with no figures yet (its KPIs not computed) lists none
+    and links to the programme's latest month instead. Nothing if the programme is no longer
+    running or the recipient no longer sponsors it."""
     from programmes.models import Programme
+    from programmes.sponsor import sponsor_status as status_of
+    from programmes.sponsor import sponsor_status_path
 
     user = notification.user
     programme = (
@@ -591,14 +620,35 @@ def sponsor_status(notification: Notification) -> Message | None:
     if programme is None:
         return None
     month = date.fromisoformat(notification.data["month"])
+    status = status_of(programme=programme, month=month)
+    if status.has_figures:
+        status_url = settings.SITE_URL + sponsor_status_path(programme, month)
+    else:
+        status_url = settings.SITE_URL + reverse(
+            "programmes:sponsor_programme", args=[programme.slug]
+        )
     return Message(
         {
-            "recipient_name": _user_name(user),
+            "recipient_name": user_name(user),
             "programme": programme,
             "month": month,
-            **sponsor_figures(programme, month=month),
-            "min_group": min_group(programme),
-            "sign_in_url": settings.SITE_URL + "/accounts/login/",
+            # Plain strings, so a manager's wording can show the figures and nothing else.
+            "figures": [
+                {
+                    "label": figure.label,
+                    "text": figure.text,
+                    "mark": figure.mark_label,
+                    "target": figure.target_text,
+                    "suppressed": figure.suppressed,
+                }
+                for figure in status.headline
+                if status.has_figures
+            ],
+            "ask": status.ask,
+            "min_group": status.min_group,
+            "status_url": status_url,
+            # For wording saved before the status page existed (it linked to the sign-in).
+            "sign_in_url": status_url,
         },
         language=settings.LANGUAGE_CODE,
     )

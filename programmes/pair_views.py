@@ -1,6 +1,6 @@
-"""The pair page and its actions (agreement, notes), reached through each participant's own
-signed link. Whose page it is, and so which pair, comes from the link alone: no id in a URL or
-a form can reach another pair."""
+"""The pair page and its actions (agreement, notes, consent to success stories), reached
+through each participant's own signed link. Whose page it is, and so which pair, comes from
+the link alone: no id in a URL or a form can reach another pair."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,15 +9,24 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Prefetch, Q, Value, When
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from programmes import pairs
-from programmes.models import Agreement, Intake, Meeting, Note, Pair, Participant, Role
+from programmes import pairs, stories
+from programmes.models import (
+    Agreement,
+    Intake,
+    Meeting,
+    Note,
+    Pair,
+    Participant,
+    Role,
+    SuccessStory,
+)
 from programmes.pair_forms import (
     AgreementAcceptForm,
     AgreementProposeForm,
@@ -46,7 +55,9 @@ def _readable_pulses(participant: Participant) -> Prefetch:
 def _get_pair_for_participant(participant: Participant) -> Pair | None:
     """The participant's current pair (proposed, active or paused; the newest if a
     reverse-mentor has several), else their latest ended one, which the page shows
-    read-only; None if they have never been paired. Loads all the page needs but notes."""
+    read-only; None if they have never been paired. Loads all the page needs but notes and
+    success stories; ``has_stories`` says whether there are any to load (most pairs have
+    none, and then the page costs no query for them)."""
     meetings = Meeting.objects.select_related("topic").prefetch_related(
         _readable_pulses(participant)
     )
@@ -60,6 +71,9 @@ def _get_pair_for_participant(participant: Participant) -> Pair | None:
             "reverse_mentor__intake",
         )
         .prefetch_related("agreements", Prefetch("meetings", queryset=meetings))
+        .annotate(
+            has_stories=Exists(SuccessStory.objects.filter(pair=OuterRef("pk"), anonymised=True))
+        )
         .order_by(
             Case(When(status=Pair.Status.ENDED, then=Value(1)), default=Value(0)),
             "-created_at",
@@ -87,6 +101,36 @@ class SessionRow:
     pulse_open: bool = False
     my_pulse: Pulse | None = None
     partner_pulse: Pulse | None = None
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    story: SuccessStory
+    version: str  # what the consent form sends back (programmes.stories.story_version)
+    my_consent_at: datetime | None
+    partner_consent_at: datetime | None
+
+
+def _story_rows(pair: Pair, *, my_side: Role) -> list[StoryRow]:
+    """The pair's anonymised stories with each side's consent: the only ones its participants
+    are asked about (a draft is the manager's until it is marked anonymised)."""
+    if not getattr(pair, "has_stories", False):
+        return []
+    mine, theirs = (
+        ("mentee_consent_at", "reverse_mentor_consent_at")
+        if my_side == Role.MENTEE
+        else ("reverse_mentor_consent_at", "mentee_consent_at")
+    )
+    rows = SuccessStory.objects.filter(pair=pair, anonymised=True).order_by("created_at", "pk")
+    return [
+        StoryRow(
+            story=story,
+            version=stories.story_version(story),
+            my_consent_at=getattr(story, mine),
+            partner_consent_at=getattr(story, theirs),
+        )
+        for story in rows
+    ]
 
 
 def _who(role: str, *, my_side: Role, partner: Participant) -> str:
@@ -223,6 +267,7 @@ def _render_page(
         "guides": pairs.guides_for(pair=pair, viewer=participant, topics=topics),
         "before_first_session": not any(m.status == Meeting.Status.HELD for m in meetings),
         "read_only": read_only,
+        "stories": _story_rows(pair, my_side=my_side),
         "feedback_due": feedback_links_due(participant, now=now),
     }
     status = 400 if agreement_form.errors or note_form.errors else 200
@@ -345,6 +390,48 @@ def note_share(
             else "This note is private again: only you can see it.",
         )
     return redirect(f"{_page_url(token)}#notes")
+
+
+@require_POST
+@participant_link_required(Purpose.PAIR)
+def story_consent(
+    request: HttpRequest, participant: Participant, story_id: int, *, token: str
+) -> HttpResponse:
+    """Give or withdraw the viewer's consent to a success story about the pair their page
+    shows. Ended pairs too: stories are usually written as a pair ends, and withdrawing must
+    stay possible for as long as the page can be reached."""
+    pair = _load(participant)
+    # Only a story about this pair: any other id is a 404, whichever pair it is about.
+    story = SuccessStory.objects.filter(pk=story_id, pair=pair).first()
+    if story is None:
+        raise Http404("No such story about your pair.")
+    story.pair = pair
+    answer = request.POST.get("consent")
+    if answer not in ("yes", "no"):
+        messages.error(request, "Choose whether you agree or withdraw, then try again.")
+        return redirect(f"{_page_url(token)}#stories")
+    try:
+        story = stories.story_consent(
+            story=story,
+            by=participant,
+            consent=answer == "yes",
+            seen_version=request.POST.get("version", "") if answer == "yes" else None,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        partner = pairs.partner_of(pair=pair, participant=participant)
+        if answer == "no":
+            message = "You withdrew your consent: the programme's sponsors cannot see this story."
+        elif story.publishable:
+            message = "Thank you. You have both agreed: the programme's sponsors can now read it."
+        else:
+            message = (
+                f"Thank you. The story will be shown to the programme's sponsors once "
+                f"{partner.person.full_name} agrees too."
+            )
+        messages.success(request, message)
+    return redirect(f"{_page_url(token)}#stories")
 
 
 @require_safe

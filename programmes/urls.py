@@ -1,8 +1,10 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from programmes import checkin_views, meeting_views, pair_views, views
+from programmes import checkin_views, meeting_views, pair_views, sponsor_views, views
 
 app_name = "programmes"
+
+register_converter(sponsor_views.MonthConverter, "yyyy_mm")
 
 urlpatterns = [
     path("intake/<str:token>/", views.intake, name="intake"),
@@ -16,6 +18,11 @@ urlpatterns = [
         "pair/<str:token>/notes/<int:note_id>/share/",
         pair_views.note_share,
         name="pair_note_share",
+    ),
+    path(
+        "pair/<str:token>/stories/<int:story_id>/consent/",
+        pair_views.story_consent,
+        name="pair_story_consent",
     ),
     path(
         "pair/<str:token>/meetings/<int:meeting_id>/pulse/",
@@ -41,4 +48,22 @@ urlpatterns = [
     # The missed-meetings check-in (programmes/checkin_views.py).
     path("checkin/<str:token>/", checkin_views.checkin, name="checkin"),
     path("checkin/<str:token>/done/", checkin_views.checkin_done, name="checkin_done"),
+    # The sponsors' status pages (programmes/sponsor_views.py).
+    path("sponsor/", sponsor_views.sponsor_index, name="sponsor_index"),
+    path("sponsor/<slug:slug>/", sponsor_views.sponsor_programme, name="sponsor_programme"),
+    path(
+        "sponsor/<slug:slug>/<yyyy_mm:month>/",
+        sponsor_views.sponsor_status,
+        name="sponsor_status",
+    ),
+    path(
+        "sponsor/<slug:slug>/<yyyy_mm:month>/figures.csv",
+        sponsor_views.sponsor_figures_csv,
+        name="sponsor_figures_csv",
+    ),
+    path(
+        "sponsor/<slug:slug>/charts/<str:kpi>.svg",
+        sponsor_views.sponsor_chart,
+        name="sponsor_chart",
+    ),
 ]

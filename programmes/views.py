@@ -1,11 +1,19 @@
-"""Participant pages, reached through signed links: whose page it is comes from the link."""
+"""Participant pages, reached through signed links: whose page it is comes from the link.
+And, at the end, where sponsors and managers land when they sign in, and the password reset
+e-mail's links."""
 
 from itertools import groupby
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from programmes import availability, services
@@ -194,3 +202,57 @@ def intake_done(request: HttpRequest, participant: Participant, *, token: str) -
         "token": token,
     }
     return render(request, "programmes/intake_done.html", context)
+
+
+# --- Accounts: sponsors and managers --------------------------------------------------------
+
+
+@login_required
+def after_login(request: HttpRequest) -> HttpResponse:
+    """Where signing in leads when no ``?next=`` says otherwise (LOGIN_REDIRECT_URL): staff
+    (programme managers) to the admin, sponsors to the list of programmes they sponsor,
+    anyone else home."""
+    user = request.user
+    if user.is_staff:
+        return redirect("admin:index")
+    if user.sponsored_programmes.exists():
+        return redirect("programmes:sponsor_index")
+    return redirect("home")
+
+
+def reset_link_lifetime() -> str:
+    """PASSWORD_RESET_TIMEOUT in words: "3 days", "12 hours"."""
+    hours = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 3600))
+    if hours % 24 == 0:
+        days = hours // 24
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's own, with the e-mail's link built from settings.SITE_URL, as every link the
+    site sends is, rather than from the request's Host header, which the client chooses.
+    Whether the address belongs to anyone is never told: the next page is the same."""
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form: Form) -> HttpResponse:
+        site = urlsplit(settings.SITE_URL)
+        # Laid over the e-mail's own context, so "domain" and "protocol" are ours too.
+        self.extra_email_context = {
+            "site_url": settings.SITE_URL,
+            "domain": site.netloc,
+            "site_name": site.netloc,
+            "protocol": site.scheme,
+            "valid_for": reset_link_lifetime(),
+            "reset_url": settings.SITE_URL + reverse("password_reset"),
+        }
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's own; the page for a used or expired link says how long links last."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(**kwargs) | {"valid_for": reset_link_lifetime()}

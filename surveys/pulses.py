@@ -244,6 +244,8 @@ def pulse_submit(
 ) -> Pulse:
     """Save ``answers`` as the participant's pulse for the session (or change their earlier
     one within the edit window). All of it or none of it is saved."""
+    from programmes.risks import risks_detect_on_commit  # it imports this module
+
     now = now or timezone.now()
     participant, meeting = situation.participant, situation.meeting
     _check(situation, answers)
@@ -261,6 +263,8 @@ def pulse_submit(
             answered_start = meeting.starts_at
             _log_session(fresh, answers)
             pulse = _save(fresh, answers, now, session_starts_at=answered_start)
+            # A low safety answer, "not a good fit" or a missed session may raise a flag.
+            risks_detect_on_commit(pair_id=meeting.pair_id)
     except IntegrityError as error:
         # Only reachable where the lock above is a no-op and another submission won.
         raise ValidationError(BUSY_MESSAGE, code="busy") from error

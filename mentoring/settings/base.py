@@ -105,7 +105,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+# Managers to the admin, sponsors to their programmes, anyone else home (after_login); a
+# ?next= still wins.
+LOGIN_REDIRECT_URL = "after_login"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en"
@@ -245,6 +247,20 @@ CELERY_BEAT_SCHEDULE = {
     # working day, 08:00), both in TIME_ZONE; due for days, so an outage delays, not loses.
     "send-due-digests": {
         "task": "programmes.tasks.send_due_digests",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
+    # At-risk flags: the whole scan hourly (rules such as "no session for 30 days" come due
+    # with the clock); pulses and session changes also queue a scan of their pair.
+    "detect-risks": {
+        "task": "programmes.tasks.detect_risks",
+        "schedule": 3600.0,
+        "options": {"expires": 3300},
+    },
+    # The KPI snapshots, computed nightly (02:00 in each programme's time zone); a scan finds
+    # programmes whose night has come, so an outage delays the figures rather than skips them.
+    "compute-due-kpis": {
+        "task": "programmes.tasks.compute_due_kpis",
         "schedule": 600.0,
         "options": {"expires": 540},
     },

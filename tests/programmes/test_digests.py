@@ -1,10 +1,11 @@
-"""The managers' weekly digest of pairs needing attention and the sponsors' monthly status,
-found by beat's "what is due" scan: each is asked when due (08:00 in settings.TIME_ZONE) and
-not a minute before, once per key however often the scan runs, and only to the managers or
-sponsors of the programme. The digest names the pair and the reason, never what anyone wrote,
-and is not sent when nothing needs attention; the sponsors' figures hide small groups."""
+"""The managers' weekly digest of open at-risk flags and the sponsors' monthly status, found
+by beat's "what is due" scan: each is asked when due (08:00 in settings.TIME_ZONE) and not a
+minute before, once per key however often the scan runs, and only to the managers or sponsors
+of the programme. The digest names the pair, each open flag's reason, the recommended action,
+its age and its page in the admin, never what anyone wrote, and is not sent when no flag is
+open. What the sponsors' status says is tested in test_sponsor_email.py."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,11 +13,13 @@ import time_machine
 from django.core import mail
 
 from notifications.models import Notification
-from programmes import tasks
-from programmes.attention import LOW_SAFETY, pairs_needing_attention
-from programmes.digests import risk_digests_due, sponsor_figures, sponsor_statuses_due
-from programmes.models import CheckIn, Meeting, Note, Pair, Programme
-from surveys.models import Pulse, PulseRequest
+from programmes import notices, tasks
+from programmes.digests import risk_digests_due, sponsor_statuses_due
+from programmes.kpis import kpis_compute
+from programmes.models import Cohort, Meeting, Note, Pair, Programme, RiskFlag
+from programmes.risks import risks_detect
+from programmes.sponsor import sponsor_status_path
+from surveys.models import Pulse
 from tests.factories import ProgrammeFactory, UserFactory
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for
 
@@ -26,8 +29,9 @@ LONDON = ZoneInfo("Europe/London")
 MONDAY = datetime(2026, 6, 15, 8, 0, tzinfo=LONDON)  # ISO week 2026-W25
 JUNE_FIRST = datetime(2026, 6, 1, 8, 0, tzinfo=LONDON)  # a Monday
 MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-MARKERS = ("LEARNING-MARKER", "ACTION-MARKER", "NOTE-MARKER")
+MARKERS = ("LEARNING-MARKER", "ACTION-MARKER", "NOTE-MARKER", "CANCEL-MARKER")
 
 
 @pytest.fixture(autouse=True)
@@ -54,15 +58,21 @@ def pulse(meeting: Meeting, participant, **answers) -> Pulse:
     )
 
 
-def pair_in_trouble(programme: Programme) -> Pair:
-    """Held a session three weeks before MONDAY (with private answers and a note), then
-    missed the next two."""
-    pair = agreed_pair(programme=programme, started_on=(MONDAY - 40 * DAY).date())
+def pair_in_trouble(programme: Programme, **fields) -> Pair:
+    """Held a session three weeks before MONDAY (with private answers, a low safety answer
+    and a note), then missed the next one and cancelled the one after (with a reason)."""
+    pair = agreed_pair(programme=programme, started_on=(MONDAY - 40 * DAY).date(), **fields)
     held = meeting_for(pair, starts_at=MONDAY - 21 * DAY, status=Meeting.Status.HELD)
     pulse(held, pair.mentee, learning=MARKERS[0], action=MARKERS[1], safety=2)
     Note.objects.create(pair=pair, meeting=held, author=pair.mentee, text=MARKERS[2])
-    for days in (14, 7):
-        meeting_for(pair, starts_at=MONDAY - days * DAY, status=Meeting.Status.MISSED)
+    meeting_for(pair, starts_at=MONDAY - 14 * DAY, status=Meeting.Status.MISSED)
+    meeting_for(
+        pair,
+        starts_at=MONDAY - 7 * DAY,
+        status=Meeting.Status.CANCELLED,
+        cancelled_by="mentee",
+        cancel_reason=MARKERS[3],
+    )
     return pair
 
 
@@ -70,6 +80,11 @@ def pair_doing_well(programme: Programme) -> Pair:
     pair = agreed_pair(programme=programme, started_on=(MONDAY - 40 * DAY).date())
     meeting_for(pair, starts_at=MONDAY - 5 * DAY, status=Meeting.Status.HELD)
     return pair
+
+
+def detect(now: datetime = MONDAY - 3 * DAY) -> None:
+    """The hourly scan, three days before the digest goes."""
+    risks_detect(now=now)
 
 
 # --- The managers' weekly digest ----------------------------------------------------------------
@@ -104,10 +119,13 @@ def test_it_asks_once_per_week_however_often_the_scan_runs(programme, manager) -
     assert keys("risk_digest") == [f"risk_digest:{manager.pk}:2026-W25"]
 
 
-def test_the_digest_names_the_pair_and_reason_and_nothing_anyone_wrote(
+def test_the_digest_lists_each_open_flag_with_its_action_and_nothing_anyone_wrote(
     programme, manager, django_capture_on_commit_callbacks
 ) -> None:
     pair = pair_in_trouble(programme)
+    detect()
+    missed = RiskFlag.objects.get(rule=RiskFlag.Rule.MISSED)
+    low = RiskFlag.objects.get(rule=RiskFlag.Rule.LOW_SAFETY)
 
     with at(MONDAY), django_capture_on_commit_callbacks(execute=True):
         risk_digests_due()
@@ -115,18 +133,45 @@ def test_the_digest_names_the_pair_and_reason_and_nothing_anyone_wrote(
     [message] = mail.outbox
     assert message.to == [manager.email]
     assert message.subject == "1 pair needs your attention this week"
-    assert "Margaret Hale (executive) with Ravi Patel (reverse-mentor)" in message.body
-    assert "the last 2 sessions were missed or cancelled" in message.body
-    assert LOW_SAFETY in message.body
-    assert f"http://testserver/admin/programmes/pair/{pair.pk}/change/" in message.body
+    body = message.body
+    assert "2 at-risk flags are open on 1 pair this week" in body
+    assert "Margaret Hale (executive) with Ravi Patel (reverse-mentor)" in body
+    assert missed.reason in body
+    assert missed.recommended_action in body
+    assert low.reason in body
+    assert low.recommended_action in body
+    assert "Open for 3 days (since 12 June 2026)" in body
+    # The most severe first: low safety (high) before missed sessions (medium).
+    assert body.index(low.reason) < body.index(missed.reason)
+    for flag in (missed, low):
+        assert f"http://testserver/admin/programmes/riskflag/{flag.pk}/change/" in body
+    assert pair.cohort.name in body
     for marker in MARKERS:
-        assert marker not in message.body
+        assert marker not in body
 
 
-def test_no_digest_is_sent_when_nothing_needs_attention(
+def test_resolved_flags_are_not_listed(programme, manager, django_capture_on_commit_callbacks):
+    pair_in_trouble(programme)
+    detect()
+    resolved = RiskFlag.objects.get(rule=RiskFlag.Rule.LOW_SAFETY)
+    resolved.resolved_at = MONDAY - DAY
+    resolved.save()
+
+    with at(MONDAY), django_capture_on_commit_callbacks(execute=True):
+        risk_digests_due()
+
+    [message] = mail.outbox
+    assert "1 at-risk flag is open on 1 pair" in message.body
+    assert resolved.reason not in message.body
+
+
+def test_no_digest_is_sent_when_no_flag_is_open(
     programme, manager, django_capture_on_commit_callbacks
 ) -> None:
     pair_doing_well(programme)
+    pair_in_trouble(programme)
+    detect()
+    RiskFlag.objects.update(resolved_at=MONDAY - DAY)
 
     with at(MONDAY), django_capture_on_commit_callbacks(execute=True):
         assert risk_digests_due() == 1
@@ -135,7 +180,7 @@ def test_no_digest_is_sent_when_nothing_needs_attention(
     assert Notification.objects.get(kind="risk_digest").status == Notification.Status.CANCELLED
 
 
-def test_only_the_programmes_own_managers_get_its_pairs(
+def test_only_the_programmes_own_managers_get_its_flags(
     programme, manager, outsider, django_capture_on_commit_callbacks
 ) -> None:
     pair_in_trouble(programme)
@@ -145,6 +190,8 @@ def test_only_the_programmes_own_managers_get_its_pairs(
     pair_doing_well(other)
     closed = ProgrammeFactory(status=Programme.Status.CLOSED)
     closed.managers.add(UserFactory(username="erin"))
+    pair_in_trouble(closed)
+    detect()
 
     with at(MONDAY), django_capture_on_commit_callbacks(execute=True):
         assert risk_digests_due() == 2
@@ -153,41 +200,27 @@ def test_only_the_programmes_own_managers_get_its_pairs(
     assert Notification.objects.get(user=other_manager).status == Notification.Status.CANCELLED
 
 
-# --- What needs attention ----------------------------------------------------------------------
-
-
-def test_it_names_each_reason_in_a_fixed_number_of_queries(
-    programme, django_assert_num_queries
+def test_the_digest_is_built_in_a_fixed_number_of_queries(
+    programme, manager, django_assert_num_queries
 ) -> None:
-    now = MONDAY
-    pair_in_trouble(programme)
-    quiet = agreed_pair(programme=programme, started_on=(now - 50 * DAY).date())
-    meeting_for(quiet, starts_at=now - 35 * DAY, status=Meeting.Status.HELD)
-    unfit = agreed_pair(programme=programme, started_on=(now - 10 * DAY).date())
-    first = meeting_for(unfit, starts_at=now - 3 * DAY, status=Meeting.Status.HELD)
-    pulse(first, unfit.reverse_mentor, good_fit=False)
-    paused = agreed_pair(
-        programme=programme, status=Pair.Status.PAUSED, started_on=(now - 50 * DAY).date()
-    )
-    trigger = meeting_for(paused, starts_at=now - 12 * DAY, status=Meeting.Status.CANCELLED,
-                          cancelled_by="mentee")  # fmt: skip
-    CheckIn.objects.create(
-        pair=paused,
-        participant=paused.mentee,
-        trigger=trigger,
-        choice=CheckIn.Choice.PAUSE,
-        answered_at=now - 10 * DAY,
-    )
-    pair_doing_well(programme)
+    paused = pair_in_trouble(programme, status=Pair.Status.PAUSED)
+    for _ in range(4):
+        pair_in_trouble(programme)
+    detect()
+    with at(MONDAY):
+        risk_digests_due()
+    notification = Notification.objects.select_related("user").get(kind="risk_digest")
 
-    # The pairs; their started sessions; the pulse answers that matter; the check-in answers.
-    with django_assert_num_queries(4):
-        found = {a.pair.pk: a.reasons for a in pairs_needing_attention(programme, now=now)}
+    # The recipient's running programmes; their open flags with pairs, cohorts and names.
+    with at(MONDAY), django_assert_num_queries(2):
+        message = notices.risk_digest(notification)
 
-    assert found[quiet.pk] == ["no session held for 35 days (the last on 11 May 2026)"]
-    assert found[unfit.pk] == ['someone answered "not a good fit" after the first session']
-    assert found[paused.pk] == ["someone asked to pause in the check-in on 5 June 2026"]
-    assert len(found) == 4
+    [entry] = message.context["programmes"]
+    assert message.context["pair_count"] == 5
+    assert message.context["flag_count"] == 9  # the paused pair: low safety only
+    # Pairs in the order of their most pressing flag: all have a high one, the oldest first.
+    assert entry["pairs"][0]["pair"] == paused
+    assert [flag["days_open"] for flag in entry["pairs"][0]["flags"]] == [3]
 
 
 # --- The sponsors' monthly status ---------------------------------------------------------------
@@ -215,37 +248,16 @@ def test_a_month_starting_on_a_weekend_waits_for_monday(programme, sponsor) -> N
         assert sponsor_statuses_due() == 1
 
 
-def test_the_figures_hide_a_group_of_fewer_than_five_people(programme) -> None:
-    may = JUNE_FIRST - 20 * DAY
-    pairs = [agreed_pair(programme=programme) for _ in range(2)]
-    for pair in pairs:
-        held = meeting_for(pair, starts_at=may, status=Meeting.Status.HELD)
-        for participant in (pair.mentee, pair.reverse_mentor):
-            PulseRequest.objects.create(meeting=held, participant=participant)
-        pulse(held, pair.mentee)
-
-    with at(JUNE_FIRST):
-        figures = sponsor_figures(programme, month=may.date().replace(day=1))
-    hidden = "not shown (fewer than 5 people)"
-    assert figures == {
-        "active_pairs": hidden,
-        "sessions_held": hidden,
-        "pulse_response_rate": hidden,
-    }
-
-    third = agreed_pair(programme=programme)
-    held = meeting_for(third, starts_at=may, status=Meeting.Status.HELD)
-    PulseRequest.objects.create(meeting=held, participant=third.mentee)
-
-    with at(JUNE_FIRST):
-        figures = sponsor_figures(programme, month=may.date().replace(day=1))
-    assert figures == {"active_pairs": "3", "sessions_held": "3", "pulse_response_rate": "40%"}
-
-
 def test_only_the_programmes_sponsors_get_its_status_without_names(
     programme, sponsor, outsider, django_capture_on_commit_callbacks
 ) -> None:
-    agreed_pair(programme=programme)
+    pair = agreed_pair(programme=programme, started_on=(JUNE_FIRST - 40 * DAY).date())
+    Cohort.objects.filter(pk=pair.cohort_id).update(
+        starts_on=date(2026, 4, 1), ends_on=date(2026, 7, 31)
+    )
+    held = meeting_for(pair, starts_at=JUNE_FIRST - 10 * DAY, status=Meeting.Status.HELD)
+    pulse(held, pair.mentee, learning=MARKERS[0], action=MARKERS[1])
+    kpis_compute(programme=programme, now=JUNE_FIRST - 6 * HOUR)
     ProgrammeFactory(status=Programme.Status.CLOSED).sponsors.add(UserFactory(username="finn"))
     other = ProgrammeFactory(name="Other")
     other_sponsor = UserFactory(username="gail")
@@ -258,7 +270,7 @@ def test_only_the_programmes_sponsors_get_its_status_without_names(
     assert set(sent) == {(sponsor.email,), (other_sponsor.email,)}
     message = sent[sponsor.email,]
     assert message.subject == "Inclusive Leadership: status for May 2026"
-    assert "Active pairs today: not shown (fewer than 5 people)" in message.body
-    assert "http://testserver/accounts/login/" in message.body
-    assert "Margaret Hale" not in message.body
-    assert "Ravi Patel" not in message.body
+    assert "fewer than 5 responses" in message.body
+    assert f"http://testserver{sponsor_status_path(programme, date(2026, 5, 1))}" in message.body
+    for secret in ("Margaret Hale", "Ravi Patel", *MARKERS):
+        assert secret not in message.body
