@@ -19,6 +19,7 @@ from matching import engine, notices
 from matching.models import MatchingPolicy, MatchingRun, PairRule, ProposedPair, WaitingEntry
 from programmes.availability import to_utc_hours_of_week
 from programmes.models import Cohort, Intake, Pair, Participant
+from programmes.pairs import pair_close
 from programmes.reporting_lines import load_manager_map, tree_intervals
 
 logger = logging.getLogger(__name__)
@@ -588,10 +589,7 @@ def matching_run_approve(*, run: MatchingRun, user=None) -> list[Pair]:
             if current and current.reverse_mentor_id == proposal.reverse_mentor_id:
                 continue  # kept as it is
             if current:
-                current.status = Pair.Status.ENDED
-                current.ended_on = today
-                current.end_reason = "Re-matched"
-                current.save(update_fields=["status", "ended_on", "end_reason"])
+                pair_close(current, reason="Re-matched", now=timezone.now())
             pairs.append(
                 Pair.objects.create(
                     cohort=run.cohort,

@@ -75,6 +75,12 @@ KINDS: dict[str, Kind] = {
             for change in ("scheduled", "rescheduled", "cancelled", "marked")
         ),
         Kind(
+            "pair_ended",
+            "The pair has ended (its sessions still to come are cancelled)",
+            "programmes.notices.pair_ended",
+            (*_PAIR, "sessions", "zone"),
+        ),
+        Kind(
             "match_introduction",
             "Match introduction",
             "matching.notices.match_introduction",

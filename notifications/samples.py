@@ -7,6 +7,7 @@ anyone's real records."""
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from notifications.kinds import KINDS
 
@@ -119,6 +120,10 @@ def sample_values(kind: str = "") -> dict[str, Any]:
         "starts": starts,
         "ends": starts + timedelta(minutes=meeting.duration_minutes),
         "zone": person.time_zone,
+        "sessions": [
+            (starts + timedelta(days=days)).astimezone(ZoneInfo(person.time_zone))
+            for days in (14, 28)
+        ],
         "site_url": SAMPLE_SITE,
         "pair_url": pair_url,
         "intake_url": intake_url,

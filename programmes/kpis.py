@@ -37,9 +37,10 @@ end-of-cohort NPS and confidence answers arrive in the days after a cohort ends.
   surveys/counts.py counts them). Pulses are read through their requests throughout: every
   pulse has one (surveys/pulses.py writes it with the pulse), and a rate can never pass 100%.
 - cancellation_rate: sessions cancelled or missed / sessions whose start time has come
-  (``starts_at`` <= now, whatever their status, so a session not logged yet counts as
-  scheduled and not as missed). Parts "mentee" and "reverse_mentor": the sessions that side
-  cancelled, over the same denominator.
+  (``starts_at`` <= now, whatever their status but withdrawn, so a session not logged yet
+  counts as scheduled and not as missed, and one withdrawn when its pair ended not at all).
+  Parts "mentee" and "reverse_mentor": the sessions that side cancelled, over the same
+  denominator.
 - confidence_change: per key skill (part "skill:<id>"), the mean over participants with an
   intake baseline and a later non-intake rating recorded before the month's end of (their
   latest such rating − their baseline); cumulative, as of the month's end. Part "": the mean
@@ -239,7 +240,8 @@ def _add_row(counts: dict, key: tuple[int, date], row: dict) -> None:
 
 def _count_sessions(counts: dict, cohort_ids: list[int], cal: _Calendar, now: datetime) -> None:
     """Sessions by cohort, month and topic: held, due, cancelled (by whom) and missed."""
-    came = Q(starts_at__lte=now)
+    # A session withdrawn when its pair ended was never due: neither side called it off.
+    came = Q(starts_at__lte=now) & ~Q(status=Meeting.Status.WITHDRAWN)
     cancelled = came & Q(status=Meeting.Status.CANCELLED)
     rows = (
         Meeting.objects.filter(

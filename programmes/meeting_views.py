@@ -170,7 +170,7 @@ def meeting_edit(
 
     now = timezone.now()
     can_move = meeting.status == Meeting.Status.SCHEDULED
-    can_mark = meeting.status != Meeting.Status.CANCELLED and meeting.starts_at <= now
+    can_mark = not meeting.called_off and meeting.starts_at <= now
     shown = {"reschedule": can_move, "cancel": can_move, "mark": can_mark}
     if action in shown and not shown[action]:
         # The form for this action is not on the page any more: say why above the details.

@@ -318,10 +318,11 @@ def _address(participant: Participant, *, role: str | None = None) -> icalendar.
 
 def meeting_ics(meeting: Meeting, *, for_participant: Participant) -> bytes:
     """The invitation as ``for_participant`` receives it: a REQUEST while the session stands,
-    a CANCEL once it is cancelled; the same UID throughout and the meeting's SEQUENCE."""
+    a CANCEL once it is cancelled or withdrawn; the same UID throughout and the meeting's
+    SEQUENCE."""
     pair = meeting.pair
     partner = partner_of(pair=pair, participant=for_participant)
-    cancelled = meeting.status == Meeting.Status.CANCELLED
+    cancelled = meeting.called_off
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
 
     calendar = icalendar.Calendar()
@@ -339,7 +340,9 @@ def meeting_ics(meeting: Meeting, *, for_participant: Participant) -> bytes:
     lines = []
     if meeting.topic is not None:
         lines.append(f"Topic: {meeting.topic.title}")
-    if cancelled and meeting.cancel_reason:
+    if meeting.status == Meeting.Status.WITHDRAWN:
+        lines.append("Cancelled: your pair has ended.")
+    elif cancelled and meeting.cancel_reason:
         lines.append(f"Cancelled: {meeting.cancel_reason}")
     lines.append(f"Your pair page: {_pair_page_url(for_participant)}")
     event.add("description", "\n".join(lines))

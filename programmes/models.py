@@ -531,6 +531,9 @@ class Meeting(models.Model):
         HELD = "held", "Held"
         CANCELLED = "cancelled", "Cancelled"
         MISSED = "missed", "Missed"
+        # Still to come when its pair ended: taken off both calendars, and neither side's
+        # cancellation, so no KPI or at-risk rule counts it (programmes.pairs.pair_close).
+        WITHDRAWN = "withdrawn", "Withdrawn (the pair ended)"
 
     pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="meetings")
     starts_at = models.DateTimeField()
@@ -567,6 +570,11 @@ class Meeting(models.Model):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def called_off(self) -> bool:
+        """Cancelled by a side, or withdrawn when the pair ended: it will not take place."""
+        return self.status in (self.Status.CANCELLED, self.Status.WITHDRAWN)
 
 
 class Note(models.Model):

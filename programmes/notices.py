@@ -238,6 +238,64 @@ def meeting_update(notification: Notification) -> Message | None:
     )
 
 
+# --- A pair ends (programmes.pairs.pair_close) -----------------------------------------------
+
+
+def ask_pair_ended(pair: Pair, participant: Participant) -> None:
+    notify(
+        kind="pair_ended",
+        key=f"pair_ended:{pair.pk}:{participant.pk}",
+        to=participant.person,
+        about=pair,
+    )
+
+
+def pair_ended(notification: Notification) -> Message | None:
+    """That the pair has ended, with the times of its withdrawn sessions in the recipient's
+    zone and their calendar cancellations attached. Never the manager's reason: it may say
+    more about one side than the other should read."""
+    pair = (
+        Pair.objects.select_related(
+            "cohort__programme",
+            "mentee__person",
+            "mentee__cohort",
+            "reverse_mentor__person",
+            "reverse_mentor__cohort",
+        )
+        .filter(pk=notification.object_id, status=Pair.Status.ENDED)
+        .first()
+    )
+    if pair is None:
+        return None
+    me, partner = (
+        (pair.mentee, pair.reverse_mentor)
+        if notification.person_id == pair.mentee.person_id
+        else (pair.reverse_mentor, pair.mentee)
+    )
+    zone = me.person.time_zone
+    withdrawn = list(
+        pair.meetings.filter(status=Meeting.Status.WITHDRAWN)
+        .select_related("topic")
+        .order_by("starts_at")
+    )
+    return Message(
+        {
+            "person": me.person,
+            "partner": partner.person,
+            "programme": pair.cohort.programme,
+            "cohort": pair.cohort,
+            "site_url": settings.SITE_URL,
+            "pair_url": pair_url(me),
+            "sessions": [local_time(meeting.starts_at, zone) for meeting in withdrawn],
+            "zone": zone,
+        },
+        attachments=[
+            (ics_filename(meeting), meeting_ics(meeting, for_participant=me), "text/calendar")
+            for meeting in withdrawn
+        ],
+    )
+
+
 # --- Reminders (asked by the scans in programmes/reminders.py) ------------------------------
 
 

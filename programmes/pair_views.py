@@ -182,7 +182,7 @@ def _render_page(
             led_by=_who(meeting.led_by, my_side=my_side, partner=partner),
             # Answers can be looked at any time; a session's questions are offered for as long
             # as the e-mail's link would last, so old gaps do not nag.
-            pulse_open=meeting.status != Meeting.Status.CANCELLED
+            pulse_open=not meeting.called_off
             and meeting.starts_at <= now
             and (participant.pk in pulses or now - meeting.starts_at <= PULSE_OFFER),
             my_pulse=pulses.get(participant.pk),

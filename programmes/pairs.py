@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
@@ -54,6 +55,63 @@ def _locked(pair: Pair) -> Pair:
     take turns, so version numbers never collide and an acceptance never lands on a version
     that has just been replaced. (A no-op on SQLite, which locks the whole database.)"""
     return Pair.objects.select_for_update().get(pk=pair.pk)
+
+
+# --- Ending a pair ---------------------------------------------------------------------------
+
+
+CURRENT = (Pair.Status.PROPOSED, Pair.Status.ACTIVE, Pair.Status.PAUSED)
+
+
+def pair_close(pair: Pair, *, reason: str, now: datetime) -> None:
+    """End ``pair`` (whose row the caller holds locked, inside its transaction), for whatever
+    reason: a manager ending it or re-matching one side, or an approved matching run that
+    pairs someone anew. The one place a pair ends, so every way of ending it leaves the same:
+
+    - the pair ENDED today, with ``reason`` (cut to the field) as its end reason;
+    - its sessions still to come WITHDRAWN: off both calendars, and counted by no KPI or
+      at-risk rule, since neither side cancelled them;
+    - its unsent mail about sessions still to come and its pulse requests cancelled;
+    - each participant who has not withdrawn told, once, that the pair has ended, with the
+      calendar cancellations of the withdrawn sessions;
+    - a participant left with no current pair back to "intake complete", so the admin does
+      not show them as matched and the next matching run sees them as free.
+    """
+    from notifications.models import Notification
+    from programmes import notices
+    from surveys.models import PulseRequest
+
+    pair.status, pair.ended_on, pair.paused_until = Pair.Status.ENDED, timezone.localdate(now), None
+    pair.end_reason = reason[: Pair._meta.get_field("end_reason").max_length]
+    pair.save(update_fields=["status", "ended_on", "paused_until", "end_reason"])
+
+    to_come = Meeting.objects.filter(pair=pair, starts_at__gt=now)
+    Notification.objects.filter(
+        Q(
+            content_type=ContentType.objects.get_for_model(Meeting),
+            object_id__in=to_come.values("pk"),
+        )
+        | Q(
+            content_type=ContentType.objects.get_for_model(PulseRequest),
+            object_id__in=PulseRequest.objects.filter(meeting__pair=pair).values("pk"),
+        ),
+        status=Notification.Status.PENDING,
+    ).update(status=Notification.Status.CANCELLED)
+    # A higher SEQUENCE, as for any change, so calendars take the cancellation.
+    to_come.filter(status=Meeting.Status.SCHEDULED).update(
+        status=Meeting.Status.WITHDRAWN, sequence=F("sequence") + 1, updated_at=now
+    )
+
+    people = Participant.objects.filter(pk__in=[pair.mentee_id, pair.reverse_mentor_id])
+    for participant in people.exclude(status=Participant.Status.WITHDRAWN).select_related("person"):
+        notices.ask_pair_ended(pair, participant)
+    people.filter(status=Participant.Status.MATCHED).exclude(
+        Exists(
+            Pair.objects.filter(
+                Q(mentee=OuterRef("pk")) | Q(reverse_mentor=OuterRef("pk")), status__in=CURRENT
+            )
+        )
+    ).update(status=Participant.Status.INTAKE_COMPLETE)
 
 
 # --- The kickoff agreement ----------------------------------------------------------------

@@ -27,8 +27,10 @@ The rules:
   The new pair is active, introduced by e-mail as an approved matching run's pairs are, and
   ``replaces`` the old one; the old pair's open flags are resolved. No partner available:
   refused, nothing changed. ``pair_rematch_preview`` shows who would be proposed and why.
-- **End.** The manager's note, trimmed to the field, is the end reason; the pair's unsent mail
-  about sessions still to come and its pulse requests is cancelled, its open flags resolved.
+- **End.** The manager's note, trimmed to the field, is the end reason. Ending, here or by
+  a re-match, is ``pairs.pair_close``: the pair's sessions still to come are withdrawn (off
+  both calendars), its unsent mail about them and its pulse requests cancelled, both
+  participants told, and its open flags resolved here.
 - **Resolve.** A flag is resolved once, with the manager's own words.
 
 Participants' free text is never read here; notes are the manager's words.
@@ -38,22 +40,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
 from matching import notices as matching_notices
 from matching.models import PairRule
 from matching.services import PartnerSuggestion, best_partner_for, pair_rule_add
-from programmes import checkins
+from programmes import checkins, pairs
 from programmes.models import (
     CheckIn,
     Cohort,
     Intake,
-    Meeting,
     Pair,
     PairAction,
     Participant,
@@ -64,7 +63,6 @@ from programmes.models import (
 CHECKIN_AGAIN_AFTER = timedelta(days=7)
 REMATCHED = "Re-matched"
 REMATCH_RULE_NOTE = "Re-matched from the at-risk queue"
-END_REASON_LENGTH = Pair._meta.get_field("end_reason").max_length
 NOTE_REQUIRED = "Write a few words on what was done; they stay with the pair's history."
 END_NOTE_REQUIRED = "Say in a few words why the pair ends; it is kept as the end reason."
 CURRENT = (Pair.Status.ACTIVE, Pair.Status.PAUSED)
@@ -142,32 +140,6 @@ def _resolve_open_flags(
     pair.risk_flags.filter(resolved_at__isnull=True).update(
         resolved_at=now, resolved_by=by, resolution_note=note
     )
-
-
-def _cancel_mail_after_end(pair: Pair, now: datetime) -> None:
-    """The ended pair's unsent mail about its sessions still to come (invitations, changes,
-    reminders) and about its pulse requests: none of it is wanted any more. Mail about past
-    sessions is left alone except pulse requests."""
-    from notifications.models import Notification
-    from surveys.models import PulseRequest
-
-    about = Q(
-        content_type=ContentType.objects.get_for_model(Meeting),
-        object_id__in=Meeting.objects.filter(pair=pair, starts_at__gt=now).values("pk"),
-    ) | Q(
-        content_type=ContentType.objects.get_for_model(PulseRequest),
-        object_id__in=PulseRequest.objects.filter(meeting__pair=pair).values("pk"),
-    )
-    Notification.objects.filter(about, status=Notification.Status.PENDING).update(
-        status=Notification.Status.CANCELLED
-    )
-
-
-def _end(pair: Pair, *, reason: str, today: date, now: datetime) -> None:
-    pair.status, pair.ended_on, pair.paused_until = Pair.Status.ENDED, today, None
-    pair.end_reason = reason[:END_REASON_LENGTH]
-    pair.save(update_fields=["status", "ended_on", "paused_until", "end_reason"])
-    _cancel_mail_after_end(pair, now)
 
 
 # --- Check-in -------------------------------------------------------------------------------
@@ -348,7 +320,7 @@ def pair_rematch(
         _check_flag(flag, pair)
         keeps, _ = _sides(pair, side)
         _check_rematch(pair, keeps)
-        _end(pair, reason=REMATCHED, today=today, now=now)
+        pairs.pair_close(pair, reason=REMATCHED, now=now)
         suggestion = _best_partner(pair, keeps, by=by)
         if suggestion is None:
             raise ValidationError(
@@ -410,7 +382,7 @@ def pair_end(
         pair = _lock(pair)
         _check_flag(flag, pair)
         _check_not_ended(pair)
-        _end(pair, reason=note, today=timezone.localdate(now), now=now)
+        pairs.pair_close(pair, reason=note, now=now)
         _resolve_open_flags(pair, by=by, note=f"Pair ended: {note}", now=now)
         _record(pair, PairAction.Kind.END, by=by, flag=flag, now=now, note=note)
     return pair

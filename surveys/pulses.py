@@ -123,7 +123,7 @@ def pulse_situation(
     existing = _current_answer(meeting, participant)
     if existing is not None:
         state = State.OPEN if now - existing.submitted_at <= EDIT_WINDOW else State.READ_ONLY
-    elif meeting.status == Meeting.Status.CANCELLED:
+    elif meeting.called_off:
         state = State.CANCELLED
     elif meeting.starts_at > now:
         state = State.FUTURE

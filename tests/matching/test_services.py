@@ -1,15 +1,18 @@
 """Matching runs on real cohorts in the database: each hard rule on its own, capacity, locks,
 the waiting list and its reasons, and runs that have nothing to match."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from matching import services
 from matching.models import MatchingRun, PairRule
 from matching.tasks import run_matching
 from notifications.models import Notification
 from notifications.tasks import send_notification
-from programmes.models import Cohort, IntakeObjective, Pair, Participant
+from programmes.models import Cohort, IntakeObjective, Meeting, Pair, Participant
 from tests.factories import (
     CohortFactory,
     IntakeFactory,
@@ -17,6 +20,7 @@ from tests.factories import (
     PersonFactory,
     TopicFactory,
 )
+from tests.programmes.meeting_helpers import meeting_for
 
 pytestmark = pytest.mark.django_db
 MONDAY_MORNING = [9, 10, 11]
@@ -284,3 +288,32 @@ def test_it_refuses_changes_to_an_approved_run(cohort: Cohort) -> None:
     with pytest.raises(services.MatchingError, match="not yet approved"):
         services.proposal_change_partner(proposal=proposal, mentor=spare)
     assert result.proposals.get().reverse_mentor != spare
+
+
+def test_a_later_run_that_pairs_someone_anew_ends_the_old_pair_as_any_end_does(
+    cohort: Cohort, django_capture_on_commit_callbacks
+) -> None:
+    a, b = mentee(cohort), mentor(cohort)
+    (first,) = services.matching_run_approve(run=run(cohort))
+    coming = meeting_for(first, starts_at=timezone.now() + timedelta(days=5))
+    c = mentor(cohort)
+    services.pair_rule_add(cohort=cohort, mentee=a, mentor=b, kind=PairRule.Kind.EXCLUDED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        (second,) = services.matching_run_approve(run=run(cohort))
+
+    first.refresh_from_db()
+    coming.refresh_from_db()
+    assert (second.mentee, second.reverse_mentor, second.replaces) == (a, c, first)
+    assert (first.status, first.end_reason) == (Pair.Status.ENDED, "Re-matched")
+    assert coming.status == Meeting.Status.WITHDRAWN
+    assert set(Notification.objects.filter(kind="pair_ended").values_list("person", flat=True)) == {
+        a.person_id,
+        b.person_id,
+    }
+    statuses = dict(Participant.objects.values_list("pk", "status"))
+    assert (statuses[a.pk], statuses[b.pk], statuses[c.pk]) == (
+        Participant.Status.MATCHED,
+        Participant.Status.INTAKE_COMPLETE,  # free for the cohort's next run
+        Participant.Status.MATCHED,
+    )

@@ -299,9 +299,15 @@ def test_it_rematches_the_executive_with_a_new_reverse_mentor(
     assert (new.mentee, new.reverse_mentor, new.status) == (pair.mentee, spare, Pair.Status.ACTIVE)
     assert (new.replaces, new.started_on, new.introduced_at) == (pair, timezone.localdate(now), now)
     assert 0 < new.score <= 1
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(
-        [pair.mentee.person.email, spare.person.email]
+    introduced = [m.to[0] for m in mail.outbox if "Sofia Lind" in m.body]
+    assert sorted(introduced) == sorted([pair.mentee.person.email, spare.person.email])
+    told_ended = [m.to[0] for m in mail.outbox if "has now ended" in m.body]
+    assert sorted(told_ended) == sorted(
+        [pair.mentee.person.email, pair.reverse_mentor.person.email]
     )
+    assert len(mail.outbox) == 4
+    left = Participant.objects.get(pk=pair.reverse_mentor_id)
+    assert left.status == Participant.Status.INTAKE_COMPLETE  # free for the next matching run
     for resolved in (flag, other):
         resolved.refresh_from_db()
         assert (resolved.resolved_at, resolved.resolved_by) == (now, manager)
