@@ -81,6 +81,12 @@ KINDS: dict[str, Kind] = {
             (*_PAIR, "sessions", "zone"),
         ),
         Kind(
+            "story_consent",
+            "A success story awaits the participant's consent",
+            "programmes.notices.story_consent",
+            (*_PAIR, "story"),
+        ),
+        Kind(
             "match_introduction",
             "Match introduction",
             "matching.notices.match_introduction",

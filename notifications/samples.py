@@ -39,6 +39,7 @@ def sample_values(kind: str = "") -> dict[str, Any]:
         Person,
         Programme,
         Role,
+        SuccessStory,
         Topic,
     )
     from surveys.feedback import MIDPOINT, MOMENT_LABELS
@@ -103,6 +104,11 @@ def sample_values(kind: str = "") -> dict[str, Any]:
         meeting.status = Meeting.Status.HELD
         meeting.led_by = Role.REVERSE_MENTOR
     agreement = Agreement(pair=pair, number=1, proposed_by=Role.MENTEE)
+    story = SuccessStory(
+        pair=pair,
+        title="A director now tests every new policy with graduates first",
+        anonymised=True,
+    )
     pair_url = f"{SAMPLE_SITE}/pair/sample/"
     intake_url = f"{SAMPLE_SITE}/intake/sample/"
     pulse_url = f"{SAMPLE_SITE}/pulse/sample/"
@@ -116,6 +122,7 @@ def sample_values(kind: str = "") -> dict[str, Any]:
         "pair": pair,
         "meeting": meeting,
         "agreement": agreement,
+        "story": story,
         "led_by": person,
         "starts": starts,
         "ends": starts + timedelta(minutes=meeting.duration_minutes),

@@ -112,7 +112,8 @@ class SuccessStoryAdmin(admin.ModelAdmin):
             messages.warning(
                 request,
                 "The participants' consents were cleared because the story changed or is no "
-                "longer marked anonymised: they will be asked again on their pair page.",
+                "longer marked anonymised: each is asked again by e-mail once it is saved "
+                "marked anonymised.",
             )
 
     @admin.display(description="cohort", ordering="pair__cohort__starts_on")

@@ -25,6 +25,7 @@ from programmes.models import (
     Pair,
     Participant,
     Role,
+    SuccessStory,
 )
 from surveys.links import Purpose, pair_link_expiry, participant_url
 
@@ -293,6 +294,59 @@ def pair_ended(notification: Notification) -> Message | None:
             (ics_filename(meeting), meeting_ics(meeting, for_participant=me), "text/calendar")
             for meeting in withdrawn
         ],
+    )
+
+
+# --- Success stories (programmes/stories.py) ---------------------------------------------
+
+
+def ask_story_consent(story: SuccessStory, participant: Participant, version: str) -> None:
+    """Once per participant and text: a changed text is a new question."""
+    notify(
+        kind="story_consent",
+        key=f"story_consent:{story.pk}:{version}:{participant.pk}",
+        to=participant.person,
+        about=story,
+        data={"version": version},
+    )
+
+
+def story_consent(notification: Notification) -> Message | None:
+    """Nothing once the question is moot: the story gone, changed since (its new text asks
+    again), no longer marked anonymised, or already agreed to by the recipient."""
+    from programmes.stories import consent_waits_for, story_version
+
+    story = (
+        SuccessStory.objects.select_related(
+            "pair__cohort__programme",
+            "pair__mentee__person",
+            "pair__mentee__cohort",
+            "pair__reverse_mentor__person",
+            "pair__reverse_mentor__cohort",
+        )
+        .filter(pk=notification.object_id, anonymised=True)
+        .first()
+    )
+    if story is None or story_version(story) != notification.data.get("version"):
+        return None
+    pair = story.pair
+    me, partner = (
+        (pair.mentee, pair.reverse_mentor)
+        if notification.person_id == pair.mentee.person_id
+        else (pair.reverse_mentor, pair.mentee)
+    )
+    if me not in consent_waits_for(story):
+        return None
+    return Message(
+        {
+            "person": me.person,
+            "partner": partner.person,
+            "programme": pair.cohort.programme,
+            "cohort": pair.cohort,
+            "site_url": settings.SITE_URL,
+            "pair_url": f"{pair_url(me)}#story-{story.pk}",
+            "story": story,
+        }
     )
 
 

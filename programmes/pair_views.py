@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Exists, OuterRef, Prefetch, Q, Value, When
+from django.db.models import Case, Exists, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -56,8 +56,8 @@ def _get_pair_for_participant(participant: Participant) -> Pair | None:
     """The participant's current pair (proposed, active or paused; the newest if a
     reverse-mentor has several), else their latest ended one, which the page shows
     read-only; None if they have never been paired. Loads all the page needs but notes and
-    success stories; ``has_stories`` says whether there are any to load (most pairs have
-    none, and then the page costs no query for them)."""
+    success stories; ``has_stories`` says whether there are any to load about any of the
+    participant's pairs (most have none, and then the page costs no query for them)."""
     meetings = Meeting.objects.select_related("topic").prefetch_related(
         _readable_pulses(participant)
     )
@@ -71,9 +71,7 @@ def _get_pair_for_participant(participant: Participant) -> Pair | None:
             "reverse_mentor__intake",
         )
         .prefetch_related("agreements", Prefetch("meetings", queryset=meetings))
-        .annotate(
-            has_stories=Exists(SuccessStory.objects.filter(pair=OuterRef("pk"), anonymised=True))
-        )
+        .annotate(has_stories=Exists(_stories_of(participant).filter(anonymised=True)))
         .order_by(
             Case(When(status=Pair.Status.ENDED, then=Value(1)), default=Value(0)),
             "-created_at",
@@ -103,34 +101,56 @@ class SessionRow:
     partner_pulse: Pulse | None = None
 
 
+def _stories_of(participant: Participant) -> QuerySet[SuccessStory]:
+    """Stories about any pair ``participant`` has been in: someone re-matched since must still
+    be able to agree to, or withdraw from, a story about their earlier pair."""
+    return SuccessStory.objects.filter(
+        Q(pair__mentee=participant) | Q(pair__reverse_mentor=participant)
+    )
+
+
 @dataclass(frozen=True)
 class StoryRow:
     story: SuccessStory
     version: str  # what the consent form sends back (programmes.stories.story_version)
     my_consent_at: datetime | None
     partner_consent_at: datetime | None
+    partner_name: str  # the partner in the story's pair
+    earlier_pair: bool  # about a pair before the one the page shows
 
 
-def _story_rows(pair: Pair, *, my_side: Role) -> list[StoryRow]:
-    """The pair's anonymised stories with each side's consent: the only ones its participants
-    are asked about (a draft is the manager's until it is marked anonymised)."""
+def _story_rows(pair: Pair, participant: Participant) -> list[StoryRow]:
+    """The anonymised stories about the participant's pairs, with each side's consent: the
+    only ones they are asked about (a draft is the manager's until it is marked
+    anonymised)."""
     if not getattr(pair, "has_stories", False):
         return []
-    mine, theirs = (
-        ("mentee_consent_at", "reverse_mentor_consent_at")
-        if my_side == Role.MENTEE
-        else ("reverse_mentor_consent_at", "mentee_consent_at")
+    rows = (
+        _stories_of(participant)
+        .filter(anonymised=True)
+        .select_related("pair__mentee__person", "pair__reverse_mentor__person")
+        .order_by("created_at", "pk")
     )
-    rows = SuccessStory.objects.filter(pair=pair, anonymised=True).order_by("created_at", "pk")
-    return [
-        StoryRow(
-            story=story,
-            version=stories.story_version(story),
-            my_consent_at=getattr(story, mine),
-            partner_consent_at=getattr(story, theirs),
+    found = []
+    for story in rows:
+        mentee = story.pair.mentee_id == participant.pk
+        mine, theirs = (
+            (story.mentee_consent_at, story.reverse_mentor_consent_at)
+            if mentee
+            else (story.reverse_mentor_consent_at, story.mentee_consent_at)
         )
-        for story in rows
-    ]
+        partner = story.pair.reverse_mentor if mentee else story.pair.mentee
+        found.append(
+            StoryRow(
+                story=story,
+                version=stories.story_version(story),
+                my_consent_at=mine,
+                partner_consent_at=theirs,
+                partner_name=partner.person.full_name,
+                earlier_pair=story.pair_id != pair.pk,
+            )
+        )
+    return found
 
 
 def _who(role: str, *, my_side: Role, partner: Participant) -> str:
@@ -267,7 +287,7 @@ def _render_page(
         "guides": pairs.guides_for(pair=pair, viewer=participant, topics=topics),
         "before_first_session": not any(m.status == Meeting.Status.HELD for m in meetings),
         "read_only": read_only,
-        "stories": _story_rows(pair, my_side=my_side),
+        "stories": _story_rows(pair, participant),
         "feedback_due": feedback_links_due(participant, now=now),
     }
     status = 400 if agreement_form.errors or note_form.errors else 200
@@ -397,15 +417,20 @@ def note_share(
 def story_consent(
     request: HttpRequest, participant: Participant, story_id: int, *, token: str
 ) -> HttpResponse:
-    """Give or withdraw the viewer's consent to a success story about the pair their page
-    shows. Ended pairs too: stories are usually written as a pair ends, and withdrawing must
-    stay possible for as long as the page can be reached."""
-    pair = _load(participant)
-    # Only a story about this pair: any other id is a 404, whichever pair it is about.
-    story = SuccessStory.objects.filter(pk=story_id, pair=pair).first()
+    """Give or withdraw the viewer's consent to a success story about one of their pairs.
+    Ended pairs too: stories are usually written as a pair ends, and withdrawing must stay
+    possible for as long as the page can be reached."""
+    # Only a story about one of the viewer's pairs: any other id is a 404, whichever pair it
+    # is about.
+    story = (
+        _stories_of(participant)
+        .filter(pk=story_id)
+        .select_related("pair__mentee__person", "pair__reverse_mentor__person")
+        .first()
+    )
     if story is None:
         raise Http404("No such story about your pair.")
-    story.pair = pair
+    pair = story.pair
     answer = request.POST.get("consent")
     if answer not in ("yes", "no"):
         messages.error(request, "Choose whether you agree or withdraw, then try again.")

@@ -2,11 +2,12 @@
 out; both participants consent on their pair page; only then may sponsor pages show it.
 
 Consent is to a text. Changing the title, the body or the pair clears both consents, and so
-does unticking "anonymised": the participants are asked again. Either participant can withdraw
-at any time, which takes the story off sponsor pages at once, since ``stories_for_sponsors``
-reads the consents on every request. Errors are ValidationErrors in the words of whoever acts
-(the manager in the admin, the participant on their pair page), so callers show them as
-they are.
+does unticking "anonymised": the participants are asked again. Each participant whose consent
+a text lacks is asked by e-mail, once per text, as soon as it is saved marked anonymised.
+Either participant can withdraw at any time, which takes the story off sponsor pages at once,
+since ``stories_for_sponsors`` reads the consents on every request. Errors are
+ValidationErrors in the words of whoever acts (the manager in the admin, the participant on
+their pair page), so callers show them as they are.
 """
 
 import hashlib
@@ -77,7 +78,30 @@ def story_save(*, story: SuccessStory, by: AbstractBaseUser) -> SuccessStory:
         for field, value in consents.items():
             setattr(story, field, value)
         story.save()
+        if story.anonymised:
+            _ask_consent(story)
     return story
+
+
+def consent_waits_for(story: SuccessStory) -> list[Participant]:
+    """The participants of the story's pair whose consent it still lacks, leaving out anyone
+    who has withdrawn from the programme."""
+    pair = story.pair
+    sides = ((Role.MENTEE, pair.mentee), (Role.REVERSE_MENTOR, pair.reverse_mentor))
+    return [
+        participant
+        for side, participant in sides
+        if getattr(story, _consent_field(side)) is None
+        and participant.status != Participant.Status.WITHDRAWN
+    ]
+
+
+def _ask_consent(story: SuccessStory) -> None:
+    from programmes import notices
+
+    version = story_version(story)
+    for participant in consent_waits_for(story):
+        notices.ask_story_consent(story, participant, version)
 
 
 def story_consent(

@@ -4,10 +4,13 @@ of the pair have consented to that very text (programmes/stories.py)."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 
+from notifications.models import Notification
+from notifications.tasks import send_notification
 from programmes import stories
-from programmes.models import Pair, SuccessStory
+from programmes.models import Pair, Participant, SuccessStory
 from tests.factories import ParticipantFactory, ProgrammeFactory
 from tests.programmes.meeting_helpers import agreed_pair
 
@@ -279,3 +282,83 @@ def test_what_sponsors_get_carries_no_names_and_no_way_to_the_pair(pair, program
         assert person.email not in text
         for part in person.full_name.split():
             assert part not in text
+
+
+# --- Asking for consent by e-mail ------------------------------------------------------------
+
+
+def _send_pending() -> None:
+    for row in Notification.objects.filter(kind="story_consent", status="pending"):
+        send_notification.delay(row.pk)
+
+
+def test_saving_an_anonymised_story_asks_both_by_email_once(
+    pair, manager, django_capture_on_commit_callbacks
+) -> None:
+    story = SuccessStory(pair=pair, title=TITLE, body=BODY, anonymised=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stories.story_save(story=story, by=manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        stories.story_save(story=_reloaded(story), by=manager)  # saved again unchanged
+
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [pair.mentee.person.email, pair.reverse_mentor.person.email]
+    )
+    for message in mail.outbox:
+        assert f"“{TITLE}”" in message.body
+        assert f"#story-{story.pk}\n" in message.body
+        assert BODY not in message.body  # the story is read on the pair page, not in mail
+
+
+def test_a_draft_asks_nobody_until_it_is_marked_anonymised(
+    pair, manager, django_capture_on_commit_callbacks
+) -> None:
+    story = SuccessStory(pair=pair, title=TITLE, body=BODY, anonymised=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        stories.story_save(story=story, by=manager)
+    assert mail.outbox == []
+
+    story.anonymised = True
+    with django_capture_on_commit_callbacks(execute=True):
+        stories.story_save(story=story, by=manager)
+    assert len(mail.outbox) == 2
+
+
+def test_a_changed_text_asks_again_and_the_old_question_is_never_sent(pair, manager) -> None:
+    story = SuccessStory(pair=pair, title=TITLE, body=BODY, anonymised=True)
+    stories.story_save(story=story, by=manager)
+    story.body = BODY + " Complaints fell within a month."
+    stories.story_save(story=story, by=manager)
+
+    _send_pending()
+
+    statuses = sorted(
+        Notification.objects.filter(kind="story_consent").values_list("status", flat=True)
+    )
+    assert statuses == ["cancelled", "cancelled", "sent", "sent"]
+    assert len(mail.outbox) == 2
+
+
+def test_someone_who_agreed_before_the_mail_went_is_not_asked(pair, manager) -> None:
+    story = stories.story_save(
+        story=SuccessStory(pair=pair, title=TITLE, body=BODY, anonymised=True), by=manager
+    )
+    stories.story_consent(story=_reloaded(story), by=pair.mentee, consent=True)
+
+    _send_pending()
+
+    assert [m.to[0] for m in mail.outbox] == [pair.reverse_mentor.person.email]
+
+
+def test_a_participant_who_has_withdrawn_is_not_asked(
+    pair, manager, django_capture_on_commit_callbacks
+) -> None:
+    Participant.objects.filter(pk=pair.mentee_id).update(status=Participant.Status.WITHDRAWN)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stories.story_save(
+            story=SuccessStory(pair=pair, title=TITLE, body=BODY, anonymised=True), by=manager
+        )
+
+    assert [m.to[0] for m in mail.outbox] == [pair.reverse_mentor.person.email]

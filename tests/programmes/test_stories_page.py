@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from programmes import stories
-from programmes.models import Meeting, Pair, SuccessStory
+from programmes.models import Meeting, Pair, Participant, SuccessStory
 from surveys.links import Purpose, make_token
+from tests.factories import ParticipantFactory, PersonFactory
 from tests.programmes.pair_setup import make_pair, meeting, page_url
 
 MONDAY = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
@@ -252,3 +253,40 @@ def test_it_loads_the_page_with_stories_in_a_fixed_number_of_queries(
         page = client.get(url).content.decode()
     assert page.count(f"{AGREE}") == 3
     assert page.count(WITHDRAW) == 1
+
+
+def test_someone_re_matched_since_still_answers_a_story_about_their_earlier_pair(
+    client, setup
+) -> None:
+    old = setup.pair
+    Pair.objects.filter(pk=old.pk).update(status=Pair.Status.ENDED, ended_on=date(2026, 1, 3))
+    newcomer = ParticipantFactory(
+        cohort=old.cohort,
+        role=Participant.Role.REVERSE_MENTOR,
+        person=PersonFactory(full_name="Ada Byron"),
+    )
+    Pair.objects.create(
+        cohort=old.cohort,
+        mentee=setup.mentee,
+        reverse_mentor=newcomer,
+        status=Pair.Status.ACTIVE,
+        replaces=old,
+    )
+    story = _story(old, reverse_mentor_consent_at=MONDAY)
+
+    section = _section(_page(client, setup.mentee))  # the page shows the new pair
+    assert TITLE in section
+    assert "About your earlier pairing with Eli Okafor." in section
+    assert "Eli Okafor has agreed" in section
+    assert "Ada Byron" not in section
+    done = _consent(client, setup.mentee, story, "yes")
+
+    assert "You have both agreed" in done.content.decode()
+    story.refresh_from_db()
+    assert story.publishable
+    # The newcomer was never in the story's pair: it is not theirs to see or answer.
+    assert TITLE not in _page(client, newcomer)
+    refused = client.post(
+        page_url(newcomer, "programmes:pair_story_consent", story.pk), {"consent": "no"}
+    )
+    assert refused.status_code == 404
