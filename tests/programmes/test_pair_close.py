@@ -167,7 +167,7 @@ def test_a_withdrawn_session_counts_in_no_figure(
     assert (row.numerator, row.denominator) == (1, 2)
 
 
-def test_the_pair_page_shows_the_withdrawn_session_as_withdrawn(
+def test_the_pair_page_lists_the_withdrawn_session_as_withdrawn_with_nothing_coming_up(
     client, pair, manager, django_capture_on_commit_callbacks
 ):
     meeting(pair, days=6)
@@ -176,4 +176,8 @@ def test_the_pair_page_shows_the_withdrawn_session_as_withdrawn(
 
     page = client.get(reverse("programmes:pair", args=[pair_token(pair.mentee)]))
     assert page.status_code == 200
-    assert "Withdrawn (the pair ended)" in page.content.decode()
+    html = page.content.decode()
+    assert "Withdrawn (the pair ended)" in html
+    # Nothing is coming up for an ended pair: one list, without "Coming up" and "Past".
+    assert "Coming up" not in html
+    assert "No session booked yet" not in html
