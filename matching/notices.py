@@ -1,8 +1,6 @@
 """The match introduction, built when the outbox sends it: each side of a new pair hears who
 their partner is, with their own pair page link."""
 
-from django.conf import settings
-
 from notifications.kinds import Message
 from notifications.models import Notification
 from notifications.services import notify
@@ -20,39 +18,18 @@ def ask_match_introduction(pair: Pair) -> None:
 
 
 def match_introduction(notification: Notification) -> Message | None:
-    from programmes.notices import pair_url
+    from programmes.notices import PAIR_PEOPLE, pair_context, sides_for
 
     pair = (
-        Pair.objects.select_related(
-            "mentee__person",
-            "mentee__cohort",
-            "reverse_mentor__person",
-            "reverse_mentor__cohort",
-            "cohort__programme",
-            "mentee__intake",
-            "reverse_mentor__intake",
-        )
+        Pair.objects.select_related(*PAIR_PEOPLE, "mentee__intake", "reverse_mentor__intake")
         .filter(pk=notification.object_id)
         .exclude(status=Pair.Status.ENDED)
         .first()
     )
     if pair is None:
         return None
-    me, partner = (
-        (pair.mentee, pair.reverse_mentor)
-        if notification.person_id == pair.mentee.person_id
-        else (pair.reverse_mentor, pair.mentee)
-    )
+    me, partner = sides_for(notification, pair)
     return Message(
-        {
-            "person": me.person,
-            "participant": me,
-            "partner": partner.person,
-            "partner_participant": partner,
-            "programme": pair.cohort.programme,
-            "cohort": pair.cohort,
-            "pair": pair,
-            "site_url": settings.SITE_URL,
-            "pair_url": pair_url(me),
-        }
+        pair_context(pair, me, partner)
+        | {"participant": me, "partner_participant": partner, "pair": pair}
     )

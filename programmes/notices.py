@@ -42,6 +42,35 @@ def _participant_context(participant: Participant) -> dict:
     }
 
 
+# What a message to one side of a pair needs of the pair, loaded with it.
+PAIR_PEOPLE = (
+    "cohort__programme",
+    "mentee__person",
+    "mentee__cohort",
+    "reverse_mentor__person",
+    "reverse_mentor__cohort",
+)
+
+
+def sides_for(notification: Notification, pair: Pair) -> tuple[Participant, Participant]:
+    """The participant of ``pair`` the message goes to, and their partner."""
+    if notification.person_id == pair.mentee.person_id:
+        return pair.mentee, pair.reverse_mentor
+    return pair.reverse_mentor, pair.mentee
+
+
+def pair_context(pair: Pair, me: Participant, partner: Participant) -> dict:
+    """The placeholders every message to one side of a pair has (notifications.kinds._PAIR)."""
+    return {
+        "person": me.person,
+        "partner": partner.person,
+        "programme": pair.cohort.programme,
+        "cohort": pair.cohort,
+        "site_url": settings.SITE_URL,
+        "pair_url": pair_url(me),
+    }
+
+
 def pair_url(participant: Participant) -> str:
     return participant_url(
         participant_id=participant.pk,
@@ -256,23 +285,13 @@ def pair_ended(notification: Notification) -> Message | None:
     zone and their calendar cancellations attached. Never the manager's reason: it may say
     more about one side than the other should read."""
     pair = (
-        Pair.objects.select_related(
-            "cohort__programme",
-            "mentee__person",
-            "mentee__cohort",
-            "reverse_mentor__person",
-            "reverse_mentor__cohort",
-        )
+        Pair.objects.select_related(*PAIR_PEOPLE)
         .filter(pk=notification.object_id, status=Pair.Status.ENDED)
         .first()
     )
     if pair is None:
         return None
-    me, partner = (
-        (pair.mentee, pair.reverse_mentor)
-        if notification.person_id == pair.mentee.person_id
-        else (pair.reverse_mentor, pair.mentee)
-    )
+    me, partner = sides_for(notification, pair)
     zone = me.person.time_zone
     withdrawn = list(
         pair.meetings.filter(status=Meeting.Status.WITHDRAWN)
@@ -280,13 +299,8 @@ def pair_ended(notification: Notification) -> Message | None:
         .order_by("starts_at")
     )
     return Message(
-        {
-            "person": me.person,
-            "partner": partner.person,
-            "programme": pair.cohort.programme,
-            "cohort": pair.cohort,
-            "site_url": settings.SITE_URL,
-            "pair_url": pair_url(me),
+        pair_context(pair, me, partner)
+        | {
             "sessions": [local_time(meeting.starts_at, zone) for meeting in withdrawn],
             "zone": zone,
         },
@@ -317,37 +331,18 @@ def story_consent(notification: Notification) -> Message | None:
     from programmes.stories import consent_waits_for, story_version
 
     story = (
-        SuccessStory.objects.select_related(
-            "pair__cohort__programme",
-            "pair__mentee__person",
-            "pair__mentee__cohort",
-            "pair__reverse_mentor__person",
-            "pair__reverse_mentor__cohort",
-        )
+        SuccessStory.objects.select_related(*(f"pair__{path}" for path in PAIR_PEOPLE))
         .filter(pk=notification.object_id, anonymised=True)
         .first()
     )
     if story is None or story_version(story) != notification.data.get("version"):
         return None
-    pair = story.pair
-    me, partner = (
-        (pair.mentee, pair.reverse_mentor)
-        if notification.person_id == pair.mentee.person_id
-        else (pair.reverse_mentor, pair.mentee)
-    )
+    me, partner = sides_for(notification, story.pair)
     if me not in consent_waits_for(story):
         return None
-    return Message(
-        {
-            "person": me.person,
-            "partner": partner.person,
-            "programme": pair.cohort.programme,
-            "cohort": pair.cohort,
-            "site_url": settings.SITE_URL,
-            "pair_url": f"{pair_url(me)}#story-{story.pk}",
-            "story": story,
-        }
-    )
+    context = pair_context(story.pair, me, partner)
+    context["pair_url"] += f"#story-{story.pk}"
+    return Message(context | {"story": story})
 
 
 # --- Reminders (asked by the scans in programmes/reminders.py) ------------------------------
