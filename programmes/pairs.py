@@ -13,11 +13,21 @@ from zoneinfo import ZoneInfo
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, Max, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
-from programmes.models import Agreement, Guide, Meeting, Note, Pair, Participant, Role, Topic
+from programmes.models import (
+    Agreement,
+    Guide,
+    Intake,
+    Meeting,
+    Note,
+    Pair,
+    Participant,
+    Role,
+    Topic,
+)
 
 NOTE_MAX_LENGTH = 280
 PLEDGE_REQUIRED = "Both of you need to keep the confidentiality pledge"
@@ -74,8 +84,8 @@ def pair_close(pair: Pair, *, reason: str, now: datetime) -> None:
     - its unsent mail about sessions still to come and its pulse requests cancelled;
     - each participant who has not withdrawn told, once, that the pair has ended, with the
       calendar cancellations of the withdrawn sessions;
-    - a participant left with no current pair back to "intake complete", so the admin does
-      not show them as matched and the next matching run sees them as free.
+    - a participant left with no current pair back to "intake complete" (or "invited" if
+      they were paired without an intake), so the admin does not show them as matched.
     """
     from notifications.models import Notification
     from programmes import notices
@@ -105,13 +115,20 @@ def pair_close(pair: Pair, *, reason: str, now: datetime) -> None:
     people = Participant.objects.filter(pk__in=[pair.mentee_id, pair.reverse_mentor_id])
     for participant in people.exclude(status=Participant.Status.WITHDRAWN).select_related("person"):
         notices.ask_pair_ended(pair, participant)
+    submitted = Intake.objects.filter(participant=OuterRef("pk"), submitted_at__isnull=False)
     people.filter(status=Participant.Status.MATCHED).exclude(
         Exists(
             Pair.objects.filter(
                 Q(mentee=OuterRef("pk")) | Q(reverse_mentor=OuterRef("pk")), status__in=CURRENT
             )
         )
-    ).update(status=Participant.Status.INTAKE_COMPLETE)
+    ).update(
+        # Someone paired by hand, without an intake, is back to being asked for one.
+        status=Case(
+            When(Exists(submitted), then=Value(Participant.Status.INTAKE_COMPLETE)),
+            default=Value(Participant.Status.INVITED),
+        )
+    )
 
 
 # --- The kickoff agreement ----------------------------------------------------------------

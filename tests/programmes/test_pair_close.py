@@ -17,9 +17,9 @@ from notifications.models import Notification
 from notifications.tasks import send_notification
 from programmes import notices, remediation
 from programmes.kpis import kpis_compute
-from programmes.models import KpiSnapshot, Meeting, Pair, Participant, Role
-from tests.programmes.meeting_helpers import agreed_pair, pair_token
-from tests.programmes.remediation_helpers import join, meeting
+from programmes.models import Intake, KpiSnapshot, Meeting, Pair, Participant, Role
+from tests.programmes.meeting_helpers import pair_token
+from tests.programmes.remediation_helpers import join, meeting, rematchable_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ MID_MONTH = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def pair(programme) -> Pair:
-    return agreed_pair(programme=programme, mentor_zone="America/New_York")
+    return rematchable_pair(programme=programme, mentor_zone="America/New_York")
 
 
 def end(pair: Pair, manager, capture) -> None:
@@ -145,6 +145,18 @@ def test_whoever_is_left_without_a_pair_is_free_again_and_the_others_stay_matche
     assert statuses[pair.mentee_id] == Participant.Status.INTAKE_COMPLETE
     assert statuses[pair.reverse_mentor_id] == Participant.Status.MATCHED  # still has a pair
     assert statuses[other_mentee.pk] == Participant.Status.MATCHED
+
+
+def test_someone_paired_by_hand_without_an_intake_is_asked_for_one_again(
+    pair, manager, django_capture_on_commit_callbacks
+):
+    Intake.objects.filter(participant=pair.reverse_mentor).delete()
+
+    end(pair, manager, django_capture_on_commit_callbacks)
+
+    statuses = dict(Participant.objects.values_list("pk", "status"))
+    assert statuses[pair.mentee_id] == Participant.Status.INTAKE_COMPLETE
+    assert statuses[pair.reverse_mentor_id] == Participant.Status.INVITED
 
 
 def test_a_withdrawn_session_counts_in_no_figure(
