@@ -18,10 +18,10 @@ def ask_match_introduction(pair: Pair) -> None:
 
 
 def match_introduction(notification: Notification) -> Message | None:
-    from programmes.notices import PAIR_PEOPLE, pair_context, sides_for
+    from programmes.notices import pair_context, pair_people, sides_for
 
     pair = (
-        Pair.objects.select_related(*PAIR_PEOPLE, "mentee__intake", "reverse_mentor__intake")
+        Pair.objects.select_related(*pair_people(), "mentee__intake", "reverse_mentor__intake")
         .filter(pk=notification.object_id)
         .exclude(status=Pair.Status.ENDED)
         .first()

@@ -42,6 +42,8 @@ class Kind:
 _PARTICIPANT = ("person", "programme", "cohort", "site_url")
 _PAIR = (*_PARTICIPANT, "partner", "pair_url")
 _MEETING = (*_PAIR, "meeting", "starts", "ends", "zone", "led_by")
+_CHECKIN = ("person", "partner", "programme", "cohort", "site_url")
+_CHECKIN += ("continue_url", "rematch_url", "pause_url")
 
 KINDS: dict[str, Kind] = {
     kind.name: kind
@@ -176,16 +178,7 @@ KINDS: dict[str, Kind] = {
             "checkin",
             "Check-in after two missed or cancelled sessions",
             "programmes.notices.checkin",
-            (
-                "person",
-                "partner",
-                "programme",
-                "cohort",
-                "site_url",
-                "continue_url",
-                "rematch_url",
-                "pause_url",
-            ),
+            _CHECKIN,
         ),
         # The same question, sent by a manager from an at-risk flag (programmes/remediation.py):
         # its own wording, since it must not speak of missed meetings that did not happen.
@@ -193,16 +186,7 @@ KINDS: dict[str, Kind] = {
             "checkin_manager",
             "Check-in sent by a manager from an at-risk flag",
             "programmes.notices.checkin",
-            (
-                "person",
-                "partner",
-                "programme",
-                "cohort",
-                "site_url",
-                "continue_url",
-                "rematch_url",
-                "pause_url",
-            ),
+            _CHECKIN,
         ),
         Kind(
             "checkin_answer",

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
     CharField,
@@ -434,6 +435,20 @@ class PrivateFieldsMixin:
         if lookup.split(LOOKUP_SEP, 1)[0] in self.private_fields:
             return False
         return super().lookup_allowed(lookup, value, request)
+
+
+def check_permission(
+    model_admin: admin.ModelAdmin, request: HttpRequest, obj: object, *, change: bool
+) -> None:
+    """For the admin's own pages about one object: PermissionDenied unless the user may
+    change it (``change``: the page acts on it) or view it."""
+    allowed = (
+        model_admin.has_change_permission(request, obj)
+        if change
+        else model_admin.has_view_permission(request, obj)
+    )
+    if not allowed:
+        raise PermissionDenied
 
 
 class ViewOnlyMixin:

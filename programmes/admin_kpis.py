@@ -14,7 +14,6 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from programmes import sponsor
+from programmes.admin import check_permission
 from programmes.kpis import kpis_compute
 from programmes.models import Cohort, KeySkill, KpiSnapshot, Programme, Role, Topic
 
@@ -149,13 +149,7 @@ def _get_programme_for_user(
     programme = model_admin.get_object(request, object_id)
     if programme is None:
         raise Http404("No such programme.")
-    allowed = (
-        model_admin.has_change_permission(request, programme)
-        if change
-        else model_admin.has_view_permission(request, programme)
-    )
-    if not allowed:
-        raise PermissionDenied
+    check_permission(model_admin, request, programme, change=change)
     return programme
 
 

@@ -45,7 +45,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from programmes import remediation
-from programmes.admin import CohortFilter
+from programmes.admin import CohortFilter, check_permission
 from programmes.models import (
     Agreement,
     CheckIn,
@@ -281,25 +281,22 @@ class RiskFlagAdmin(admin.ModelAdmin):
             ),
             pk=flag_id,
         )
-        allowed = (
-            self.has_change_permission(request, flag)
-            if change
-            else self.has_view_permission(request, flag)
-        )
-        if not allowed:
-            raise PermissionDenied
+        check_permission(self, request, flag, change=change)
         return flag
 
-    def _queue_url(self, request: HttpRequest) -> str:
+    def _keeping_filters(self, request: HttpRequest, url: str) -> str:
+        """``url`` with the queue's filters, so the way back lands on the same list."""
         context = {"opts": self.opts, "preserved_filters": self.get_preserved_filters(request)}
-        return add_preserved_filters(context, reverse("admin:programmes_riskflag_changelist"))
+        return add_preserved_filters(context, url)
+
+    def _queue_url(self, request: HttpRequest) -> str:
+        return self._keeping_filters(request, reverse("admin:programmes_riskflag_changelist"))
 
     def _page_url(self, request: HttpRequest, name: str, flag: RiskFlag, **query: str) -> str:
         url = reverse(f"admin:programmes_riskflag_{name}", args=[flag.pk])
         if query:
             url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
-        context = {"opts": self.opts, "preserved_filters": self.get_preserved_filters(request)}
-        return add_preserved_filters(context, url)
+        return self._keeping_filters(request, url)
 
     def change_view(
         self,

@@ -42,14 +42,12 @@ def _participant_context(participant: Participant) -> dict:
     }
 
 
-# What a message to one side of a pair needs of the pair, loaded with it.
-PAIR_PEOPLE = (
-    "cohort__programme",
-    "mentee__person",
-    "mentee__cohort",
-    "reverse_mentor__person",
-    "reverse_mentor__cohort",
-)
+def pair_people(via: str = "") -> list[str]:
+    """What a message to one side of a pair needs of the pair, for ``select_related``: from
+    the pair itself, or through ``via`` ("pair__") from a row about it."""
+    paths = ("cohort__programme", "mentee__person", "mentee__cohort")
+    paths += ("reverse_mentor__person", "reverse_mentor__cohort")
+    return [via + path for path in paths]
 
 
 def sides_for(notification: Notification, pair: Pair) -> tuple[Participant, Participant]:
@@ -202,14 +200,7 @@ def ask_meeting_update(meeting: Meeting, change: str, by: Role) -> None:
 def _meeting(notification: Notification) -> Meeting | None:
     """The session a message is about, with the pair, people and zones its wording needs."""
     return (
-        Meeting.objects.select_related(
-            "topic",
-            "pair__cohort__programme",
-            "pair__mentee__person",
-            "pair__mentee__cohort",
-            "pair__reverse_mentor__person",
-            "pair__reverse_mentor__cohort",
-        )
+        Meeting.objects.select_related("topic", *pair_people("pair__"))
         .filter(pk=notification.object_id)
         .first()
     )
@@ -285,7 +276,7 @@ def pair_ended(notification: Notification) -> Message | None:
     zone and their calendar cancellations attached. Never the manager's reason: it may say
     more about one side than the other should read."""
     pair = (
-        Pair.objects.select_related(*PAIR_PEOPLE)
+        Pair.objects.select_related(*pair_people())
         .filter(pk=notification.object_id, status=Pair.Status.ENDED)
         .first()
     )
@@ -331,7 +322,7 @@ def story_consent(notification: Notification) -> Message | None:
     from programmes.stories import consent_waits_for, story_version
 
     story = (
-        SuccessStory.objects.select_related(*(f"pair__{path}" for path in PAIR_PEOPLE))
+        SuccessStory.objects.select_related(*pair_people("pair__"))
         .filter(pk=notification.object_id, anonymised=True)
         .first()
     )
