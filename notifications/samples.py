@@ -101,8 +101,7 @@ def sample_values(kind: str = "") -> dict[str, Any]:
         "ends": starts + timedelta(minutes=meeting["duration_minutes"]),
         "zone": zone,
         "sessions": [
-            (starts + timedelta(days=days)).astimezone(ZoneInfo(zone))
-            for days in (14, 28)
+            (starts + timedelta(days=days)).astimezone(ZoneInfo(zone)) for days in (14, 28)
         ],
         "site_url": SAMPLE_SITE,
         "pair_url": pair_url,

@@ -89,9 +89,7 @@ def offers(schema: Schema, name: str) -> list[str]:
     """What ``name`` offers a wording, as it would be written: ``partner.full_name``; a list
     says what each of its items offers."""
     if isinstance(schema, Fields):
-        return [
-            path for key, sub in schema.fields.items() for path in offers(sub, f"{name}.{key}")
-        ]
+        return [path for key, sub in schema.fields.items() for path in offers(sub, f"{name}.{key}")]
     if isinstance(schema, ListOf):
         item = schema.item
         if isinstance(item, Fields):

@@ -8,7 +8,6 @@ import importlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from uuid import uuid4
 
 import pytest
 from django.apps import apps
@@ -18,6 +17,7 @@ from django.db import models
 from django.test import Client
 from django.utils import timezone
 
+from matching import notices as matching_notices
 from notifications.admin import wording_check
 from notifications.defaults import default_wording
 from notifications.kinds import KINDS, Message
@@ -26,7 +26,6 @@ from notifications.samples import sample_context
 from notifications.schema import PLAIN, VALUE, Fields, ListOf, Record, Row, UndeclaredContext
 from notifications.services import notification_send, notify
 from notifications.template_checks import wording_problems
-from matching import notices as matching_notices
 from programmes import notices
 from programmes.models import (
     Agreement,
@@ -45,7 +44,7 @@ from programmes.roles import MANAGERS_GROUP
 from programmes.stories import story_version
 from surveys import notices as survey_notices
 from surveys.models import LinkRequest, Pulse, PulseRequest
-from tests.factories import CohortFactory, ParticipantFactory, UserFactory
+from tests.factories import CohortFactory, ParticipantFactory
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for
 
 pytestmark = pytest.mark.django_db
@@ -135,20 +134,24 @@ PATH_CLASSES: dict[str, Callable[[str], list[str]]] = {
         for field in USER_FIELDS
     ],
     # Free text of every model (the recipient's own included: a wording shows what is declared).
-    "free text": lambda root: [
-        f"{root}.{field.name}"
-        for model in (Meeting, Pair, Agreement, SuccessStory, SponsorAsk, RiskFlag, Pulse)
-        for field in model._meta.concrete_fields
-        if isinstance(field, models.CharField | models.TextField)
-        and not field.choices
-        and field.name not in ("title", "name", "full_name")
-    ]
-    + [f"{root}.intake.{name}" for name in ("objectives_text", "boundaries_text", "goal_1")],
-    "reverse relation": lambda root: [
-        f"{root}.{name}.all"
-        for name in ("notes", "pulses", "checkins", "risk_flags", "actions", "stories")
-    ]
-    + [f"{root}.intake", f"{root}.replaces.end_reason", f"{root}.replaced_by"],
+    "free text": lambda root: (
+        [
+            f"{root}.{field.name}"
+            for model in (Meeting, Pair, Agreement, SuccessStory, SponsorAsk, RiskFlag, Pulse)
+            for field in model._meta.concrete_fields
+            if isinstance(field, models.CharField | models.TextField)
+            and not field.choices
+            and field.name not in ("title", "name", "full_name")
+        ]
+        + [f"{root}.intake.{name}" for name in ("objectives_text", "boundaries_text", "goal_1")]
+    ),
+    "reverse relation": lambda root: (
+        [
+            f"{root}.{name}.all"
+            for name in ("notes", "pulses", "checkins", "risk_flags", "actions", "stories")
+        ]
+        + [f"{root}.intake", f"{root}.replaces.end_reason", f"{root}.replaced_by"]
+    ),
     "method": lambda root: [
         f"{root}.{name}" for name in ("delete", "save", "refresh_from_db", "clean", "pk", "id")
     ],
@@ -210,7 +213,9 @@ def test_every_declared_variable_and_attribute_is_accepted(kind: str) -> None:
 def _uses(schema, name: str, *, depth: int) -> str:
     """A wording that reads everything ``schema`` offers under ``name``."""
     if isinstance(schema, Fields):
-        return "".join(_uses(sub, f"{name}.{key}", depth=depth) for key, sub in schema.fields.items())
+        return "".join(
+            _uses(sub, f"{name}.{key}", depth=depth) for key, sub in schema.fields.items()
+        )
     if isinstance(schema, ListOf):
         item = f"item{depth}"
         if isinstance(schema.item, Row):
@@ -226,8 +231,7 @@ def test_the_refusal_lists_what_the_variable_offers() -> None:
     [problem] = wording_problems("{{ story.written_by.password }}", kind="story_consent")
 
     assert problem == (
-        "{{ story.written_by.password }} cannot be used in this message: story offers "
-        "story.title."
+        "{{ story.written_by.password }} cannot be used in this message: story offers story.title."
     )
     [problem] = wording_problems(
         "{% for place in places %}{{ place.participant.intake }}{% endfor %}",
