@@ -12,11 +12,18 @@ from django.urls import URLPattern, path
 from django.utils import translation
 from django.utils.html import format_html_join
 
-from notifications.forms import DEFAULT_LANGUAGE_LABEL, MessageTemplateForm, language_label
-from notifications.kinds import KINDS
+from notifications.forms import (
+    DEFAULT_LANGUAGE_LABEL,
+    WORDING_FIELDS,
+    MessageTemplateForm,
+    language_label,
+)
+from notifications.kinds import KINDS, Kind
 from notifications.models import MessageTemplate, Notification
 from notifications.rendering import Rendered, render_from
 from notifications.samples import MissingSample, sample_context
+from notifications.schema import offers
+from notifications.template_checks import wording_problems
 
 
 @admin.register(Notification)
@@ -86,7 +93,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     data, saved or not."""
 
     form = MessageTemplateForm
-    list_display = ["kind_label", "language_label", "subject", "updated_at"]
+    list_display = ["kind_label", "language_label", "subject", "check", "updated_at"]
     list_filter = [KindFilter, LanguageFilter]
     search_fields = ["kind", "subject"]
     readonly_fields = ["placeholders"]
@@ -111,6 +118,18 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         kind = KINDS.get(obj.kind)
         return kind.label if kind else f"{obj.kind} (no longer sent)"
 
+    @admin.display(description="Check")
+    def check(self, obj: MessageTemplate) -> str:
+        """A wording saved before today's checks (an older release, a data import) may ask
+        for what its kind no longer offers: it still sends, with those parts empty (the
+        renderer only holds what is declared), and is flagged here until someone edits it."""
+        problems = wording_check(obj)
+        if not problems:
+            return "OK"
+        return f"Needs an edit: {problems[0]}" + (
+            f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        )
+
     @admin.display(description="Language", ordering="language")
     def language_label(self, obj: MessageTemplate) -> str:
         return language_label(obj.language)
@@ -119,11 +138,11 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     def placeholders(self, obj: MessageTemplate | None) -> str:
         kind = KINDS.get(obj.kind) if obj is not None and obj.pk else None
         if kind is not None:
-            return ", ".join(kind.placeholders)
+            return ", ".join(kind_offers(kind))
         return format_html_join(
             "",
             "{}: {}<br>",
-            ((k.label, ", ".join(k.placeholders)) for k in KINDS.values()),
+            ((k.label, ", ".join(kind_offers(k))) for k in KINDS.values()),
         )
 
     def get_urls(self) -> list[URLPattern]:
@@ -177,6 +196,25 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/notifications/messagetemplate/preview.html", context
         )
+
+
+def kind_offers(kind: Kind) -> list[str]:
+    """Everything a wording of ``kind`` may read, as it is written: ``partner.full_name``."""
+    return [path for name, schema in kind.placeholders.items() for path in offers(schema, name)]
+
+
+def wording_check(row: MessageTemplate) -> list[str]:
+    """What the checks would say of ``row`` if it were saved again today."""
+    if row.kind not in KINDS:
+        return []  # listed as "no longer sent"
+    return [
+        problem
+        for field in WORDING_FIELDS
+        if getattr(row, field)
+        for problem in wording_problems(
+            getattr(row, field), kind=row.kind, field=field, language=row.language
+        )
+    ]
 
 
 def wording_preview(row: MessageTemplate) -> tuple[Rendered | None, str]:

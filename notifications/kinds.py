@@ -1,17 +1,28 @@
 """Every kind of message the programme sends, in one list.
 
 Each kind names the function that builds its message when it is sent (in the app that owns
-the subject: ``<app>/notices.py``), the placeholders its wording may use, and whether it waits
+the subject: ``<app>/notices.py``), the variables its wording may use, and whether it waits
 for a sensible local hour. A builder takes the Notification and returns a ``Message``, or
 None when the message is no longer wanted (the session was moved again, the pair paused): the
 row is then cancelled, not sent.
+
+The variables are an allow-list (notifications/schema.py): each names what it offers, and for
+a record the exact attributes a wording may read: names, dates, links, counts. Never a user
+account, never a record that points back (intakes, notes, pulses), and never free text written
+by someone other than the recipient (a cancellation's reason, a pair's end reason, a manager's
+notes): a recipient's mail is often read by others (an executive's assistant), and such text
+stays on the pages of the people it is meant for. ``Kind.build`` hands on only what is
+declared, as plain values and read-only records, so no template ever holds a model instance.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import import_string
+
+from notifications.schema import VALUE, ListOf, Row, Schema, context_project, fields
 
 if TYPE_CHECKING:
     from notifications.models import Notification
@@ -24,26 +35,107 @@ class Message:
     language: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Kind:
     name: str
     label: str
     builder: str  # dotted path of ``(Notification) -> Message | None``
-    placeholders: tuple[str, ...]
+    # Variable name -> what it offers (notifications.schema); a tuple of names declares plain
+    # values (text, dates, links, counts) only.
+    placeholders: Mapping[str, Schema] | tuple[str, ...]
     # Participants' and sponsors' mail waits for 08:00–20:00 where they live; a message
     # someone has just asked for (their links) or that a manager must act on goes at once.
     quiet_hours: bool = True
 
+    def __post_init__(self) -> None:
+        declared = self.placeholders
+        if not isinstance(declared, Mapping):
+            declared = dict.fromkeys(declared, VALUE)
+        object.__setattr__(self, "placeholders", MappingProxyType(dict(declared)))
+
+    def project(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        """``context`` as a template may see it: only the declared variables, as plain values
+        and read-only records (raises UndeclaredContext for anything else)."""
+        return context_project(self.placeholders, context, kind=self.name)
+
     def build(self, notification: "Notification") -> Message | None:
         builder: Callable[[Notification], Message | None] = import_string(self.builder)
-        return builder(notification)
+        message = builder(notification)
+        if message is not None:
+            message.context = self.project(message.context)
+        return message
 
 
-_PARTICIPANT = ("person", "programme", "cohort", "site_url")
-_PAIR = (*_PARTICIPANT, "partner", "pair_url")
-_MEETING = (*_PAIR, "meeting", "starts", "ends", "zone", "led_by")
-_CHECKIN = ("person", "partner", "programme", "cohort", "site_url")
-_CHECKIN += ("continue_url", "rematch_url", "pause_url")
+# What a message may say of each kind of thing. Free text appears only where the recipient
+# is meant to read it and nobody else wrote it for someone else: a story's title (anonymised
+# by a manager, and the very thing the recipient is asked to consent to), a sponsor's "what we
+# need from you" (written by managers for sponsors), and flags' reasons (made from counts and
+# dates, never typed).
+PERSON = fields("full_name")
+# The partner in the introduction: who they are and how to reach them, as the pair page shows.
+PARTNER_INTRODUCED = fields("full_name", "job_title", "department", "email")
+PROGRAMME = fields("name")
+COHORT = fields("name", "starts_on", "ends_on")
+PARTICIPANT = fields("role", "get_role_display")
+# A pair, as managers' messages name it (the pair page and the admin hold the rest).
+PAIR = fields(
+    "mentee.person.full_name",
+    "reverse_mentor.person.full_name",
+    "status",
+    "get_status_display",
+    "started_on",
+)
+MEETING = fields("status", "get_status_display", "duration_minutes", "topic.title")
+# The terms proposed, as choices; "how to cancel" is the proposer's own text, read on the
+# pair page.
+AGREEMENT = fields(
+    "number",
+    "proposed_by",
+    "driver",
+    "get_driver_display",
+    "cadence",
+    "get_cadence_display",
+    "meeting_mode",
+    "get_meeting_mode_display",
+)
+STORY = fields("title")
+LINKS = ListOf(Row((VALUE, VALUE)))  # (label, url)
+PLACES = ListOf(
+    fields(
+        "participant.role",
+        "participant.get_role_display",
+        "participant.cohort.name",
+        "participant.cohort.programme.name",
+        links=LINKS,
+    )
+)
+FLAG = fields(
+    "rule", "severity", "reason", "recommended_action", "opened_on", "days_open", "admin_url"
+)
+DIGEST_PROGRAMMES = ListOf(
+    fields(
+        programme=PROGRAMME,
+        pairs=ListOf(
+            fields(
+                "admin_url",
+                pair=PAIR,
+                cohort=COHORT,
+                flags=ListOf(FLAG),
+                reasons=ListOf(VALUE),
+            )
+        ),
+    )
+)
+FIGURES = ListOf(fields("label", "text", "mark", "target", "suppressed"))
+
+_PARTICIPANT = {"person": PERSON, "programme": PROGRAMME, "cohort": COHORT, "site_url": VALUE}
+_PAIR = {**_PARTICIPANT, "partner": PERSON, "pair_url": VALUE}
+_MEETING = {**_PAIR, "meeting": MEETING, "starts": VALUE, "ends": VALUE, "zone": VALUE}
+_MEETING |= {"led_by": PERSON}
+_CHECKIN = {"person": PERSON, "partner": PERSON, "programme": PROGRAMME, "cohort": COHORT}
+_CHECKIN |= dict.fromkeys(("site_url", "continue_url", "rematch_url", "pause_url"), VALUE)
+_PULSE = {"person": PERSON, "partner": PERSON, "programme": PROGRAMME, "meeting": MEETING}
+_PULSE |= dict.fromkeys(("starts", "zone", "held_url", "not_held_url"), VALUE)
 
 KINDS: dict[str, Kind] = {
     kind.name: kind
@@ -52,20 +144,20 @@ KINDS: dict[str, Kind] = {
             "intake_invitation",
             "Intake invitation",
             "programmes.notices.intake_invitation",
-            (*_PARTICIPANT, "participant", "intake_url"),
+            _PARTICIPANT | {"participant": PARTICIPANT, "intake_url": VALUE},
         ),
         Kind(
             "intake_confirmation",
             "Intake confirmation",
             "programmes.notices.intake_confirmation",
-            (*_PARTICIPANT, "participant", "intake_url"),
+            _PARTICIPANT | {"participant": PARTICIPANT, "intake_url": VALUE},
             quiet_hours=False,
         ),
         Kind(
             "agreement_proposed",
             "Agreement proposed by the partner",
             "programmes.notices.agreement_proposed",
-            (*_PAIR, "agreement"),
+            _PAIR | {"agreement": AGREEMENT},
         ),
         *(
             Kind(
@@ -80,77 +172,78 @@ KINDS: dict[str, Kind] = {
             "pair_ended",
             "The pair has ended (its sessions still to come are cancelled)",
             "programmes.notices.pair_ended",
-            (*_PAIR, "sessions", "zone"),
+            _PAIR | {"sessions": ListOf(VALUE), "zone": VALUE},
         ),
         Kind(
             "story_consent",
             "A success story awaits the participant's consent",
             "programmes.notices.story_consent",
-            (*_PAIR, "story"),
+            _PAIR | {"story": STORY},
         ),
         Kind(
             "match_introduction",
             "Match introduction",
             "matching.notices.match_introduction",
-            (*_PAIR, "participant", "partner_participant", "pair"),
+            _PAIR
+            | {
+                "partner": PARTNER_INTRODUCED,
+                "participant": PARTICIPANT,
+                "partner_participant": PARTICIPANT,
+                "pair": PAIR,
+            },
         ),
         Kind(
             "participant_links",
             "Links sent again on request",
             "surveys.notices.participant_links",
-            ("person", "places", "site_url"),
+            {"person": PERSON, "places": PLACES, "site_url": VALUE},
             quiet_hours=False,
         ),
         Kind(
             "pulse_request",
             "Pulse after a session",
             "surveys.notices.pulse_request",
-            (
-                "person",
-                "partner",
-                "programme",
-                "meeting",
-                "starts",
-                "zone",
-                "held_url",
-                "not_held_url",
-            ),
+            _PULSE,
         ),
         Kind(
             "rematch_alert",
             "'Not a good fit' alert to managers",
             "surveys.notices.rematch_alert",
-            ("person", "pair", "programme", "cohort", "pair_admin_url"),
+            {
+                "person": PERSON,
+                "pair": PAIR,
+                "programme": PROGRAMME,
+                "cohort": COHORT,
+                "pair_admin_url": VALUE,
+            },
             quiet_hours=False,
         ),
         Kind(
             "feedback_request",
             "Programme questions at mid-point and end",
             "surveys.notices.feedback_request",
-            (
-                "person",
-                "participant",
-                "programme",
-                "cohort",
-                "moment",
-                "moment_label",
-                "feedback_url",
-                "closes_on",
-                "site_url",
-            ),
+            {
+                "person": PERSON,
+                "participant": PARTICIPANT,
+                "programme": PROGRAMME,
+                "cohort": COHORT,
+                **dict.fromkeys(
+                    ("moment", "moment_label", "feedback_url", "closes_on", "site_url"), VALUE
+                ),
+            },
         ),
         # Reminders, asked by beat's "what is due" scans (programmes/ and surveys/reminders.py).
         Kind(
             "intake_reminder",
             "Intake reminder, 3 and 7 days after the invitation",
             "programmes.notices.intake_reminder",
-            (*_PARTICIPANT, "participant", "intake_url", "days"),
+            _PARTICIPANT | {"participant": PARTICIPANT, "intake_url": VALUE, "days": VALUE},
         ),
         Kind(
             "agreement_reminder",
             "Agreement reminder, 3 days after the introduction",
             "programmes.notices.agreement_reminder",
-            (*_PAIR, "agreement"),
+            _PAIR | {"agreement": AGREEMENT},
         ),
         Kind(
             "session_reminder",
@@ -162,16 +255,7 @@ KINDS: dict[str, Kind] = {
             "pulse_nudge",
             "Pulse nudge, 48 hours after the pulse request",
             "surveys.notices.pulse_nudge",
-            (
-                "person",
-                "partner",
-                "programme",
-                "meeting",
-                "starts",
-                "zone",
-                "held_url",
-                "not_held_url",
-            ),
+            _PULSE,
         ),
         # The missed-meetings check-in (programmes/checkins.py).
         Kind(
@@ -192,16 +276,13 @@ KINDS: dict[str, Kind] = {
             "checkin_answer",
             "Check-in answer to managers: re-match or pause",
             "programmes.notices.checkin_answer",
-            (
-                "person",
-                "pair",
-                "programme",
-                "cohort",
-                "choice",
-                "paused_until",
-                "pair_admin_url",
-                "site_url",
-            ),
+            {
+                "person": PERSON,
+                "pair": PAIR,
+                "programme": PROGRAMME,
+                "cohort": COHORT,
+                **dict.fromkeys(("choice", "paused_until", "pair_admin_url", "site_url"), VALUE),
+            },
             quiet_hours=False,
         ),
         # Digests to users, who have no time zone: the scans pick the hour (programmes/digests.py).
@@ -209,14 +290,31 @@ KINDS: dict[str, Kind] = {
             "risk_digest",
             "Weekly digest of open at-risk flags, to managers",
             "programmes.notices.risk_digest",
-            ("recipient_name", "week_of", "programmes", "pair_count", "flag_count", "site_url"),
+            {
+                "recipient_name": VALUE,
+                "week_of": VALUE,
+                "programmes": DIGEST_PROGRAMMES,
+                "pair_count": VALUE,
+                "flag_count": VALUE,
+                "site_url": VALUE,
+            },
             quiet_hours=False,
         ),
         Kind(
             "sponsor_status",
             "Monthly programme status, to sponsors",
             "programmes.notices.sponsor_status",
-            ("recipient_name", "programme", "month", "figures", "ask", "min_group", "status_url"),
+            {
+                "recipient_name": VALUE,
+                "programme": PROGRAMME,
+                "month": VALUE,
+                "figures": FIGURES,
+                "ask": VALUE,
+                "min_group": VALUE,
+                "status_url": VALUE,
+                # For wording saved before the status page existed (it linked to the sign-in).
+                "sign_in_url": VALUE,
+            },
             quiet_hours=False,
         ),
     ]

@@ -1,6 +1,10 @@
 """Turning a message's context into its subject and bodies, in the recipient's language: a
 manager's wording from the admin (MessageTemplate) where there is one, else the project's
-own in ``templates/emails/<kind>_subject.txt``, ``<kind>.txt`` and optionally ``<kind>.html``."""
+own in ``templates/emails/<kind>_subject.txt``, ``<kind>.txt`` and optionally ``<kind>.html``.
+
+Either way the template sees only what the kind declares (``Kind.project``): plain values and
+read-only records, so a wording that asks for more (saved before the checks refused it) gets
+an empty string there, never a model or what it links to."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +13,7 @@ from django.template import Context, Template, TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from notifications.kinds import kind_of
 from notifications.models import MessageTemplate
 
 
@@ -30,6 +35,7 @@ def template_for(kind: str, language: str) -> MessageTemplate | None:
 
 
 def render_from(row: MessageTemplate, context: dict[str, Any]) -> Rendered:
+    """``context`` as ``Kind.project`` makes it (render_message and the samples do)."""
     # Times show where the recipient lives (the context's ``zone``), so a manager's wording
     # needs no {% load tz %}{% timezone zone %}; the files set it themselves.
     with timezone.override(context.get("zone") or None):
@@ -51,6 +57,7 @@ def render_files(kind: str, context: dict[str, Any]) -> Rendered:
 
 
 def render_message(kind: str, context: dict[str, Any], language: str) -> Rendered:
+    context = kind_of(kind).project(context)
     with translation.override(language or None):
         row = template_for(kind, language)
         return render_from(row, context) if row else render_files(kind, context)

@@ -2,8 +2,9 @@
 placeholder name, shared by every kind, so a new kind gets a preview as soon as each of its
 placeholders has a value here.
 
-The model instances are never saved and have no primary key: rendering them cannot reach
-anyone's real records."""
+Plain values and dicts shaped like each kind's declaration (notifications/kinds.py), made
+into exactly what a send renders by the same projection (``Kind.project``): nothing here is a
+record of the database, and a sample missing an attribute the kind declares fails its test."""
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -30,85 +31,57 @@ def sample_values(kind: str = "") -> dict[str, Any]:
     """Fresh sample values by placeholder name (a new set each call, so a caller may change
     them). ``kind`` only tunes a few details so that each preview reads true: a cancelled
     session in the cancellation, a held one in the "marked" message."""
-    from programmes.models import (
-        Agreement,
-        Cohort,
-        Meeting,
-        Pair,
-        Participant,
-        Person,
-        Programme,
-        Role,
-        SuccessStory,
-        Topic,
-    )
-    from surveys.feedback import MIDPOINT, MOMENT_LABELS
-
-    programme = Programme(
-        name="Inclusive Leadership",
-        slug="inclusive-leadership",
-        purpose="Senior leaders learn how colleagues and customers see the company.",
-    )
-    cohort = Cohort(
-        programme=programme,
-        name="Summer 2026",
-        starts_on=date(2026, 6, 1),
-        ends_on=date(2026, 8, 31),
-        status=Cohort.Status.RUNNING,
-    )
-    person = Person(
-        full_name="Alex Sample",
-        email="alex.sample@example.org",
-        job_title="Data analyst",
-        department="Customer insight",
-        time_zone="Europe/London",
-        language="en",
-    )
-    partner = Person(
-        full_name="Sam Example",
-        email="sam.example@example.org",
-        job_title="Chief operating officer",
-        department="Operations",
-        time_zone="Europe/London",
-        language="en",
-    )
-    participant = Participant(
-        cohort=cohort, person=person, role=Role.REVERSE_MENTOR, status="matched"
-    )
-    partner_participant = Participant(
-        cohort=cohort, person=partner, role=Role.MENTEE, status="matched"
-    )
-    pair = Pair(
-        cohort=cohort,
-        mentee=partner_participant,
-        reverse_mentor=participant,
-        status=Pair.Status.ACTIVE,
-        started_on=date(2026, 6, 8),
-    )
-    topic = Topic(programme=programme, title="How younger customers choose a bank")
+    programme = {"name": "Inclusive Leadership"}
+    cohort = {
+        "name": "Summer 2026",
+        "starts_on": date(2026, 6, 1),
+        "ends_on": date(2026, 8, 31),
+        "programme": programme,
+    }
+    person = {"full_name": "Alex Sample"}
+    zone = "Europe/London"
+    partner = {
+        "full_name": "Sam Example",
+        "email": "sam.example@example.org",
+        "job_title": "Chief operating officer",
+        "department": "Operations",
+    }
+    participant = {
+        "role": "reverse_mentor",
+        "get_role_display": "Reverse-mentor",
+        "cohort": cohort,
+    }
+    partner_participant = {"role": "mentee", "get_role_display": "Mentee (executive)"}
+    pair = {
+        "mentee": {"person": partner},
+        "reverse_mentor": {"person": person},
+        "status": "active",
+        "get_status_display": "Active",
+        "started_on": date(2026, 6, 8),
+    }
     # British Summer Time: a time shown in UTC by mistake is an hour out.
     starts = datetime(2026, 6, 16, 13, 0, tzinfo=UTC)
-    meeting = Meeting(
-        pair=pair,
-        starts_at=starts,
-        duration_minutes=45,
-        topic=topic,
-        status=Meeting.Status.SCHEDULED,
-        scheduled_by=Role.MENTEE,
-    )
+    meeting = {
+        "status": "scheduled",
+        "get_status_display": "Scheduled",
+        "duration_minutes": 45,
+        "topic": {"title": "How younger customers choose a bank"},
+    }
     if kind == "meeting_cancelled":
-        meeting.status = Meeting.Status.CANCELLED
-        meeting.cancelled_by = Role.MENTEE
-        meeting.cancel_reason = "A board meeting was moved to that afternoon."
+        meeting |= {"status": "cancelled", "get_status_display": "Cancelled"}
     elif kind == "meeting_marked":
-        meeting.status = Meeting.Status.HELD
-        meeting.led_by = Role.REVERSE_MENTOR
-    agreement = Agreement(pair=pair, number=1, proposed_by=Role.MENTEE)
-    story = SuccessStory(
-        pair=pair,
-        title="A director now tests every new policy with graduates first",
-        anonymised=True,
-    )
+        meeting |= {"status": "held", "get_status_display": "Held"}
+    agreement = {
+        "number": 1,
+        "proposed_by": "mentee",
+        "driver": "reverse_mentor",
+        "get_driver_display": "Reverse-mentor",
+        "cadence": "fortnightly",
+        "get_cadence_display": "Every two weeks",
+        "meeting_mode": "video",
+        "get_meeting_mode_display": "Video call",
+    }
+    story = {"title": "A director now tests every new policy with graduates first"}
     pair_url = f"{SAMPLE_SITE}/pair/sample/"
     intake_url = f"{SAMPLE_SITE}/intake/sample/"
     pulse_url = f"{SAMPLE_SITE}/pulse/sample/"
@@ -125,11 +98,10 @@ def sample_values(kind: str = "") -> dict[str, Any]:
         "story": story,
         "led_by": person,
         "starts": starts,
-        "ends": starts + timedelta(minutes=meeting.duration_minutes),
-        "zone": person.time_zone,
+        "ends": starts + timedelta(minutes=meeting["duration_minutes"]),
+        "zone": zone,
         "sessions": [
-            (starts + timedelta(days=days)).astimezone(ZoneInfo(person.time_zone))
-            for days in (14, 28)
+            (starts + timedelta(days=days)).astimezone(ZoneInfo(zone)) for days in (14, 28)
         ],
         "site_url": SAMPLE_SITE,
         "pair_url": pair_url,
@@ -150,11 +122,11 @@ def sample_values(kind: str = "") -> dict[str, Any]:
         "pause_url": f"{SAMPLE_SITE}/checkin/sample/?answer=pause",
         "choice": "pause",
         "paused_until": date(2026, 7, 16),
-        "moment": MIDPOINT,
-        "moment_label": MOMENT_LABELS[MIDPOINT],
+        "moment": "midpoint",
+        "moment_label": "Mid-point questions",
         "closes_on": date(2026, 7, 31),
         # The digests to managers and sponsors, who are users rather than people.
-        "recipient_name": person.full_name,
+        "recipient_name": person["full_name"],
         "week_of": date(2026, 6, 15),
         "programmes": [
             {
@@ -216,15 +188,17 @@ def sample_values(kind: str = "") -> dict[str, Any]:
         "ask": "Please mention the programme at the June town hall.",
         "min_group": 5,
         "status_url": f"{SAMPLE_SITE}/sponsor/inclusive-leadership/2026-05/",
+        "sign_in_url": f"{SAMPLE_SITE}/sponsor/inclusive-leadership/2026-05/",
     }
 
 
 def sample_context(kind: str) -> dict[str, Any]:
-    """Exactly the kind's placeholders, with sample values; raises MissingSample when one of
-    them has none (a test makes sure every registered kind has all of its values)."""
+    """Exactly the kind's placeholders, with sample values, as a send hands them to the
+    renderer; raises MissingSample when one of them has none (a test makes sure every
+    registered kind has all of its values)."""
     values = sample_values(kind)
     placeholders = KINDS[kind].placeholders
     missing = [name for name in placeholders if name not in values]
     if missing:
         raise MissingSample(kind, missing)
-    return {name: values[name] for name in placeholders}
+    return KINDS[kind].project({name: values[name] for name in placeholders})

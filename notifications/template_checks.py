@@ -3,26 +3,24 @@ to send, or says more than it should, because of an edit in the admin.
 
 A wording passes when it compiles as a Django template; uses only Django's built-in tags and
 filters (no ``{% load %}``, and nothing that reaches other templates, such as ``{% include %}``
-or ``{% extends %}``); names only its kind's placeholders (plus what its own ``{% for %}``,
-``{% with %}`` and ``as`` introduce); reads only a placeholder's own details and what it
-points to (``partner.full_name``, ``meeting.topic.title``), never the records that point back
-at it, which is where people's private answers live (``participant.intake``,
-``pair.notes``); and renders with the sample data. In the HTML body, what people typed stays
-escaped (no ``|safe``, no ``{% autoescape off %}``).
+or ``{% extends %}``); reads only what its kind declares (notifications/kinds.py): its
+variables, and of each record exactly the attributes listed there (``partner.full_name``,
+``meeting.topic.title``), plus what its own ``{% for %}``, ``{% with %}`` and ``as``
+introduce; and renders with the sample data. In the HTML body, what people typed stays
+escaped (no ``|safe``, no ``{% autoescape off %}``). Anything else is refused with a message
+naming the expression and what its variable offers.
 
-The names are found by walking the compiled template, not by rendering it, so a placeholder
-inside a branch the sample data does not take is checked too.
+The names are found by walking the compiled template against the kind's declaration, not by
+rendering it, so an expression inside a branch the sample data does not take is checked too.
+This is the first of two locks: what is rendered is built from the declaration alone
+(notifications.schema.context_project), so even a wording saved before a check existed
+cannot reach further.
 """
 
-import inspect
-import re
-from collections.abc import Iterable
-from functools import cached_property
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models
-from django.template import Context, Template, Variable
+from django.template import Template, Variable
 from django.template.base import FilterExpression, Lexer, Node, TextNode, TokenType, VariableNode
 from django.template.defaulttags import (
     AutoEscapeControlNode,
@@ -48,7 +46,8 @@ from django.utils import translation
 from notifications.kinds import KINDS
 from notifications.models import MessageTemplate
 from notifications.rendering import render_from
-from notifications.samples import MissingSample, sample_context, sample_values
+from notifications.samples import MissingSample, sample_context
+from notifications.schema import VALUE, Fields, ListOf, Row, Schema, offers
 
 # Tags that would reach other templates or tag libraries, or show the whole context.
 REFUSED_TAGS = {
@@ -87,15 +86,10 @@ REFUSED_FILTERS = {"dictsort", "dictsortreversed"}
 # In HTML, names and reasons typed by people must stay escaped.
 UNESCAPING_FILTERS = {"safe", "safeseq"}
 ALWAYS_DEFINED = {"True", "False", "None"}
-FORLOOP = {
-    "counter": 1,
-    "counter0": 0,
-    "revcounter": 1,
-    "revcounter0": 0,
-    "first": True,
-    "last": True,
-}
-DISPLAY = re.compile(r"get_(?P<field>\w+)_display")
+FORLOOP_VALUES = ("counter", "counter0", "revcounter", "revcounter0", "first", "last")
+# Filters that hand back what they were given, or one item of a list.
+SAME_FILTERS = {"default", "default_if_none", "slice"}
+ITEM_FILTERS = {"first", "last", "random"}
 
 
 class _Unknown:
@@ -130,11 +124,11 @@ def refused_tags(source: str) -> list[str]:
 
 
 class _Walker:
-    def __init__(
-        self, placeholders: tuple[str, ...] | None, samples: dict[str, Any], *, html: bool
-    ) -> None:
+    """Walks a compiled wording with, in scope, each name's schema (what it offers): the
+    kind's variables, and what loops, ``with`` and ``as`` bind."""
+
+    def __init__(self, placeholders: Mapping[str, Schema] | None, *, html: bool) -> None:
         self.placeholders = placeholders
-        self.samples = samples
         self.html = html
         self.problems: list[str] = []
 
@@ -164,7 +158,10 @@ class _Walker:
                 self.nodelist(nodelist, scope, layer=False)
         elif isinstance(node, ForNode):
             sequence = self.expression(node.sequence, scope)
-            forloop = {**FORLOOP, "parentloop": scope.get("forloop", {})}
+            forloop = Fields(
+                dict.fromkeys(FORLOOP_VALUES, VALUE)
+                | {"parentloop": scope.get("forloop", Fields({}))}
+            )
             inner = scope | self.loop_bindings(node.loopvars, sequence) | {"forloop": forloop}
             self.nodelist(node.nodelist_loop, inner, layer=True)
             self.nodelist(node.nodelist_empty, scope, layer=True)
@@ -198,7 +195,7 @@ class _Walker:
         # {% firstof … as x %} and {% cycle … as x %} hold depends on the data.
         name = getattr(node, "asvar", None) or getattr(node, "variable_name", None)
         if name:
-            scope[name] = UNKNOWN if isinstance(node, FirstOfNode | CycleNode) else ""
+            scope[name] = UNKNOWN if isinstance(node, FirstOfNode | CycleNode) else VALUE
 
     @staticmethod
     def expressions_of(node: Node) -> list[FilterExpression]:
@@ -216,16 +213,11 @@ class _Walker:
     def loop_bindings(names: list[str], sequence: Any) -> dict[str, Any]:
         if sequence is REPORTED:
             return dict.fromkeys(names, REPORTED)
-        first: Any = UNKNOWN
-        if sequence is not UNKNOWN and not isinstance(sequence, str | models.Model):
-            try:
-                first = next(iter(sequence), UNKNOWN)
-            except TypeError:
-                first = UNKNOWN
+        item: Any = sequence.item if isinstance(sequence, ListOf) else UNKNOWN
         if len(names) == 1:
-            return {names[0]: first}
-        if isinstance(first, list | tuple) and len(first) == len(names):
-            return dict(zip(names, first, strict=True))
+            return {names[0]: item}
+        if isinstance(item, Row) and len(item.items) == len(names):
+            return dict(zip(names, item.items, strict=True))
         return dict.fromkeys(names, UNKNOWN)
 
     def condition(self, condition: Any, scope: dict[str, Any]) -> None:
@@ -239,25 +231,25 @@ class _Walker:
     # --- Expressions ------------------------------------------------------------------------
 
     def expression(self, expression: Any, scope: dict[str, Any]) -> Any:
-        """Checks ``{{ a.b|f:c }}``; returns its value with the sample data when all of it
-        is allowed (it is then safe to evaluate), REPORTED when it is not, UNKNOWN when it
-        cannot be known."""
+        """Checks ``{{ a.b|f:c }}``; returns the schema of its value when all of it is
+        allowed, REPORTED when it is not, UNKNOWN when it cannot be known."""
         if not isinstance(expression, FilterExpression):
             return UNKNOWN
         before = len(self.problems)
         if isinstance(expression.var, Variable):
             value = self.variable(expression.var, scope)
         else:
-            value = expression.var  # a literal: {{ "text" }}, {{ 3 }}
+            value = VALUE  # a literal: {{ "text" }}, {{ 3 }}
         self.filters(expression, scope)
         if len(self.problems) > before:
             return REPORTED
-        if not expression.filters or value in (UNKNOWN, REPORTED):
-            return value
-        try:
-            return expression.resolve(Context(self.samples | scope))
-        except Exception:
-            return UNKNOWN
+        for function, _arguments in expression.filters:
+            name = getattr(function, "_filter_name", function.__name__)
+            if name in ITEM_FILTERS and isinstance(value, ListOf):
+                value = value.item
+            elif name not in SAME_FILTERS:
+                value = UNKNOWN
+        return value
 
     def filters(self, expression: FilterExpression, scope: dict[str, Any]) -> None:
         for function, arguments in expression.filters:
@@ -275,14 +267,14 @@ class _Walker:
 
     def variable(self, variable: Variable, scope: dict[str, Any]) -> Any:
         if variable.lookups is None:
-            return variable.literal
+            return VALUE
         root, *rest = variable.lookups
         if root in scope:
             value = scope[root]
         elif root in ALWAYS_DEFINED or self.placeholders is None:
             return UNKNOWN  # no kind chosen: the form says so, and names wait for it
         elif root in self.placeholders:
-            value = self.samples.get(root, UNKNOWN)
+            value = self.placeholders[root]
         else:
             self.problem(
                 f"Unknown placeholder {{{{ {root} }}}}: this message can use "
@@ -291,116 +283,43 @@ class _Walker:
             return UNKNOWN
         if value is REPORTED:
             return REPORTED
-        model = type(value) if isinstance(value, models.Model) else None
+        whole, root_schema = ".".join(variable.lookups), value
         for index, segment in enumerate(rest, start=1):
-            path = ".".join(variable.lookups[: index + 1])
             owner = ".".join(variable.lookups[:index])
-            if value is UNKNOWN and model is None:
+            if value is UNKNOWN:
                 # Nothing to check the lookup against, so nothing vouches for it.
                 self.problem(
-                    f"{{{{ {path} }}}} cannot be used in a message: what {owner} stands for "
-                    "depends on the data, so only the placeholders' own details can be shown."
+                    f"{{{{ {whole} }}}} cannot be used in a message: what {owner} stands for "
+                    "depends on the data, so only what the message offers can be shown."
                 )
                 return UNKNOWN
-            try:
-                value, model = self.step(value, model, segment)
-            except _Missing:
-                self.problem(f"{{{{ {path} }}}} does not exist: {owner} has no “{segment}”.")
-                return UNKNOWN
-            except _Related:
+            value = self.step(value, segment)
+            if value is None:
                 self.problem(
-                    f"{{{{ {path} }}}} cannot be used in a message: a message can show a "
-                    f"placeholder's own details and what it points to, such as "
-                    f"{{{{ {owner}.{_an_example(model)} }}}}, but not the records that point "
-                    "back at it (they hold what people wrote in the programme)."
+                    f"{{{{ {whole} }}}} cannot be used in this message: "
+                    f"{_offer(root_schema, root)}."
                 )
-                return UNKNOWN
-            except _Refused:
-                self.problem(
-                    f"{{{{ {path} }}}} cannot be used in a message: it is not a detail of {owner}."
-                )
-                return UNKNOWN
+                return REPORTED
         return value
 
-    def step(self, value: Any, model: type[models.Model] | None, segment: str) -> tuple:
-        """One ``.segment`` of a lookup: (its value, its model if it is one)."""
-        if model is not None:
-            return _model_step(value, model, segment)
-        if value is None:
-            return UNKNOWN, None
-        try:
-            found = Variable(f"value.{segment}").resolve({"value": value})
-        except Exception:
-            raise _Missing from None
-        return found, type(found) if isinstance(found, models.Model) else None
+    @staticmethod
+    def step(schema: Any, segment: str) -> Schema | None:
+        """What ``.segment`` of ``schema`` offers; None when it offers nothing by that name."""
+        if isinstance(schema, Fields):
+            return schema.fields.get(segment)
+        if isinstance(schema, ListOf) and segment.isdigit():
+            return schema.item
+        if isinstance(schema, Row) and segment.isdigit() and int(segment) < len(schema.items):
+            return schema.items[int(segment)]
+        return None
 
 
-class _Missing(Exception):
-    pass
-
-
-class _Refused(Exception):
-    pass
-
-
-class _Related(_Refused):
-    """Records that point back at a placeholder, or many of them."""
-
-
-def _an_example(model: type[models.Model] | None) -> str:
-    if model is None:
-        return "name"
-    for field in model._meta.concrete_fields:
-        if not field.is_relation and not field.primary_key:
-            return field.name
-    return "pk"
-
-
-def _model_step(value: Any, model: type[models.Model], segment: str) -> tuple:
-    """A model's own fields, ``get_<field>_display``, its properties, and its forward
-    foreign keys are allowed; reverse relations, many-to-many fields, managers and methods are
-    not (they reach other people's records, or act)."""
-    instance = value if isinstance(value, models.Model) else None
-
-    def attribute() -> Any:
-        if instance is None:
-            return None
-        try:
-            found = getattr(instance, segment)
-            return found() if callable(found) else found
-        except Exception:
-            return None
-
-    try:
-        field = model._meta.get_field(segment)
-    except FieldDoesNotExist:
-        field = None
-    if field is not None:
-        if field.is_relation:
-            if not (field.concrete and (field.many_to_one or field.one_to_one)):
-                raise _Related
-            if segment != field.name:  # the id column: partner_id
-                return attribute(), None
-            return attribute(), field.related_model
-        if not field.concrete:
-            raise _Related
-        return attribute(), None
-    if segment == "pk":
-        return attribute(), None
-    display = DISPLAY.fullmatch(segment)
-    if display:
-        try:
-            if model._meta.get_field(display["field"]).choices:
-                return attribute(), None
-        except FieldDoesNotExist:
-            pass
-    static = inspect.getattr_static(model, segment, None)
-    if isinstance(static, property | cached_property):
-        found = attribute()
-        return found, type(found) if isinstance(found, models.Model) else None
-    if static is None:
-        raise _Missing
-    raise _Refused
+def _offer(schema: Any, root: str) -> str:
+    if schema is VALUE:
+        return f"{root} is a plain value (text, a number, a date or a link), with no details"
+    if isinstance(schema, Fields | ListOf | Row):
+        return f"{root} offers {', '.join(offers(schema, root))}"
+    return f"{root} offers nothing to look into"
 
 
 def wording_problems(
@@ -417,11 +336,7 @@ def wording_problems(
     except Exception as error:  # a TemplateSyntaxError, or a built-in tag's own complaint
         return [f"This template does not work: {error}"]
     known = kind in KINDS
-    walker = _Walker(
-        KINDS[kind].placeholders if known else None,
-        sample_values(kind) if known else {},
-        html=field == "body_html",
-    )
+    walker = _Walker(KINDS[kind].placeholders if known else None, html=field == "body_html")
     walker.nodelist(template.nodelist, {}, layer=True)
     if walker.problems or not known:
         return walker.problems

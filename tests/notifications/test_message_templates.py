@@ -113,52 +113,74 @@ def test_it_refuses_tags_that_reach_other_templates_or_libraries(text: str, tag:
 
 
 @pytest.mark.parametrize(
-    ("text", "reached"),
+    ("text", "reached", "offered"),
     [
-        ("{{ partner_participant.intake.boundaries_text }}", "{{ partner_participant.intake }}"),
-        ("{% for note in pair.notes.all %}{{ note.text }}{% endfor %}", "{{ pair.notes }}"),
+        (
+            "{{ partner_participant.intake.boundaries_text }}",
+            "{{ partner_participant.intake.boundaries_text }}",
+            "partner_participant offers partner_participant.role, "
+            "partner_participant.get_role_display.",
+        ),
+        (
+            "{% for note in pair.notes.all %}{{ note.text }}{% endfor %}",
+            "{{ pair.notes.all }}",
+            "pair offers pair.mentee.person.full_name, pair.reverse_mentor.person.full_name, "
+            "pair.status, pair.get_status_display, pair.started_on.",
+        ),
         (
             "{% with p=partner_participant %}{{ p.intake.objectives_text }}{% endwith %}",
-            "{{ p.intake }}",
+            "{{ p.intake.objectives_text }}",
+            "p offers p.role, p.get_role_display.",
         ),
-        ("{% if partner.reports.exists %}x{% endif %}", "{{ partner.reports }}"),
-        ("{{ programme.managers.all }}", "{{ programme.managers }}"),
+        (
+            "{% if partner.reports.exists %}x{% endif %}",
+            "{{ partner.reports.exists }}",
+            "partner offers partner.full_name, partner.job_title, partner.department, "
+            "partner.email.",
+        ),
+        ("{{ programme.managers.all }}", "{{ programme.managers.all }}", "programme offers "),
     ],
 )
-def test_it_refuses_records_that_hold_what_people_wrote(text: str, reached: str) -> None:
+def test_it_refuses_records_that_hold_what_people_wrote(
+    text: str, reached: str, offered: str
+) -> None:
     [error] = errors_of(form_for(body_text=text), "body_text")
 
-    assert error.startswith(f"{reached} cannot be used in a message")
-    assert "not the records that point back at it" in error
+    assert error.startswith(f"{reached} cannot be used in this message: ")
+    assert offered in error
 
 
 def test_a_name_whose_value_depends_on_the_data_cannot_be_looked_into() -> None:
     text = "{% firstof partner_participant participant as p %}{{ p.intake.boundaries_text }}"
 
     assert wording_problems(text, kind="match_introduction") == [
-        "{{ p.intake }} cannot be used in a message: what p stands for depends on the data, "
-        "so only the placeholders' own details can be shown."
+        "{{ p.intake.boundaries_text }} cannot be used in a message: what p stands for "
+        "depends on the data, so only what the message offers can be shown."
     ]
     loops = (
         "{% for place in places %}{% for label, url in place.links %}"
         "{% if forloop.first and forloop.parentloop.last %}{{ label|upper }}{% endif %}"
-        "{% endfor %}{% endfor %}{% url 'surveys:resend_link' as again %}{{ again.upper }}"
+        "{% endfor %}{% endfor %}{% url 'surveys:resend_link' as again %}{{ again }}"
     )
     assert wording_problems(loops, kind="participant_links") == []
 
 
-def test_it_allows_details_and_what_they_point_to_and_catches_typos() -> None:
+def test_it_allows_what_the_kind_declares_and_catches_typos() -> None:
     fine = (
-        "{{ partner.get_language_display }} {{ pair.reverse_mentor.person.full_name }} "
-        "{{ participant.cohort.programme.name }} {{ partner_participant.get_role_display }}"
+        "{{ partner.job_title }} {{ pair.reverse_mentor.person.full_name }} "
+        "{{ cohort.starts_on|date:'j F' }} {{ partner_participant.get_role_display }}"
     )
     assert wording_problems(fine, kind="match_introduction") == []
 
     assert wording_problems("{{ person.ful_name }}", kind="match_introduction") == [
-        "{{ person.ful_name }} does not exist: person has no “ful_name”."
+        "{{ person.ful_name }} cannot be used in this message: person offers person.full_name."
     ]
     assert wording_problems("{{ person.delete }}", kind="match_introduction") == [
-        "{{ person.delete }} cannot be used in a message: it is not a detail of person."
+        "{{ person.delete }} cannot be used in this message: person offers person.full_name."
+    ]
+    assert wording_problems("{{ pair_url.upper }}", kind="match_introduction") == [
+        "{{ pair_url.upper }} cannot be used in this message: pair_url is a plain value "
+        "(text, a number, a date or a link), with no details."
     ]
 
 

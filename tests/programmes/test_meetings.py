@@ -301,7 +301,9 @@ def test_it_records_which_side_cancelled_and_why(
     [email] = mail.outbox
     assert email.to == [pair.reverse_mentor.person.email]
     assert "Margaret Hale cancelled your session" in email.subject
-    assert "Their reason: Board meeting" in email.body
+    # The reason is the partner's own words: on the session's page, never in the mail.
+    assert "Board meeting" not in email.body
+    assert "with any reason they gave" in email.body
     calendar = icalendar.Calendar.from_ical(email.attachments[0][1])
     assert calendar["METHOD"] == "CANCEL"
 
