@@ -2,6 +2,7 @@
 complete intakes; a third wave is taking intakes now, some done, some half-way, some not
 started, so the manager's view of intake progress has something to show."""
 
+import random
 from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
@@ -108,6 +109,37 @@ def build(ctx: DemoContext) -> None:
     )
 
 
+NOTES_FOR_THE_TEAM = (
+    "I am back from parental leave in part-time hours until March, so every two weeks at most.",
+    "I would find it hard to be paired with anyone from my old team in Finance.",
+    "I have a hearing impairment: video calls with captions work best for me.",
+    "I moved over from the acquisition last year and still report through two lines.",
+)
+
+
+def _boundaries(ctx: DemoContext, intake: Intake) -> None:
+    """A few people name someone they would rather not be paired with (a colleague from their
+    own department: a former manager, say) and leave a note for the programme team. Drawn
+    from the person's own seed, not the demo's, so the rest of the demo stays as it was."""
+    person = intake.participant.person
+    rng = random.Random(f"boundaries:{person.email}")  # noqa: S311 (repeatable, not secret)
+    if rng.random() < 0.1:
+        others = [p for p in ctx.people.values() if p.department == person.department]
+        others = sorted((p for p in others if p != person), key=lambda p: p.email)
+        if others:
+            intake.avoid.set([rng.choice(others)])
+    if not intake.boundaries_text and rng.random() < 0.1:
+        intake.boundaries_text = rng.choice(NOTES_FOR_THE_TEAM)
+        intake.save(update_fields=["boundaries_text"])
+
+
+NOTES_FOR_THE_TEAM = (
+    "I am back from parental leave in part-time hours until March, so every two weeks at most.",
+    "I would find it hard to be paired with anyone from my old team.",
+    "I have a hearing impairment: video calls with captions work best for me.",
+)
+
+
 def _submitted_at(ctx: DemoContext, participant: Participant) -> datetime:
     """A few days before the cohort started (or before today, for one still taking intakes):
     the intake's confidence ratings are the baselines later ratings are compared with."""
@@ -153,6 +185,7 @@ def _intake(
     intake.can_share.set(rng.sample(shareable, rng.randint(2, 4) if not mentee else 1))
     if rng.random() < 0.2:
         intake.off_limits.set([rng.choice(shareable)])
+    _boundaries(ctx, intake)
     if submitted:
         ConfidenceRating.objects.bulk_create(
             ConfidenceRating(

@@ -4,7 +4,10 @@ rerun and approve. Every change goes through ``matching.services``; these views 
 check permission, validate and report.
 
 Confidentiality: the review shows names, job titles, departments, scores and the reasons the
-service writes (topic titles, shared hours); never what anyone typed in their intake."""
+service writes (topic titles, shared hours, the rules that ruled a pair out, never who asked
+for one). The only intake text it shows is each person's note for the programme team
+(``Intake.boundaries_text``), to the managers of the run's own programme, and only for the
+people in that run; no other page shows it."""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from matching.forms import (
 )
 from matching.models import MatchingPolicy, MatchingRun, PairRule, ProposedPair
 from matching.services import MatchingError, PairCheck
-from programmes.models import Participant
+from programmes.models import Intake, Participant
 
 REVIEW = "matching.change_matchingrun"
 START = "matching.add_matchingrun"
@@ -201,7 +204,12 @@ def _render_review(
         mentors = list(cohort_mentors(run))
         for mentor in mentors:
             mentor.places_taken = taken.get(mentor.pk, 0)
+    notes = _boundaries_notes(request, run, proposals, waiting)
+    for entry in waiting:
+        entry.note = notes.get(entry.participant_id, "")
     for proposal in proposals:
+        proposal.mentee_note = notes.get(proposal.mentee_id, "")
+        proposal.mentor_note = notes.get(proposal.reverse_mentor_id, "")
         kinds = rules.get((proposal.mentee.person_id, proposal.reverse_mentor.person_id), set())
         proposal.lock_recorded = PairRule.Kind.LOCKED in kinds
         proposal.exclusion_recorded = PairRule.Kind.EXCLUDED in kinds
@@ -240,6 +248,29 @@ def _render_review(
         "policy_url": _policy_url(run),
     }
     return TemplateResponse(request, "admin/matching/matchingrun/review.html", context)
+
+
+def _boundaries_notes(
+    request: HttpRequest, run: MatchingRun, proposals: list[ProposedPair], waiting: list
+) -> dict[int, str]:
+    """{participant id: their note for the programme team} for the people in this run, when
+    the user manages the run's programme (not any staff user, not a superuser who does not)
+    and the note was written under the form that says the programme manager reads it."""
+    people = {p.mentee_id for p in proposals} | {p.reverse_mentor_id for p in proposals}
+    people |= {entry.participant_id for entry in waiting}
+    if not people:
+        return {}
+    # One query: the join on the programme's managers is the permission check.
+    return dict(
+        Intake.objects.filter(
+            participant__in=people,
+            participant__cohort=run.cohort_id,
+            participant__cohort__programme__managers=request.user.pk,
+            boundaries_text_for_manager=True,
+        )
+        .exclude(boundaries_text="")
+        .values_list("participant_id", "boundaries_text")
+    )
 
 
 def _policy_url(run: MatchingRun) -> str:

@@ -42,6 +42,8 @@ IN_PERSON, VIDEO, EITHER = 0, 1, 2
 RULES = {
     "reporting_line": "in one reporting line",
     "excluded": "excluded by the programme manager",
+    # Never says which of the two asked, nor anything they wrote.
+    "avoided": "one of the two asked at intake not to be paired with the other",
     "off_limits": "a wanted topic is off-limits for the other",
     "no_shared_time": "no shared hour in the week",
     "no_capacity": "no place left (capacity or load cap)",
@@ -82,9 +84,13 @@ class Side:
 
 @dataclass
 class Constraints:
-    """Index pairs (mentee row, mentor row) the manager has ruled on."""
+    """Index pairs (mentee row, mentor row) the manager has ruled on, and those either
+    person ruled out at intake (``avoided``: index arrays, one entry per pair)."""
 
     excluded: set[tuple[int, int]] = field(default_factory=set)
+    avoided: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int))
+    )
     locked: set[tuple[int, int]] = field(default_factory=set)
     previous: set[tuple[int, int]] = field(default_factory=set)
     allow_without_shared_time: bool = False
@@ -145,6 +151,7 @@ def build_problem(
             if constraints.excluded
             else np.broadcast_to(np.False_, score.shape)
         ),
+        "avoided": _rows_cols_mask(constraints.avoided, score.shape),
         "off_limits": (
             (mentees.wants > 0).astype(np.float32) @ mentors.off_limits.T.astype(np.float32)
             + mentees.off_limits.astype(np.float32) @ (mentors.wants > 0).T.astype(np.float32)
@@ -329,6 +336,15 @@ def _same_line(mentees: Side, mentors: Side) -> np.ndarray:
     a_above_b = (a_in <= b_in) & (b_out <= a_out)
     b_above_a = (b_in <= a_in) & (a_out <= b_out)
     return known & (a_above_b | b_above_a)
+
+
+def _rows_cols_mask(index: tuple[np.ndarray, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    rows, cols = index
+    if not len(rows):
+        return np.broadcast_to(np.False_, shape)
+    mask = np.zeros(shape, dtype=bool)
+    mask[rows, cols] = True
+    return mask
 
 
 def _index_mask(pairs: set[tuple[int, int]], shape: tuple[int, int]) -> np.ndarray:

@@ -164,7 +164,9 @@ def _constraints(
     rules = PairRule.objects.filter(Q(cohort=cohort) | Q(kind=PairRule.Kind.BLOCKED)).filter(
         mentee__in=mentee_row, reverse_mentor__in=mentor_row
     )
-    constraints = engine.Constraints(allow_without_shared_time=allow)
+    constraints = engine.Constraints(
+        allow_without_shared_time=allow, avoided=_avoided(mentees, mentors)
+    )
     for rule in rules:
         pair = (mentee_row[rule.mentee_id], mentor_row[rule.reverse_mentor_id])
         if rule.kind == PairRule.Kind.LOCKED:
@@ -196,6 +198,31 @@ def _constraints(
         seen[i] = (i, j)
     constraints.locked = set(seen.values())
     return constraints
+
+
+def _avoided(
+    mentees: list[Participant], mentors: list[Participant]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (mentee row, mentor row) that either of the two ruled out at intake
+    ("people I would rather not be paired with"), as two index arrays. One query; the loop is
+    over the answers (a handful a person), never over pairs."""
+    mentee_of_participant = {p.pk: i for i, p in enumerate(mentees)}
+    mentor_of_participant = {p.pk: j for j, p in enumerate(mentors)}
+    mentee_of_person = {p.person_id: i for i, p in enumerate(mentees)}
+    mentor_of_person = {p.person_id: j for j, p in enumerate(mentors)}
+    answers = Intake.avoid.through.objects.filter(
+        intake__participant__in=[*mentee_of_participant, *mentor_of_participant]
+    ).values_list("intake__participant_id", "person_id")
+    rows: list[int] = []
+    cols: list[int] = []
+    for participant_id, person_id in answers:
+        if participant_id in mentee_of_participant and person_id in mentor_of_person:
+            rows.append(mentee_of_participant[participant_id])
+            cols.append(mentor_of_person[person_id])
+        elif participant_id in mentor_of_participant and person_id in mentee_of_person:
+            rows.append(mentee_of_person[person_id])
+            cols.append(mentor_of_participant[participant_id])
+    return np.array(rows, dtype=int), np.array(cols, dtype=int)
 
 
 # --- runs ---------------------------------------------------------------------------------

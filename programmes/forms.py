@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from programmes import availability
-from programmes.models import Intake, KeySkill, Participant, Topic
+from programmes.models import Audience, Intake, KeySkill, Participant, Person, Topic
 
 GOAL_MAX_LENGTH = 200
 TEXT_MAX_LENGTH = 1000
@@ -19,6 +19,12 @@ FIRST_SLOT = min(availability.SLOTS)
 PICK_ONE = "Choose one of the options shown."
 LONG_TEXT = "Keep this to %(limit_value)d characters or fewer (it has %(show_value)d)."
 NOT_ON_ROAD_MAP = "Choose a topic from this programme’s road map."
+AVOID_MAX = 5
+NOT_IN_DIRECTORY = (
+    "Choose people from the list: one of those chosen is not in the organisation’s directory."
+)
+AVOID_SELF = "You chose yourself: choose only other people you would rather not be paired with."
+AVOID_TOO_MANY = "Choose at most %(limit)d people (you chose %(count)d)."
 
 
 class FirstOptionRadioSelect(forms.RadioSelect):
@@ -117,6 +123,21 @@ def _topics_field(label: str, required_message: str = "") -> forms.TypedMultiple
     )
 
 
+class PeopleField(forms.MultipleChoiceField):
+    """Person ids from the directory. Which ids are acceptable is the form's ``clean_avoid``,
+    so that choosing oneself or a tampered id each gets its own message."""
+
+    def validate(self, value: list[str]) -> None:
+        forms.Field.validate(self, value)  # only "required": the ids are clean_avoid's
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        if not isinstance(value, list | tuple):
+            raise ValidationError(NOT_IN_DIRECTORY, code="invalid_list")
+        return [str(item) for item in value]
+
+
 class IntakeForm(forms.Form):
     """The whole intake. It only takes answers: whose intake it is comes from the signed link,
     never from the form. ``cleaned_data`` adds ``objectives`` (topic ids, most wanted first)
@@ -184,12 +205,18 @@ class IntakeForm(forms.Form):
         },
     )
     off_limits = _topics_field("Topics you would rather not discuss (optional)")
+    avoid = PeopleField(
+        label="People you would rather not be paired with (optional)",
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="For example a former manager, or someone you are in a dispute with. Choose "
+        f"up to {AVOID_MAX} (hold Ctrl, or ⌘ on a Mac, to choose more than one). Matching "
+        "never pairs you with them.",
+    )
     boundaries_text = _text_field(
-        "Anything else you would rather keep off the table (optional, private)",
+        "Anything the programme team should know before matching you (optional)",
         TEXT_MAX_LENGTH,
         rows=3,
-        help_text="Only you can read this. We use it to avoid an awkward match; it is never "
-        "shown to your partner or to managers.",
     )
     consent_pledge = forms.BooleanField(
         label="I will keep what my partner tells me confidential and will not pass it on "
@@ -215,6 +242,17 @@ class IntakeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.topics = topics
         self.key_skills = key_skills
+        self.participant = participant
+        # The directory, but not the person themself: whom they could be asked to avoid.
+        self.people = list(
+            Person.objects.exclude(pk=participant.person_id)
+            .order_by("full_name", "pk")
+            .values_list("pk", "full_name", "department")
+        )
+        self.fields["avoid"].choices = [
+            (str(pk), f"{name} ({department})" if department else name)
+            for pk, name, department in self.people
+        ]
         self.wording = WORDING[Participant.Role(participant.role)]
 
         topic_choices = [(topic.pk, topic.title) for topic in topics]
@@ -288,6 +326,32 @@ class IntakeForm(forms.Form):
 
     def clean_off_limits(self) -> list[int]:
         return sorted(set(self.cleaned_data["off_limits"]))
+
+    def clean_avoid(self) -> list[int]:
+        """Person ids, each someone else in the directory; refused with a message that says
+        which rule an id broke (the list shows only others, so a wrong id was typed in)."""
+        known = {pk for pk, _, _ in self.people}
+        chosen: list[int] = []
+        for raw in self.cleaned_data["avoid"]:
+            if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+                raise ValidationError(NOT_IN_DIRECTORY, code="not_in_directory")
+            pk = int(raw)
+            if pk == self.participant.person_id:
+                raise ValidationError(AVOID_SELF, code="self")
+            if pk not in known:
+                raise ValidationError(NOT_IN_DIRECTORY, code="not_in_directory")
+            if pk not in chosen:
+                chosen.append(pk)
+        if len(chosen) > AVOID_MAX:
+            raise ValidationError(
+                AVOID_TOO_MANY, code="too_many", params={"limit": AVOID_MAX, "count": len(chosen)}
+            )
+        return sorted(chosen)
+
+    @property
+    def audiences(self) -> dict[str, Audience]:
+        """The note shown before each question: who besides its author reads the answer."""
+        return dict(Intake.AUDIENCE)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -318,9 +318,44 @@ class Participant(models.Model):
         return self.cohort.status not in (Cohort.Status.PLANNED, Cohort.Status.INTAKE)
 
 
+class Audience(models.TextChoices):
+    """Who reads an intake answer besides its author. The intake form shows this note beside
+    each question before it is answered; tests hold the pair page, the match introduction and
+    the matching review to it (``Intake.AUDIENCE``)."""
+
+    PARTNER = "partner", "Your partner will see this, on your pair page."
+    MATCHING = (
+        "matching",
+        (
+            "Only you see this. Matching uses it; the programme manager sees only how well a "
+            "proposed pair fits (for example “6 shared hours a week”)."
+        ),
+    )
+    BOUNDARY = (
+        "boundary",
+        (
+            "Only you see this. Matching never pairs you against it; the programme manager sees "
+            "only that a pair was ruled out at intake, not by whom or why."
+        ),
+    )
+    MANAGER = (
+        "manager",
+        (
+            "Only the programme manager sees this, when reviewing the matching of your cohort. "
+            "Never your partner."
+        ),
+    )
+    AUTHOR = "author", "Only you see this."
+    AGGREGATE = (
+        "aggregate",
+        ("Only you see your answer. Programme reports show only averages over groups of people."),
+    )
+
+
 class Intake(models.Model):
-    """What a participant tells us before matching. Its free text (objectives, boundaries,
-    goals) is private: managers see only whether it was completed."""
+    """What a participant tells us before matching. Who reads each answer is ``AUDIENCE``:
+    goals and what one can share reach the partner; the boundaries text reaches the
+    programme manager at review; everything else stays with its author and the matching."""
 
     class CommunicationStyle(models.TextChoices):
         DIRECT = "direct", "Direct and to the point"
@@ -364,7 +399,17 @@ class Intake(models.Model):
     goal_2 = models.CharField(max_length=200, blank=True)
     goal_3 = models.CharField(max_length=200, blank=True)
     off_limits = models.ManyToManyField(Topic, related_name="off_limits_for", blank=True)
-    boundaries_text = models.TextField("sensitive boundaries in your words", blank=True)
+    # People this person would rather not be paired with: a hard rule for matching, in
+    # either direction. No reverse accessor: nothing may list who avoids someone.
+    avoid = models.ManyToManyField(Person, related_name="+", blank=True)
+    # The free-text boundaries: what the programme team should know before matching. The
+    # programme manager reads it on the review of a run that includes this person, nowhere else.
+    boundaries_text = models.TextField(
+        "anything the programme team should know before matching you", blank=True
+    )
+    # False for a note written while the form said it was "never shown to your partner or to
+    # managers" (before migration 0010): such a note stays with its author.
+    boundaries_text_for_manager = models.BooleanField(default=True)
     consent_pledge = models.BooleanField(default=False)
     consent_data = models.BooleanField(default=False)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -386,6 +431,24 @@ class Intake(models.Model):
         "consent_pledge",
         "consent_data",
     )
+    # Who reads each answer besides its author (the form's notes come from here).
+    AUDIENCE = {
+        "objectives": Audience.MATCHING,
+        "objectives_text": Audience.AUTHOR,
+        "can_share": Audience.PARTNER,
+        "communication_style": Audience.MATCHING,
+        "feedback_style": Audience.MATCHING,
+        "availability": Audience.MATCHING,
+        "cadence": Audience.MATCHING,
+        "meeting_mode": Audience.MATCHING,
+        "goal_1": Audience.PARTNER,
+        "goal_2": Audience.PARTNER,
+        "goal_3": Audience.PARTNER,
+        "off_limits": Audience.BOUNDARY,
+        "avoid": Audience.BOUNDARY,
+        "boundaries_text": Audience.MANAGER,
+        "confidence": Audience.AGGREGATE,
+    }
 
     def __str__(self) -> str:
         return f"Intake of {self.participant.person}"

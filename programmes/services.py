@@ -12,7 +12,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from programmes import notices
-from programmes.models import Cohort, Intake, IntakeObjective, KeySkill, Participant, Topic
+from programmes.models import (
+    Cohort,
+    Intake,
+    IntakeObjective,
+    KeySkill,
+    Participant,
+    Person,
+    Topic,
+)
 from surveys.models import ConfidenceRating
 
 
@@ -56,7 +64,7 @@ OPEN_FOR_INTAKE = frozenset({Cohort.Status.PLANNED, Cohort.Status.INTAKE})
 
 # What a draft may hold: the intake form's own field names, nothing else.
 DRAFT_TEXT_FIELDS = frozenset({"objective_1", "objective_2", "objective_3", *Intake.ANSWER_FIELDS})
-DRAFT_LIST_FIELDS = frozenset({"availability", "can_share", "off_limits"})
+DRAFT_LIST_FIELDS = frozenset({"availability", "can_share", "off_limits", "avoid"})
 _CONFIDENCE_FIELD = re.compile(r"confidence_[0-9]{1,12}")
 DRAFT_MAX_TEXT = 5000  # generous: a draft keeps even an over-long answer so its author can trim it
 DRAFT_MAX_ITEMS = 200  # the grid has 65 cells
@@ -118,9 +126,10 @@ def intake_submit(*, participant: Participant, data: Mapping[str, Any]) -> Intak
     """Write a complete, valid intake in one transaction and queue the confirmation e-mail
     after commit. ``data`` is ``IntakeForm.cleaned_data``: ``objectives`` (topic ids, most
     wanted first), ``can_share`` and ``off_limits`` (topic ids), ``availability`` (slots),
-    ``confidence`` ({key skill id: 1–5} for every key skill of the programme) and the plain
-    fields. Submitting again replaces the earlier answers. Raises IntakeLocked once matching
-    has started, and ValidationError for topics or skills of another programme."""
+    ``confidence`` ({key skill id: 1–5} for every key skill of the programme), ``avoid``
+    (person ids: others in the directory) and the plain fields. Submitting again replaces the
+    earlier answers. Raises IntakeLocked once matching has started, and ValidationError for
+    topics or skills of another programme, or for avoiding oneself or someone unknown."""
     programme_id = participant.cohort.programme_id
     with transaction.atomic():
         # Lock the cohort row: matching starts by changing it, so it waits for this write
@@ -148,12 +157,19 @@ def intake_submit(*, participant: Participant, data: Mapping[str, Any]) -> Intak
         confidence: Mapping[int, int] = data["confidence"]
         if set(confidence) != skills:
             raise ValidationError("Rate every key skill of the programme, and only those.")
+        avoid = set(data.get("avoid", []))
+        if participant.person_id in avoid:
+            raise ValidationError("Someone cannot ask not to be paired with themself.")
+        if len(avoid) != Person.objects.filter(pk__in=avoid).count():
+            raise ValidationError("People to avoid must come from the directory.")
 
         now = timezone.now()
         intake, _ = Intake.objects.select_for_update().get_or_create(participant=participant)
         for name in Intake.ANSWER_FIELDS:
             setattr(intake, name, data[name])
         intake.availability = sorted(set(data["availability"]))
+        # The form this came from says the programme manager reads the note at review.
+        intake.boundaries_text_for_manager = True
         intake.draft = {}
         intake.draft_saved_at = None
         intake.submitted_at = now
@@ -167,6 +183,7 @@ def intake_submit(*, participant: Participant, data: Mapping[str, Any]) -> Intak
         )
         intake.can_share.set(data["can_share"])
         intake.off_limits.set(data["off_limits"])
+        intake.avoid.set(avoid)
 
         for skill_id, value in confidence.items():
             ConfidenceRating.objects.update_or_create(

@@ -47,6 +47,7 @@ def _submitted_answers(intake: Intake) -> dict[str, Any]:
     initial.update(zip(OBJECTIVE_FIELDS, ranked, strict=False))
     initial["can_share"] = list(intake.can_share.values_list("pk", flat=True))
     initial["off_limits"] = list(intake.off_limits.values_list("pk", flat=True))
+    initial["avoid"] = [str(pk) for pk in intake.avoid.values_list("pk", flat=True)]
     ratings = ConfidenceRating.objects.filter(
         participant_id=intake.participant_id, context=ConfidenceRating.Context.INTAKE
     ).values_list("key_skill_id", "value")
@@ -123,6 +124,7 @@ def _render_readonly(
             ],
             "can_share": list(intake.can_share.all()),
             "off_limits": list(intake.off_limits.all()),
+            "avoid": list(intake.avoid.order_by("full_name")),
             "ratings": list(
                 ConfidenceRating.objects.filter(
                     participant=participant, context=ConfidenceRating.Context.INTAKE

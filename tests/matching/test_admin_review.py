@@ -26,9 +26,9 @@ START = RUNS + "start/"
 MON_TUE_9_TO_12 = [9, 10, 11, 33, 34, 35]
 PRIVATE = [
     "I want to understand how new joiners experience our culture.",  # objectives_text
-    "Please no questions about my family.",  # boundaries_text
     "Use our collaboration tools the way my team does",  # goal_1
 ]
+FOR_THE_MANAGER = "Please no questions about my family."  # boundaries_text
 
 
 @dataclass
@@ -551,7 +551,7 @@ def test_staff_without_the_matching_permissions_are_refused(
 # --- confidentiality -----------------------------------------------------------------------
 
 
-def test_the_review_never_shows_what_anyone_wrote_in_their_intake(
+def test_the_review_shows_no_intake_text_but_the_note_for_the_programme_team(
     managed: Client, wave: Wave, finished_run: MatchingRun
 ) -> None:
     ada, ben = _proposal(finished_run, wave.ada), _proposal(finished_run, wave.ben)
@@ -574,6 +574,10 @@ def test_the_review_never_shows_what_anyone_wrote_in_their_intake(
         for text in PRIVATE:
             assert text not in _text(page)
     assert "wants to learn about" in _text(pages[0])
+    # The note for the programme team is the one exception, on the run's own review only.
+    for page in pages[:4]:
+        assert FOR_THE_MANAGER in _text(page)
+    assert FOR_THE_MANAGER not in _text(pages[4])
 
 
 # --- weights -------------------------------------------------------------------------------
@@ -645,11 +649,12 @@ def test_the_review_page_takes_a_fixed_number_of_queries(
 
     # session, user, the user's own permissions, their group's permissions, the run with
     # cohort, programme and users, its proposals with both people, its waiting list with
-    # people, the cohort's locks and exclusions, a newer run of the cohort.
-    with django_assert_num_queries(9):
+    # people, the cohort's locks and exclusions, the notes for the programme team (joined to
+    # the programme's managers), a newer run of the cohort.
+    with django_assert_num_queries(10):
         response = managed.get(_review(run))
     # The same and the cohort's reverse-mentors for the change-partner list.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         managed.get(_review(run), {"edit": first.pk})
 
     assert _text(response).count('class="reasons"') == pairs

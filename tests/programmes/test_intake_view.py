@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -171,8 +172,9 @@ def test_it_pins_the_queries_of_the_form_page(
     # 1 the participant with person, cohort and programme (from the link)
     # 2 the intake
     # 3 its ranked objectives   4 topics it can share   5 off-limits topics
-    # 6 its baseline ratings    7 the programme's topics   8 its key skills
-    with django_assert_num_queries(8):
+    # 6 people it avoids        7 its baseline ratings     8 the programme's topics
+    # 9 its key skills          10 the directory (whom one may ask not to be paired with)
+    with django_assert_num_queries(10):
         response = client.get(link)
     assert response.status_code == 200
 
@@ -653,7 +655,14 @@ def test_the_page_holds_no_other_participants_data(
         recorded_at=timezone.now(),
     )  # fmt: skip
 
+    # Eli's name is in the directory of people one may ask not to be paired with, as is
+    # everyone's, whether they take part or not: the page says nothing of his taking part.
+    PersonFactory(full_name="Noor Haddad", email="noor@example.org")
     html = client.get(url(mentee)).content.decode()
+    directory = re.search(r'<select name="avoid".*?</select>', html, re.S).group(0)
+    assert "Noor Haddad" in directory
+    assert "Eli Okafor" in directory
+    html = html.replace(directory, "")
 
     for private in (
         "Eli Okafor",
