@@ -319,8 +319,8 @@ def _topics(
             row = rows.get((m, Kpi.TOPIC_COVERAGE, part))
             if not counts_shown(m) or row is None or row.value is None:
                 continue
-            if (m, Kpi.TOPIC_COVERAGE, part) in hidden:
-                banded.add(m)
+            if (m, Kpi.TOPIC_COVERAGE, part) in hidden and round(row.value):
+                banded.add(m)  # none held is from nobody: "0" says nothing of anyone
             else:
                 exact[m] = round(row.value)
         so_far = sum(exact.values())
