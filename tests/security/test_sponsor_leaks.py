@@ -258,7 +258,7 @@ def test_it_shows_a_figure_from_as_many_people_as_the_smallest_group_everywhere(
 
 @pytest.mark.parametrize("name", list(FIGURES))
 def test_the_sponsor_pages_carry_no_name_and_no_free_text(client, name):
-    build, _, small, enough = FIGURES[name]
+    build, _, _, enough = FIGURES[name]
     programme = build(enough)
     computed(programme)
 
