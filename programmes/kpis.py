@@ -59,58 +59,63 @@ end-of-cohort NPS and confidence answers arrive in the days after a cohort ends.
 Every value is None when its denominator is 0 (at_risk_pairs: when there are neither active
 nor flagged pairs), never 0 and never an error. Values are stored unrounded; pages round.
 
-**people** is how many participants a figure is computed from: those in the month's active
-pairs for the session figures (session_frequency, notes_logged, cancellation_rate,
-at_risk_pairs, topic_coverage), the distinct participants with a pulse for the month's
-sessions for the pulse figures (action_commitment, action_follow_through,
-pulse_response_rate, reversion_rate), the distinct participants answering for nps, and the
-participants counted for confidence_change.
+**people** is how many distinct participants a figure is computed from, each figure its own
+(counted in programmes/kpi_counts.py), so sponsors' pages suppress a figure by the people it
+really comes from and not by how many take part:
 
-Everything is counted in the database by aggregate queries grouped by cohort and month: one
-over sessions, one over pulse requests with their pulses, one each over pairs, flags and NPS
-answers (a conditional count per month where a row spans months), and one window query for
-the confidence change; Python only adds up aggregated rows. Learning and action are only
-tested for blankness; nothing else a participant wrote is read.
+- session_frequency, at_risk_pairs: the participants of the month's active pairs (every
+  active pair's sessions, or their absence, make the figure);
+- notes_logged: the participants who answered a pulse for the month's held sessions. A
+  learning is only ever logged in a pulse, so the answers are what say who learned what; a
+  held session nobody answered for adds to the denominator and says nothing about anyone;
+- action_commitment: those who answered "held"; action_follow_through: those who answered
+  the follow-up question; reversion_rate: those who answered "who taught most?" for a held
+  session; pulse_response_rate: those asked for a pulse (an unanswered request is theirs);
+- cancellation_rate and its parts by who cancelled: the participants of the pairs whose
+  sessions came due in the month (the same people for the three, so no part can be
+  recovered from the others);
+- nps: the distinct participants answering; confidence_change: the participants counted
+  (per skill: with a baseline and a later rating of that skill);
+- topic_coverage: the participants of the pairs of the month's held sessions; its part per
+  topic: those of the held sessions on that topic.
+
+**people_changed** is for differencing: how many distinct participants moved the figure since
+the month before. A month's figure counts that month only, so it equals people; for the
+CUMULATIVE figure (confidence change, a running total) it is the participants with a rating
+counted in the month, so a sponsor's page can refuse to show two months whose difference is
+one or two people's change.
+
+Everything is counted in the database by aggregate queries grouped by cohort and month: two
+over sessions (by month, and held ones by topic), one over pulse requests with their pulses,
+one each over pairs, flags and NPS answers (a conditional count per month where a row spans
+months), and one window query for the confidence change; Python only adds up aggregated
+rows. Learning and action are only tested for blankness; nothing else a participant wrote is read.
 """
 
 import logging
-from collections import Counter
-from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import connection, transaction
-from django.db.models import (
-    Case,
-    Count,
-    DateField,
-    F,
-    FilteredRelation,
-    Max,
-    Min,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import TruncMonth
+from django.db import transaction
+from django.db.models import Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from programmes.models import (
-    Cohort,
-    KeySkill,
-    KpiSnapshot,
-    Meeting,
-    Pair,
-    Participant,
-    Programme,
-    RiskFlag,
-    Role,
-    Topic,
+from programmes.kpi_counts import (
+    Counts,
+    calendar_of,
+    count_answers,
+    count_confidence,
+    count_flags,
+    count_nps,
+    count_pairs,
+    count_sessions,
+    month_start,
+    next_month,
 )
-from surveys.models import ConfidenceRating, NpsResponse, Pulse, PulseRequest
+from programmes.models import Cohort, KeySkill, KpiSnapshot, Programme, Role, Topic
+
+__all__ = ["CUMULATIVE", "kpis_compute", "kpis_due", "month_start", "next_month"]
 
 logger = logging.getLogger(__name__)
 
@@ -120,390 +125,9 @@ Kpi = KpiSnapshot.Kpi
 COMPUTE_AT = time(2, 0)
 # A closed programme is still computed this long after its last cohort ended.
 CLOSED_GRACE = timedelta(days=60)
-# Pulse answers 4 and 5 to "who taught most?" (1 = the reverse-mentor … 5 = the executive).
-REVERTED_FROM = 4
-PROMOTERS_FROM = 9
-DETRACTORS_UP_TO = 6
-
-
-# --- Months -------------------------------------------------------------------------------------
-
-
-def next_month(month: date) -> date:
-    return (month.replace(day=1) + timedelta(days=32)).replace(day=1)
-
-
-def month_start(month: date, zone: ZoneInfo) -> datetime:
-    """The instant ``month`` begins in ``zone``."""
-    return datetime.combine(month, time(0), tzinfo=zone)
-
-
-def _months(first: date, last: date) -> list[date]:
-    months = []
-    month = first
-    while month <= last:
-        months.append(month)
-        month = next_month(month)
-    return months
-
-
-def _trunc_month(path: str, zone: ZoneInfo) -> TruncMonth:
-    return TruncMonth(path, tzinfo=zone, output_field=DateField())
-
-
-@dataclass(frozen=True)
-class _Calendar:
-    """The months of a programme and of each of its cohorts."""
-
-    zone: ZoneInfo
-    months: list[date]  # the programme's, in order
-    cohort_months: dict[int, list[date]]
-
-    @property
-    def starts(self) -> datetime:
-        return month_start(self.months[0], self.zone)
-
-    @property
-    def ends(self) -> datetime:
-        return month_start(next_month(self.months[-1]), self.zone)
-
-    def clamp(self, cohort_id: int, month: date) -> date:
-        """``month``, or the nearest month of the cohort (for late survey answers)."""
-        own = self.cohort_months[cohort_id]
-        return min(max(month, own[0]), own[-1])
-
-
-def _calendar(programme: Programme, cohorts: list[Cohort], now: datetime) -> _Calendar | None:
-    zone = ZoneInfo(programme.time_zone)
-    current = now.astimezone(zone).date().replace(day=1)
-    cohort_months = {}
-    for cohort in cohorts:
-        last = min(cohort.ends_on, current).replace(day=1)
-        months = _months(cohort.starts_on.replace(day=1), last)
-        if months:  # a cohort that has not started yet has no months
-            cohort_months[cohort.pk] = months
-    if not cohort_months:
-        return None
-    first = min(months[0] for months in cohort_months.values())
-    last = max(months[-1] for months in cohort_months.values())
-    return _Calendar(zone=zone, months=_months(first, last), cohort_months=cohort_months)
-
-
-# --- Counting -----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Counts:
-    """What one scope's figures for one month are computed from."""
-
-    held: int = 0
-    due: int = 0
-    not_happened: int = 0
-    cancelled_by_mentee: int = 0
-    cancelled_by_mentor: int = 0
-    requested: int = 0
-    answered: int = 0
-    held_answers: int = 0
-    actions: int = 0
-    followed_up: int = 0
-    done: int = 0
-    pulse_people: int = 0
-    noted: int = 0
-    reverted: int = 0
-    taught: int = 0
-    active_pairs: int = 0
-    pair_people: int = 0
-    flagged: int = 0
-    answers: int = 0
-    promoters: int = 0
-    detractors: int = 0
-    nps_people: int = 0
-    confidence_people: int = 0
-    held_by_topic: Counter = field(default_factory=Counter)
-    skill_total: Counter = field(default_factory=Counter)  # sum of (latest − baseline)
-    skill_people: Counter = field(default_factory=Counter)
-
-    def add(self, other: "_Counts") -> None:
-        for f in fields(self):
-            mine = getattr(self, f.name)
-            if isinstance(mine, Counter):
-                mine.update(getattr(other, f.name))
-            else:
-                setattr(self, f.name, mine + getattr(other, f.name))
-
-
-def _add_row(counts: dict, key: tuple[int, date], row: dict) -> None:
-    target = counts.setdefault(key, _Counts())
-    for name, value in row.items():
-        setattr(target, name, getattr(target, name) + value)
-
-
-def _count_sessions(counts: dict, cohort_ids: list[int], cal: _Calendar, now: datetime) -> None:
-    """Sessions by cohort, month and topic: held, due, cancelled (by whom) and missed."""
-    # A session withdrawn when its pair ended was never due: neither side called it off.
-    came = Q(starts_at__lte=now) & ~Q(status=Meeting.Status.WITHDRAWN)
-    cancelled = came & Q(status=Meeting.Status.CANCELLED)
-    rows = (
-        Meeting.objects.filter(
-            pair__cohort__in=cohort_ids, starts_at__gte=cal.starts, starts_at__lt=cal.ends
-        )
-        .annotate(month=_trunc_month("starts_at", cal.zone))
-        .order_by()
-        .values("pair__cohort", "month", "topic")
-        .annotate(
-            held=Count("pk", filter=Q(status=Meeting.Status.HELD)),
-            due=Count("pk", filter=came),
-            not_happened=Count(
-                "pk", filter=came & Q(status__in=[Meeting.Status.CANCELLED, Meeting.Status.MISSED])
-            ),
-            cancelled_by_mentee=Count("pk", filter=cancelled & Q(cancelled_by=Role.MENTEE)),
-            cancelled_by_mentor=Count("pk", filter=cancelled & Q(cancelled_by=Role.REVERSE_MENTOR)),
-        )
-    )
-    for row in rows:
-        key = (row.pop("pair__cohort"), row.pop("month"))
-        topic = row.pop("topic")
-        _add_row(counts, key, row)
-        if topic is not None and row["held"]:
-            counts[key].held_by_topic[topic] += row["held"]
-
-
-def _count_answers(counts: dict, cohort_ids: list[int], cal: _Calendar) -> None:
-    """Pulse requests by cohort and month of their session, each with its answer (the
-    participant's pulse for that session, if any): one pass over requests and pulses gives
-    the response rate, the pulse figures and the distinct people who answered. Every pulse
-    has its request (surveys/pulses.py writes it with the pulse), so reading pulses through
-    their requests reads them all, and "answered" can never exceed "requested".
-
-    The held sessions the answers say something about are counted distinct: both
-    participants of a session may say it."""
-    answered_held = Q(answer__held=True)
-    held_session = Q(meeting__status=Meeting.Status.HELD)
-    rows = (
-        PulseRequest.objects.filter(
-            meeting__pair__cohort__in=cohort_ids,
-            meeting__starts_at__gte=cal.starts,
-            meeting__starts_at__lt=cal.ends,
-        )
-        .annotate(
-            answer=FilteredRelation(
-                "meeting__pulses", condition=Q(meeting__pulses__participant=F("participant"))
-            ),
-            month=_trunc_month("meeting__starts_at", cal.zone),
-        )
-        .order_by()
-        .values("meeting__pair__cohort", "month")
-        .annotate(
-            requested=Count("pk"),
-            answered=Count("answer"),
-            held_answers=Count("answer", filter=answered_held),
-            # pulse_submit stores learning and action stripped, so "not blank" is "not empty";
-            # written as > "" because a missing answer's NULL must not count.
-            actions=Count("answer", filter=answered_held & Q(answer__action__gt="")),
-            followed_up=Count("answer", filter=Q(answer__previous_action_done__gt="")),
-            done=Count("answer", filter=Q(answer__previous_action_done=Pulse.Done.YES)),
-            pulse_people=Count("participant", distinct=True, filter=Q(answer__isnull=False)),
-            noted=Count("meeting", distinct=True, filter=held_session & Q(answer__learning__gt="")),
-            reverted=Count(
-                "meeting",
-                distinct=True,
-                filter=held_session & Q(answer__teaching__gte=REVERTED_FROM),
-            ),
-            taught=Count(
-                "meeting", distinct=True, filter=held_session & Q(answer__teaching__isnull=False)
-            ),
-        )
-    )
-    for row in rows:
-        _add_row(counts, (row.pop("meeting__pair__cohort"), row.pop("month")), row)
-
-
-def _count_pairs(counts: dict, cohort_ids: list[int], cal: _Calendar) -> None:
-    """Active pairs, and the distinct people in them, per cohort and month: one conditional
-    count per month. Mentees and reverse-mentors are different participants, so the two
-    distinct counts add up."""
-    aggregates = {}
-    for i, month in enumerate(cal.months):
-        following = next_month(month)
-        active = (
-            (
-                Q(started_on__lt=following)
-                | Q(started_on__isnull=True, created_at__lt=month_start(following, cal.zone))
-            )
-            & (Q(ended_on__isnull=True) | Q(ended_on__gte=month))
-        )  # fmt: skip
-        aggregates[f"pairs_{i}"] = Count("pk", filter=active)
-        aggregates[f"mentees_{i}"] = Count("mentee", distinct=True, filter=active)
-        aggregates[f"mentors_{i}"] = Count("reverse_mentor", distinct=True, filter=active)
-    rows = (
-        Pair.objects.filter(cohort__in=cohort_ids)
-        .exclude(status=Pair.Status.PROPOSED)
-        .order_by()
-        .values("cohort")
-        .annotate(**aggregates)
-    )
-    for row in rows:
-        for i, month in enumerate(cal.months):
-            if row[f"pairs_{i}"]:
-                _add_row(
-                    counts,
-                    (row["cohort"], month),
-                    {
-                        "active_pairs": row[f"pairs_{i}"],
-                        "pair_people": row[f"mentees_{i}"] + row[f"mentors_{i}"],
-                    },
-                )
-
-
-def _count_flags(counts: dict, cohort_ids: list[int], cal: _Calendar) -> None:
-    """Distinct pairs with a flag open at some moment of each month, per cohort."""
-    aggregates = {}
-    for i, month in enumerate(cal.months):
-        starts, ends = month_start(month, cal.zone), month_start(next_month(month), cal.zone)
-        open_then = Q(opened_at__lt=ends) & (
-            Q(resolved_at__isnull=True) | Q(resolved_at__gte=starts)
-        )
-        aggregates[f"flagged_{i}"] = Count("pair", distinct=True, filter=open_then)
-    rows = (
-        RiskFlag.objects.filter(pair__cohort__in=cohort_ids, opened_at__lt=cal.ends)
-        .order_by()
-        .values("pair__cohort")
-        .annotate(**aggregates)
-    )
-    for row in rows:
-        for i, month in enumerate(cal.months):
-            if row[f"flagged_{i}"]:
-                _add_row(counts, (row["pair__cohort"], month), {"flagged": row[f"flagged_{i}"]})
-
-
-def _count_nps(counts: dict, cohorts: list[Cohort], cal: _Calendar) -> None:
-    """NPS answers per cohort and month submitted. Answers outside a cohort's months move to
-    its nearest month in the query itself, so the distinct people stay distinct."""
-    answered = _trunc_month("submitted_at", cal.zone)
-    moved = []
-    for cohort in cohorts:
-        own = cal.cohort_months.get(cohort.pk)
-        if own is None:
-            continue
-        moved += [
-            When(
-                participant__cohort=cohort.pk,
-                submitted_at__lt=month_start(own[0], cal.zone),
-                then=Value(own[0]),
-            ),
-            When(
-                participant__cohort=cohort.pk,
-                submitted_at__gte=month_start(next_month(own[-1]), cal.zone),
-                then=Value(own[-1]),
-            ),
-        ]
-    rows = (
-        NpsResponse.objects.filter(participant__cohort__in=list(cal.cohort_months))
-        .annotate(month=Case(*moved, default=answered, output_field=DateField()))
-        .order_by()
-        .values("participant__cohort", "month")
-        .annotate(
-            answers=Count("pk"),
-            promoters=Count("pk", filter=Q(score__gte=PROMOTERS_FROM)),
-            detractors=Count("pk", filter=Q(score__lte=DETRACTORS_UP_TO)),
-            nps_people=Count("participant", distinct=True),
-        )
-    )
-    for row in rows:
-        month = row.pop("month")
-        if isinstance(month, datetime):  # PostgreSQL's DATE_TRUNC in a CASE stays a timestamp
-            month = month.date()
-        _add_row(counts, (row.pop("participant__cohort"), month), row)
-
-
-# The confidence change is cumulative, so it is counted as changes: each participant's first
-# rating of a skill after their baseline adds (rating − baseline) and one participant, each
-# later rating adds (rating − the rating before), and a month's figure is the running total
-# as of its end. LAG needs a window, which the ORM cannot group by, hence SQL; months are
-# bucketed by boundaries computed here in the programme's zone (TruncMonth's months), as
-# month indexes. ``first_ix`` is set on one row per participant (the first in the window's
-# order) to the month they were first counted in: the distinct people of the all-skills
-# figure. The three windows share one sort.
-_CONFIDENCE_SQL = """
-SELECT p.cohort_id, c.key_skill_id, c.month_ix, c.first_ix,
-       SUM(c.change), SUM(c.first), COUNT(c.first_ix)
-FROM (
-    SELECT r.participant_id AS participant_id, r.key_skill_id AS key_skill_id,
-           {month_ix} AS month_ix,
-           r.value - COALESCE(LAG(r.value) OVER skill_ratings, b.value) AS change,
-           CASE WHEN LAG(r.value) OVER skill_ratings IS NULL THEN 1 ELSE 0 END AS first,
-           CASE WHEN ROW_NUMBER() OVER person_ratings = 1
-                THEN MIN({month_ix}) OVER person END AS first_ix
-    FROM {rating} r
-    JOIN {rating} b
-      ON b.participant_id = r.participant_id AND b.key_skill_id = r.key_skill_id
-     AND b.context = %s
-    WHERE r.key_skill_id IN ({skills}) AND r.context <> %s AND r.recorded_at > b.recorded_at
-    WINDOW skill_ratings AS (
-               PARTITION BY r.participant_id, r.key_skill_id ORDER BY r.recorded_at, r.id),
-           person_ratings AS (
-               PARTITION BY r.participant_id ORDER BY r.key_skill_id, r.recorded_at, r.id),
-           person AS (PARTITION BY r.participant_id)
-) AS c
-JOIN {participant} p ON p.id = c.participant_id
-WHERE p.cohort_id IN ({cohorts})
-GROUP BY p.cohort_id, c.key_skill_id, c.month_ix, c.first_ix
-"""
-
-
-def _count_confidence(counts: dict, skill_ids: list[int], cal: _Calendar) -> None:
-    if not skill_ids:
-        return
-    cohort_ids = list(cal.cohort_months)
-    boundaries = [
-        connection.ops.adapt_datetimefield_value(month_start(next_month(month), cal.zone))
-        for month in cal.months[:-1]
-    ]
-    # Ratings before the first month count in it, ratings after the last month in it.
-    month_ix = (
-        "CASE "
-        + " ".join(f"WHEN r.recorded_at < %s THEN {i}" for i in range(len(boundaries)))
-        + f" ELSE {len(cal.months) - 1} END"
-        if boundaries
-        else "0"
-    )
-    sql = _CONFIDENCE_SQL.format(
-        month_ix=month_ix,
-        rating=connection.ops.quote_name(ConfidenceRating._meta.db_table),
-        participant=connection.ops.quote_name(Participant._meta.db_table),
-        skills=", ".join(["%s"] * len(skill_ids)),
-        cohorts=", ".join(["%s"] * len(cohort_ids)),
-    )
-    params = [
-        *boundaries,  # month_ix
-        *boundaries,  # month_ix again, inside MIN()
-        ConfidenceRating.Context.INTAKE,
-        *skill_ids,
-        ConfidenceRating.Context.INTAKE,
-        *cohort_ids,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        changes = cursor.fetchall()
-    # Each cohort month gets the running total of the changes up to its end.
-    deltas: dict[tuple[int, date], _Counts] = {}
-    for cohort_id, skill_id, month_ix, first_ix, change, first, people in changes:
-        month = cal.clamp(cohort_id, cal.months[month_ix])
-        delta = deltas.setdefault((cohort_id, month), _Counts())
-        delta.skill_total[skill_id] += change
-        delta.skill_people[skill_id] += first
-        if first_ix is not None:
-            month = cal.clamp(cohort_id, cal.months[first_ix])
-            deltas.setdefault((cohort_id, month), _Counts()).confidence_people += people
-    for cohort_id in {cohort_id for cohort_id, _ in deltas}:
-        running = _Counts()
-        for month in cal.cohort_months[cohort_id]:
-            if (cohort_id, month) in deltas:
-                running.add(deltas[cohort_id, month])
-            target = counts.setdefault((cohort_id, month), _Counts())
-            target.confidence_people += running.confidence_people
-            target.skill_total.update(running.skill_total)
-            target.skill_people.update(running.skill_people)
+# Figures whose month is a running total since the start (the others count the month only):
+# two months' difference is the change of the people who moved it in between.
+CUMULATIVE = frozenset({Kpi.CONFIDENCE_CHANGE})
 
 
 # --- Figures ------------------------------------------------------------------------------------
@@ -514,73 +138,80 @@ def _ratio(numerator: float, denominator: int, scale: float = 1) -> float | None
 
 
 def _figures(
-    c: _Counts, *, topic_ids: list[int], skill_ids: list[int]
-) -> list[tuple[str, str, float | None, float, int, int]]:
-    """(kpi, part, value, numerator, denominator, people) for one scope and month."""
-    pairs, pulsed = c.pair_people, c.pulse_people
+    c: Counts, *, topic_ids: list[int], skill_ids: list[int]
+) -> list[tuple[str, str, float | None, float, int, int, int]]:
+    """(kpi, part, value, numerator, denominator, people, people_changed) for one scope and
+    month; the people of each figure are the module docstring's."""
+    pairs = c.pair_people
     covered = sum(1 for topic in topic_ids if c.held_by_topic[topic])
     flagged_value = c.flagged if (c.active_pairs or c.flagged) else None
     rows = [
         (Kpi.SESSION_FREQUENCY, "", _ratio(c.held, c.active_pairs), c.held, c.active_pairs, pairs),
-        (Kpi.NOTES_LOGGED, "", _ratio(c.noted, c.held), c.noted, c.held, pairs),
+        (Kpi.NOTES_LOGGED, "", _ratio(c.noted, c.held), c.noted, c.held, c.noted_people),
         (Kpi.ACTION_COMMITMENT, "", _ratio(c.actions, c.held_answers), c.actions,
-         c.held_answers, pulsed),
+         c.held_answers, c.held_answer_people),
         (Kpi.ACTION_FOLLOW_THROUGH, "", _ratio(c.done, c.followed_up), c.done, c.followed_up,
-         pulsed),
+         c.followed_up_people),
         (Kpi.PULSE_RESPONSE_RATE, "", _ratio(c.answered, c.requested), c.answered, c.requested,
-         pulsed),
-        (Kpi.CANCELLATION_RATE, "", _ratio(c.not_happened, c.due), c.not_happened, c.due, pairs),
+         c.requested_people),
+        (Kpi.CANCELLATION_RATE, "", _ratio(c.not_happened, c.due), c.not_happened, c.due,
+         c.due_people),
         (Kpi.CANCELLATION_RATE, Role.MENTEE, _ratio(c.cancelled_by_mentee, c.due),
-         c.cancelled_by_mentee, c.due, pairs),
+         c.cancelled_by_mentee, c.due, c.due_people),
         (Kpi.CANCELLATION_RATE, Role.REVERSE_MENTOR, _ratio(c.cancelled_by_mentor, c.due),
-         c.cancelled_by_mentor, c.due, pairs),
+         c.cancelled_by_mentor, c.due, c.due_people),
         (Kpi.NPS, "", _ratio(c.promoters - c.detractors, c.answers, scale=100),
          c.promoters - c.detractors, c.answers, c.nps_people),
-        (Kpi.REVERSION_RATE, "", _ratio(c.reverted, c.taught), c.reverted, c.taught, pulsed),
+        (Kpi.REVERSION_RATE, "", _ratio(c.reverted, c.taught), c.reverted, c.taught,
+         c.taught_people),
         (Kpi.AT_RISK_PAIRS, "", flagged_value, c.flagged, c.active_pairs, pairs),
         (Kpi.TOPIC_COVERAGE, "", _ratio(covered, len(topic_ids)) if c.held else None, covered,
-         len(topic_ids), pairs),
+         len(topic_ids), c.held_people),
     ]  # fmt: skip
+    # A month's figure counts the month only: everyone behind it is new to it.
+    rows = [(*row, row[-1]) for row in rows]
     total = sum(c.skill_total[skill] for skill in skill_ids)
     counted = sum(c.skill_people[skill] for skill in skill_ids)
     rows.append(
-        (Kpi.CONFIDENCE_CHANGE, "", _ratio(total, counted), total, counted, c.confidence_people)
-    )
+        (Kpi.CONFIDENCE_CHANGE, "", _ratio(total, counted), total, counted, c.confidence_people,
+         c.confidence_changed)
+    )  # fmt: skip
     for skill in skill_ids:
         n = c.skill_people[skill]
         rows.append(
             (Kpi.CONFIDENCE_CHANGE, f"skill:{skill}", _ratio(c.skill_total[skill], n),
-             c.skill_total[skill], n, n)
+             c.skill_total[skill], n, n, c.skill_changed[skill])
         )  # fmt: skip
     for topic in topic_ids:
-        held = c.held_by_topic[topic]
+        held, people = c.held_by_topic[topic], c.topic_people[topic]
         rows.append(
-            (Kpi.TOPIC_COVERAGE, f"topic:{topic}", held if c.held else None, held, c.held, pairs)
-        )
+            (Kpi.TOPIC_COVERAGE, f"topic:{topic}", held if c.held else None, held, c.held,
+             people, people)
+        )  # fmt: skip
     return rows
 
 
 def _snapshots(programme: Programme, now: datetime) -> list[KpiSnapshot]:
     cohorts = list(Cohort.objects.filter(programme=programme).order_by("starts_on", "pk"))
-    cal = _calendar(programme, cohorts, now)
+    cal = calendar_of(programme, cohorts, now)
     if cal is None:
         return []
     topic_ids = list(Topic.objects.filter(programme=programme).values_list("pk", flat=True))
     skill_ids = list(KeySkill.objects.filter(programme=programme).values_list("pk", flat=True))
     cohort_ids = list(cal.cohort_months)
 
-    counts: dict[tuple[int, date], _Counts] = {}
-    _count_sessions(counts, cohort_ids, cal, now)
-    _count_answers(counts, cohort_ids, cal)
-    _count_pairs(counts, cohort_ids, cal)
-    _count_flags(counts, cohort_ids, cal)
-    _count_nps(counts, cohorts, cal)
-    _count_confidence(counts, skill_ids, cal)
+    counts: dict[tuple[int, date], Counts] = {}
+    count_sessions(counts, cohort_ids, cal, now)
+    count_answers(counts, cohort_ids, cal)
+    count_pairs(counts, cohort_ids, cal)
+    count_flags(counts, cohort_ids, cal)
+    count_nps(counts, cohorts, cal)
+    count_confidence(counts, skill_ids, cal)
 
     snapshots = []
 
-    def write(cohort_id: int | None, month: date, c: _Counts) -> None:
-        for kpi, part, value, numerator, denominator, people in _figures(
+    def write(cohort_id: int | None, month: date, c: Counts) -> None:
+        for kpi, part, value, numerator, denominator, people, changed in _figures(
             c, topic_ids=topic_ids, skill_ids=skill_ids
         ):
             snapshots.append(
@@ -594,14 +225,15 @@ def _snapshots(programme: Programme, now: datetime) -> list[KpiSnapshot]:
                     numerator=numerator,
                     denominator=denominator,
                     people=people,
+                    people_changed=changed,
                     computed_at=now,
                 )
             )
 
-    whole = {month: _Counts() for month in cal.months}
+    whole = {month: Counts() for month in cal.months}
     for cohort_id, months in cal.cohort_months.items():
         for month in months:
-            c = counts.get((cohort_id, month)) or _Counts()
+            c = counts.get((cohort_id, month)) or Counts()
             whole[month].add(c)
             write(cohort_id, month, c)
     for month, c in whole.items():

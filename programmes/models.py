@@ -755,8 +755,9 @@ class KpiSnapshot(models.Model):
     ones. ``value`` is None when there is nothing to compute it from ("no data", never 0).
 
     ``numerator`` and ``denominator`` are what the value was computed from, so figures add up
-    across cohorts; ``people`` is how many participants the figure is computed from, which
-    sponsor pages compare with the smallest group they may show."""
+    across cohorts; ``people`` is how many distinct participants the figure is computed from
+    (each figure its own: see programmes/kpis.py), which sponsor pages compare with the
+    smallest group they may show."""
 
     class Kpi(models.TextChoices):
         SESSION_FREQUENCY = "session_frequency", "Session frequency"
@@ -784,6 +785,8 @@ class KpiSnapshot(models.Model):
     numerator = models.FloatField(default=0)
     denominator = models.PositiveIntegerField(default=0)
     people = models.PositiveIntegerField(default=0)
+    # For a running total (kpis.CUMULATIVE): the people whose answers moved it this month.
+    people_changed = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
 
     class Meta:

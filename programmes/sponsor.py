@@ -1,27 +1,10 @@
 """The sponsors' monthly status of a programme: what the status page, its CSV and charts, and
 the monthly e-mail show, read from the programme-level KPI snapshots (programmes/kpis.py) and
-a few counts. Nothing here reads what a participant wrote, or a name.
+a few counts, through ``sponsor_status``, the one function they all call. Nothing here reads
+what a participant wrote, or a name.
 
-**Aggregates only, small groups suppressed.** Every figure comes from the whole programme's
-snapshot rows (``cohort`` empty), never a cohort's. A figure whose ``people`` is below
-``min_group(programme)`` is not shown: its text is "fewer than N responses" wherever it
-appears (page, chart, CSV, e-mail) and its value is dropped here, so no caller can show it by
-mistake. A figure with nothing behind it (value None) reads "no data", whatever its people.
-
-**Marks.** Each headline figure is compared with the programme's target *as shown* (rounded:
-rates to whole percentages, session frequency and confidence to one decimal, NPS to a whole
-number), so a figure that reads like its target is on track:
-
-- shares with a target to reach (notes logged, action commitment, follow-through, pulse
-  response rate): on track at or above the target, watch within 10 percentage points below
-  it, off track further below;
-- shares with a ceiling (cancellation rate, reversion rate): on track at or below the
-  ceiling, watch up to 10 points above it, off track beyond;
-- session frequency: on track at or above the target, watch from 80% of it, off track below;
-  in a month still under way the target is pro-rated to the days the figures cover, and no
-  mark is given in its first week (too early to tell);
-- programme NPS: watch within 10 points below the target;
-- confidence change: watch within 0.2 below the target.
+How a figure reads, which are hidden (small groups, differencing) and how counts are banded:
+programmes/sponsor_figures.py.
 
 Served with a fixed number of queries whatever the programme's size: the snapshots (one query
 for every month, so the trends come with it), topic titles, key-skill names, the month's ask,
@@ -36,7 +19,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -53,271 +35,83 @@ from programmes.models import (
     SponsorAsk,
     Topic,
 )
+from programmes.sponsor_figures import (
+    CHARTED,
+    CONFIDENCE,
+    COUNT,
+    EARLY_DAYS,
+    FREQUENCY,
+    HEADLINE,
+    HEADLINE_BY_KPI,
+    MARK_LABELS,
+    NO_DATA,
+    NPS,
+    OFF_TRACK,
+    ON_TRACK,
+    RATE,
+    RATE_AT_MOST,
+    WATCH,
+    Figure,
+    Measure,
+    RowKey,
+    Trend,
+    TrendPoint,
+    count_text,
+    figure_from,
+    format_value,
+    hidden_rows,
+    mark_for,
+    min_group,
+    shown_value,
+    suppressed_text,
+    target_text,
+    target_value,
+)
 from programmes.stories import stories_for_sponsors
 
-Kpi = KpiSnapshot.Kpi
-
-NO_DATA = "no data"
-ON_TRACK, WATCH, OFF_TRACK = "on_track", "watch", "off_track"
-MARK_LABELS = {ON_TRACK: "On track", WATCH: "Watch", OFF_TRACK: "Off track", "": ""}
-
-# How far a figure may miss its target and still be "watch" rather than "off track".
-RATE_WATCH_POINTS = Decimal(10)  # percentage points
-FREQUENCY_WATCH_SHARE = Decimal("0.8")  # of the target
-NPS_WATCH_POINTS = Decimal(10)
-CONFIDENCE_WATCH_POINTS = Decimal("0.2")
-# In a month still under way, session frequency gets no mark before this many days.
-EARLY_DAYS = 7
-
-# How a figure reads and is judged.
-RATE, RATE_AT_MOST, FREQUENCY, NPS, CONFIDENCE, COUNT = (
-    "rate",
-    "rate_at_most",
-    "frequency",
-    "nps",
-    "confidence",
-    "count",
-)
-
-
-@dataclass(frozen=True)
-class Measure:
-    kpi: str
-    label: str
-    explain: str
-    kind: str
-    target_field: str
-
-
-# The headline figures, in the order the page, the CSV and the e-mail list them.
-HEADLINE = [
-    Measure(
-        Kpi.SESSION_FREQUENCY,
-        "Session frequency",
-        "Sessions held per active pair in the month.",
-        FREQUENCY,
-        "sessions_per_month_target",
-    ),
-    Measure(
-        Kpi.CANCELLATION_RATE,
-        "Cancellation rate",
-        "Sessions cancelled or missed, of those due.",
-        RATE_AT_MOST,
-        "target_cancellation_rate",
-    ),
-    Measure(
-        Kpi.PULSE_RESPONSE_RATE,
-        "Pulse response rate",
-        "Three-question pulses answered after sessions.",
-        RATE,
-        "target_pulse_response_rate",
-    ),
-    Measure(
-        Kpi.NOTES_LOGGED,
-        "Notes logged",
-        "Held sessions where someone noted what they learned.",
-        RATE,
-        "target_notes_logged",
-    ),
-    Measure(
-        Kpi.ACTION_COMMITMENT,
-        "Action commitment",
-        "Pulses after a held session that commit to an action.",
-        RATE,
-        "target_action_commitment",
-    ),
-    Measure(
-        Kpi.ACTION_FOLLOW_THROUGH,
-        "Action follow-through",
-        "Earlier actions that the next pulse reports done.",
-        RATE,
-        "target_action_follow_through",
-    ),
-    Measure(
-        Kpi.REVERSION_RATE,
-        "Reversion rate",
-        "Held sessions where the executive did most of the teaching.",
-        RATE_AT_MOST,
-        "target_reversion_rate",
-    ),
-    Measure(
-        Kpi.NPS,
-        "Programme NPS",
-        "Would participants recommend the programme (−100 to +100)? Asked at mid-point and end.",
-        NPS,
-        "target_nps",
-    ),
-    Measure(
-        Kpi.CONFIDENCE_CHANGE,
-        "Confidence change",
-        "Average change in confidence in the key skills since intake (1–5 scale).",
-        CONFIDENCE,
-        "target_confidence_change",
-    ),
+# Re-exported: the views, charts, admin and tests read the figures' vocabulary from here.
+__all__ = [
+    "CHARTED",
+    "CONFIDENCE",
+    "COUNT",
+    "FREQUENCY",
+    "HEADLINE",
+    "MARK_LABELS",
+    "NO_DATA",
+    "NPS",
+    "OFF_TRACK",
+    "ON_TRACK",
+    "RATE",
+    "RATE_AT_MOST",
+    "WATCH",
+    "Figure",
+    "Kpi",
+    "SponsorStatus",
+    "Trend",
+    "TrendPoint",
+    "count_text",
+    "format_value",
+    "hidden_rows",
+    "mark_for",
+    "min_group",
+    "shown_value",
+    "sponsor_months",
+    "sponsor_status",
+    "sponsor_status_path",
+    "sponsor_trend",
+    "suppressed_text",
 ]
-HEADLINE_BY_KPI = {measure.kpi: measure for measure in HEADLINE}
-CHARTED = [measure.kpi for measure in HEADLINE]
 
-
-def min_group(programme: Programme) -> int:
-    """The smallest group a sponsor's figure may come from: the SPONSOR_MIN_GROUP setting, or
-    the programme's own ``min_group_size`` when it asks for more (never fewer)."""
-    return max(settings.SPONSOR_MIN_GROUP, programme.min_group_size)
-
-
-def suppressed_text(minimum: int) -> str:
-    return f"fewer than {minimum} responses"
-
-
-# --- Rounding, text and marks -------------------------------------------------------------------
-
-
-def _decimal(value: float) -> Decimal:
-    # str() gives the shortest repr (0.285, not 0.28499999…), so half-up rounding is honest.
-    return Decimal(str(value))
-
-
-def shown_value(kind: str, value: float) -> Decimal:
-    """``value`` rounded as the page shows it: rates in whole percent, frequency and
-    confidence to one decimal, NPS and counts whole."""
-    if kind in (RATE, RATE_AT_MOST):
-        return (_decimal(value) * 100).quantize(Decimal(1), ROUND_HALF_UP)
-    if kind in (FREQUENCY, CONFIDENCE):
-        return _decimal(value).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    return _decimal(value).quantize(Decimal(1), ROUND_HALF_UP)
-
-
-def _signed(value: Decimal) -> str:
-    # "+0" and "-0.0" would say a change that is not there.
-    return f"{value:+}" if value else f"{abs(value)}"
-
-
-def format_value(kind: str, shown: Decimal) -> str:
-    if kind in (RATE, RATE_AT_MOST):
-        return f"{shown}%"
-    if kind in (NPS, CONFIDENCE):
-        return _signed(shown)
-    return f"{shown}"
-
-
-def _target_value(measure: Measure, programme: Programme) -> Decimal:
-    return Decimal(str(getattr(programme, measure.target_field)))
-
-
-def target_text(kind: str, target: Decimal) -> str:
-    if kind == RATE:
-        return f"target {target}%"
-    if kind == RATE_AT_MOST:
-        return f"at most {target}%"
-    if kind == FREQUENCY:
-        return f"target {target} a month"
-    return f"target {_signed(target)}"
-
-
-def mark_for(kind: str, shown: Decimal, target: Decimal) -> str:
-    """On track, watch or off track: see the module's docstring for the bands."""
-    if kind == RATE_AT_MOST:
-        if shown <= target:
-            return ON_TRACK
-        return WATCH if shown <= target + RATE_WATCH_POINTS else OFF_TRACK
-    if shown >= target:
-        return ON_TRACK
-    watch_from = {
-        RATE: target - RATE_WATCH_POINTS,
-        FREQUENCY: target * FREQUENCY_WATCH_SHARE,
-        NPS: target - NPS_WATCH_POINTS,
-        CONFIDENCE: target - CONFIDENCE_WATCH_POINTS,
-    }[kind]
-    return WATCH if shown >= watch_from else OFF_TRACK
-
-
-# --- Figures ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One figure as sponsors see it. ``value`` is the rounded value shown, None when there
-    is no data or the figure is suppressed (so it cannot be shown by mistake)."""
-
-    kpi: str
-    label: str
-    text: str
-    target_text: str = ""
-    mark: str = ""
-    suppressed: bool = False
-    value: Decimal | None = None
-    people: int = 0
-    explain: str = ""
-    part: str = ""
-    note: str = ""
-
-    @property
-    def mark_label(self) -> str:
-        return MARK_LABELS[self.mark]
-
-    @property
-    def no_data(self) -> bool:
-        return self.text == NO_DATA
-
-
-def _figure(
-    row: KpiSnapshot | None,
-    *,
-    kpi: str,
-    label: str,
-    kind: str,
-    minimum: int,
-    target: Decimal | None = None,
-    target_label: str = "",
-    explain: str = "",
-    part: str = "",
-    markable: bool = True,
-) -> Figure:
-    common = {"kpi": kpi, "label": label, "explain": explain, "part": part}
-    if target is not None and not target_label:
-        target_label = target_text(kind, target)
-    if row is None or row.value is None:
-        return Figure(text=NO_DATA, target_text=target_label, **common)
-    if row.people < minimum:
-        return Figure(
-            text=suppressed_text(minimum), target_text=target_label, suppressed=True, **common
-        )
-    shown = shown_value(kind, row.value)
-    mark = mark_for(kind, shown, target) if target is not None and markable else ""
-    return Figure(
-        text=format_value(kind, shown),
-        target_text=target_label,
-        mark=mark,
-        value=shown,
-        people=row.people,
-        **common,
-    )
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    month: date
-    value: Decimal | None  # None: no data or suppressed (a gap in the chart)
-    text: str
-    suppressed: bool
-
-
-@dataclass(frozen=True)
-class Trend:
-    kpi: str
-    label: str
-    kind: str
-    target: Decimal
-    target_text: str
-    points: list[TrendPoint]
-    min_group: int
+Kpi = KpiSnapshot.Kpi
 
 
 @dataclass(frozen=True)
 class TopicRow:
     title: str
-    this_month: int | None  # None: no session held in the month (or suppressed)
-    so_far: int
+    this_month: int | None  # None: no session held in the month, or not shown exactly
+    so_far: int  # the months shown exactly, added up
+    this_month_text: str = ""  # "3", "0", "fewer than 5" or "–" (the month is not shown)
+    so_far_text: str = ""  # "4", or "4+" when months not shown exactly were left out
 
 
 @dataclass(frozen=True)
@@ -325,24 +119,29 @@ class Topics:
     rows: list[TopicRow]
     coverage_text: str  # "3 of 8 topics", "no data" or suppressed
     suppressed: bool  # the month's counts are not shown
-    uncovered: list[str]  # road-map topics with no held session so far
+    uncovered: list[str]  # road-map topics with no held session so far (as shown)
     months_left_out: int  # earlier months left out of "so far" (small groups)
+
+    @property
+    def banded(self) -> bool:
+        """Some topic's counts are banded rather than exact."""
+        return any(row.so_far_text.endswith("+") for row in self.rows)
 
 
 @dataclass(frozen=True)
 class Pairs:
-    """How many pairs there are and what is being done about those at risk: counts only.
-    ``shown`` / ``shown_now`` are False when the pairs behind the counts involve fewer
-    people than the smallest group."""
+    """How many pairs there are and what is being done about those at risk: counts only,
+    each banded by ``count_text``. ``shown`` / ``shown_now`` are False when the pairs behind
+    the counts involve fewer people than the smallest group."""
 
     shown: bool
-    active_in_month: int
-    at_risk_in_month: int | None
-    actions: list[tuple[str, int]]  # (what was done, how many times), in the month
+    active_in_month: str  # counts as shown: banded below the smallest group (count_text)
+    at_risk_in_month: str | None
+    actions: list[tuple[str, str]]  # (what was done, how many times), in the month
     shown_now: bool
-    active_now: int
-    paused_now: int
-    at_risk_now: int
+    active_now: str
+    paused_now: str
+    at_risk_now: str
     today: date
 
 
@@ -416,7 +215,17 @@ def _programme_rows(programme: Programme, **filters) -> list[KpiSnapshot]:
     return list(
         KpiSnapshot.objects.filter(programme=programme, cohort__isnull=True, **filters)
         .order_by("month", "kpi", "part")
-        .only("month", "kpi", "part", "value", "numerator", "denominator", "people", "computed_at")
+        .only(
+            "month",
+            "kpi",
+            "part",
+            "value",
+            "numerator",
+            "denominator",
+            "people",
+            "people_changed",
+            "computed_at",
+        )
     )
 
 
@@ -424,18 +233,20 @@ def _trend(
     measure: Measure,
     programme: Programme,
     months: list[date],
-    rows: dict[tuple[date, str, str], KpiSnapshot],
+    rows: dict[RowKey, KpiSnapshot],
     minimum: int,
+    hidden: set[RowKey],
 ) -> Trend:
-    target = _target_value(measure, programme)
+    target = target_value(measure, programme)
     points = []
     for month in months:
-        figure = _figure(
+        figure = figure_from(
             rows.get((month, measure.kpi, "")),
             kpi=measure.kpi,
             label=measure.label,
             kind=measure.kind,
             minimum=minimum,
+            hidden=hidden,
         )
         points.append(TrendPoint(month, figure.value, figure.text, figure.suppressed))
     return Trend(
@@ -456,7 +267,8 @@ def sponsor_trend(*, programme: Programme, kpi: str) -> Trend:
     found = _programme_rows(programme, kpi=kpi, part="")
     rows = {(row.month, row.kpi, row.part): row for row in found}
     months = sorted({row.month for row in found})
-    return _trend(measure, programme, months, rows, min_group(programme))
+    minimum = min_group(programme)
+    return _trend(measure, programme, months, rows, minimum, hidden_rows(rows, minimum))
 
 
 def _frequency_target(
@@ -465,7 +277,7 @@ def _frequency_target(
     """(target, its text, in progress, markable) for session frequency in ``month``: in a
     month still under way when its figures were computed, the target covers the days
     before that day only."""
-    target = _target_value(measure, programme)
+    target = target_value(measure, programme)
     text = target_text(FREQUENCY, target)
     if as_of is None:
         return target, text, False, True
@@ -485,31 +297,49 @@ def _topics(
     programme_topics: list[Topic],
     month: date,
     months: list[date],
-    rows: dict[tuple[date, str, str], KpiSnapshot],
+    rows: dict[RowKey, KpiSnapshot],
     minimum: int,
+    hidden: set[RowKey],
 ) -> Topics:
-    def small(row: KpiSnapshot | None) -> bool:
-        return row is not None and row.value is not None and row.people < minimum
+    def counts_shown(m: date) -> bool:
+        return (m, Kpi.TOPIC_COVERAGE, "") not in hidden
 
     overall = rows.get((month, Kpi.TOPIC_COVERAGE, ""))
-    suppressed = small(overall)
-    # Months whose own counts are suppressed stay out of "so far", or subtracting the
-    # months shown would give them away.
-    counted = [m for m in months if m <= month and not small(rows.get((m, Kpi.TOPIC_COVERAGE, "")))]
-    left_out = sum(1 for m in months if m <= month) - len(counted)
+    suppressed = not counts_shown(month)
+    earlier = [m for m in months if m <= month]
+    left_out = sum(1 for m in earlier if not counts_shown(m))
     result = []
     for topic in programme_topics:
         part = f"topic:{topic.pk}"
-        row = rows.get((month, Kpi.TOPIC_COVERAGE, part))
-        this_month = None
-        if not suppressed and row is not None and row.value is not None:
-            this_month = round(row.value)
-        so_far = 0
-        for m in counted:
-            earlier = rows.get((m, Kpi.TOPIC_COVERAGE, part))
-            if earlier is not None and earlier.value is not None:
-                so_far += round(earlier.value)
-        result.append(TopicRow(topic.title, this_month, so_far))
+        # Per month: the exact count (from enough people), a band (held, but by fewer
+        # people), or nothing at all (the month's counts are hidden).
+        exact: dict[date, int] = {}
+        banded: set[date] = set()
+        for m in earlier:
+            row = rows.get((m, Kpi.TOPIC_COVERAGE, part))
+            if not counts_shown(m) or row is None or row.value is None:
+                continue
+            if (m, Kpi.TOPIC_COVERAGE, part) in hidden and round(row.value):
+                banded.add(m)  # none held is from nobody: "0" says nothing of anyone
+            else:
+                exact[m] = round(row.value)
+        so_far = sum(exact.values())
+        if suppressed:
+            this_month, text = None, "–"
+        elif month in banded:
+            this_month, text = None, count_text(1, minimum)
+        else:
+            this_month = exact.get(month)
+            text = str(this_month or 0)
+        result.append(
+            TopicRow(
+                title=topic.title,
+                this_month=this_month,
+                so_far=so_far,
+                this_month_text=text,
+                so_far_text=f"{so_far}+" if banded else str(so_far),
+            )
+        )
     if overall is None or overall.value is None:
         coverage = NO_DATA
     elif suppressed:
@@ -520,7 +350,7 @@ def _topics(
         rows=result,
         coverage_text=coverage,
         suppressed=suppressed,
-        uncovered=[row.title for row in result if row.so_far == 0],
+        uncovered=[row.title for row in result if row.so_far_text == "0"],
         months_left_out=left_out,
     )
 
@@ -528,16 +358,16 @@ def _topics(
 def _pairs(
     programme: Programme,
     month: date,
-    rows: dict[tuple[date, str, str], KpiSnapshot],
+    rows: dict[RowKey, KpiSnapshot],
     minimum: int,
+    hidden: set[RowKey],
     now: datetime,
 ) -> Pairs:
     zone = ZoneInfo(programme.time_zone)
-    # Pairs active in the month and those with a flag open in it, from the snapshot.
+    # Pairs active in the month and those with a flag open in it, from the snapshot (its
+    # people: those of the month's active pairs).
     at_risk = rows.get((month, Kpi.AT_RISK_PAIRS, ""))
-    people = at_risk.people if at_risk is not None else 0
-    active_in_month = at_risk.denominator if at_risk is not None else 0
-    shown = people == 0 or people >= minimum
+    shown = (month, Kpi.AT_RISK_PAIRS, "") not in hidden
 
     # One query: the pairs as they are today.
     open_flag = RiskFlag.objects.filter(pair=OuterRef("pk"), resolved_at__isnull=True)
@@ -555,6 +385,7 @@ def _pairs(
         )
     )
     people_now = today["mentees"] + today["mentors"]
+    shown_now = people_now == 0 or people_now >= minimum
 
     # One query: what managers did about pairs in the month, by kind.
     starts, ends = _month_bounds(month, zone)
@@ -564,20 +395,24 @@ def _pairs(
         .values_list("kind")
         .annotate(n=Count("pk"))
     )
-    actions = [(kind.label, done[kind.value]) for kind in PairAction.Kind if done.get(kind.value)]
+    actions = [
+        (kind.label, count_text(done[kind.value], minimum))
+        for kind in PairAction.Kind
+        if done.get(kind.value)
+    ]
+    at_risk_in_month = None
+    if shown and at_risk is not None and at_risk.value is not None:
+        at_risk_in_month = count_text(round(at_risk.value), minimum)
+    active_in_month = at_risk.denominator if at_risk is not None else 0
     return Pairs(
         shown=shown,
-        active_in_month=active_in_month if shown else 0,
-        at_risk_in_month=(
-            round(at_risk.value)
-            if shown and at_risk is not None and at_risk.value is not None
-            else None
-        ),
+        active_in_month=count_text(active_in_month, minimum) if shown else "",
+        at_risk_in_month=at_risk_in_month,
         actions=actions if shown else [],
-        shown_now=people_now == 0 or people_now >= minimum,
-        active_now=today["active"],
-        paused_now=today["paused"],
-        at_risk_now=today["at_risk"],
+        shown_now=shown_now,
+        active_now=count_text(today["active"], minimum) if shown_now else "",
+        paused_now=count_text(today["paused"], minimum) if shown_now else "",
+        at_risk_now=count_text(today["at_risk"], minimum) if shown_now else "",
         today=now.astimezone(zone).date(),
     )
 
@@ -594,6 +429,7 @@ def sponsor_status(
 
     found = _programme_rows(programme)  # every month: the trends need them
     rows = {(row.month, row.kpi, row.part): row for row in found}
+    hidden = hidden_rows(rows, minimum)
     months = sorted({row.month for row in found})
     in_month = [row for row in found if row.month == month]
     as_of = max((row.computed_at for row in in_month), default=None)
@@ -601,19 +437,20 @@ def sponsor_status(
     in_progress = False
     headline = []
     for measure in HEADLINE:
-        target = _target_value(measure, programme)
+        target = target_value(measure, programme)
         target_label, markable = "", True
         if measure.kind == FREQUENCY:
             target, target_label, in_progress, markable = _frequency_target(
                 measure, programme, month, as_of
             )
         headline.append(
-            _figure(
+            figure_from(
                 rows.get((month, measure.kpi, "")),
                 kpi=measure.kpi,
                 label=measure.label,
                 kind=measure.kind,
                 minimum=minimum,
+                hidden=hidden,
                 target=target,
                 target_label=target_label,
                 explain=measure.explain,
@@ -622,12 +459,13 @@ def sponsor_status(
         )
 
     cancellation_parts = [
-        _figure(
+        figure_from(
             rows.get((month, Kpi.CANCELLATION_RATE, side)),
             kpi=Kpi.CANCELLATION_RATE,
             label=label,
             kind=RATE,
             minimum=minimum,
+            hidden=hidden,
             part=side,
         )
         for side, label in (
@@ -637,14 +475,15 @@ def sponsor_status(
     ]
 
     skills = list(KeySkill.objects.filter(programme=programme).order_by("position", "pk"))
-    confidence_target = _target_value(HEADLINE_BY_KPI[Kpi.CONFIDENCE_CHANGE], programme)
+    confidence_target = target_value(HEADLINE_BY_KPI[Kpi.CONFIDENCE_CHANGE], programme)
     confidence_by_skill = [
-        _figure(
+        figure_from(
             rows.get((month, Kpi.CONFIDENCE_CHANGE, f"skill:{skill.pk}")),
             kpi=Kpi.CONFIDENCE_CHANGE,
             label=skill.name,
             kind=CONFIDENCE,
             minimum=minimum,
+            hidden=hidden,
             target=confidence_target,
             part=f"skill:{skill.pk}",
         )
@@ -664,13 +503,14 @@ def sponsor_status(
     )
     nps_latest = None
     if nps_month is not None:
-        nps_latest = _figure(
+        nps_latest = figure_from(
             rows[(nps_month, Kpi.NPS, "")],
             kpi=Kpi.NPS,
             label=nps_measure.label,
             kind=NPS,
             minimum=minimum,
-            target=_target_value(nps_measure, programme),
+            hidden=hidden,
+            target=target_value(nps_measure, programme),
         )
 
     topics = list(Topic.objects.filter(programme=programme).order_by("position", "pk"))
@@ -692,8 +532,8 @@ def sponsor_status(
         confidence_by_skill=confidence_by_skill,
         nps_latest=nps_latest,
         nps_latest_month=nps_month,
-        trends=[_trend(measure, programme, months, rows, minimum) for measure in HEADLINE],
-        topics=_topics(topics, month, months, rows, minimum),
-        pairs=_pairs(programme, month, rows, minimum, now),
+        trends=[_trend(measure, programme, months, rows, minimum, hidden) for measure in HEADLINE],
+        topics=_topics(topics, month, months, rows, minimum, hidden),
+        pairs=_pairs(programme, month, rows, minimum, hidden, now),
         stories=list(stories_for_sponsors(programme=programme)),
     )

@@ -8,6 +8,7 @@ CSV and charts do not even admit to existing. What is shown comes from programme
 (aggregates only, small groups suppressed)."""
 
 import csv
+import re
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
@@ -22,28 +23,62 @@ from programmes import sponsor
 from programmes.charts import trend_svg
 from programmes.models import Programme
 
+# Months a URL may name: an allow-list of four ASCII digits, a dash and 01–12, in years a
+# programme can run in. Anything else is refused before a date is built, so no input reaches
+# date() (OverflowError for 99999999999999999999, ValueError for year 0) or the month
+# arithmetic past year 9999.
+MONTH_PATTERN = r"[0-9]{4}-(?:0[1-9]|1[0-2])"
+_MONTH = re.compile(MONTH_PATTERN)
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+
+
+def parse_month(value: str) -> date:
+    """``2026-11`` as the first day of that month; ValueError for anything else (other
+    digits, other shapes, a year outside FIRST_YEAR–LAST_YEAR)."""
+    if len(value) != 7 or not _MONTH.fullmatch(value):
+        raise ValueError(f"Not a month: {value[:20]!r}")
+    year, month = int(value[:4]), int(value[5:])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"Not a month: {value!r}")
+    return date(year, month, 1)
+
 
 class MonthConverter:
-    """``2026-11`` in a URL, the first day of that month in the view."""
+    """``2026-11`` in a URL, the first day of that month in the view; anything else does not
+    match the URL (a 404)."""
 
-    regex = r"[0-9]{4}-[0-9]{2}"
+    regex = MONTH_PATTERN
 
     def to_python(self, value: str) -> date:
-        year, month = value.split("-")
-        return date(int(year), int(month), 1)  # ValueError (a 404) for month 13
+        return parse_month(value)  # ValueError: the URL does not match (a 404)
 
     def to_url(self, value: date | str) -> str:
         return value if isinstance(value, str) else f"{value.year:04d}-{value.month:02d}"
 
 
-def _parse_month(value: str | None) -> date | None:
+class _BadMonth(Exception):
+    pass
+
+
+def _month_param(request: HttpRequest) -> date | None:
+    """The ``?month=`` asked for: None when absent or empty, _BadMonth when it is not a
+    month (the view answers 400)."""
+    value = request.GET.get("month", "")
     if not value:
         return None
     try:
-        year, month = value.split("-")
-        return date(int(year), int(month), 1)
+        return parse_month(value)
     except ValueError:
-        return None
+        raise _BadMonth from None
+
+
+def _bad_month(request: HttpRequest, programme: Programme) -> HttpResponse:
+    return render(
+        request,
+        "programmes/sponsor_bad_request.html",
+        {"programme": programme},
+        status=400,
+    )
 
 
 def _programme_for_sponsor(request: HttpRequest, slug: str) -> Programme:
@@ -83,7 +118,11 @@ def sponsor_programme(request: HttpRequest, slug: str) -> HttpResponse:
     months = sponsor.sponsor_months(programme)
     if not months:
         return render(request, "programmes/sponsor_no_figures.html", {"programme": programme})
-    wanted = _parse_month(request.GET.get("month"))
+    try:
+        wanted = _month_param(request)
+    except _BadMonth:
+        return _bad_month(request, programme)
+    # A month without figures (yet) shows the latest that has them.
     month = wanted if wanted in months else months[-1]
     return redirect(sponsor.sponsor_status_path(programme, month))
 
@@ -154,24 +193,23 @@ def figure_rows(status: sponsor.SponsorStatus) -> list[list[str]]:
         )
     pairs = status.pairs
     if pairs.shown:
-        add("Active pairs", str(pairs.active_in_month))
+        add("Active pairs", pairs.active_in_month)
         add(
             "Pairs with an at-risk flag",
-            sponsor.NO_DATA if pairs.at_risk_in_month is None else str(pairs.at_risk_in_month),
+            sponsor.NO_DATA if pairs.at_risk_in_month is None else pairs.at_risk_in_month,
         )
         for label, count in pairs.actions:
-            add(f"Actions taken: {label}", str(count))
+            add(f"Actions taken: {label}", count)
     else:
         add("Active pairs", suppressed)
         add("Pairs with an at-risk flag", suppressed)
     topics = status.topics
     add("Topic coverage", topics.coverage_text)
     for topic in topics.rows:
-        if topics.suppressed:
-            text = suppressed
-        else:
-            text = "0" if topic.this_month is None else str(topic.this_month)
-        add(f"Sessions on topic: {topic.title}", text)
+        add(
+            f"Sessions on topic: {topic.title}",
+            suppressed if topics.suppressed else topic.this_month_text,
+        )
     return rows
 
 
@@ -216,12 +254,17 @@ def sponsor_figures_csv(request: HttpRequest, slug: str, month: date) -> HttpRes
 @login_required
 @never_cache
 def sponsor_chart(request: HttpRequest, slug: str, kpi: str) -> HttpResponse:
-    """One headline figure's trend as an SVG image; ``?month=2026-11`` highlights a month."""
+    """One headline figure's trend as an SVG image; ``?month=2026-11`` highlights a month
+    (anything else but a month answers 400)."""
     programme = _programme_for_sponsor(request, slug)
     if kpi not in sponsor.CHARTED:
         raise Http404("No such chart.")
+    try:
+        highlight = _month_param(request)
+    except _BadMonth:
+        return _bad_month(request, programme)
     trend = sponsor.sponsor_trend(programme=programme, kpi=kpi)
-    svg = trend_svg(trend, highlight=_parse_month(request.GET.get("month")))
+    svg = trend_svg(trend, highlight=highlight)
     return HttpResponse(
         '<?xml version="1.0" encoding="utf-8"?>\n' + svg,
         content_type="image/svg+xml; charset=utf-8",

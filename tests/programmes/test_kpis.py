@@ -51,33 +51,37 @@ def test_it_computes_every_figure_of_january_by_hand(world):
     # 6 people. Held: S1, S2, S4 → 3 / 3 = 1.0 a pair.
     assert got[JAN, K.SESSION_FREQUENCY, ""] == (1.0, 3, 3, 6)
     # Held sessions with a learning: S1 (both), S2 (the executive); S4's answers have none
-    # → 2 / 3.
-    assert got[JAN, K.NOTES_LOGGED, ""] == pytest.approx((2 / 3, 2, 3, 6))
+    # → 2 / 3, from the four who answered for held sessions (m1, r1, m2, r2), not the six
+    # in active pairs.
+    assert got[JAN, K.NOTES_LOGGED, ""] == pytest.approx((2 / 3, 2, 3, 4))
     # Pulses answering "held": S1 ×2, S2, S4 ×2 = 5; with an action: S1's executive and
     # S4's executive → 2 / 5. Four people answered pulses (m1, r1, m2, r2).
     assert got[JAN, K.ACTION_COMMITMENT, ""] == (0.4, 2, 5, 4)
-    # Follow-ups answered: "yes" (S2) and "partly" (S5, not done) → 1 / 2.
-    assert got[JAN, K.ACTION_FOLLOW_THROUGH, ""] == (0.5, 1, 2, 4)
+    # Follow-ups answered: "yes" (S2) and "partly" (S5, not done) → 1 / 2, from the two who
+    # answered them (m1, m2).
+    assert got[JAN, K.ACTION_FOLLOW_THROUGH, ""] == (0.5, 1, 2, 2)
     # Requests: S1, S2, S4, S5, two each = 8; answered 6 (S2's and S5's reverse-mentors did
-    # not) → 0.75.
+    # not) → 0.75, from the four asked.
     assert got[JAN, K.PULSE_RESPONSE_RATE, ""] == (0.75, 6, 8, 4)
     # Sessions whose time has come: S1–S7 = 7 (S7 was never logged); cancelled or missed:
     # S3, S5, S6 → 3 / 7; by the executive S3 → 1 / 7; by the reverse-mentor S6 → 1 / 7.
-    assert got[JAN, K.CANCELLATION_RATE, ""] == pytest.approx((3 / 7, 3, 7, 6))
-    assert got[JAN, K.CANCELLATION_RATE, Role.MENTEE] == pytest.approx((1 / 7, 1, 7, 6))
-    assert got[JAN, K.CANCELLATION_RATE, Role.REVERSE_MENTOR] == pytest.approx((1 / 7, 1, 7, 6))
+    # All from the four people of P1 and P2, whose sessions these are (P4 had none).
+    assert got[JAN, K.CANCELLATION_RATE, ""] == pytest.approx((3 / 7, 3, 7, 4))
+    assert got[JAN, K.CANCELLATION_RATE, Role.MENTEE] == pytest.approx((1 / 7, 1, 7, 4))
+    assert got[JAN, K.CANCELLATION_RATE, Role.REVERSE_MENTOR] == pytest.approx((1 / 7, 1, 7, 4))
     # Held sessions with a teaching answer: S1 (2 and 4), S2 (1), S4 (3) = 3; one says the
-    # executive taught most (S1's 4) → 1 / 3.
-    assert got[JAN, K.REVERSION_RATE, ""] == pytest.approx((1 / 3, 1, 3, 4))
+    # executive taught most (S1's 4) → 1 / 3, from the three who answered it (m1, r1, r2).
+    assert got[JAN, K.REVERSION_RATE, ""] == pytest.approx((1 / 3, 1, 3, 3))
     # Flags open at some moment of January: P1 (2–5 Jan) and P2 (from the 27th) → 2 of the
     # 3 active pairs. P1's December flag was resolved before January.
     assert got[JAN, K.AT_RISK_PAIRS, ""] == (2, 2, 3, 6)
-    # Topics of held sessions: 1 (S1, S4) and 2 (S2) → 2 of the 4 topics.
-    assert got[JAN, K.TOPIC_COVERAGE, ""] == (0.5, 2, 4, 6)
-    assert got[JAN, K.TOPIC_COVERAGE, f"topic:{t1}"] == (2, 2, 3, 6)
-    assert got[JAN, K.TOPIC_COVERAGE, f"topic:{t2}"] == (1, 1, 3, 6)
-    assert got[JAN, K.TOPIC_COVERAGE, f"topic:{t3}"] == (0, 0, 3, 6)
-    assert got[JAN, K.TOPIC_COVERAGE, f"topic:{t4}"] == (0, 0, 3, 6)
+    # Topics of held sessions: 1 (S1, S4) and 2 (S2) → 2 of the 4 topics, from the four
+    # people of the pairs that held them; per topic, the people of its sessions' pairs.
+    assert got[JAN, K.TOPIC_COVERAGE, ""] == (0.5, 2, 4, 4)
+    assert got[JAN, K.TOPIC_COVERAGE, f"topic:{t1}"] == (2, 2, 3, 4)
+    assert got[JAN, K.TOPIC_COVERAGE, f"topic:{t2}"] == (1, 1, 3, 2)
+    assert got[JAN, K.TOPIC_COVERAGE, f"topic:{t3}"] == (0, 0, 3, 0)
+    assert got[JAN, K.TOPIC_COVERAGE, f"topic:{t4}"] == (0, 0, 3, 0)
     # NPS: promoters 2 − detractors 1 = 1 of 4 answers → 100 × 1 / 4 = 25.
     assert got[JAN, K.NPS, ""] == (25.0, 1, 4, 4)
     # Confidence by 31 Jan. Skill 1: m1 3 − 2 = +1, r1 3 − 4 = −1 → 0 / 2 = 0.0, a real 0
@@ -95,21 +99,21 @@ def test_it_computes_the_current_month_so_far(world):
 
     # February to the 20th: P1 and P2 active (4 people); S8 held → 1 / 2.
     assert got[FEB, K.SESSION_FREQUENCY, ""] == (0.5, 1, 2, 4)
-    # S8 has no pulse: a held session without notes is a real 0%.
-    assert got[FEB, K.NOTES_LOGGED, ""] == (0.0, 0, 1, 4)
+    # S8 has no pulse: a held session without notes is a real 0%, from nobody's answers.
+    assert got[FEB, K.NOTES_LOGGED, ""] == (0.0, 0, 1, 0)
     # No pulse, no request: nothing to compute these from.
     assert got[FEB, K.ACTION_COMMITMENT, ""] == (None, 0, 0, 0)
     assert got[FEB, K.ACTION_FOLLOW_THROUGH, ""] == (None, 0, 0, 0)
     assert got[FEB, K.PULSE_RESPONSE_RATE, ""] == (None, 0, 0, 0)
     assert got[FEB, K.REVERSION_RATE, ""] == (None, 0, 0, 0)
     assert got[FEB, K.NPS, ""] == (None, 0, 0, 0)
-    # S9 (the 25th) has not come yet: only S8 counts, and it was held → 0 / 1.
-    assert got[FEB, K.CANCELLATION_RATE, ""] == (0.0, 0, 1, 4)
+    # S9 (the 25th) has not come yet: only S8 counts, and it was held → 0 / 1, from P1.
+    assert got[FEB, K.CANCELLATION_RATE, ""] == (0.0, 0, 1, 2)
     # P2's flag is still open: 1 of 2.
     assert got[FEB, K.AT_RISK_PAIRS, ""] == (1, 1, 2, 4)
-    assert got[FEB, K.TOPIC_COVERAGE, ""] == (0.25, 1, 4, 4)
-    assert got[FEB, K.TOPIC_COVERAGE, f"topic:{t3}"] == (1, 1, 1, 4)
-    assert got[FEB, K.TOPIC_COVERAGE, f"topic:{t1}"] == (0, 0, 1, 4)
+    assert got[FEB, K.TOPIC_COVERAGE, ""] == (0.25, 1, 4, 2)
+    assert got[FEB, K.TOPIC_COVERAGE, f"topic:{t3}"] == (1, 1, 1, 2)
+    assert got[FEB, K.TOPIC_COVERAGE, f"topic:{t1}"] == (0, 0, 1, 0)
     # Confidence so far, cumulative. Skill 1: m1 4 − 2 = +2, r1 −1 (unchanged), r2 4 − 3 =
     # +1 → 2 / 3. Skill 2: r1 3 − 1 = +2 → 2.0. All skills: 4 / 4 = 1.0, from 3 people.
     assert got[FEB, K.CONFIDENCE_CHANGE, f"skill:{k1}"] == pytest.approx((2 / 3, 2, 3, 3))
@@ -117,6 +121,30 @@ def test_it_computes_the_current_month_so_far(world):
     assert got[FEB, K.CONFIDENCE_CHANGE, ""] == (1.0, 4, 4, 3)
     # Nothing after the current month, nothing before the cohort's start.
     assert {month for month, _, _ in got} == {JAN, FEB}
+
+
+def test_it_counts_who_moved_the_running_confidence_figure_each_month(world):
+    kpis_compute(programme=world["programme"], now=NOW)
+    k1, k2 = (skill.pk for skill in world["skills"])
+    moved = {
+        (row.month, row.part): (row.people, row.people_changed)
+        for row in KpiSnapshot.objects.filter(
+            cohort=world["a"], kpi=K.CONFIDENCE_CHANGE, month__in=[JAN, FEB]
+        )
+    }
+
+    # January: m1 and r1 rated skill 1 (r2's rating came before the baseline, m2 has none).
+    assert moved[JAN, ""] == (2, 2)
+    assert moved[JAN, f"skill:{k1}"] == (2, 2)
+    assert moved[JAN, f"skill:{k2}"] == (0, 0)
+    # February: m1 and r2 rated skill 1, r1 skill 2: three people moved the running total,
+    # although r1 was counted already.
+    assert moved[FEB, ""] == (3, 3)
+    assert moved[FEB, f"skill:{k1}"] == (3, 2)
+    assert moved[FEB, f"skill:{k2}"] == (1, 1)
+    # A month's figure counts the month only: everyone behind it moved it.
+    monthly = KpiSnapshot.objects.filter(cohort=world["a"]).exclude(kpi=K.CONFIDENCE_CHANGE)
+    assert all(row.people_changed == row.people for row in monthly)
 
 
 def test_it_gives_an_empty_cohort_no_data_not_zeros(world):
@@ -154,10 +182,11 @@ def test_it_makes_programme_rows_the_sums_of_the_cohort_rows(world):
         assert denominator == sum(part[2] for part in parts), key
         assert people == sum(part[3] for part in parts), key
     # February: A held S8 (topic 3), B topics 3 and 2 → 3 held sessions over 2 + 1 active
-    # pairs = 1.0; topics covered are 2 and 3, counted once → 2 of 4.
+    # pairs = 1.0; topics covered are 2 and 3, counted once → 2 of 4, from the four people
+    # of P1 and B's pair (those who held them).
     assert whole[FEB, K.SESSION_FREQUENCY, ""] == (1.0, 3, 3, 6)
-    assert whole[FEB, K.TOPIC_COVERAGE, ""] == (0.5, 2, 4, 6)
-    assert whole[FEB, K.TOPIC_COVERAGE, f"topic:{t3.pk}"] == (2, 2, 3, 6)
+    assert whole[FEB, K.TOPIC_COVERAGE, ""] == (0.5, 2, 4, 4)
+    assert whole[FEB, K.TOPIC_COVERAGE, f"topic:{t3.pk}"] == (2, 2, 3, 4)
     assert whole[FEB, K.ACTION_COMMITMENT, ""] == (1.0, 1, 1, 1)
     # January has only A: its rows are A's.
     assert {key: row for key, row in whole.items() if key[0] == JAN} == {

@@ -482,9 +482,17 @@ def test_it_counts_pairs_today_and_what_was_done_in_the_month(programme):
 
     assert pairs_now.shown
     assert pairs_now.shown_now
-    assert (pairs_now.active_in_month, pairs_now.at_risk_in_month) == (5, 2)
-    assert pairs_now.actions == [("Check-in sent", 2), ("Paused for a month", 1)]
-    assert (pairs_now.active_now, pairs_now.paused_now, pairs_now.at_risk_now) == (4, 1, 2)
+    # Counts of pairs and actions below the smallest group are banded, never exact.
+    assert (pairs_now.active_in_month, pairs_now.at_risk_in_month) == ("5", "fewer than 5")
+    assert pairs_now.actions == [
+        ("Check-in sent", "fewer than 5"),
+        ("Paused for a month", "fewer than 5"),
+    ]
+    assert (pairs_now.active_now, pairs_now.paused_now, pairs_now.at_risk_now) == (
+        "fewer than 5",
+        "fewer than 5",
+        "fewer than 5",
+    )
     assert pairs_now.today == timezone.localdate()
 
 
@@ -499,10 +507,19 @@ def test_it_hides_pair_counts_of_a_small_programme(programme):
     assert not pairs_now.shown
     assert not pairs_now.shown_now
     assert (pairs_now.active_in_month, pairs_now.at_risk_in_month, pairs_now.actions) == (
-        0,
+        "",
         None,
         [],
     )
+    assert (pairs_now.active_now, pairs_now.paused_now, pairs_now.at_risk_now) == ("", "", "")
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [(0, "0"), (1, "fewer than 5"), (4, "fewer than 5"), (5, "5"), (12, "12")],
+)
+def test_it_bands_counts_below_the_smallest_group(count, text):
+    assert sponsor.count_text(count, 5) == text
 
 
 def test_a_month_without_figures_reads_no_data(programme):
