@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programmes", "0009_meeting_withdrawn"),
+        ("programmes", "0010_intake_boundaries"),
     ]
 
     operations = [
