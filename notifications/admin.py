@@ -93,7 +93,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     data, saved or not."""
 
     form = MessageTemplateForm
-    list_display = ["kind_label", "language_label", "subject", "check", "updated_at"]
+    list_display = ["kind_label", "language_label", "subject", "wording_check", "updated_at"]
     list_filter = [KindFilter, LanguageFilter]
     search_fields = ["kind", "subject"]
     readonly_fields = ["placeholders"]
@@ -119,7 +119,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         return kind.label if kind else f"{obj.kind} (no longer sent)"
 
     @admin.display(description="Check")
-    def check(self, obj: MessageTemplate) -> str:
+    def wording_check(self, obj: MessageTemplate) -> str:
         """A wording saved before today's checks (an older release, a data import) may ask
         for what its kind no longer offers: it still sends, with those parts empty (the
         renderer only holds what is declared), and is flagged here until someone edits it."""
