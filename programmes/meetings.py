@@ -17,6 +17,7 @@ import icalendar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
@@ -298,14 +299,10 @@ def meeting_mark(
 # --- The calendar invitation ----------------------------------------------------------------
 
 
-def _pair_page_url(participant: Participant) -> str:
-    from surveys.links import Purpose, pair_link_expiry, participant_url
-
-    return participant_url(
-        participant_id=participant.pk,
-        purpose=Purpose.PAIR,
-        expires_at=pair_link_expiry(participant.cohort.ends_on),
-    )
+def _lost_link_url() -> str:
+    """The page where anyone asks for their links again: it identifies nobody, so a calendar
+    that is forwarded, shared or synced to the partner's account opens nobody's pair page."""
+    return settings.SITE_URL + reverse("surveys:resend_link")
 
 
 def _address(participant: Participant, *, role: str | None = None) -> icalendar.vCalAddress:
@@ -319,7 +316,7 @@ def _address(participant: Participant, *, role: str | None = None) -> icalendar.
 def meeting_ics(meeting: Meeting, *, for_participant: Participant) -> bytes:
     """The invitation as ``for_participant`` receives it: a REQUEST while the session stands,
     a CANCEL once it is cancelled or withdrawn; the same UID throughout and the meeting's
-    SEQUENCE."""
+    SEQUENCE. It carries no personal link (see ``_lost_link_url``)."""
     pair = meeting.pair
     partner = partner_of(pair=pair, participant=for_participant)
     cancelled = meeting.called_off
@@ -344,7 +341,10 @@ def meeting_ics(meeting: Meeting, *, for_participant: Participant) -> bytes:
         lines.append("Cancelled: your pair has ended.")
     elif cancelled and meeting.cancel_reason:
         lines.append(f"Cancelled: {meeting.cancel_reason}")
-    lines.append(f"Your pair page: {_pair_page_url(for_participant)}")
+    # Never a signed link: a calendar file is forwarded and shared (it is, after all, an
+    # invitation), and a personal link would open its holder's notes to whoever gets it.
+    lost = _lost_link_url()
+    lines.append(f"Your pair page: open it from your e-mails, or ask for a new link at {lost}")
     event.add("description", "\n".join(lines))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     organiser = pair.mentee if meeting.scheduled_by == Role.MENTEE else pair.reverse_mentor
