@@ -10,7 +10,7 @@ has committed. Times are stored in UTC and shown in each reader's own time zone.
 from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
-from uuid import uuid4
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -23,6 +23,8 @@ from django.utils.dateformat import format as format_date
 
 from programmes.models import Meeting, Pair, Participant, Role, Topic
 from programmes.pairs import agreement_current, partner_of, side_of
+from programmes.throttle import Kind as ActionKind
+from programmes.throttle import action_count, participant_lock
 
 MIN_MINUTES = 1
 MAX_MINUTES = 240
@@ -134,20 +136,24 @@ def _check_time(
             )
 
 
-def _lock(pair: Pair) -> None:
-    """Lock the pair row until the transaction ends, so two changes to one pair take turns and
-    two bookings cannot both pass the overlap check. (A no-op on SQLite, which locks the
-    whole database for a write.)"""
+def _lock(pair: Pair, by: Participant) -> None:
+    """Lock the acting participant's row, then the pair's, until the transaction ends, so two
+    changes to one pair take turns and two bookings cannot both pass the overlap check. Always
+    in that order (as the pulse does, which may move a session), so two locks never wait on
+    each other. (A no-op on SQLite, which locks the whole database for a write.)"""
+    participant_lock(by)
     Pair.objects.select_for_update().filter(pk=pair.pk).values_list("pk").get()
 
 
-def _queue_update(meeting: Meeting, kind: Kind, by: Role) -> None:
+def _queue_update(meeting: Meeting, kind: Kind, by: Participant, side: Role) -> None:
     """The partner's e-mail, and a fresh look at the pair's at-risk flags, both once the
-    transaction commits."""
+    transaction commits. Counted by the rate limit first: over it, the ValidationError undoes
+    the change."""
     from programmes import notices  # notices build on this module's invitations
     from programmes.risks import risks_detect_on_commit  # it reads the surveys' timings
 
-    notices.ask_meeting_update(meeting, kind, by)
+    action_count(participant=by, kind=ActionKind.PARTNER_MAIL)
+    notices.ask_meeting_update(meeting, kind, side)
     risks_detect_on_commit(pair_id=meeting.pair_id)
 
 
@@ -161,12 +167,19 @@ def meeting_schedule(
     starts_at: datetime,
     duration_minutes: int,
     topic: Topic | None,
+    submission: UUID | None = None,
 ) -> Meeting:
-    """Book a session; the partner gets an e-mail with the invitation."""
+    """Book a session; the partner gets an e-mail with the invitation. ``submission`` is the
+    booking form's one-time token: the same form sent again returns the session it booked,
+    without a second one or a second e-mail."""
     side = side_of(pair=pair, participant=by)
     meeting_booking_check(pair=pair, by=by)
     with transaction.atomic():
-        _lock(pair)
+        _lock(pair, by)
+        if submission is not None:
+            booked = Meeting.objects.filter(pair=pair, submission=submission).first()
+            if booked is not None:
+                return booked
         _check_time(
             pair, by=by, starts_at=starts_at, duration_minutes=duration_minutes, topic=topic
         )
@@ -177,8 +190,9 @@ def meeting_schedule(
             topic=topic,
             scheduled_by=side,
             uid=uuid4(),
+            submission=submission,
         )
-        _queue_update(meeting, "scheduled", side)
+        _queue_update(meeting, "scheduled", by, side)
     return meeting
 
 
@@ -205,7 +219,7 @@ def meeting_reschedule(
     side = side_of(pair=pair, participant=by)
     meeting_booking_check(pair=pair, by=by)
     with transaction.atomic():
-        _lock(pair)
+        _lock(pair, by)
         meeting.refresh_from_db()
         _check_scheduled(meeting)
         _check_time(
@@ -223,7 +237,7 @@ def meeting_reschedule(
         meeting.save(
             update_fields=["starts_at", "duration_minutes", "topic", "sequence", "updated_at"]
         )
-        _queue_update(meeting, "rescheduled", side)
+        _queue_update(meeting, "rescheduled", by, side)
     return meeting
 
 
@@ -240,7 +254,7 @@ def meeting_cancel(*, meeting: Meeting, by: Participant, reason: str = "") -> Me
             {"reason": f"Keep the reason to {max_length} characters (it has {len(reason)})."}
         )
     with transaction.atomic():
-        _lock(pair)
+        _lock(pair, by)
         meeting.refresh_from_db()
         _check_scheduled(meeting)
         meeting.status = Meeting.Status.CANCELLED
@@ -250,7 +264,7 @@ def meeting_cancel(*, meeting: Meeting, by: Participant, reason: str = "") -> Me
         meeting.save(
             update_fields=["status", "cancelled_by", "cancel_reason", "sequence", "updated_at"]
         )
-        _queue_update(meeting, "cancelled", side)
+        _queue_update(meeting, "cancelled", by, side)
     return meeting
 
 
@@ -275,7 +289,7 @@ def meeting_mark(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        _lock(pair)
+        _lock(pair, by)
         meeting.refresh_from_db()
         if meeting.status == Meeting.Status.CANCELLED:
             raise ValidationError(
@@ -292,7 +306,7 @@ def meeting_mark(
         meeting.led_by = led_by if status == Meeting.Status.HELD else ""
         meeting.topic = topic
         meeting.save(update_fields=["status", "led_by", "topic", "updated_at"])
-        _queue_update(meeting, "marked", side)
+        _queue_update(meeting, "marked", by, side)
     return meeting
 
 
