@@ -423,7 +423,7 @@ def _read_row(line: int, cells: list[str], columns: list[str]) -> PlannedRow:
     if capacity := values.get("capacity"):
         if not role:
             row.problem("capacity", "a capacity is only for someone with a role")
-        elif not (capacity.isdigit() and 1 <= int(capacity) <= 5):
+        elif not (capacity.isascii() and capacity.isdigit() and 1 <= int(capacity) <= 5):
             row.problem("capacity", f"“{capacity}” is not a capacity: use a whole number 1 to 5")
         else:
             row.capacity = int(capacity)

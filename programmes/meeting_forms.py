@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from programmes.meetings import DURATION_MESSAGE, MAX_MINUTES, MIN_MINUTES, TOPIC_MESSAGE
 from programmes.models import Meeting, Pair, Role, Topic
+from programmes.pair_forms import OneTimeSubmission
 
 
 def local_to_utc(day: date, clock: time, zone: str) -> datetime:
@@ -99,6 +100,10 @@ class MeetingTimeForm(forms.Form):
             "duration_minutes": meeting.duration_minutes,
             "topic": meeting.topic_id,
         }
+
+
+class MeetingScheduleForm(OneTimeSubmission, MeetingTimeForm):
+    """Booking a new session: sent twice, it books once."""
 
 
 class MeetingCancelForm(forms.Form):

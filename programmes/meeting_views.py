@@ -16,7 +16,12 @@ from django.utils.dateformat import format as format_date
 from django.views.decorators.http import require_GET, require_http_methods
 
 from programmes import meetings
-from programmes.meeting_forms import MeetingCancelForm, MeetingMarkForm, MeetingTimeForm
+from programmes.meeting_forms import (
+    MeetingCancelForm,
+    MeetingMarkForm,
+    MeetingScheduleForm,
+    MeetingTimeForm,
+)
 from programmes.models import Meeting, Pair, Participant
 from programmes.pairs import partner_of
 from surveys.links import Purpose, participant_link_required
@@ -91,7 +96,7 @@ def meeting_schedule(request: HttpRequest, participant: Participant, *, token: s
     pair = _get_pair(participant)
     zone = participant.person.time_zone
     topics = pair.cohort.programme.topics.all()
-    form = MeetingTimeForm(request.POST or None, zone=zone, topics=topics)
+    form = MeetingScheduleForm(request.POST or None, zone=zone, topics=topics)
     if request.method == "POST" and form.is_valid():
         try:
             meeting = meetings.meeting_schedule(
@@ -100,6 +105,7 @@ def meeting_schedule(request: HttpRequest, participant: Participant, *, token: s
                 starts_at=form.cleaned_data["starts_at"],
                 duration_minutes=form.cleaned_data["duration_minutes"],
                 topic=form.cleaned_data["topic"],
+                submission=form.cleaned_data["submission"],
             )
         except ValidationError as error:
             _apply(form, error)

@@ -10,18 +10,21 @@ has committed. Times are stored in UTC and shown in each reader's own time zone.
 from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
-from uuid import uuid4
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import icalendar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
 from programmes.models import Meeting, Pair, Participant, Role, Topic
 from programmes.pairs import agreement_current, partner_of, side_of
+from programmes.throttle import Kind as ActionKind
+from programmes.throttle import action_count, participant_lock
 
 MIN_MINUTES = 1
 MAX_MINUTES = 240
@@ -133,20 +136,24 @@ def _check_time(
             )
 
 
-def _lock(pair: Pair) -> None:
-    """Lock the pair row until the transaction ends, so two changes to one pair take turns and
-    two bookings cannot both pass the overlap check. (A no-op on SQLite, which locks the
-    whole database for a write.)"""
+def _lock(pair: Pair, by: Participant) -> None:
+    """Lock the acting participant's row, then the pair's, until the transaction ends, so two
+    changes to one pair take turns and two bookings cannot both pass the overlap check. Always
+    in that order (as the pulse does, which may move a session), so two locks never wait on
+    each other. (A no-op on SQLite, which locks the whole database for a write.)"""
+    participant_lock(by)
     Pair.objects.select_for_update().filter(pk=pair.pk).values_list("pk").get()
 
 
-def _queue_update(meeting: Meeting, kind: Kind, by: Role) -> None:
+def _queue_update(meeting: Meeting, kind: Kind, by: Participant, side: Role) -> None:
     """The partner's e-mail, and a fresh look at the pair's at-risk flags, both once the
-    transaction commits."""
+    transaction commits. Counted by the rate limit first: over it, the ValidationError undoes
+    the change."""
     from programmes import notices  # notices build on this module's invitations
     from programmes.risks import risks_detect_on_commit  # it reads the surveys' timings
 
-    notices.ask_meeting_update(meeting, kind, by)
+    action_count(participant=by, kind=ActionKind.PARTNER_MAIL)
+    notices.ask_meeting_update(meeting, kind, side)
     risks_detect_on_commit(pair_id=meeting.pair_id)
 
 
@@ -160,12 +167,19 @@ def meeting_schedule(
     starts_at: datetime,
     duration_minutes: int,
     topic: Topic | None,
+    submission: UUID | None = None,
 ) -> Meeting:
-    """Book a session; the partner gets an e-mail with the invitation."""
+    """Book a session; the partner gets an e-mail with the invitation. ``submission`` is the
+    booking form's one-time token: the same form sent again returns the session it booked,
+    without a second one or a second e-mail."""
     side = side_of(pair=pair, participant=by)
     meeting_booking_check(pair=pair, by=by)
     with transaction.atomic():
-        _lock(pair)
+        _lock(pair, by)
+        if submission is not None:
+            booked = Meeting.objects.filter(pair=pair, submission=submission).first()
+            if booked is not None:
+                return booked
         _check_time(
             pair, by=by, starts_at=starts_at, duration_minutes=duration_minutes, topic=topic
         )
@@ -176,8 +190,9 @@ def meeting_schedule(
             topic=topic,
             scheduled_by=side,
             uid=uuid4(),
+            submission=submission,
         )
-        _queue_update(meeting, "scheduled", side)
+        _queue_update(meeting, "scheduled", by, side)
     return meeting
 
 
@@ -204,7 +219,7 @@ def meeting_reschedule(
     side = side_of(pair=pair, participant=by)
     meeting_booking_check(pair=pair, by=by)
     with transaction.atomic():
-        _lock(pair)
+        _lock(pair, by)
         meeting.refresh_from_db()
         _check_scheduled(meeting)
         _check_time(
@@ -222,7 +237,7 @@ def meeting_reschedule(
         meeting.save(
             update_fields=["starts_at", "duration_minutes", "topic", "sequence", "updated_at"]
         )
-        _queue_update(meeting, "rescheduled", side)
+        _queue_update(meeting, "rescheduled", by, side)
     return meeting
 
 
@@ -239,7 +254,7 @@ def meeting_cancel(*, meeting: Meeting, by: Participant, reason: str = "") -> Me
             {"reason": f"Keep the reason to {max_length} characters (it has {len(reason)})."}
         )
     with transaction.atomic():
-        _lock(pair)
+        _lock(pair, by)
         meeting.refresh_from_db()
         _check_scheduled(meeting)
         meeting.status = Meeting.Status.CANCELLED
@@ -249,7 +264,7 @@ def meeting_cancel(*, meeting: Meeting, by: Participant, reason: str = "") -> Me
         meeting.save(
             update_fields=["status", "cancelled_by", "cancel_reason", "sequence", "updated_at"]
         )
-        _queue_update(meeting, "cancelled", side)
+        _queue_update(meeting, "cancelled", by, side)
     return meeting
 
 
@@ -274,7 +289,7 @@ def meeting_mark(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        _lock(pair)
+        _lock(pair, by)
         meeting.refresh_from_db()
         if meeting.status == Meeting.Status.CANCELLED:
             raise ValidationError(
@@ -291,21 +306,17 @@ def meeting_mark(
         meeting.led_by = led_by if status == Meeting.Status.HELD else ""
         meeting.topic = topic
         meeting.save(update_fields=["status", "led_by", "topic", "updated_at"])
-        _queue_update(meeting, "marked", side)
+        _queue_update(meeting, "marked", by, side)
     return meeting
 
 
 # --- The calendar invitation ----------------------------------------------------------------
 
 
-def _pair_page_url(participant: Participant) -> str:
-    from surveys.links import Purpose, pair_link_expiry, participant_url
-
-    return participant_url(
-        participant_id=participant.pk,
-        purpose=Purpose.PAIR,
-        expires_at=pair_link_expiry(participant.cohort.ends_on),
-    )
+def _lost_link_url() -> str:
+    """The page where anyone asks for their links again: it identifies nobody, so a calendar
+    that is forwarded, shared or synced to the partner's account opens nobody's pair page."""
+    return settings.SITE_URL + reverse("surveys:resend_link")
 
 
 def _address(participant: Participant, *, role: str | None = None) -> icalendar.vCalAddress:
@@ -319,7 +330,7 @@ def _address(participant: Participant, *, role: str | None = None) -> icalendar.
 def meeting_ics(meeting: Meeting, *, for_participant: Participant) -> bytes:
     """The invitation as ``for_participant`` receives it: a REQUEST while the session stands,
     a CANCEL once it is cancelled or withdrawn; the same UID throughout and the meeting's
-    SEQUENCE."""
+    SEQUENCE. It carries no personal link (see ``_lost_link_url``)."""
     pair = meeting.pair
     partner = partner_of(pair=pair, participant=for_participant)
     cancelled = meeting.called_off
@@ -344,7 +355,10 @@ def meeting_ics(meeting: Meeting, *, for_participant: Participant) -> bytes:
         lines.append("Cancelled: your pair has ended.")
     elif cancelled and meeting.cancel_reason:
         lines.append(f"Cancelled: {meeting.cancel_reason}")
-    lines.append(f"Your pair page: {_pair_page_url(for_participant)}")
+    # Never a signed link: a calendar file is forwarded and shared (it is, after all, an
+    # invitation), and a personal link would open its holder's notes to whoever gets it.
+    lost = _lost_link_url()
+    lines.append(f"Your pair page: open it from your e-mails, or ask for a new link at {lost}")
     event.add("description", "\n".join(lines))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     organiser = pair.mentee if meeting.scheduled_by == Role.MENTEE else pair.reverse_mentor

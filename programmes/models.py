@@ -571,6 +571,9 @@ class Agreement(models.Model):
     proposed_at = models.DateTimeField(auto_now_add=True)
     mentee_accepted_at = models.DateTimeField(null=True, blank=True)
     mentor_accepted_at = models.DateTimeField(null=True, blank=True)
+    # The one-time token of the form that created the row: the same form sent twice (a double
+    # click, a resent request) finds this row instead of making a second one.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["pair", "-number"]
@@ -614,6 +617,9 @@ class Meeting(models.Model):
     # The calendar invitation: the same UID on every update, a higher SEQUENCE each time.
     uid = models.UUIDField(unique=True, editable=False)
     sequence = models.PositiveIntegerField(default=0)
+    # The one-time token of the form that created the row: the same form sent twice (a double
+    # click, a resent request) finds this row instead of making a second one.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -651,6 +657,9 @@ class Note(models.Model):
     author = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="notes")
     text = models.CharField(max_length=280)
     shared = models.BooleanField(default=False)
+    # The one-time token of the form that created the row: the same form sent twice (a double
+    # click, a resent request) finds this row instead of making a second one.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -659,6 +668,28 @@ class Note(models.Model):
     def __str__(self) -> str:
         # Never the text: this shows up in logs and the admin.
         return f"Note by {self.author.person} ({'shared' if self.shared else 'private'})"
+
+
+class ParticipantAction(models.Model):
+    """One thing a participant did from their pages that the rate limit counts
+    (programmes/throttle.py): kept in the database, since several web processes answer the
+    pages, and only for as long as the limit's window."""
+
+    class Kind(models.TextChoices):
+        PARTNER_MAIL = "partner_mail", "A change that e-mails the partner"
+        NOTE = "note", "A note"
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["participant", "kind", "at"], name="participant_action_recent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by participant {self.participant_id} at {self.at}"
 
 
 class Guide(models.Model):

@@ -6,7 +6,7 @@ wanted: the row is then cancelled rather than sent.
 message with a key, so asking twice sends once.
 """
 
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.urls import reverse
@@ -132,7 +132,7 @@ def intake_confirmation(notification: Notification) -> Message | None:
 # --- The agreement ----------------------------------------------------------------------------
 
 
-def ask_agreement_proposed(agreement: Agreement) -> None:
+def ask_agreement_proposed(agreement: Agreement, *, not_before: datetime | None = None) -> None:
     pair = agreement.pair
     recipient = pair.reverse_mentor if agreement.proposed_by == Role.MENTEE else pair.mentee
     notify(
@@ -140,6 +140,7 @@ def ask_agreement_proposed(agreement: Agreement) -> None:
         key=f"agreement_proposed:{agreement.pk}",
         to=recipient.person,
         about=agreement,
+        not_before=not_before,
     )
 
 

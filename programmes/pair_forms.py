@@ -1,14 +1,51 @@
 """Forms of the pair page. They only validate; programmes/pairs.py does the work."""
 
 from typing import Any
+from uuid import UUID, uuid4
 
 from django import forms
 
 from programmes.models import Agreement, Meeting, Pair, Role
 from programmes.pairs import NOTE_MAX_LENGTH, PLEDGE_REQUIRED
 
+SUBMISSION_MISSING = (
+    "This form came from an old page, so it was not saved. Check it and send it again."
+)
 
-class AgreementProposeForm(forms.ModelForm):
+
+class OneTimeSubmission:
+    """A form that creates a row carries a one-time token, fresh on every page it is shown
+    on (a hidden field, ``submission``); the service stores it with the row, so the same form
+    sent twice (a double click, a browser resending) saves once. A form posted without a
+    valid token is refused with a message, and shown again with a fresh one so that sending
+    it again works. Mix in before the form class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        message = {"required": SUBMISSION_MISSING, "invalid": SUBMISSION_MISSING}
+        self.fields["submission"] = forms.UUIDField(
+            widget=forms.HiddenInput, error_messages=message
+        )
+        self.submission_missing = False
+        if not self.is_bound:
+            self.initial["submission"] = uuid4()
+            return
+        key = self.add_prefix("submission")
+        try:
+            UUID(str(self.data.get(key, "")))
+        except ValueError:
+            self.submission_missing = True
+            self.data = self.data.copy()
+            self.data[key] = str(uuid4())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.submission_missing:
+            self.add_error(None, SUBMISSION_MISSING)
+        return cleaned
+
+
+class AgreementProposeForm(OneTimeSubmission, forms.ModelForm):
     class Meta:
         model = Agreement
         fields = ["driver", "cadence", "meeting_mode", "cancellation", "pledge"]
@@ -46,7 +83,7 @@ class AgreementAcceptForm(forms.Form):
     agreement_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
-class NoteForm(forms.Form):
+class NoteForm(OneTimeSubmission, forms.Form):
     text = forms.CharField(
         label="Your note",
         help_text=f"One line, up to {NOTE_MAX_LENGTH} characters. Only you see it unless you "

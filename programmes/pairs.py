@@ -7,7 +7,8 @@ messages are written for the participant, so views can show them as they are.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.contrib.contenttypes.models import ContentType
@@ -17,6 +18,7 @@ from django.db.models import Case, Exists, F, Max, OuterRef, Q, QuerySet, Value,
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
+from notifications.models import Notification
 from programmes.models import (
     Agreement,
     Guide,
@@ -28,8 +30,12 @@ from programmes.models import (
     Role,
     Topic,
 )
+from programmes.throttle import Kind as ActionKind
+from programmes.throttle import action_count, participant_lock
 
 NOTE_MAX_LENGTH = 280
+# How long the partner's e-mail about a proposal waits for a newer proposal to replace it.
+PROPOSAL_HOLD = timedelta(minutes=2)
 PLEDGE_REQUIRED = "Both of you need to keep the confidentiality pledge"
 
 
@@ -60,10 +66,12 @@ def _check_open(pair: Pair) -> None:
         raise ValidationError(ended_message(pair), code="ended")
 
 
-def _locked(pair: Pair) -> Pair:
-    """The pair row, locked until the transaction ends: proposals and acceptances of one pair
-    take turns, so version numbers never collide and an acceptance never lands on a version
-    that has just been replaced. (A no-op on SQLite, which locks the whole database.)"""
+def _locked(pair: Pair, by: Participant) -> Pair:
+    """The acting participant's row and then the pair's, locked until the transaction ends
+    (the order every pair-page service keeps): proposals and acceptances of one pair take
+    turns, so version numbers never collide and an acceptance never lands on a version that
+    has just been replaced. (A no-op on SQLite, which locks the whole database.)"""
+    participant_lock(by)
     return Pair.objects.select_for_update().get(pk=pair.pk)
 
 
@@ -87,7 +95,6 @@ def pair_close(pair: Pair, *, reason: str, now: datetime) -> None:
     - a participant left with no current pair back to "intake complete" (or "invited" if
       they were paired without an intake), so the admin does not show them as matched.
     """
-    from notifications.models import Notification
     from programmes import notices
     from surveys.models import PulseRequest
 
@@ -175,9 +182,15 @@ def agreement_propose(
     meeting_mode: str,
     cancellation: str,
     pledge: bool,
+    submission: UUID | None = None,
 ) -> Agreement:
     """A new version, accepted for the proposer's side at once; the partner is e-mailed once
-    it is saved. An earlier pending version is replaced (kept as history, never agreed)."""
+    it is saved. An earlier pending version is replaced (kept as history, never agreed).
+
+    The partner's e-mail waits PROPOSAL_HOLD, and replacing a version cancels the e-mail about
+    it that has not gone yet: proposals close together make one e-mail, about the latest.
+    ``submission`` is the form's one-time token: the same form sent again returns the version
+    it proposed, without another version or e-mail. Counted by the rate limit."""
     from programmes import notices  # notices build on the session module, which imports this
 
     side = side_of(pair=pair, participant=by)
@@ -185,7 +198,12 @@ def agreement_propose(
     if not pledge:
         raise ValidationError({"pledge": PLEDGE_REQUIRED})
     with transaction.atomic():
-        _locked(pair)
+        _locked(pair, by)
+        if submission is not None:
+            proposed = Agreement.objects.filter(pair=pair, submission=submission).first()
+            if proposed is not None:
+                return proposed
+        action_count(participant=by, kind=ActionKind.PARTNER_MAIL)
         latest = Agreement.objects.filter(pair=pair).aggregate(number=Max("number"))["number"]
         now = timezone.now()
         agreement = Agreement(
@@ -199,11 +217,20 @@ def agreement_propose(
             proposed_by=side,
             mentee_accepted_at=now if side == Role.MENTEE else None,
             mentor_accepted_at=now if side == Role.REVERSE_MENTOR else None,
+            submission=submission,
         )
         # The pair was checked above; the (pair, number) uniqueness is held by the lock.
         agreement.full_clean(exclude=["pair"], validate_unique=False)
         agreement.save()
-        notices.ask_agreement_proposed(agreement)
+        Notification.objects.filter(
+            kind="agreement_proposed",
+            status=Notification.Status.PENDING,
+            content_type=ContentType.objects.get_for_model(Agreement),
+            object_id__in=Agreement.objects.filter(pair=pair, number__lt=agreement.number).values(
+                "pk"
+            ),
+        ).update(status=Notification.Status.CANCELLED)
+        notices.ask_agreement_proposed(agreement, not_before=now + PROPOSAL_HOLD)
     return agreement
 
 
@@ -214,7 +241,7 @@ def agreement_accept(*, pair: Pair, by: Participant, agreement_id: int) -> Agree
     side = side_of(pair=pair, participant=by)
     _check_open(pair)
     with transaction.atomic():
-        _locked(pair)
+        _locked(pair, by)
         agreement = Agreement.objects.get(pair=pair, pk=agreement_id)
         if agreement.agreed:
             raise ValidationError("You have both already agreed to this version.", code="agreed")
@@ -246,9 +273,11 @@ def note_add(
     text: str,
     meeting: Meeting | None = None,
     shared: bool = False,
+    submission: UUID | None = None,
 ) -> Note:
     """A one-line note (line breaks become spaces), private unless ``shared``. A paused pair
-    can still take notes; an ended one cannot."""
+    can still take notes; an ended one cannot. ``submission`` is the form's one-time token:
+    the same form sent again returns the note it made. Counted by the rate limit."""
     side_of(pair=pair, participant=author)
     _check_open(pair)
     text = " ".join(text.split())
@@ -261,9 +290,23 @@ def note_add(
         )  # fmt: skip
     if meeting is not None and meeting.pair_id != pair.pk:
         raise ValidationError({"meeting": "Choose one of your own sessions."})
-    note = Note(pair=pair, author=author, text=text, meeting=meeting, shared=shared)
-    note.full_clean(exclude=["pair", "author", "meeting"])
-    note.save()
+    with transaction.atomic():
+        participant_lock(author)
+        if submission is not None:
+            written = Note.objects.filter(pair=pair, submission=submission).first()
+            if written is not None:
+                return written
+        action_count(participant=author, kind=ActionKind.NOTE)
+        note = Note(
+            pair=pair,
+            author=author,
+            text=text,
+            meeting=meeting,
+            shared=shared,
+            submission=submission,
+        )
+        note.full_clean(exclude=["pair", "author", "meeting", "submission"])
+        note.save()
     return note
 
 

@@ -1,9 +1,12 @@
-from datetime import date
+from datetime import date, timedelta
+from uuid import uuid4
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from notifications.services import notification_send, notifications_due
 from programmes import pairs
 from programmes.models import Agreement, Pair, Role
 from surveys.links import Purpose, read_token
@@ -47,13 +50,23 @@ def test_it_agrees_version_one_once_both_sides_accept(setup) -> None:
     assert pairs.agreement_pending(setup.pair) is None
 
 
+def send_what_is_due(time_machine, *, after: timedelta) -> None:
+    """Beat's sweep, ``after`` from now."""
+    time_machine.move_to(timezone.now() + after)
+    for notification_id in notifications_due():
+        notification_send(notification_id)
+
+
 def test_it_accepts_a_proposal_for_the_proposer_at_once_and_emails_the_partner(
-    setup, django_capture_on_commit_callbacks
+    setup, django_capture_on_commit_callbacks, time_machine
 ) -> None:
     pairs.agreement_start(pair=setup.pair)
 
     with django_capture_on_commit_callbacks(execute=True):
         proposal = pairs.agreement_propose(pair=setup.pair, by=setup.mentee, **TERMS)
+    # The e-mail waits a moment for a newer proposal that would replace it.
+    assert mail.outbox == []
+    send_what_is_due(time_machine, after=pairs.PROPOSAL_HOLD)
 
     assert proposal.number == 2
     assert proposal.proposed_by == Role.MENTEE
@@ -137,15 +150,17 @@ def test_it_lets_a_paused_pair_agree(programme) -> None:
 
 
 def test_it_proposes_from_the_page_and_shows_the_partner_the_accept_button(
-    client, setup, django_capture_on_commit_callbacks
+    client, setup, django_capture_on_commit_callbacks, time_machine
 ) -> None:
     client.get(page_url(setup.mentee))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            page_url(setup.mentee, "programmes:pair_agreement"), {"action": "propose", **TERMS}
+            page_url(setup.mentee, "programmes:pair_agreement"),
+            {"action": "propose", "submission": str(uuid4()), **TERMS},
         )
 
     assert response.status_code == 302
+    send_what_is_due(time_machine, after=pairs.PROPOSAL_HOLD)
     assert len(mail.outbox) == 1
     page = client.get(page_url(setup.mentor)).content.decode()
     assert "Morgan Hale proposes" in page
@@ -220,7 +235,7 @@ def test_it_refuses_an_agreement_change_on_an_ended_pair_from_the_page(client, p
 
     response = client.post(
         page_url(setup.mentee, "programmes:pair_agreement"),
-        {"action": "propose", **TERMS},
+        {"action": "propose", "submission": str(uuid4()), **TERMS},
         follow=True,
     )
 

@@ -48,7 +48,9 @@ def test_it_round_trips_the_right_utc_instant(pair: Pair) -> None:
     assert event["STATUS"] == "CONFIRMED"
     assert event["SUMMARY"] == "Reverse mentoring: Margaret Hale"
     assert "Topic: Digital habits" in event["DESCRIPTION"]
-    assert "http://testserver/pair/" in event["DESCRIPTION"]
+    # No personal link: a forwarded invitation must not open the downloader's pair page.
+    assert "http://testserver/pair/" not in event["DESCRIPTION"]
+    assert "http://testserver/link/" in event["DESCRIPTION"]
     assert "DTSTAMP" in event
 
 

@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 from django.core import mail
@@ -47,7 +48,9 @@ def ics_url(token: str, meeting: Meeting) -> str:
 
 
 def typed(**overrides: str) -> dict[str, str]:
+    """What the schedule form sends, with a fresh one-time token as its page would hold."""
     return {
+        "submission": str(uuid4()),
         "date": "2026-03-10",
         "time": "10:00",
         "duration_minutes": "45",

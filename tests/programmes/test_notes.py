@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime
+from uuid import uuid4
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -91,7 +92,7 @@ def test_it_adds_a_note_from_the_page_about_a_held_session(client, setup) -> Non
 
     response = client.post(
         page_url(setup.mentee, "programmes:pair_note_create"),
-        {"text": "Ask before assuming", "meeting": held.pk},
+        {"text": "Ask before assuming", "meeting": held.pk, "submission": str(uuid4())},
         follow=True,
     )
 
@@ -114,7 +115,8 @@ def test_it_shows_a_note_error_beside_the_field_and_keeps_what_was_typed(client,
 
 def test_it_never_shows_the_partner_an_unshared_note(client, setup) -> None:
     client.post(
-        page_url(setup.mentor, "programmes:pair_note_create"), {"text": "PRIVATE-THOUGHT-123"}
+        page_url(setup.mentor, "programmes:pair_note_create"),
+        {"text": "PRIVATE-THOUGHT-123", "submission": str(uuid4())},
     )
 
     partner_page = client.get(page_url(setup.mentee)).content.decode()
@@ -161,7 +163,10 @@ def test_it_cannot_reach_another_pairs_note_by_changing_the_id(client, setup, pr
 def test_a_link_for_one_participant_cannot_act_on_another_pair(client, setup, programme) -> None:
     other = make_pair(programme)
 
-    client.post(page_url(setup.mentee, "programmes:pair_note_create"), {"text": "From A"})
+    client.post(
+        page_url(setup.mentee, "programmes:pair_note_create"),
+        {"text": "From A", "submission": str(uuid4())},
+    )
 
     note = Note.objects.get()
     assert note.pair == setup.pair

@@ -398,11 +398,6 @@ def test_key_skills_rotate_from_one_pulse_to_the_next(client, programme, pair, s
             "new_date",
             "Give a date within the next year.",
         ),
-        (
-            {"held": "yes", "learning": "typed-text-kept\x00", "good_fit": "yes"},
-            "learning",
-            "Remove the unusual characters from this line.",
-        ),
     ],
 )
 def test_bad_answers_get_a_message_keep_what_was_typed_and_change_nothing(
@@ -587,3 +582,15 @@ def test_the_pulse_page_takes_a_fixed_number_of_queries(
     # of earlier pulses (the rotation).
     with django_assert_num_queries(7):
         assert client.get(url).status_code == 200
+
+
+def test_a_nul_in_an_answer_is_refused_before_the_page_and_saves_nothing(client, pair, session):
+    # mentoring/middleware.py answers 400 to a NUL in any form field (issue 14, item 6).
+    response = client.post(
+        pulse_url(pair.mentee, session),
+        {"held": "yes", "learning": "typed\x00", "good_fit": "yes"},
+    )
+
+    assert response.status_code == 400
+    assert "could not be read" in response.content.decode()
+    assert not Pulse.objects.exists()
