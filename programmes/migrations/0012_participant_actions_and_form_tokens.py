@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programmes", "0009_meeting_withdrawn"),
+        ("programmes", "0011_kpi_people_changed"),
     ]
 
     operations = [
