@@ -5,23 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programmes', '0009_meeting_withdrawn'),
+        ("programmes", "0009_meeting_withdrawn"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PasswordResetRequest',
+            name="PasswordResetRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(help_text='As typed, stripped and lower-cased.', max_length=254)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(
+                        help_text="As typed, stripped and lower-cased.", max_length=254
+                    ),
+                ),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['-requested_at'],
-                'indexes': [models.Index(fields=['email', 'requested_at'], name='pwreset_email_recent'), models.Index(fields=['ip_address', 'requested_at'], name='pwreset_ip_recent')],
+                "ordering": ["-requested_at"],
+                "indexes": [
+                    models.Index(fields=["email", "requested_at"], name="pwreset_email_recent"),
+                    models.Index(fields=["ip_address", "requested_at"], name="pwreset_ip_recent"),
+                ],
             },
         ),
     ]
