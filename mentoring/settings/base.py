@@ -198,8 +198,9 @@ PASSWORD_RESET_PER_ADDRESS_DAILY = (3, timedelta(days=1))
 PASSWORD_RESET_PER_CLIENT = (10, timedelta(hours=1))
 
 # --- Content-Security-Policy (django-csp) -----------------------------------------------------
-# Scripts and styles come only from our own static files: no inline <script>, <style>, style=""
-# or on…="" handler anywhere (tests/security/test_headers.py scans the templates). Bootstrap's
+# Scripts and styles come only from our own static files: no inline script or style element,
+# style attribute or event-handler attribute anywhere (tests/security/test_headers.py scans the
+# templates and the Python that writes HTML). Bootstrap's
 # stylesheet draws its form controls with data: SVG images.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
