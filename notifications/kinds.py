@@ -317,6 +317,16 @@ KINDS: dict[str, Kind] = {
             },
             quiet_hours=False,
         ),
+        # Asked by the "forgot your password" page for every address (programmes/
+        # password_resets.py): the send finds the account, or cancels. Only a name and links:
+        # never the user, whose row holds the password hash.
+        Kind(
+            "password_reset",
+            "Password reset link, to a sponsor or manager who asked for it",
+            "programmes.password_resets.password_reset",
+            ("recipient_name", "reset_url", "valid_for", "site_url"),
+            quiet_hours=False,
+        ),
     ]
 }
 

@@ -117,6 +117,8 @@ def sample_values(kind: str = "") -> dict[str, Any]:
             }
         ],
         "days": 3,
+        "reset_url": f"{SAMPLE_SITE}/accounts/reset/sample/set-password/",
+        "valid_for": "3 days",
         "continue_url": f"{SAMPLE_SITE}/checkin/sample/?answer=continue",
         "rematch_url": f"{SAMPLE_SITE}/checkin/sample/?answer=rematch",
         "pause_url": f"{SAMPLE_SITE}/checkin/sample/?answer=pause",

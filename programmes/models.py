@@ -1131,3 +1131,31 @@ class SponsorAsk(models.Model):
         # Stored as the month's first day, whatever day was picked.
         if self.month:
             self.month = self.month.replace(day=1)
+
+
+class PasswordResetRequest(models.Model):
+    """One accepted use of the "forgot your password" page, known address or not.
+
+    The rows are the rate limiter's memory (in the database, which every web process shares)
+    and what the reset e-mail is built from when the outbox sends it; only the send looks up
+    whether an account uses the address, so the page does the same work either way. Attempts
+    over a limit are not stored, so hammering the page adds no rows.
+
+    Retention: a row holds an e-mail and an IP address, so it should be kept only while it
+    serves the limits (a day) and a short audit period.
+    """
+
+    email = models.EmailField(max_length=254, help_text="As typed, stripped and lower-cased.")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [
+            # The rate-limit counts: "this address (or this client) lately".
+            models.Index(fields=["email", "requested_at"], name="pwreset_email_recent"),
+            models.Index(fields=["ip_address", "requested_at"], name="pwreset_ip_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} at {self.requested_at:%Y-%m-%d %H:%M}"

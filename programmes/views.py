@@ -4,21 +4,20 @@ e-mail's links."""
 
 from itertools import groupby
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from lib.clients import client_ip
 from programmes import availability, services
 from programmes.forms import CONFIDENCE_PREFIX, OBJECTIVE_FIELDS, IntakeForm
 from programmes.models import Intake, Participant
+from programmes.password_resets import password_reset_request_create, reset_link_lifetime
 from surveys.links import Purpose, participant_link_required
 from surveys.models import ConfidenceRating
 
@@ -222,35 +221,16 @@ def after_login(request: HttpRequest) -> HttpResponse:
     return redirect("home")
 
 
-def reset_link_lifetime() -> str:
-    """PASSWORD_RESET_TIMEOUT in words: "3 days", "12 hours"."""
-    hours = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 3600))
-    if hours % 24 == 0:
-        days = hours // 24
-        return f"{days} day{'s' if days != 1 else ''}"
-    return f"{hours} hour{'s' if hours != 1 else ''}"
-
-
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's own, with the e-mail's link built from settings.SITE_URL, as every link the
-    site sends is, rather than from the request's Host header, which the client chooses.
-    Whether the address belongs to anyone is never told: the next page is the same."""
-
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
+    """Django's form and pages; the e-mail goes through the outbox (programmes.password_resets),
+    so the page answers the same, in the same time, whether or not an account uses the
+    address and whether or not a limit refused the request."""
 
     def form_valid(self, form: Form) -> HttpResponse:
-        site = urlsplit(settings.SITE_URL)
-        # Laid over the e-mail's own context, so "domain" and "protocol" are ours too.
-        self.extra_email_context = {
-            "site_url": settings.SITE_URL,
-            "domain": site.netloc,
-            "site_name": site.netloc,
-            "protocol": site.scheme,
-            "valid_for": reset_link_lifetime(),
-            "reset_url": settings.SITE_URL + reverse("password_reset"),
-        }
-        return super().form_valid(form)
+        password_reset_request_create(
+            email=form.cleaned_data["email"], ip_address=client_ip(self.request)
+        )
+        return redirect(self.get_success_url())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

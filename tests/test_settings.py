@@ -61,6 +61,27 @@ def test_it_refuses_a_plain_http_site_url_in_production() -> None:
     assert "SITE_URL must start with https://" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "x" * 49 + "y",  # long enough, but two different characters
+        "kX3v!9qLz@2mR#8wT$5yB^7nC&1pF*4hJ(6dG)0sA-Ue_Vi+W",  # 49 characters
+        "Zx7" * 17,  # 51 characters, three different ones
+        "change-me-to-a-long-random-string",  # the example in .env.example
+        "django-insecure-" + "kX3v!9qLz@2mR#8wT$5yB^7nC&1pF*4hJ(6dG)0sA",
+    ],
+)
+def test_it_refuses_a_weak_secret_key_in_production(key: str) -> None:
+    result = _run(["-c", "import django; django.setup()"], {**PRODUCTION_ENV, "SECRET_KEY": key})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters" in result.stderr
+
+
+def test_it_accepts_a_generated_secret_key_in_production() -> None:
+    result = _run(["-c", "import django; django.setup()"], PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+
+
 def test_it_rejects_a_boolean_it_cannot_read() -> None:
     result = _run(
         ["-c", "import django; django.setup()"],

@@ -1,7 +1,11 @@
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from lib.clients import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -49,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "crispy_forms",
     "crispy_bootstrap5",
     "health",
@@ -61,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mentoring.middleware.RefuseUnreadableInput",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mentoring.urls"
@@ -104,6 +113,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out account or client is refused before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 # Managers to the admin, sponsors to their programmes, anyone else home (after_login); a
@@ -144,6 +158,63 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The most pairs one person may mentor at once across all programmes: the same few
 # under-represented colleagues otherwise get asked again and again.
 MAX_MENTORING_LOAD = env.int("MAX_MENTORING_LOAD", default=2)
+
+# --- Who is asking ---------------------------------------------------------------------------
+# Addresses (or CIDR networks) of the reverse proxies in front of the web processes. A request
+# from one of them is attributed to the right-most X-Forwarded-For address that is not itself
+# a trusted proxy (lib.clients.client_ip); from anywhere else, X-Forwarded-For is ignored.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+try:
+    parse_networks(TRUSTED_PROXIES)
+except ValueError as error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
+
+# --- Sign-in throttling (django-axes) -------------------------------------------------------
+# Failed sign-ins are counted in the database, which every web process shares, per account and
+# per client (programmes.sign_in.LoginThrottle): five in a row lock the account, twenty lock the
+# client whatever usernames it tries, each for AXES_COOLOFF_TIME after the last failure. Both
+# /accounts/login/ and /admin/login/ are covered; the lockout page offers a password reset.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = 5
+AXES_CLIENT_FAILURE_LIMIT = 20
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_HANDLER = "programmes.sign_in.LoginThrottle"
+AXES_CLIENT_IP_CALLABLE = "lib.clients.client_ip"
+AXES_LOCKOUT_CALLABLE = "programmes.sign_in.locked_out"
+# Failures while locked out do not extend the lockout, so the page can say when it ends (and
+# a stranger cannot keep someone locked out for longer than one cool-off per burst).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success does not wipe the client's count: otherwise signing in to one's own account between
+# guesses at another would reset the per-client limit.
+AXES_RESET_ON_SUCCESS = False
+# Attempts are read with manage.py axes_list_attempts and cleared with axes_reset_username /
+# axes_reset_ip, not in the admin.
+AXES_ENABLE_ADMIN = False
+
+# --- Password reset ---------------------------------------------------------------------------
+# Reset e-mails go through the outbox; at most this many per address in the short and the long
+# window, and per client per hour (programmes.password_resets).
+PASSWORD_RESET_PER_ADDRESS = (1, timedelta(minutes=15))
+PASSWORD_RESET_PER_ADDRESS_DAILY = (3, timedelta(days=1))
+PASSWORD_RESET_PER_CLIENT = (10, timedelta(hours=1))
+
+# --- Content-Security-Policy (django-csp) -----------------------------------------------------
+# Scripts and styles come only from our own static files: no inline script or style element,
+# style attribute or event-handler attribute anywhere (tests/security/test_headers.py scans the
+# templates and the Python that writes HTML). Bootstrap's
+# stylesheet draws its form controls with data: SVG images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

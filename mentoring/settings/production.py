@@ -14,6 +14,14 @@ if _missing:
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
+# Every participant link and password-reset link is signed with it: refuse one that could be
+# guessed, by the same rule as Django's own deployment check (security.W009).
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be at least 50 characters with at least 5 different ones, and not "
+        "Django's generated 'django-insecure-' key; generate one with: python3 -c "
+        '"import secrets; print(secrets.token_urlsafe(50))"'
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 SITE_URL = env.str("SITE_URL").rstrip("/")
 if not SITE_URL.startswith("https://") and not env_bool("ALLOW_HTTP_SITE_URL", default=False):

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db.models import Exists, OuterRef
+from django.http import HttpRequest
 from django.utils import timezone
 
 from demo.organisation import MANAGER, PROGRAMME_SLUG, SPONSOR
@@ -53,7 +54,7 @@ def test_it_builds_one_realistic_organisation(capsys) -> None:
     for username, password, _ in (MANAGER, SPONSOR):
         assert f"username {username}" in out
         assert f"password {password}" in out
-        assert authenticate(username=username, password=password) is not None
+        assert authenticate(HttpRequest(), username=username, password=password) is not None
     assert "Intake links of participants who have not finished theirs:" in out
     assert programme.managers.get().username == MANAGER[0]
     assert programme.sponsors.get().username == SPONSOR[0]

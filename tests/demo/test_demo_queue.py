@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -53,7 +54,7 @@ def test_the_drifting_pairs_wait_in_the_queue_with_the_right_reasons() -> None:
 
 def test_a_manager_sees_the_queue_with_reasons_and_can_act(client) -> None:
     call_command("demo")
-    client.login(username="manager", password="manager-demo-2026")
+    client.login(request=HttpRequest(), username="manager", password="manager-demo-2026")
 
     page = client.get(reverse("admin:programmes_riskflag_changelist"))
 

@@ -260,7 +260,8 @@ def test_the_page_lays_out_the_pairs_and_the_checklist_and_prints(
     assert flag.recommended_action in page
     assert "Cohort checklist" in page
     assert 'class="check-status check-status-check"' in page
-    assert 'onclick="window.print()"' in page
+    assert "data-print>Print</button>" in page
+    assert "mentoring/print.js" in page
     assert "programmes/risks.css" in page
     assert f'href="{url(cohort, "csv")}"' in page
 

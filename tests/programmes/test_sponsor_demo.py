@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -66,7 +67,7 @@ def test_no_sponsor_page_chart_or_csv_of_the_demo_names_anyone_or_quotes_them(cl
     hidden = secrets()
     assert len(hidden) > 100  # names, e-mails and answers enough to mean something
     username, password, _ = SPONSOR
-    assert client.login(username=username, password=password)
+    assert client.login(request=HttpRequest(), username=username, password=password)
 
     pages = {}
     months = selector.sponsor_months(programme)

@@ -40,8 +40,8 @@ def alice(db: None):
     )
 
 
-def _ask(client: Client, email: str, ip: str = "127.0.0.1"):
-    return client.post(URL, {"email": email}, REMOTE_ADDR=ip)
+def _ask(client: Client, email: str, ip: str = "127.0.0.1", **extra):
+    return client.post(URL, {"email": email}, REMOTE_ADDR=ip, **extra)
 
 
 def _without_csrf(html: str) -> str:
@@ -245,6 +245,36 @@ def test_it_limits_requests_from_one_ip_and_lets_the_window_slide(
         later = _ask(client, "alice@example.org", ip="192.0.2.7")
     assert later.status_code == 302
     assert len(mail.outbox) == 1
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(
+    client: Client, db: None, settings
+) -> None:
+    # Every request arrives from the proxy; the client is the address the proxy forwards.
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    proxy = {"ip": "10.0.0.2"}
+    for n in range(services.MAX_PER_IP):
+        assert _ask(client, f"someone{n}@example.org", **proxy, HTTP_X_FORWARDED_FOR="192.0.2.7")
+
+    refused = _ask(client, "more@example.org", **proxy, HTTP_X_FORWARDED_FOR="192.0.2.7")
+    other = _ask(client, "other@example.org", **proxy, HTTP_X_FORWARDED_FOR="192.0.2.8")
+
+    assert (refused.status_code, other.status_code) == (429, 302)
+    assert set(LinkRequest.objects.values_list("ip_address", flat=True)) == {
+        "192.0.2.7",
+        "192.0.2.8",
+    }
+
+
+def test_a_forwarded_address_from_an_untrusted_client_is_ignored(client: Client, db: None) -> None:
+    # No trusted proxy: a client that writes a new X-Forwarded-For each time is still one client.
+    for n in range(services.MAX_PER_IP):
+        _ask(client, f"someone{n}@example.org", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+
+    refused = _ask(client, "more@example.org", HTTP_X_FORWARDED_FOR="198.51.100.99")
+
+    assert refused.status_code == 429
+    assert set(LinkRequest.objects.values_list("ip_address", flat=True)) == {"127.0.0.1"}
 
 
 def test_it_records_refused_attempts_only_once_per_window(client: Client, db: None) -> None:
