@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("programmes", "0009_meeting_withdrawn"),
+        ("programmes", "0012_participant_actions_and_form_tokens"),
     ]
 
     operations = [
