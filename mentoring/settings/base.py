@@ -181,6 +181,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_HANDLER = "programmes.sign_in.LoginThrottle"
 AXES_CLIENT_IP_CALLABLE = "lib.clients.client_ip"
 AXES_LOCKOUT_CALLABLE = "programmes.sign_in.locked_out"
+# Its start-up banner on every manage.py command says nothing an operator needs.
+AXES_VERBOSE = False
 # Failures while locked out do not extend the lockout, so the page can say when it ends (and
 # a stranger cannot keep someone locked out for longer than one cool-off per burst).
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
