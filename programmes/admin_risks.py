@@ -46,6 +46,11 @@ from django.utils.html import format_html
 
 from programmes import remediation
 from programmes.admin import CohortFilter, check_permission
+from programmes.admin_filters import (
+    AllowListedFiltersMixin,
+    ChoiceListFilter,
+    field_filter_parameters,
+)
 from programmes.models import (
     Agreement,
     CheckIn,
@@ -105,7 +110,7 @@ def _requests_per_meeting(*, answered: bool) -> Coalesce:
 # --- The queue --------------------------------------------------------------------------------
 
 
-class FlagStatusFilter(admin.SimpleListFilter):
+class FlagStatusFilter(ChoiceListFilter):
     """Open flags unless asked otherwise: the queue is what still needs doing."""
 
     title = "status"
@@ -172,7 +177,7 @@ class RematchForm(forms.Form):
 
 
 @admin.register(RiskFlag)
-class RiskFlagAdmin(admin.ModelAdmin):
+class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     list_display = [
         "severity_badge",
         "pair_names",
@@ -190,6 +195,10 @@ class RiskFlagAdmin(admin.ModelAdmin):
         "rule",
         "severity",
     ]
+    # And one pair's flags: the pair list's "open flags" column links here with its id.
+    filter_parameters = field_filter_parameters(
+        "pair__cohort__programme__id", "pair__cohort__id", "rule", "severity"
+    ) | {FlagStatusFilter.parameter_name, "pair__id__exact"}
     list_select_related = [
         "pair__cohort__programme",
         "pair__mentee__person",
