@@ -24,7 +24,6 @@ class LinkRequestAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         "person__isempty",
         "requested_at__gte",
         "requested_at__lt",
-        "requested_at__isnull",
     }
     list_select_related = ["person"]
     search_fields = ["email", "ip_address"]
