@@ -493,7 +493,8 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
 
 def evidence_items(flag: RiskFlag) -> list[tuple[str, str]]:
     """The flag's evidence as labelled counts and dates. Only the keys the RiskFlag docstring
-    names are shown, so nothing else stored there can reach the page."""
+    names are shown, so nothing else stored there can reach the page (not the safety
+    threshold that flags stored before kept as ``at_most``)."""
     e = flag.evidence or {}
 
     def day(value: Any) -> str:
@@ -524,7 +525,6 @@ def evidence_items(flag: RiskFlag) -> list[tuple[str, str]]:
     add("Session of", day(e.get("date")))
     if e.get("side") in Role.values:
         add("Answered by", f"the {_side(e['side'])}")
-    add("Answer at or below", e.get("at_most"))
     if e.get("reverted") is not None:
         add("Executive did most of the teaching", f"{e['reverted']} of {e.get('of', '?')}")
     sessions = [s for s in e.get("sessions") or [] if isinstance(s, dict)]
