@@ -36,6 +36,9 @@ CHANGELIST_PARAMETERS = frozenset(
     {SEARCH_VAR, ORDER_VAR, PAGE_VAR, ALL_VAR, IS_POPUP_VAR, TO_FIELD_VAR, IS_FACETS_VAR}
 )
 DATE_HIERARCHY_PARTS = ("year", "month", "day")
+# The date hierarchy's values Django can turn into a date range (it reads them with int() and
+# date(), and the year after a year 9999 overflows); the rest it checks itself.
+DATE_HIERARCHY_LIMITS = {"year": 9998, "month": 12, "day": 31}
 
 
 def field_filter_parameters(*field_paths: str) -> frozenset[str]:
@@ -84,6 +87,12 @@ class AllowListedFiltersMixin:
         refused = {key for key in request.GET if key not in accepted}
         # PostgreSQL refuses a NUL character in text: say so here rather than fail later.
         refused |= {key for key, values in request.GET.lists() if any("\x00" in v for v in values)}
+        if self.date_hierarchy:
+            for part, limit in DATE_HIERARCHY_LIMITS.items():
+                key = f"{self.date_hierarchy}__{part}"
+                for value in request.GET.getlist(key):
+                    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= limit):
+                        refused.add(key)
         return sorted(refused)
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
