@@ -12,6 +12,7 @@ from matching import admin_views
 from matching.engine import DEFAULT_WEIGHTS
 from matching.forms import MatchingPolicyForm
 from matching.models import MatchingPolicy, MatchingRun, PairRule
+from programmes.admin_filters import AllowListedFiltersMixin, field_filter_parameters
 
 
 @admin.register(MatchingPolicy)
@@ -47,7 +48,7 @@ class MatchingPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PairRule)
-class PairRuleAdmin(admin.ModelAdmin):
+class PairRuleAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     """Locks and exclusions recorded from a review, and blocks for good; delete one to undo."""
 
     list_display = [
@@ -60,6 +61,7 @@ class PairRuleAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["kind"]
+    filter_parameters = field_filter_parameters("kind")
     list_select_related = ["cohort__programme", "mentee", "reverse_mentor", "created_by"]
     search_fields = ["mentee__full_name", "reverse_mentor__full_name", "cohort__name"]
     autocomplete_fields = ["mentee", "reverse_mentor"]
@@ -73,7 +75,7 @@ class PairRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(MatchingRun)
-class MatchingRunAdmin(admin.ModelAdmin):
+class MatchingRunAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     """Runs are started from the "Start a matching run" page and reviewed on their own page:
     there is no add or change form."""
 
@@ -88,6 +90,7 @@ class MatchingRunAdmin(admin.ModelAdmin):
         "started",
     ]
     list_filter = ["status", "cohort__programme"]
+    filter_parameters = field_filter_parameters("status", "cohort__programme__id")
     list_select_related = ["cohort__programme", "created_by"]
     search_fields = ["cohort__name", "cohort__programme__name"]
 

@@ -14,7 +14,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Coalesce, Now
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
@@ -22,6 +21,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from programmes import services
+from programmes.admin_filters import (
+    AllowListedFiltersMixin,
+    ChoiceListFilter,
+    field_filter_parameters,
+)
 from programmes.models import (
     Agreement,
     CheckIn,
@@ -286,7 +290,7 @@ class CohortFilter(admin.RelatedFieldListFilter):
         return [(c.pk, str(c)) for c in Cohort.objects.select_related("programme")]
 
 
-class IntakeStateFilter(admin.SimpleListFilter):
+class IntakeStateFilter(ChoiceListFilter):
     title = "intake"
     parameter_name = "intake"
 
@@ -300,9 +304,9 @@ class IntakeStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
+class ParticipantAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     """Managers see where each participant stands, never what they wrote: the intake's
-    answers are not shown anywhere in the admin."""
+    answers are not shown anywhere in the admin, nor searched, nor filtered on."""
 
     list_display = [
         "person",
@@ -320,6 +324,9 @@ class ParticipantAdmin(admin.ModelAdmin):
         "status",
         IntakeStateFilter,
     ]
+    filter_parameters = field_filter_parameters(
+        "cohort__programme__id", "cohort__id", "role", "status"
+    ) | {IntakeStateFilter.parameter_name}
     list_select_related = ["person", "cohort__programme"]
     search_fields = ["person__full_name", "person__email", "person__department"]
     autocomplete_fields = ["person"]
@@ -423,20 +430,6 @@ def _open_flag_count(pair_field: str) -> Coalesce:
     return _count_of(RiskFlag.objects.filter(resolved_at__isnull=True), pair_field)
 
 
-class PrivateFieldsMixin:
-    """Refuses URL filters on fields that hold participants' private answers. The admin
-    otherwise accepts any lookup on a model's own fields in the query string
-    (``?cancel_reason__icontains=…``), and the row count would give the text away; a refused
-    lookup answers 400."""
-
-    private_fields: frozenset[str] = frozenset()
-
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        if lookup.split(LOOKUP_SEP, 1)[0] in self.private_fields:
-            return False
-        return super().lookup_allowed(lookup, value, request)
-
-
 def check_permission(
     model_admin: admin.ModelAdmin, request: HttpRequest, obj: object, *, change: bool
 ) -> None:
@@ -538,7 +531,7 @@ class CheckInInline(ViewOnlyMixin, admin.TabularInline):
         return f"{obj.participant.person.full_name} ({obj.participant.get_role_display()})"
 
 
-class RematchFilter(admin.SimpleListFilter):
+class RematchFilter(ChoiceListFilter):
     """Pairs where someone answered "not a good fit" after a session: a re-match request."""
 
     title = "re-match requested"
@@ -556,7 +549,7 @@ class RematchFilter(admin.SimpleListFilter):
 
 
 @admin.register(Pair)
-class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class PairAdmin(AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
     # Said again here: the count annotations drop the model's default ordering, and the
     # success-story autocomplete pages through this list.
     ordering = ["cohort", "-created_at", "-pk"]
@@ -580,6 +573,9 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "open_flags",
     ]
     list_filter = ["cohort__programme", ("cohort", CohortFilter), "status", RematchFilter]
+    filter_parameters = field_filter_parameters("cohort__programme__id", "cohort__id", "status") | {
+        RematchFilter.parameter_name
+    }
     list_select_related = ["cohort__programme", "mentee__person", "reverse_mentor__person"]
     search_fields = ["mentee__person__full_name", "reverse_mentor__person__full_name"]
     fields = [
@@ -725,8 +721,7 @@ class PairAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(PrivateFieldsMixin, ViewOnlyMixin, admin.ModelAdmin):
-    private_fields = frozenset({"cancel_reason"})
+class MeetingAdmin(AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
     list_display = [
         "pair",
         "starts_at",
@@ -743,6 +738,10 @@ class MeetingAdmin(PrivateFieldsMixin, ViewOnlyMixin, admin.ModelAdmin):
         "pair__cohort__programme",
         ("pair__cohort", CohortFilter),
     ]
+    # The date hierarchy's own parameters are added by the mixin.
+    filter_parameters = field_filter_parameters(
+        "status", "cancelled_by", "pair__cohort__programme__id", "pair__cohort__id"
+    )
     list_select_related = ["pair__mentee__person", "pair__reverse_mentor__person", "topic"]
     search_fields = [
         "pair__mentee__person__full_name",

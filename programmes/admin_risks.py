@@ -46,6 +46,11 @@ from django.utils.html import format_html
 
 from programmes import remediation
 from programmes.admin import CohortFilter, check_permission
+from programmes.admin_filters import (
+    AllowListedFiltersMixin,
+    ChoiceListFilter,
+    field_filter_parameters,
+)
 from programmes.models import (
     Agreement,
     CheckIn,
@@ -105,7 +110,7 @@ def _requests_per_meeting(*, answered: bool) -> Coalesce:
 # --- The queue --------------------------------------------------------------------------------
 
 
-class FlagStatusFilter(admin.SimpleListFilter):
+class FlagStatusFilter(ChoiceListFilter):
     """Open flags unless asked otherwise: the queue is what still needs doing."""
 
     title = "status"
@@ -172,7 +177,7 @@ class RematchForm(forms.Form):
 
 
 @admin.register(RiskFlag)
-class RiskFlagAdmin(admin.ModelAdmin):
+class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     list_display = [
         "severity_badge",
         "pair_names",
@@ -190,6 +195,10 @@ class RiskFlagAdmin(admin.ModelAdmin):
         "rule",
         "severity",
     ]
+    # And one pair's flags: the pair list's "open flags" column links here with its id.
+    filter_parameters = field_filter_parameters(
+        "pair__cohort__programme__id", "pair__cohort__id", "rule", "severity"
+    ) | {FlagStatusFilter.parameter_name, "pair__id__exact"}
     list_select_related = [
         "pair__cohort__programme",
         "pair__mentee__person",
@@ -484,7 +493,8 @@ class RiskFlagAdmin(admin.ModelAdmin):
 
 def evidence_items(flag: RiskFlag) -> list[tuple[str, str]]:
     """The flag's evidence as labelled counts and dates. Only the keys the RiskFlag docstring
-    names are shown, so nothing else stored there can reach the page."""
+    names are shown, so nothing else stored there can reach the page (not the safety
+    threshold that flags stored before kept as ``at_most``)."""
     e = flag.evidence or {}
 
     def day(value: Any) -> str:
@@ -515,7 +525,6 @@ def evidence_items(flag: RiskFlag) -> list[tuple[str, str]]:
     add("Session of", day(e.get("date")))
     if e.get("side") in Role.values:
         add("Answered by", f"the {_side(e['side'])}")
-    add("Answer at or below", e.get("at_most"))
     if e.get("reverted") is not None:
         add("Executive did most of the teaching", f"{e['reverted']} of {e.get('of', '?')}")
     sessions = [s for s in e.get("sessions") or [] if isinstance(s, dict)]

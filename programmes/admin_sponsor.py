@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from programmes.admin_filters import AllowListedFiltersMixin, field_filter_parameters
 from programmes.models import SponsorAsk
 
 
@@ -35,11 +36,12 @@ class SponsorAskForm(forms.ModelForm):
 
 
 @admin.register(SponsorAsk)
-class SponsorAskAdmin(admin.ModelAdmin):
+class SponsorAskAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     form = SponsorAskForm
     list_display = ["programme", "month_label", "text", "written_by", "updated_at"]
     list_display_links = ["programme", "month_label"]
     list_filter = ["programme"]
+    filter_parameters = field_filter_parameters("programme__id")
     list_select_related = ["programme", "written_by"]
     search_fields = ["text", "programme__name"]
     fields = ["programme", "month", "text", ("written_by", "updated_at")]

@@ -12,6 +12,11 @@ from django.utils import timezone
 
 from programmes import stories
 from programmes.admin import CohortFilter
+from programmes.admin_filters import (
+    AllowListedFiltersMixin,
+    ChoiceListFilter,
+    field_filter_parameters,
+)
 from programmes.models import SuccessStory
 
 CONSENT_HELP = (
@@ -22,7 +27,7 @@ CONSENT_HELP = (
 )
 
 
-class PublishedFilter(admin.SimpleListFilter):
+class PublishedFilter(ChoiceListFilter):
     title = "shown to sponsors"
     parameter_name = "shown"
 
@@ -67,7 +72,7 @@ def _when(value: datetime | None) -> str:
 
 
 @admin.register(SuccessStory)
-class SuccessStoryAdmin(admin.ModelAdmin):
+class SuccessStoryAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     form = SuccessStoryForm
     list_display = [
         "title",
@@ -79,6 +84,9 @@ class SuccessStoryAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_filter = ["pair__cohort__programme", ("pair__cohort", CohortFilter), PublishedFilter]
+    filter_parameters = field_filter_parameters(
+        "pair__cohort__programme__id", "pair__cohort__id"
+    ) | {PublishedFilter.parameter_name}
     list_select_related = ["pair__cohort"]
     search_fields = ["title"]
     # PairAdmin searches by both names, so a manager finds the pair by typing either.

@@ -866,7 +866,9 @@ class RiskFlag(models.Model):
     - no_session: ``days``, ``last_held`` (date or null), ``since`` (date), ``resumed_on``
       (date or null: set when the count starts from the end of a pause);
     - no_pulse: ``sessions`` (``[{"id", "date"}]``, the held sessions with no pulse);
-    - low_safety: ``date`` (of the session), ``side`` (who answered), ``at_most``;
+    - low_safety: ``date`` (of the session), ``side`` (who answered); never the threshold,
+      which would state the answer once a manager moves it to 1 (flags stored before this
+      may still hold it as ``at_most``: it is never shown);
     - reversion: ``reverted``, ``of``, ``sessions`` (``[{"id", "date"}]``);
     - not_a_good_fit: ``date`` (of the first session), ``side`` (who answered).
 
@@ -992,10 +994,8 @@ class RiskFlag(models.Model):
                 )
             case self.Rule.LOW_SAFETY:
                 who = "the executive" if e.get("side") == Role.MENTEE else "the reverse-mentor"
-                return (
-                    f"A psychological-safety answer of {e.get('at_most', '?')} or less, from "
-                    f"{who}, about the session of {day(e.get('date'))}."
-                )
+                # Never a value nor the threshold (at_most, in flags stored before).
+                return f"A low safety answer from {who}, about the session of {day(e.get('date'))}."
             case self.Rule.REVERSION:
                 return (
                     f"The executive did most of the teaching in {e.get('reverted')} of the last "

@@ -30,16 +30,20 @@ missed or cancelled; a past session nobody has logged is neither held nor missed
   has had time to come in (PULSE_GRACE) have no pulse from either participant. The
   occurrence is the latest of them.
 - **low_safety** (active or paused): a pulse with a safety answer at or below
-  ``risk_safety_at_most``. The occurrence is the latest such answer given.
+  ``risk_safety_at_most``. The occurrence is the latest such answer given. Its evidence
+  keeps the date and the side only, not the threshold: with the threshold moved to 1, "at or
+  below 1" would be the answer itself.
 - **reversion** (active): at least ``risk_reversion_count`` of the last
   ``risk_reversion_window`` held sessions reverted (a pulse said the executive did most of
   the teaching). The occurrence is the latest reverted session.
 - **not_a_good_fit** (active or paused): a "not a good fit" answer (asked after the first
   session only). The occurrence is the latest such answer given.
 
-"Latest answer given" is the most recent pulse row: an older pulse changed to a low answer
-within its edit window, after a newer low answer was already flagged, is not flagged again
-(the pair is flagged for the same trouble already).
+"Latest answer given" is the most recent pulse row, and an answer older than one already
+flagged for the same rule never opens or moves a flag (the pair was flagged for that trouble
+after it): not when an older pulse is changed to a low answer within its edit window, and not
+when a manager lowers the safety threshold, which would otherwise move the flag back to the
+older answer still under it and so tell the manager both answers' values.
 
 Only counts, dates, session and pulse ids are read or kept: never what anyone wrote (learning,
 action, notes, cancellation reasons) and never the value of a safety answer.
@@ -228,7 +232,7 @@ def _findings(
         (Rule.MISSED, lambda: _missed(programme, sessions, now, zone)),
         (Rule.NO_SESSION, lambda: _no_session(programme, pair, sessions, now, zone)),
         (Rule.NO_PULSE, lambda: _no_pulse(programme, sessions, now, zone)),
-        (Rule.LOW_SAFETY, lambda: _low_safety(programme, answers, zone)),
+        (Rule.LOW_SAFETY, lambda: _low_safety(answers, zone)),
         (Rule.REVERSION, lambda: _reversion(programme, sessions, zone)),
         (Rule.NOT_A_GOOD_FIT, lambda: _not_a_good_fit(answers, zone)),
     )
@@ -297,16 +301,13 @@ def _no_pulse(programme: Programme, sessions: list[_Session], now: datetime, zon
     }
 
 
-def _low_safety(programme: Programme, answers: list[_Answer], zone) -> Occurrence:
+def _low_safety(answers: list[_Answer], zone) -> Occurrence:
     low = [a for a in answers if a.low_safety]
     if not low:
         return None
     answer = low[-1]
-    return f"pulse:{answer.id}", {
-        "date": _day(answer.starts_at, zone),
-        "side": answer.side,
-        "at_most": programme.risk_safety_at_most,
-    }
+    # Never the threshold: see the module's docstring.
+    return f"pulse:{answer.id}", {"date": _day(answer.starts_at, zone), "side": answer.side}
 
 
 def _reversion(programme: Programme, sessions: list[_Session], zone) -> Occurrence:
@@ -330,8 +331,24 @@ def _not_a_good_fit(answers: list[_Answer], zone) -> Occurrence:
     return f"pulse:{answer.id}", {"date": _day(answer.starts_at, zone), "side": answer.side}
 
 
+def _pulse_id(condition: str) -> int | None:
+    kind, _, pk = condition.partition(":")
+    return int(pk) if kind == "pulse" and pk.isdigit() else None
+
+
 def _to_write(findings: list[Finding], known: _Known) -> list[Finding]:
-    return [f for f in findings if f.condition not in known.conditions[f.rule]]
+    """The findings not flagged yet, leaving out an answer older than one already flagged
+    for its rule (see the module's docstring)."""
+    written = []
+    for finding in findings:
+        if finding.condition in known.conditions[finding.rule]:
+            continue
+        answer = _pulse_id(finding.condition)
+        flagged = [_pulse_id(c) or 0 for c in known.conditions[finding.rule]]
+        if answer is not None and any(answer < pk for pk in flagged):
+            continue
+        written.append(finding)
+    return written
 
 
 # --- Detection ----------------------------------------------------------------------------------

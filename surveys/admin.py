@@ -3,17 +3,28 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from programmes.admin import CohortFilter, PrivateFieldsMixin, ViewOnlyMixin
+from programmes.admin import CohortFilter, ViewOnlyMixin
+from programmes.admin_filters import (
+    AllowListedFiltersMixin,
+    ChoiceListFilter,
+    field_filter_parameters,
+)
 from surveys.models import LinkRequest, NpsResponse, Pulse
 
 
 @admin.register(LinkRequest)
-class LinkRequestAdmin(admin.ModelAdmin):
+class LinkRequestAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     """Read-only: who asked for their links again, and who hit the limit. Rows can be deleted
     (old ones hold personal data; see LinkRequest)."""
 
     list_display = ["requested_at", "email", "person", "ip_address", "rate_limited", "sent_at"]
     list_filter = ["rate_limited", ("person", admin.EmptyFieldListFilter), "requested_at"]
+    # requested_at's "any date / today / past 7 days …" links are ranges on it.
+    filter_parameters = field_filter_parameters("rate_limited") | {
+        "person__isempty",
+        "requested_at__gte",
+        "requested_at__lt",
+    }
     list_select_related = ["person"]
     search_fields = ["email", "ip_address"]
     date_hierarchy = "requested_at"
@@ -30,20 +41,21 @@ class LinkRequestAdmin(admin.ModelAdmin):
 # was logged, never what. The free text (learning, action, why), the safety answer and the NPS
 # score are not shown, not searched, and cannot be filtered on: the admin otherwise accepts
 # any lookup on a model's own fields in the URL (?safety__lte=2), which would let a row count
-# give an answer away. Both are view-only: answers belong to the participants.
+# give an answer away, so each list accepts only its declared filters
+# (programmes/admin_filters.py). Both are view-only: answers belong to the participants.
 
 
 def _is_filled(field: str) -> ExpressionWrapper:
     return ExpressionWrapper(~Q(**{field: ""}), output_field=BooleanField())
 
 
-class AnswersAdmin(PrivateFieldsMixin, ViewOnlyMixin, admin.ModelAdmin):
+class AnswersAdmin(AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
     @admin.display(description="participant", ordering="participant__person__full_name")
     def participant_name(self, obj: Pulse | NpsResponse) -> str:
         return obj.participant.person.full_name
 
 
-class LearningLoggedFilter(admin.SimpleListFilter):
+class LearningLoggedFilter(ChoiceListFilter):
     title = "learning logged"
     parameter_name = "learning_logged"
 
@@ -58,7 +70,6 @@ class LearningLoggedFilter(admin.SimpleListFilter):
 
 @admin.register(Pulse)
 class PulseAdmin(AnswersAdmin):
-    private_fields = frozenset({"learning", "action", "safety"})
     list_display = [
         "participant_name",
         "role",
@@ -70,6 +81,9 @@ class PulseAdmin(AnswersAdmin):
         "submitted_at",
     ]
     list_filter = [("meeting__pair__cohort", CohortFilter), "held", LearningLoggedFilter, "shared"]
+    filter_parameters = field_filter_parameters("meeting__pair__cohort__id", "held", "shared") | {
+        LearningLoggedFilter.parameter_name
+    }
     list_select_related = ["participant__person", "meeting"]
     search_fields = ["participant__person__full_name"]
     ordering = ["-meeting__starts_at", "participant__person__full_name"]
@@ -124,9 +138,9 @@ class NpsResponseAdmin(AnswersAdmin):
     """Who answered the programme questions, and when; never the score or the why (the
     cohort list counts the answers; scores are reported only as an aggregate)."""
 
-    private_fields = frozenset({"why", "score"})
     list_display = ["participant_name", "cohort_name", "moment", "why_given", "submitted_at"]
     list_filter = [("participant__cohort", CohortFilter), "moment"]
+    filter_parameters = field_filter_parameters("participant__cohort__id", "moment")
     list_select_related = ["participant__person", "participant__cohort"]
     search_fields = ["participant__person__full_name"]
     ordering = ["-submitted_at"]

@@ -4,15 +4,19 @@ posted through the page calls its service, says what happened and goes back to t
 and a refusal comes back into the page with what was typed."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from programmes.digests import risk_digests_due
 from programmes.models import CheckIn, Meeting, Pair, PairAction, Participant, RiskFlag, Role
 from tests.factories import UserFactory
 from tests.programmes.meeting_helpers import agreed_pair
@@ -260,7 +264,7 @@ def test_it_shows_the_flag_and_the_pairs_history_and_never_a_participants_words(
     assert "Re-match me" in page  # the check-in's answer
     assert "Sent by a manager (missed or cancelled sessions)" in page
     assert "Called Margaret." in page  # the manager's own note
-    assert "Low psychological safety" in page or "psychological-safety answer" in page
+    assert "A low safety answer from the reverse-mentor" in page  # the pair's other flag
     assert_no_private_text(page)
 
 
@@ -536,3 +540,41 @@ def test_the_pair_and_cohort_lists_count_open_flags_and_link_the_queue(alice: Cl
     assert f'href="{QUEUE}?pair__id__exact={pair.pk}">2</a>' in pairs
     assert f'href="{QUEUE}?pair__cohort__id__exact={pair.cohort_id}">2</a>' in cohorts
     assert reverse("admin:programmes_cohort_diagnosis", args=[pair.cohort_id]) in cohorts
+
+
+# --- A low safety flag never states a value ------------------------------------------------
+
+
+def test_a_low_safety_flag_stored_with_its_threshold_never_shows_it(
+    alice: Client, pair, manager, settings, django_capture_on_commit_callbacks
+):
+    """Flags stored before kept the threshold (``at_most``); with the threshold at 1 it was
+    the answer itself. No page, file or e-mail that shows a flag's reason shows it."""
+    settings.TIME_ZONE = "Europe/London"
+    monday = datetime(2026, 6, 15, 8, 0, tzinfo=ZoneInfo("Europe/London"))
+    with time_machine.travel(monday - timedelta(days=2), tick=False):
+        low = open_flag(
+            pair,
+            RiskFlag.Rule.LOW_SAFETY,
+            days_ago=1,
+            evidence={"date": "2026-06-12", "side": Role.MENTEE, "at_most": 1},
+        )
+    cohort = pair.cohort_id
+    diagnosis = reverse("admin:programmes_cohort_diagnosis", args=[cohort])
+    with time_machine.travel(monday, tick=False):
+        shown = {
+            "page": alice.get(detail(low)).content.decode(),
+            "queue": alice.get(QUEUE).content.decode(),
+            "diagnosis": alice.get(diagnosis).content.decode(),
+            "csv": alice.get(diagnosis, {"format": "csv"}).content.decode(),
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            risk_digests_due()
+    [message] = mail.outbox
+    shown["digest"] = message.body
+
+    assert low.reason == "A low safety answer from the executive, about the session of 12 Jun 2026."
+    for where, text in shown.items():
+        assert "A low safety answer from the executive" in text, where
+        for telling in ("or less", "at or below", "Answer at", "answer of"):
+            assert telling not in text, (where, telling)

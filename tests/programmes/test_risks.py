@@ -385,11 +385,10 @@ def test_it_flags_a_safety_answer_at_the_threshold_and_not_above(programme) -> N
     flag = only_flag(pair, Rule.LOW_SAFETY)
     assert flag.severity == RiskFlag.Severity.HIGH
     assert flag.condition == f"pulse:{answer.pk}"
-    # The threshold, never the answer.
-    assert flag.evidence == {"date": "2026-06-10", "side": "reverse_mentor", "at_most": 2}
+    # Neither the answer nor the threshold: with the threshold at 1, one is the other.
+    assert flag.evidence == {"date": "2026-06-10", "side": "reverse_mentor"}
     assert flag.reason == (
-        "A psychological-safety answer of 2 or less, from the reverse-mentor, about the "
-        "session of 10 Jun 2026."
+        "A low safety answer from the reverse-mentor, about the session of 10 Jun 2026."
     )
 
 
@@ -405,7 +404,45 @@ def test_safety_follows_the_programmes_threshold(programme) -> None:
     detect()
     flag = only_flag(pair, Rule.LOW_SAFETY)
     assert flag.condition == f"pulse:{answer.pk}"
-    assert flag.evidence == {"date": "2026-06-10", "side": "mentee", "at_most": 3}
+    assert flag.evidence == {"date": "2026-06-10", "side": "mentee"}
+
+
+@pytest.mark.parametrize("threshold", [1, 2, 3])
+def test_a_flag_says_the_same_whatever_the_threshold(programme, threshold: int) -> None:
+    """What a manager reads must not change with the threshold, or moving it would give
+    the answer away."""
+    programme.risk_safety_at_most = threshold
+    programme.save()
+    pair = new_pair(programme)
+    pulse(session(pair, 5), pair.mentee, safety=1)
+
+    detect()
+
+    flag = only_flag(pair, Rule.LOW_SAFETY)
+    assert flag.evidence == {"date": "2026-06-10", "side": "mentee"}
+    assert (
+        flag.reason == "A low safety answer from the executive, about the session of 10 Jun 2026."
+    )
+
+
+def test_lowering_the_threshold_never_moves_a_flag_back_to_an_older_answer(programme) -> None:
+    """Moved back to the older answer, the flag's date would say that the newer answer was
+    2 and the older one 1."""
+    pair = new_pair(programme)
+    pulse(session(pair, 9), pair.mentee, safety=1)
+    newer = pulse(session(pair, 5), pair.mentee, safety=2)
+    detect()
+    flag = only_flag(pair, Rule.LOW_SAFETY)
+    assert flag.condition == f"pulse:{newer.pk}"
+
+    programme.risk_safety_at_most = 1
+    programme.save()
+    assert detect() == {"opened": 0, "updated": 0}
+    assert only_flag(pair, Rule.LOW_SAFETY).evidence == flag.evidence
+
+    resolve(flag)  # and once resolved, the older answer opens nothing either
+    assert detect() == {"opened": 0, "updated": 0}
+    assert flags(pair, Rule.LOW_SAFETY) == [flag]
 
 
 def test_a_later_low_answer_updates_the_flag_and_one_after_resolution_opens_another(
