@@ -39,6 +39,7 @@ from programmes.models import (
     SponsorAsk,
     SuccessStory,
 )
+from programmes.password_resets import password_reset_request_create
 from programmes.roles import MANAGERS_GROUP
 from programmes.stories import story_version
 from surveys import notices as survey_notices
@@ -380,6 +381,10 @@ def built(programme: Programme, manager: User, sponsor: User) -> dict[str, Messa
     meeting_for(ended, starts_at=now + timedelta(days=5), status=Meeting.Status.WITHDRAWN)
     notices.ask_pair_ended(ended, ended.mentee)
     build("pair_ended")
+
+    # A manager who forgot their password.
+    password_reset_request_create(email=manager.email, ip_address="192.0.2.1")
+    build("password_reset")
     return built
 
 
