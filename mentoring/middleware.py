@@ -37,12 +37,8 @@ def _clean_pairs(raw: bytes) -> bool:
 
 
 def _problem(request: HttpRequest) -> str:
-    path = request.META.get("PATH_INFO", "")
-    try:
-        # WSGI hands the path over as bytes read as Latin-1.
-        path.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return "The address holds characters that are not text."
+    # Django has already decoded the path (bytes that are not UTF-8 stay percent-encoded), so
+    # any letter of any script is text here; only a NUL is not.
     if not _clean_text(request.path_info):
         return "The address holds an invisible control character."
     query = request.META.get("QUERY_STRING", "")

@@ -35,6 +35,16 @@ class LoginThrottle(AxesDatabaseHandler):
         return by_account
 
 
+def attempted_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """AXES_USERNAME_CALLABLE: the name typed, as axes reads it, cut to the 255 characters
+    its table holds. Django's sign-in form does not check a name's length before trying it,
+    so a longer one would fail to be recorded (a server error); no account's name is longer
+    than 150 characters, so the cut never merges a real account with another."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    typed = credentials.get(field) if credentials else request.POST.get(field)
+    return typed[:255] if isinstance(typed, str) else typed
+
+
 def lockout_ends(request: HttpRequest, credentials: dict | None = None) -> datetime:
     """When the latest failure that counts against this account or client leaves the
     cool-off window (failures during a lockout are not counted, so it does not move)."""

@@ -180,6 +180,7 @@ AXES_CLIENT_FAILURE_LIMIT = 20
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_HANDLER = "programmes.sign_in.LoginThrottle"
 AXES_CLIENT_IP_CALLABLE = "lib.clients.client_ip"
+AXES_USERNAME_CALLABLE = "programmes.sign_in.attempted_username"
 AXES_LOCKOUT_CALLABLE = "programmes.sign_in.locked_out"
 # Its start-up banner on every manage.py command says nothing an operator needs.
 AXES_VERBOSE = False

@@ -171,3 +171,13 @@ def test_a_forwarded_address_counts_only_from_a_trusted_proxy(settings) -> None:
     )
     assert_locked_out(spoofed)
     assert User.objects.filter(username="dora").exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_name_longer_than_any_account_is_counted_not_a_server_error(client: Client) -> None:
+    # Django's sign-in form tries any length of name; the attempt is still recorded.
+    long_name = "x" * 10_000
+
+    fail(client, long_name, 5)
+
+    assert_locked_out(sign_in(client, long_name, "wrong guess"))

@@ -11,6 +11,7 @@ A wrote (tests/security/world.py): no page, whoever opens it, shows them.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from uuid import uuid4
 
 import pytest
 from django.contrib.admin.sites import site
@@ -150,7 +151,12 @@ ROWS: dict[str, tuple[Build, dict[str, str]]] = {
         expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT, participant_c=DENIED),
     ),
     "programmes:pair_note_create": (
-        link("programmes:pair_note_create", Purpose.PAIR, method="POST", data={"text": "A note"}),
+        link(
+            "programmes:pair_note_create",
+            Purpose.PAIR,
+            method="POST",
+            data=lambda w: {"text": "A note", "submission": str(uuid4())},
+        ),
         expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT, participant_c=REDIRECT),
     ),
     # Only A may share A's note.
