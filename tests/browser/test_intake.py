@@ -91,7 +91,9 @@ def test_a_reverse_mentor_fills_the_intake_on_a_phone_with_the_keyboard_for_the_
     page.get_by_role("group", name=re.compile("Topics you would rather not discuss")).get_by_label(
         "Digital habits"
     ).check()
-    page.get_by_label("Anything else you would rather keep off the table").fill(
+    # The form says who reads the note before it is written.
+    expect(page.get_by_text("Only the programme manager sees this")).to_be_visible()
+    page.get_by_label("Anything the programme team should know before matching you").fill(
         "My health, please."
     )
     page.get_by_role("group", name="Giving feedback").get_by_text("2", exact=True).click()
