@@ -80,7 +80,7 @@ def demo_intake_links(limit: int = 3) -> list[tuple[Participant, str]]:
 
 
 def demo_pair_links() -> list[tuple[Participant, str]]:
-    """Fresh pair page links for both sides of one running demo pair."""
+    """Fresh links to one running demo pair's page, for each of its two sides."""
     from demo.organisation import PROGRAMME_SLUG
     from programmes.models import Pair
     from surveys.links import Purpose, pair_link_expiry, participant_url
@@ -95,7 +95,12 @@ def demo_pair_links() -> list[tuple[Participant, str]]:
         return []
     expires = pair_link_expiry(pair.cohort.ends_on)
     return [
-        (p, participant_url(participant_id=p.pk, purpose=Purpose.PAIR, expires_at=expires))
+        (
+            p,
+            participant_url(
+                participant_id=p.pk, purpose=Purpose.PAIR, expires_at=expires, pair_id=pair.pk
+            ),
+        )
         for p in (pair.mentee, pair.reverse_mentor)
     ]
 

@@ -1,12 +1,12 @@
 """Session pages: schedule, change, cancel or mark a session, and download its invitation.
-Reached through the participant's pair link; the pair comes from the link alone, and a
-meeting id in a URL is looked up only within that pair, so no id reaches another pair."""
+Reached through the participant's pair link; the pair is one of the link holder's own pairs
+(the id in the path, or the pair the session belongs to: programmes/pair_access.py), and a
+meeting id in a URL is looked up only within their pairs, so no id reaches another pair."""
 
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Q, Value, When
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +23,7 @@ from programmes.meeting_forms import (
     MeetingTimeForm,
 )
 from programmes.models import Meeting, Pair, Participant
+from programmes.pair_access import ambiguous, not_your_pair, pair_scope, pairs_of, render_chooser
 from programmes.pairs import partner_of
 from surveys.links import Purpose, participant_link_required
 
@@ -30,37 +31,55 @@ from surveys.links import Purpose, participant_link_required
 FIELD_OF = {"starts_at": "time"}
 
 
-def _get_pair(participant: Participant) -> Pair:
-    """The participant's current pair (the newest one not ended, else the latest ended one,
-    which refuses every change with a message), or 404."""
+PAIR_PEOPLE = (
+    "cohort__programme",
+    "mentee__person",
+    "mentee__cohort",
+    "reverse_mentor__person",
+    "reverse_mentor__cohort",
+)
+
+
+def _get_pair(
+    request: HttpRequest, participant: Participant, token: str, pair_id: int | None
+) -> Pair | HttpResponse:
+    """The participant's pair ``pair_id``, or without an id their only open pair, else their
+    latest ended one (which refuses every change with a message); or the page to answer with
+    instead: a pair id not theirs, never paired, or several open pairs and no id (the
+    chooser; a form posted there saves nothing)."""
     pair = (
-        Pair.objects.filter(Q(mentee=participant) | Q(reverse_mentor=participant))
-        .select_related(
-            "cohort__programme",
-            "mentee__person",
-            "mentee__cohort",
-            "reverse_mentor__person",
-            "reverse_mentor__cohort",
-        )
+        pair_scope(participant, pair_id)
+        .select_related(*PAIR_PEOPLE)
         .prefetch_related("agreements")
-        .order_by(
-            Case(When(status=Pair.Status.ENDED, then=Value(1)), default=Value(0)),
-            "-created_at",
-            "-pk",
-        )
         .first()
     )
     if pair is None:
+        if pair_id is not None:
+            return not_your_pair(request)
         raise Http404("You have no pair yet.")
+    if ambiguous(pair):
+        status = 200 if request.method in ("GET", "HEAD") else 409
+        return render_chooser(request, participant, token, status=status)
     return pair
 
 
-def _get_meeting(participant: Participant, meeting_id: int) -> Meeting:
-    pair = _get_pair(participant)
-    meeting = Meeting.objects.select_related("topic").filter(pair=pair, pk=meeting_id).first()
+def _get_meeting(
+    request: HttpRequest, participant: Participant, meeting_id: int, pair_id: int | None
+) -> Meeting | HttpResponse:
+    """The session ``meeting_id`` of one of the participant's pairs (of pair ``pair_id``, if
+    the path names one), with its pair loaded; a path without a pair id needs none, since the
+    session says which pair it is."""
+    found = Meeting.objects.select_related("topic", *(f"pair__{path}" for path in PAIR_PEOPLE))
+    found = found.prefetch_related("pair__agreements").filter(
+        pk=meeting_id, pair__in=pairs_of(participant)
+    )
+    if pair_id is not None:
+        found = found.filter(pair_id=pair_id)
+    meeting = found.first()
     if meeting is None:
+        if pair_id is not None and not pairs_of(participant).filter(pk=pair_id).exists():
+            return not_your_pair(request)
         raise Http404("No such session on your pair page.")
-    meeting.pair = pair  # already loaded with everything the page needs
     return meeting
 
 
@@ -78,8 +97,8 @@ def _when(meeting: Meeting, zone: str) -> str:
     return format_date(meetings.local_time(meeting.starts_at, zone), r"l j F \a\t H:i")
 
 
-def _pair_url(token: str) -> str:
-    return reverse("programmes:pair", args=[token])
+def _pair_url(token: str, pair: Pair) -> str:
+    return reverse("programmes:pair", args=[token, pair.pk])
 
 
 def _booking_blocker(pair: Pair, participant: Participant) -> str:
@@ -92,8 +111,12 @@ def _booking_blocker(pair: Pair, participant: Participant) -> str:
 
 @require_http_methods(["GET", "POST"])
 @participant_link_required(Purpose.PAIR)
-def meeting_schedule(request: HttpRequest, participant: Participant, *, token: str) -> HttpResponse:
-    pair = _get_pair(participant)
+def meeting_schedule(
+    request: HttpRequest, participant: Participant, *, token: str, pair_id: int | None = None
+) -> HttpResponse:
+    pair = _get_pair(request, participant, token, pair_id)
+    if isinstance(pair, HttpResponse):
+        return pair
     zone = participant.person.time_zone
     topics = pair.cohort.programme.topics.all()
     form = MeetingScheduleForm(request.POST or None, zone=zone, topics=topics)
@@ -116,7 +139,7 @@ def meeting_schedule(request: HttpRequest, participant: Participant, *, token: s
                 f"Session booked for {_when(meeting, zone)} ({zone}). "
                 f"{partner.person.full_name} has been sent the invitation.",
             )
-            return redirect(_pair_url(token))
+            return redirect(_pair_url(token, pair))
     context = {
         "participant": participant,
         "person": participant.person,
@@ -138,9 +161,16 @@ ACTIONS = ("reschedule", "cancel", "mark")
 @require_http_methods(["GET", "POST"])
 @participant_link_required(Purpose.PAIR)
 def meeting_edit(
-    request: HttpRequest, participant: Participant, *, token: str, meeting_id: int
+    request: HttpRequest,
+    participant: Participant,
+    *,
+    token: str,
+    meeting_id: int,
+    pair_id: int | None = None,
 ) -> HttpResponse:
-    meeting = _get_meeting(participant, meeting_id)
+    meeting = _get_meeting(request, participant, meeting_id, pair_id)
+    if isinstance(meeting, HttpResponse):
+        return meeting
     pair = meeting.pair
     zone = participant.person.time_zone
     topics = pair.cohort.programme.topics.all()
@@ -172,7 +202,7 @@ def meeting_edit(
         else:
             done = _act(request, action, meeting, participant, move_form, cancel_form, mark_form)
             if done:
-                return redirect(_pair_url(token))
+                return redirect(_pair_url(token, pair))
 
     now = timezone.now()
     can_move = meeting.status == Meeting.Status.SCHEDULED
@@ -266,9 +296,16 @@ def _act(
 @require_GET
 @participant_link_required(Purpose.PAIR)
 def meeting_ics(
-    request: HttpRequest, participant: Participant, *, token: str, meeting_id: int
+    request: HttpRequest,
+    participant: Participant,
+    *,
+    token: str,
+    meeting_id: int,
+    pair_id: int | None = None,
 ) -> HttpResponse:
-    meeting = _get_meeting(participant, meeting_id)
+    meeting = _get_meeting(request, participant, meeting_id, pair_id)
+    if isinstance(meeting, HttpResponse):
+        return meeting
     response = HttpResponse(
         meetings.meeting_ics(meeting, for_participant=participant),
         content_type="text/calendar; charset=utf-8",

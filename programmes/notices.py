@@ -65,15 +65,18 @@ def pair_context(pair: Pair, me: Participant, partner: Participant) -> dict:
         "programme": pair.cohort.programme,
         "cohort": pair.cohort,
         "site_url": settings.SITE_URL,
-        "pair_url": pair_url(me),
+        "pair_url": pair_url(me, pair),
     }
 
 
-def pair_url(participant: Participant) -> str:
+def pair_url(participant: Participant, pair: Pair) -> str:
+    """The page of ``pair`` through ``participant``'s own pair link: a message about one
+    pair opens that pair, even for a reverse-mentor who has two."""
     return participant_url(
         participant_id=participant.pk,
         purpose=Purpose.PAIR,
         expires_at=pair_link_expiry(participant.cohort.ends_on),
+        pair_id=pair.pk,
     )
 
 
@@ -172,7 +175,7 @@ def agreement_proposed(notification: Notification) -> Message | None:
             "programme": pair.cohort.programme,
             "cohort": pair.cohort,
             "site_url": settings.SITE_URL,
-            "pair_url": pair_url(recipient),
+            "pair_url": pair_url(recipient, pair),
         }
     )
 
@@ -250,7 +253,7 @@ def meeting_update(notification: Notification) -> Message | None:
             "programme": pair.cohort.programme,
             "cohort": pair.cohort,
             "site_url": settings.SITE_URL,
-            "pair_url": pair_url(recipient),
+            "pair_url": pair_url(recipient, pair),
             "led_by": {
                 Role.MENTEE: pair.mentee.person,
                 Role.REVERSE_MENTOR: pair.reverse_mentor.person,
@@ -433,7 +436,7 @@ def agreement_reminder(notification: Notification) -> Message | None:
             "programme": pair.cohort.programme,
             "cohort": pair.cohort,
             "site_url": settings.SITE_URL,
-            "pair_url": pair_url(recipient),
+            "pair_url": pair_url(recipient, pair),
         }
     )
 
@@ -486,7 +489,7 @@ def session_reminder(notification: Notification) -> Message | None:
             "programme": pair.cohort.programme,
             "cohort": pair.cohort,
             "site_url": settings.SITE_URL,
-            "pair_url": pair_url(recipient),
+            "pair_url": pair_url(recipient, pair),
         }
     )
 

@@ -1,6 +1,7 @@
 """The pair page and its actions (agreement, notes, consent to success stories), reached
-through each participant's own signed link. Whose page it is, and so which pair, comes from
-the link alone: no id in a URL or a form can reach another pair."""
+through each participant's own signed link. Whose page it is comes from the link alone; which
+of their pairs, from the pair id in the path, looked up only among their own pairs
+(programmes/pair_access.py): no id in a URL or a form can reach another pair."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Exists, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +27,14 @@ from programmes.models import (
     Participant,
     Role,
     SuccessStory,
+)
+from programmes.pair_access import (
+    ambiguous,
+    not_your_pair,
+    pair_choices,
+    pair_scope,
+    pairs_of,
+    render_chooser,
 )
 from programmes.pair_forms import (
     AgreementAcceptForm,
@@ -52,17 +61,15 @@ def _readable_pulses(participant: Participant) -> Prefetch:
     )
 
 
-def _get_pair_for_participant(participant: Participant) -> Pair | None:
-    """The participant's current pair (proposed, active or paused; the newest if a
-    reverse-mentor has several), else their latest ended one, which the page shows
-    read-only; None if they have never been paired. Loads all the page needs but notes and
-    success stories; ``has_stories`` says whether there are any to load about any of the
-    participant's pairs (most have none, and then the page costs no query for them)."""
-    meetings = Meeting.objects.select_related("topic").prefetch_related(
-        _readable_pulses(participant)
-    )
-    return (
-        Pair.objects.filter(Q(mentee=participant) | Q(reverse_mentor=participant))
+def _get_pair_for_participant(participant: Participant, pair_id: int | None) -> Pair | None:
+    """The participant's pair ``pair_id``, or without an id their only open pair (the newest
+    open one when there are several, which ``pair_access.ambiguous`` then tells), else their
+    latest ended one, which the page shows read-only; None if there is no such pair of theirs.
+    Loads all the page needs but notes and success stories; ``has_stories`` says whether
+    there are any to load about any of the participant's pairs (most have none, and then the
+    page costs no query for them), ``has_others`` whether they are in another pair."""
+    pair = (
+        pair_scope(participant, pair_id)
         .select_related(
             "cohort__programme",
             "mentee__person",
@@ -70,15 +77,37 @@ def _get_pair_for_participant(participant: Participant) -> Pair | None:
             "reverse_mentor__person",
             "reverse_mentor__intake",
         )
-        .prefetch_related("agreements", Prefetch("meetings", queryset=meetings))
-        .annotate(has_stories=Exists(_stories_of(participant).filter(anonymised=True)))
-        .order_by(
-            Case(When(status=Pair.Status.ENDED, then=Value(1)), default=Value(0)),
-            "-created_at",
-            "-pk",
+        .annotate(
+            has_stories=Exists(_stories_of(participant).filter(anonymised=True)),
+            has_others=Exists(pairs_of(participant).exclude(pk=OuterRef("pk"))),
         )
         .first()
     )
+    if pair is not None and not ambiguous(pair):
+        meetings = Meeting.objects.select_related("topic").prefetch_related(
+            _readable_pulses(participant)
+        )
+        prefetch_related_objects([pair], "agreements", Prefetch("meetings", queryset=meetings))
+    return pair
+
+
+def _load(
+    request: HttpRequest, participant: Participant, token: str, pair_id: int | None
+) -> Pair | HttpResponse:
+    """The pair a request is about, or the page to answer with instead: a pair id that is not
+    theirs gets the page that says so, a participant never paired the not-paired page, and a
+    path without an id while several pairs are open the chooser (for a form posted there,
+    with a refusal: nothing is saved on a guess)."""
+    pair = _get_pair_for_participant(participant, pair_id)
+    if pair is None:
+        if pair_id is not None:
+            return not_your_pair(request)
+        status = 200 if request.method in ("GET", "HEAD") else 404
+        return _not_paired(request, participant, status=status)
+    if ambiguous(pair):
+        status = 200 if request.method in ("GET", "HEAD") else 409
+        return render_chooser(request, participant, token, status=status)
+    return pair
 
 
 def _intake(participant: Participant) -> Intake | None:
@@ -116,7 +145,7 @@ class StoryRow:
     my_consent_at: datetime | None
     partner_consent_at: datetime | None
     partner_name: str  # the partner in the story's pair
-    earlier_pair: bool  # about a pair before the one the page shows
+    earlier_pair: bool  # about another of the viewer's pairs than the one the page shows
 
 
 def _story_rows(pair: Pair, participant: Participant) -> list[StoryRow]:
@@ -289,44 +318,49 @@ def _render_page(
         "read_only": read_only,
         "stories": _story_rows(pair, participant),
         "feedback_due": feedback_links_due(participant, now=now),
+        # The viewer's other pairs (a reverse-mentor with two places, or someone re-matched):
+        # one query, only for those who have any.
+        "other_pairs": (
+            [choice for choice in pair_choices(participant) if choice.pair.pk != pair.pk]
+            if getattr(pair, "has_others", False)
+            else []
+        ),
     }
     status = 400 if agreement_form.errors or note_form.errors else 200
     return render(request, "programmes/pair_page.html", context, status=status)
 
 
-def _load(participant: Participant) -> Pair:
-    pair = _get_pair_for_participant(participant)
-    if pair is None:
-        raise Http404("You haven't been paired yet.")
-    return pair
-
-
 @require_safe
 @participant_link_required(Purpose.PAIR)
-def pair_page(request: HttpRequest, participant: Participant, *, token: str) -> HttpResponse:
-    pair = _get_pair_for_participant(participant)
-    if pair is None:
-        return _not_paired(request, participant, status=200)
+def pair_page(
+    request: HttpRequest, participant: Participant, *, token: str, pair_id: int | None = None
+) -> HttpResponse:
+    pair = _load(request, participant, token, pair_id)
+    if isinstance(pair, HttpResponse):
+        return pair
     if pair.status != Pair.Status.ENDED and not pair.agreements.all():
         pairs.agreement_start(pair=pair)
-        pair = _get_pair_for_participant(participant)
+        pair = _get_pair_for_participant(participant, pair.pk)
     return _render_page(request, participant, pair, token)
 
 
 @require_POST
 @participant_link_required(Purpose.PAIR)
-def agreement(request: HttpRequest, participant: Participant, *, token: str) -> HttpResponse:
-    pair = _get_pair_for_participant(participant)
-    if pair is None:
-        return _not_paired(request, participant, status=404)
+def agreement(
+    request: HttpRequest, participant: Participant, *, token: str, pair_id: int | None = None
+) -> HttpResponse:
+    pair = _load(request, participant, token, pair_id)
+    if isinstance(pair, HttpResponse):
+        return pair
+    page = _page_url(token, pair.pk)
     if pair.status == Pair.Status.ENDED:
         messages.error(request, pairs.ended_message(pair))
-        return redirect("programmes:pair", token)
+        return redirect(page)
     if request.POST.get("action") == "accept":
         form = AgreementAcceptForm(request.POST)
         if not form.is_valid():
             messages.error(request, "That version of your agreement could not be found.")
-            return redirect("programmes:pair", token)
+            return redirect(page)
         try:
             pairs.agreement_accept(
                 pair=pair, by=participant, agreement_id=form.cleaned_data["agreement_id"]
@@ -335,9 +369,9 @@ def agreement(request: HttpRequest, participant: Participant, *, token: str) -> 
             raise Http404("No such agreement in your pair.") from exc
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-            return redirect("programmes:pair", token)
+            return redirect(page)
         messages.success(request, "You accepted the agreement.")
-        return redirect("programmes:pair", token)
+        return redirect(page)
 
     form = AgreementProposeForm(request.POST, pair=pair)
     if form.is_valid():
@@ -352,19 +386,21 @@ def agreement(request: HttpRequest, participant: Participant, *, token: str) -> 
                 f"Your proposal is saved. We've let {partner.person.full_name} know; it "
                 "applies once they accept it.",
             )
-            return redirect("programmes:pair", token)
+            return redirect(page)
     return _render_page(request, participant, pair, token, agreement_form=form)
 
 
 @require_POST
 @participant_link_required(Purpose.PAIR)
-def note_create(request: HttpRequest, participant: Participant, *, token: str) -> HttpResponse:
-    pair = _get_pair_for_participant(participant)
-    if pair is None:
-        return _not_paired(request, participant, status=404)
+def note_create(
+    request: HttpRequest, participant: Participant, *, token: str, pair_id: int | None = None
+) -> HttpResponse:
+    pair = _load(request, participant, token, pair_id)
+    if isinstance(pair, HttpResponse):
+        return pair
     if pair.status == Pair.Status.ENDED:
         messages.error(request, pairs.ended_message(pair))
-        return redirect("programmes:pair", token)
+        return redirect(_page_url(token, pair.pk))
     form = NoteForm(request.POST, meetings=[(meeting, "") for meeting in pair.meetings.all()])
     if form.is_valid():
         try:
@@ -379,21 +415,33 @@ def note_create(request: HttpRequest, participant: Participant, *, token: str) -
                 if note.shared
                 else "Your note is saved. Only you can see it.",
             )
-            return redirect(f"{_page_url(token)}#notes")
+            return redirect(f"{_page_url(token, pair.pk)}#notes")
     return _render_page(request, participant, pair, token, note_form=form)
 
 
 @require_POST
 @participant_link_required(Purpose.PAIR)
 def note_share(
-    request: HttpRequest, participant: Participant, note_id: int, *, token: str
+    request: HttpRequest,
+    participant: Participant,
+    note_id: int,
+    *,
+    token: str,
+    pair_id: int | None = None,
 ) -> HttpResponse:
-    pair = _load(participant)
-    # Only this pair's notes by this author: any other id is a 404, whoever wrote it.
-    note = Note.objects.filter(pk=note_id, pair=pair, author=participant).first()
+    # Only the viewer's own notes in their own pairs (in the pair the path names, if it names
+    # one): any other id is a 404, whoever wrote it.
+    notes = Note.objects.filter(pk=note_id, author=participant, pair__in=pairs_of(participant))
+    if pair_id is not None:
+        notes = notes.filter(pair_id=pair_id)
+    note = notes.select_related(
+        "pair__mentee__person", "pair__reverse_mentor__person", "pair__cohort"
+    ).first()
     if note is None:
+        if pair_id is not None and not pairs_of(participant).filter(pk=pair_id).exists():
+            return not_your_pair(request)
         raise Http404("No such note of yours.")
-    note.pair = pair
+    pair = note.pair
     form = NoteShareForm(request.POST)
     form.is_valid()  # A single optional checkbox: anything but "on"/"true" means private.
     shared = form.cleaned_data.get("shared", False)
@@ -409,13 +457,18 @@ def note_share(
             if shared
             else "This note is private again: only you can see it.",
         )
-    return redirect(f"{_page_url(token)}#notes")
+    return redirect(f"{_page_url(token, pair.pk)}#notes")
 
 
 @require_POST
 @participant_link_required(Purpose.PAIR)
 def story_consent(
-    request: HttpRequest, participant: Participant, story_id: int, *, token: str
+    request: HttpRequest,
+    participant: Participant,
+    story_id: int,
+    *,
+    token: str,
+    pair_id: int | None = None,
 ) -> HttpResponse:
     """Give or withdraw the viewer's consent to a success story about one of their pairs.
     Ended pairs too: stories are usually written as a pair ends, and withdrawing must stay
@@ -429,12 +482,18 @@ def story_consent(
         .first()
     )
     if story is None:
+        if pair_id is not None and not pairs_of(participant).filter(pk=pair_id).exists():
+            return not_your_pair(request)
         raise Http404("No such story about your pair.")
+    if pair_id is not None and not pairs_of(participant).filter(pk=pair_id).exists():
+        return not_your_pair(request)
     pair = story.pair
+    # Back to the page the form was on: each of the viewer's pair pages lists the stories.
+    page = _page_url(token, pair_id if pair_id is not None else pair.pk)
     answer = request.POST.get("consent")
     if answer not in ("yes", "no"):
         messages.error(request, "Choose whether you agree or withdraw, then try again.")
-        return redirect(f"{_page_url(token)}#stories")
+        return redirect(f"{page}#stories")
     try:
         story = stories.story_consent(
             story=story,
@@ -456,27 +515,32 @@ def story_consent(
                 f"{partner.person.full_name} agrees too."
             )
         messages.success(request, message)
-    return redirect(f"{_page_url(token)}#stories")
+    return redirect(f"{page}#stories")
 
 
 @require_safe
 @participant_link_required(Purpose.PAIR)
 def pulse_start(
-    request: HttpRequest, participant: Participant, meeting_id: int, *, token: str
+    request: HttpRequest,
+    participant: Participant,
+    meeting_id: int,
+    *,
+    token: str,
+    pair_id: int | None = None,
 ) -> HttpResponse:
     """From a session on the pair page to its pulse: a fresh pulse link for this participant
     and session, so a lost or expired pulse e-mail never stops anyone answering."""
-    meeting = (
-        Meeting.objects.filter(Q(pair__mentee=participant) | Q(pair__reverse_mentor=participant))
-        .filter(pk=meeting_id)
-        .only("pk")
-        .first()
-    )
+    found = Meeting.objects.filter(pk=meeting_id, pair__in=pairs_of(participant))
+    if pair_id is not None:
+        found = found.filter(pair_id=pair_id)
+    meeting = found.only("pk").first()
     if meeting is None:
+        if pair_id is not None and not pairs_of(participant).filter(pk=pair_id).exists():
+            return not_your_pair(request)
         raise Http404("No such session in your pair.")
     pulse_token = make_token(participant_id=participant.pk, purpose=Purpose.PULSE, scope=meeting.pk)
     return redirect("surveys:pulse", pulse_token)
 
 
-def _page_url(token: str) -> str:
-    return reverse("programmes:pair", args=[token])
+def _page_url(token: str, pair_id: int) -> str:
+    return reverse("programmes:pair", args=[token, pair_id])

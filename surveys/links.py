@@ -137,12 +137,18 @@ def participant_url(
     purpose: Purpose,
     expires_at: datetime | None = None,
     scope: str | int = "",
+    pair_id: int | None = None,
 ) -> str:
-    """The absolute link, built from SITE_URL (never from a request's Host header)."""
+    """The absolute link, built from SITE_URL (never from a request's Host header). A pair
+    link with ``pair_id`` opens that pair's page (the participant must be in it); without,
+    the participant's only pair, or the chooser when they have several."""
     token = make_token(
         participant_id=participant_id, purpose=purpose, expires_at=expires_at, scope=scope
     )
-    return settings.SITE_URL + reverse(URL_NAMES[purpose], args=[token])
+    if pair_id is not None and purpose != Purpose.PAIR:
+        raise ValueError(f"A {purpose} link names no pair")
+    args = [token] if pair_id is None else [token, pair_id]
+    return settings.SITE_URL + reverse(URL_NAMES[purpose], args=args)
 
 
 ParticipantView = Callable[..., HttpResponse]

@@ -103,8 +103,8 @@ def current_participations(person_id: int) -> list[Participant]:
 
 def links_for(participant: Participant) -> list[tuple[str, str]]:
     """Fresh (label, url) links for one place in a programme: the intake link while intake is
-    open, and the pair page link once the participant has a pair (current or ended), valid
-    for the cohort's length."""
+    open, and once the participant has pairs (current or ended) one link to each pair's page,
+    valid for the cohort's length: a reverse-mentor with two partners gets both."""
     links = []
     if not participant.intake_locked:
         links.append(
@@ -113,15 +113,23 @@ def links_for(participant: Participant) -> list[tuple[str, str]]:
                 participant_url(participant_id=participant.pk, purpose=Purpose.INTAKE),
             )
         )
-    if Pair.objects.filter(Q(mentee=participant) | Q(reverse_mentor=participant)).exists():
-        links.append(
-            (
-                "Your pair page",
-                participant_url(
-                    participant_id=participant.pk,
-                    purpose=Purpose.PAIR,
-                    expires_at=pair_link_expiry(participant.cohort.ends_on),
-                ),
-            )
+    pairs = list(
+        Pair.objects.filter(Q(mentee=participant) | Q(reverse_mentor=participant))
+        .select_related("mentee__person", "reverse_mentor__person")
+        .order_by("-created_at", "-pk")
+    )
+    expires_at = pair_link_expiry(participant.cohort.ends_on)
+    for pair in pairs:
+        label = "Your pair page"
+        if len(pairs) > 1:
+            partner = pair.reverse_mentor if pair.mentee_id == participant.pk else pair.mentee
+            ended = " (ended)" if pair.status == Pair.Status.ENDED else ""
+            label = f"Your pair page with {partner.person.full_name}{ended}"
+        url = participant_url(
+            participant_id=participant.pk,
+            purpose=Purpose.PAIR,
+            expires_at=expires_at,
+            pair_id=pair.pk,
         )
+        links.append((label, url))
     return links

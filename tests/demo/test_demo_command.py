@@ -162,7 +162,7 @@ def test_it_prints_pair_page_links_for_both_sides_of_a_running_pair(capsys) -> N
     assert len(urls) == 2
     sides = {
         Participant.objects.get(
-            pk=read_token(url.rstrip("/").rsplit("/", 1)[1], purpose=Purpose.PAIR).participant_id
+            pk=read_token(url.split("/pair/")[1].split("/")[0], purpose=Purpose.PAIR).participant_id
         ).role
         for url in urls
     }

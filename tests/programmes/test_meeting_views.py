@@ -74,7 +74,8 @@ def test_it_schedules_in_the_viewers_zone_and_tells_the_partner(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(schedule_url(mentee_token), typed(topic=str(topic.pk)), follow=True)
 
-    assert response.redirect_chain == [(reverse("programmes:pair", args=[mentee_token]), 302)]
+    page = reverse("programmes:pair", args=[mentee_token, pair.pk])
+    assert response.redirect_chain == [(page, 302)]
     meeting = Meeting.objects.get()
     assert meeting.starts_at == datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
     assert (meeting.scheduled_by, meeting.topic) == (Role.MENTEE, topic)

@@ -113,9 +113,10 @@ def test_it_lists_sessions_in_the_viewers_time_zone(client, setup) -> None:
     assert "led by Eli Okafor" in mentee_sessions
 
     token = token_for(setup.mentor)
-    assert reverse("programmes:meeting_schedule", args=[token]) in sessions
-    assert reverse("programmes:meeting_edit", args=[token, upcoming.pk]) in sessions
-    assert reverse("programmes:meeting_edit", args=[token, held.pk]) in sessions
+    pair_id = setup.pair.pk
+    assert reverse("programmes:meeting_schedule", args=[token, pair_id]) in sessions
+    assert reverse("programmes:meeting_edit", args=[token, pair_id, upcoming.pk]) in sessions
+    assert reverse("programmes:meeting_edit", args=[token, pair_id, held.pk]) in sessions
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,8 @@ def expect(default: str, **by_role: str) -> dict[str, str]:
 # A's records, and a tampered link says how to get a new one, whoever is signed in.
 PARTICIPANT_PAGE = expect(LINK, participant_a=OK, participant_b=OK, participant_c=OK)
 A_ONLY = expect(LINK, participant_a=OK, participant_b=LINK, participant_c=LINK)
-A_AND_B = expect(LINK, participant_a=OK, participant_b=OK, participant_c=DENIED)
+# A page of pair A–B, under its id: C's own link naming it gets the signed-link page.
+A_AND_B_PAIR = expect(LINK, participant_a=OK, participant_b=OK)
 # Pages for signed-in sponsors: the programme's sponsors, its managers and superusers.
 SPONSOR_PAGE = expect(LOGIN, sponsor=OK, other_sponsor=DENIED, manager=OK)
 SPONSOR_PAGE |= {"other_manager": DENIED, "superuser": OK}
@@ -125,7 +126,8 @@ SPONSOR_REDIRECT = {role: REDIRECT if seen == OK else seen for role, seen in SPO
 PUBLIC = expect(OK)
 SIGNED_IN_ONLY = expect(LOGIN, **dict.fromkeys(SIGNED_IN, OK))
 
-pair_id = {"note_id": lambda w: w.note.pk}
+note_id = {"note_id": lambda w: w.note.pk}
+pair_id = {"pair_id": lambda w: w.pair.pk}
 meeting_id = {"meeting_id": lambda w: w.meeting.pk}
 
 ROWS: dict[str, tuple[Build, dict[str, str]]] = {
@@ -139,16 +141,21 @@ ROWS: dict[str, tuple[Build, dict[str, str]]] = {
         expect(LINK, participant_a="409", participant_b="409", participant_c="409"),
     ),
     "programmes:intake_done": (link("programmes:intake_done", Purpose.INTAKE), PARTICIPANT_PAGE),
-    "programmes:pair": (link("programmes:pair", Purpose.PAIR), PARTICIPANT_PAGE),
-    # Accepting A and B's agreement: C names an agreement outside C's pair.
+    # Each pair's pages are under its id (/pair/<token>/<pair_id>/…, the first path of each
+    # name; the older paths without it are in tests/programmes/test_pair_chooser.py): A and B
+    # reach their pair A–B, C is in another pair and gets the page saying the link is not
+    # theirs, with how to get their own.
+    "programmes:pair": (link("programmes:pair", Purpose.PAIR, **pair_id), A_AND_B_PAIR),
+    # Accepting A and B's agreement.
     "programmes:pair_agreement": (
         link(
             "programmes:pair_agreement",
             Purpose.PAIR,
             method="POST",
             data=lambda w: {"action": "accept", "agreement_id": w.pair.agreements.last().pk},
+            **pair_id,
         ),
-        expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT, participant_c=DENIED),
+        expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT),
     ),
     "programmes:pair_note_create": (
         link(
@@ -156,8 +163,9 @@ ROWS: dict[str, tuple[Build, dict[str, str]]] = {
             Purpose.PAIR,
             method="POST",
             data=lambda w: {"text": "A note", "submission": str(uuid4())},
+            **pair_id,
         ),
-        expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT, participant_c=REDIRECT),
+        expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT),
     ),
     # Only A may share A's note.
     "programmes:pair_note_share": (
@@ -167,8 +175,9 @@ ROWS: dict[str, tuple[Build, dict[str, str]]] = {
             method="POST",
             data={"shared": "on"},
             **pair_id,
+            **note_id,
         ),
-        expect(LINK, participant_a=REDIRECT, participant_b=DENIED, participant_c=DENIED),
+        expect(LINK, participant_a=REDIRECT, participant_b=DENIED),
     ),
     "programmes:pair_story_consent": (
         link(
@@ -177,22 +186,26 @@ ROWS: dict[str, tuple[Build, dict[str, str]]] = {
             method="POST",
             data={"consent": "no"},
             story_id=lambda w: w.story.pk,
+            **pair_id,
         ),
-        expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT, participant_c=DENIED),
+        expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT),
     ),
     "programmes:pulse_start": (
-        link("programmes:pulse_start", Purpose.PAIR, **meeting_id),
-        expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT, participant_c=DENIED),
+        link("programmes:pulse_start", Purpose.PAIR, **pair_id, **meeting_id),
+        expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT),
     ),
     "programmes:meeting_schedule": (
-        link("programmes:meeting_schedule", Purpose.PAIR),
-        PARTICIPANT_PAGE,
+        link("programmes:meeting_schedule", Purpose.PAIR, **pair_id),
+        A_AND_B_PAIR,
     ),
     "programmes:meeting_edit": (
-        link("programmes:meeting_edit", Purpose.PAIR, **meeting_id),
-        A_AND_B,
+        link("programmes:meeting_edit", Purpose.PAIR, **pair_id, **meeting_id),
+        A_AND_B_PAIR,
     ),
-    "programmes:meeting_ics": (link("programmes:meeting_ics", Purpose.PAIR, **meeting_id), A_AND_B),
+    "programmes:meeting_ics": (
+        link("programmes:meeting_ics", Purpose.PAIR, **pair_id, **meeting_id),
+        A_AND_B_PAIR,
+    ),
     # Scoped links name one record: a link of B or C naming A's check-in is not theirs.
     "programmes:checkin": (
         link("programmes:checkin", Purpose.CHECKIN, scope=lambda w: w.checkin.pk),

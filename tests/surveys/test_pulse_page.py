@@ -545,11 +545,11 @@ def test_not_a_good_fit_goes_to_the_managers_once_and_never_to_the_partner(
 def test_the_pair_page_leads_to_each_sessions_questions(client, programme, pair, session):
     pair_token = make_token(participant_id=pair.mentee.pk, purpose=Purpose.PAIR)
     page = html_of(client.get(reverse("programmes:pair", args=[pair_token])))
-    start = reverse("programmes:pulse_start", args=[pair_token, session.pk])
+    start = reverse("programmes:pulse_start", args=[pair_token, pair.pk, session.pk])
 
     response = client.get(start)
     other = past_session(running_pair(programme=programme))
-    foreign = client.get(reverse("programmes:pulse_start", args=[pair_token, other.pk]))
+    foreign = client.get(reverse("programmes:pulse_start", args=[pair_token, pair.pk, other.pk]))
 
     assert f'href="{start}"' in page
     assert "Answer 3 questions" in page
@@ -565,8 +565,8 @@ def test_the_pair_page_stops_offering_questions_after_two_weeks(client, pair):
 
     page = html_of(client.get(reverse("programmes:pair", args=[pair_token])))
 
-    assert reverse("programmes:pulse_start", args=[pair_token, recent.pk]) in page
-    assert reverse("programmes:pulse_start", args=[pair_token, old.pk]) not in page
+    assert reverse("programmes:pulse_start", args=[pair_token, pair.pk, recent.pk]) in page
+    assert reverse("programmes:pulse_start", args=[pair_token, pair.pk, old.pk]) not in page
 
 
 def test_the_pulse_page_takes_a_fixed_number_of_queries(
