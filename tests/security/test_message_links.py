@@ -24,7 +24,7 @@ from programmes.stories import story_version
 from surveys import notices as survey_notices
 from surveys.links import SALT, Purpose, read_token
 from surveys.models import LinkRequest, Pulse, PulseRequest
-from tests.factories import UserFactory
+from tests.factories import ParticipantFactory, UserFactory
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for, pair_token
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -232,3 +232,48 @@ def test_the_downloaded_calendar_file_carries_no_personal_link(client, db: None)
         body = response.content.replace(b"\r\n ", b"").decode()
         assert not TOKEN.findall(body)
         assert "http://testserver/link/" in body
+
+
+PAIR_LINK = re.compile(r"/pair/(eyJ[A-Za-z0-9_\-]+:[A-Za-z0-9_\-]+:[A-Za-z0-9_\-]+)/(?:(\d+)/)?")
+
+
+def test_each_message_about_one_of_two_pairs_links_to_that_pair(client, db: None) -> None:
+    """A reverse-mentor with two places: every message about their second pair opens the
+    second pair's page (not just "their" pair page, which is the newest), and the links sent
+    again open each of their pairs."""
+    first = agreed_pair()
+    first.cohort.starts_on = NOW.date() - timedelta(days=60)
+    first.cohort.ends_on = NOW.date() + timedelta(days=30)
+    first.cohort.save()
+    mentor = first.reverse_mentor
+    second_mentee = ParticipantFactory(
+        cohort=first.cohort,
+        person__full_name="Dana Ito",
+        role=Participant.Role.MENTEE,
+        status=Participant.Status.MATCHED,
+    )
+    second = Pair.objects.create(
+        cohort=first.cohort, mentee=second_mentee, reverse_mentor=mentor, status="active"
+    )
+    manager = UserFactory(email="manager@example.com", is_staff=True)
+
+    _every_message(second, second_mentee, manager)
+
+    about_second, resent = [], []
+    for message in mail.outbox:
+        if message.to != [mentor.person.email]:
+            continue
+        found = PAIR_LINK.findall(message.body)
+        if "You asked for your links again" in message.body:
+            resent += found
+        else:
+            about_second += found
+    assert about_second, "the sweep sent the reverse-mentor no pair link"
+    assert {pair_id for _, pair_id in about_second} == {str(second.pk)}
+    assert {pair_id for _, pair_id in resent} == {str(first.pk), str(second.pk)}
+    for token, pair_id in about_second[:1] + resent:
+        assert read_token(token, purpose=Purpose.PAIR).participant_id == mentor.pk
+        page = client.get(reverse("programmes:pair", args=[token, int(pair_id)]))
+        assert page.status_code == 200
+        partner = "Margaret Hale" if pair_id == str(first.pk) else "Dana Ito"
+        assert f"You and {partner}" in page.content.decode()
