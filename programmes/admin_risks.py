@@ -19,6 +19,7 @@ costs a fixed number of queries, however many pairs or flags it shows.
 import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -51,6 +52,7 @@ from programmes.admin_filters import (
     ChoiceListFilter,
     field_filter_parameters,
 )
+from programmes.admin_rematch import NOTE_MAX_LENGTH, SIDE_WORD, context_for_flag, rematch_view
 from programmes.models import (
     Agreement,
     CheckIn,
@@ -66,13 +68,11 @@ from programmes.models import (
 from surveys.counts import format_rate, response_rate
 from surveys.models import Pulse, PulseRequest
 
-NOTE_MAX_LENGTH = 1000
 DIAGNOSIS_DAYS = 7
 SPONSOR_RECENT_DAYS = 30
 # Below this share of pulses answered, the week's figures say little: a measurement gap.
 MIN_RESPONSE_RATE = 0.5
 NO_ACTION = "No action needed"
-SIDE_WORD = {Role.MENTEE: "executive", Role.REVERSE_MENTOR: "reverse-mentor"}
 CURRENT = (Pair.Status.ACTIVE, Pair.Status.PAUSED)
 
 
@@ -153,27 +153,6 @@ class NoteForm(forms.Form):
     def __init__(self, *args: Any, label: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["note"].label = label
-
-
-class RematchForm(forms.Form):
-    side = forms.ChoiceField(choices=Role.choices, widget=forms.HiddenInput)
-    partner = forms.ModelChoiceField(
-        queryset=Participant.objects.none(),
-        widget=forms.HiddenInput,
-        error_messages={"invalid_choice": "The proposal has changed: look at it again."},
-    )
-    note = forms.CharField(
-        label="Note (optional)",
-        required=False,
-        max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-    )
-
-    def __init__(self, *args: Any, cohort: Cohort, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = Participant.objects.filter(cohort=cohort).select_related(
-            "person"
-        )
 
 
 @admin.register(RiskFlag)
@@ -270,13 +249,13 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         custom = [
             path(
                 "<int:flag_id>/rematch/",
-                self.admin_site.admin_view(self.rematch_view),
+                self.admin_site.admin_view(partial(rematch_view, model_admin=self)),
                 name="programmes_riskflag_rematch",
             ),
         ]
         return custom + super().get_urls()
 
-    def _flag(self, request: HttpRequest, flag_id: str | int, *, change: bool) -> RiskFlag:
+    def flag_for(self, request: HttpRequest, flag_id: str | int, *, change: bool) -> RiskFlag:
         """The flag with what its pages show of the pair, if the user may see it (``change``:
         act on it); 404 if there is no such flag."""
         flag = get_object_or_404(
@@ -298,10 +277,10 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         context = {"opts": self.opts, "preserved_filters": self.get_preserved_filters(request)}
         return add_preserved_filters(context, url)
 
-    def _queue_url(self, request: HttpRequest) -> str:
+    def queue_url(self, request: HttpRequest) -> str:
         return self._keeping_filters(request, reverse("admin:programmes_riskflag_changelist"))
 
-    def _page_url(self, request: HttpRequest, name: str, flag: RiskFlag, **query: str) -> str:
+    def page_url(self, request: HttpRequest, name: str, flag: RiskFlag, **query: str) -> str:
         url = reverse(f"admin:programmes_riskflag_{name}", args=[flag.pk])
         if query:
             url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
@@ -319,7 +298,7 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         try:
             if not (object_id.isascii() and object_id.isdigit()):
                 raise Http404
-            flag = self._flag(request, object_id, change=post)
+            flag = self.flag_for(request, object_id, change=post)
         except Http404:
             # As the admin does for the change page of any missing object.
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
@@ -346,7 +325,7 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
             else:
                 if done:
                     messages.success(request, done)
-                    return HttpResponseRedirect(self._queue_url(request))
+                    return HttpResponseRedirect(self.queue_url(request))
                 problem = "Please correct the note below."
         context = {
             **self.admin_site.each_context(request),
@@ -364,15 +343,14 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
             # A refused form is shown again with what was typed, even if the pair or the flag
             # has moved on meanwhile (ended, resolved by someone else).
             "posted": request.POST.get("action", "") if post else "",
-            "queue_url": self._queue_url(request),
-            "rematch_url": self._page_url(request, "rematch", flag),
-            "rematch_mentor_url": self._page_url(
-                request, "rematch", flag, side=Role.REVERSE_MENTOR
-            ),
+            "queue_url": self.queue_url(request),
+            "rematch_url": self.page_url(request, "rematch", flag),
+            "rematch_mentor_url": self.page_url(request, "rematch", flag, side=Role.REVERSE_MENTOR),
             "diagnosis_url": reverse(
                 "admin:programmes_cohort_diagnosis", args=[flag.pair.cohort_id]
             ),
             "preserved_filters": self.get_preserved_filters(request),
+            **context_for_flag(flag),
             **(extra_context or {}),
         }
         return TemplateResponse(
@@ -412,80 +390,6 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     def _resolve(self, request: HttpRequest, flag: RiskFlag, note: str) -> str:
         remediation.flag_resolve(flag=flag, by=request.user, note=note)
         return f"Flag resolved: {flag.get_rule_display()}, {self.pair_names(flag)}."
-
-    # -- re-match: preview, then confirm
-
-    def rematch_view(self, request: HttpRequest, flag_id: int) -> HttpResponse:
-        flag = self._flag(request, flag_id, change=True)
-        if not request.user.has_perm("programmes.add_pair"):
-            raise PermissionDenied  # a re-match makes a pair, as approving a run does
-        pair = flag.pair
-        side = request.POST.get("side") or request.GET.get("side") or Role.MENTEE
-        if side not in Role.values:
-            side = Role.MENTEE
-        problem, note = "", ""
-        if request.method == "POST":
-            form = RematchForm(request.POST, cohort=pair.cohort)
-            note = request.POST.get("note", "")[:NOTE_MAX_LENGTH]
-            if form.is_valid():
-                try:
-                    new_pair = remediation.pair_rematch(
-                        pair=pair,
-                        by=request.user,
-                        flag=flag,
-                        note=form.cleaned_data["note"],
-                        side=form.cleaned_data["side"],
-                        expected_partner=form.cleaned_data["partner"],
-                    )
-                except ValidationError as error:
-                    problem = " ".join(error.messages)
-                else:
-                    messages.success(
-                        request,
-                        f"Re-matched: {new_pair.mentee.person.full_name} & "
-                        f"{new_pair.reverse_mentor.person.full_name} are a new pair, "
-                        f"introduced by e-mail. The pair of {self.pair_names(flag)} has ended "
-                        "and its flags are resolved.",
-                    )
-                    return HttpResponseRedirect(self._queue_url(request))
-            else:
-                problem = " ".join(e for errors in form.errors.values() for e in errors)
-        preview = None
-        try:
-            preview = remediation.pair_rematch_preview(pair=pair, side=side)
-        except ValidationError as error:
-            problem = problem or " ".join(error.messages)
-        form = None
-        if preview is not None and preview.suggestion is not None:
-            # What the manager confirms is this proposal: if it changes before they do, the
-            # service refuses rather than pair someone they have not seen.
-            form = RematchForm(
-                initial={"side": side, "partner": preview.suggestion.partner.pk, "note": note},
-                cohort=pair.cohort,
-            )
-        other = Role.REVERSE_MENTOR if side == Role.MENTEE else Role.MENTEE
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": f"Re-match {self.pair_names(flag)}",
-            "subtitle": None,
-            "flag": flag,
-            "pair": pair,
-            "preview": preview,
-            "form": form,
-            "problem": problem,
-            "other_side_url": self._page_url(request, "rematch", flag, side=other),
-            # The other side's person would get a partner of this side's kind.
-            "other_side_word": SIDE_WORD[Role(side)],
-            "flag_url": self._page_url(request, "change", flag),
-            "queue_url": self._queue_url(request),
-        }
-        return TemplateResponse(
-            request,
-            "admin/programmes/riskflag/rematch.html",
-            context,
-            status=400 if problem and request.method == "POST" else 200,
-        )
 
 
 # --- A flag's page: the evidence and the pair's history ---------------------------------------
