@@ -352,6 +352,7 @@ def pair_rematch_preview(
     ValidationError if there is nothing to re-match."""
     _check_flag(flag, pair)
     side, keeps, leaves, ends_pair = _parties(pair, side, flag)
+    keeps.cohort = pair.cohort  # loaded with the pair, programme included: no query again
     suggestions = matchmaking.matchmaker().suggest(
         participant=keeps, limit=REMATCH_CANDIDATES, excluding={leaves.pk}
     )

@@ -15,24 +15,12 @@ from notifications.models import Notification
 from programmes import remediation
 from programmes.models import Pair, PairAction, Participant, RiskFlag, Role
 from tests.factories import ParticipantFactory
-from tests.programmes.remediation_helpers import join, open_flag, rematchable_pair, with_intake
+from tests.programmes.remediation_helpers import join, open_flag, rematchable_pair, spare
 
 pytestmark = pytest.mark.django_db
 
 MENTOR = Participant.Role.REVERSE_MENTOR
 MENTEE = Participant.Role.MENTEE
-
-
-def spare(pair: Pair, name: str, hours: list[int], role: str = MENTOR) -> Participant:
-    """A free participant of the pair's cohort who shares ``hours`` of the pair's Monday
-    morning (9, 10, 11): the more hours shared, the higher the score."""
-    participant = ParticipantFactory(
-        cohort=pair.cohort,
-        role=role,
-        status=Participant.Status.INTAKE_COMPLETE,
-        person__full_name=name,
-    )
-    return with_intake(participant, availability=hours)
 
 
 def everything(pair: Pair) -> dict[str, int]:
