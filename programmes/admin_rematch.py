@@ -20,9 +20,9 @@ from django.template.response import TemplateResponse
 
 from programmes import remediation
 from programmes.models import Pair, RiskFlag, Role
+from programmes.risk_display import SIDE_WORD
 
 NOTE_MAX_LENGTH = 1000
-SIDE_WORD = {Role.MENTEE: "executive", Role.REVERSE_MENTOR: "reverse-mentor"}
 # Beyond any participant id: a bigger number is not an id, and never reaches the database.
 LARGEST_ID = 2**63 - 1
 
