@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class MatchingConfig(AppConfig):
     name = "matching"
     verbose_name = "Matching"
+
+    def ready(self) -> None:
+        from matching.suggestions import CohortMatchmaker
+        from programmes import matchmaking
+
+        # The at-risk queue's re-match asks for partners through this registry: programmes
+        # sits below matching and never imports it.
+        matchmaking.register(CohortMatchmaker())

@@ -257,7 +257,7 @@ class CohortAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">Diagnosis</a>', url)
 
     def get_urls(self) -> list[URLPattern]:
-        from programmes.admin_risks import diagnosis_view
+        from programmes.admin_diagnosis import diagnosis_view
 
         def diagnosis(request: HttpRequest, cohort_id: int) -> HttpResponse:
             return diagnosis_view(request, cohort_id, model_admin=self)

@@ -7,8 +7,7 @@
   a month, re-match (through a preview of who would be proposed, and why), end the pair,
   resolve the flag. Every action goes through ``programmes.remediation``; a refusal comes back
   into the page with what was typed, a success goes back to the queue.
-- **The diagnosis** (``/admin/programmes/cohort/<id>/diagnosis/``, also as CSV) lays out each
-  pair's last seven days and a checklist for the cohort, with what to do next.
+- **The diagnosis** of a cohort is in programmes/admin_diagnosis.py.
 
 Confidentiality: managers see counts, dates, choices and names here, never what a participant
 wrote: no session's cancel reason, no pulse's learning or action, no note, no intake text (a
@@ -16,23 +15,19 @@ goal counts as set or not, in the database). The notes shown are the managers' o
 costs a fixed number of queries, however many pairs or flags it shows.
 """
 
-import csv
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
-from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
-    Exists,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
 )
@@ -51,58 +46,26 @@ from programmes.admin_filters import (
     ChoiceListFilter,
     field_filter_parameters,
 )
+from programmes.admin_rematch import NOTE_MAX_LENGTH, context_for_flag, rematch_view
 from programmes.models import (
-    Agreement,
     CheckIn,
-    Cohort,
     Meeting,
     Pair,
     PairAction,
-    Participant,
     RiskFlag,
     Role,
     evidence_day,
 )
-from surveys.counts import format_rate, response_rate
-from surveys.models import Pulse, PulseRequest
-
-NOTE_MAX_LENGTH = 1000
-DIAGNOSIS_DAYS = 7
-SPONSOR_RECENT_DAYS = 30
-# Below this share of pulses answered, the week's figures say little: a measurement gap.
-MIN_RESPONSE_RATE = 0.5
-NO_ACTION = "No action needed"
-SIDE_WORD = {Role.MENTEE: "executive", Role.REVERSE_MENTOR: "reverse-mentor"}
-CURRENT = (Pair.Status.ACTIVE, Pair.Status.PAUSED)
-
-
-def _side(value: str) -> str:
-    return SIDE_WORD.get(value, "") if value else ""
-
-
-def _day(value: date | None) -> str:
-    return f"{value:%-d %b %Y}" if value else ""
-
-
-def _local_day(value: datetime | None) -> str:
-    return _day(timezone.localdate(value)) if value else ""
-
+from programmes.risk_display import local_day, pulse_answered, side_word
+from surveys.models import PulseRequest
 
 # --- Counting pulses without reading them ----------------------------------------------------
-
-
-def _answered() -> Exists:
-    """For a PulseRequest row: its participant has a pulse for its session (as
-    surveys.counts counts an answered request)."""
-    return Exists(
-        Pulse.objects.filter(meeting=OuterRef("meeting"), participant=OuterRef("participant"))
-    )
 
 
 def _requests_per_meeting(*, answered: bool) -> Coalesce:
     rows = PulseRequest.objects.filter(meeting=OuterRef("pk"))
     if answered:
-        rows = rows.filter(_answered())
+        rows = rows.filter(pulse_answered())
     counted = rows.order_by().values("meeting").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
@@ -153,27 +116,6 @@ class NoteForm(forms.Form):
     def __init__(self, *args: Any, label: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["note"].label = label
-
-
-class RematchForm(forms.Form):
-    side = forms.ChoiceField(choices=Role.choices, widget=forms.HiddenInput)
-    partner = forms.ModelChoiceField(
-        queryset=Participant.objects.none(),
-        widget=forms.HiddenInput,
-        error_messages={"invalid_choice": "The proposal has changed: look at it again."},
-    )
-    note = forms.CharField(
-        label="Note (optional)",
-        required=False,
-        max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-    )
-
-    def __init__(self, *args: Any, cohort: Cohort, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = Participant.objects.filter(cohort=cohort).select_related(
-            "person"
-        )
 
 
 @admin.register(RiskFlag)
@@ -251,7 +193,7 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
 
     @admin.display(description="opened", ordering="opened_at")
     def opened(self, obj: RiskFlag) -> str:
-        return _local_day(obj.opened_at)
+        return local_day(obj.opened_at)
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict | None = None
@@ -270,13 +212,13 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         custom = [
             path(
                 "<int:flag_id>/rematch/",
-                self.admin_site.admin_view(self.rematch_view),
+                self.admin_site.admin_view(partial(rematch_view, model_admin=self)),
                 name="programmes_riskflag_rematch",
             ),
         ]
         return custom + super().get_urls()
 
-    def _flag(self, request: HttpRequest, flag_id: str | int, *, change: bool) -> RiskFlag:
+    def flag_for(self, request: HttpRequest, flag_id: str | int, *, change: bool) -> RiskFlag:
         """The flag with what its pages show of the pair, if the user may see it (``change``:
         act on it); 404 if there is no such flag."""
         flag = get_object_or_404(
@@ -298,10 +240,10 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         context = {"opts": self.opts, "preserved_filters": self.get_preserved_filters(request)}
         return add_preserved_filters(context, url)
 
-    def _queue_url(self, request: HttpRequest) -> str:
+    def queue_url(self, request: HttpRequest) -> str:
         return self._keeping_filters(request, reverse("admin:programmes_riskflag_changelist"))
 
-    def _page_url(self, request: HttpRequest, name: str, flag: RiskFlag, **query: str) -> str:
+    def page_url(self, request: HttpRequest, name: str, flag: RiskFlag, **query: str) -> str:
         url = reverse(f"admin:programmes_riskflag_{name}", args=[flag.pk])
         if query:
             url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
@@ -319,7 +261,7 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         try:
             if not (object_id.isascii() and object_id.isdigit()):
                 raise Http404
-            flag = self._flag(request, object_id, change=post)
+            flag = self.flag_for(request, object_id, change=post)
         except Http404:
             # As the admin does for the change page of any missing object.
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
@@ -346,7 +288,7 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
             else:
                 if done:
                     messages.success(request, done)
-                    return HttpResponseRedirect(self._queue_url(request))
+                    return HttpResponseRedirect(self.queue_url(request))
                 problem = "Please correct the note below."
         context = {
             **self.admin_site.each_context(request),
@@ -364,15 +306,14 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
             # A refused form is shown again with what was typed, even if the pair or the flag
             # has moved on meanwhile (ended, resolved by someone else).
             "posted": request.POST.get("action", "") if post else "",
-            "queue_url": self._queue_url(request),
-            "rematch_url": self._page_url(request, "rematch", flag),
-            "rematch_mentor_url": self._page_url(
-                request, "rematch", flag, side=Role.REVERSE_MENTOR
-            ),
+            "queue_url": self.queue_url(request),
+            "rematch_url": self.page_url(request, "rematch", flag),
+            "rematch_mentor_url": self.page_url(request, "rematch", flag, side=Role.REVERSE_MENTOR),
             "diagnosis_url": reverse(
                 "admin:programmes_cohort_diagnosis", args=[flag.pair.cohort_id]
             ),
             "preserved_filters": self.get_preserved_filters(request),
+            **context_for_flag(flag),
             **(extra_context or {}),
         }
         return TemplateResponse(
@@ -413,80 +354,6 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         remediation.flag_resolve(flag=flag, by=request.user, note=note)
         return f"Flag resolved: {flag.get_rule_display()}, {self.pair_names(flag)}."
 
-    # -- re-match: preview, then confirm
-
-    def rematch_view(self, request: HttpRequest, flag_id: int) -> HttpResponse:
-        flag = self._flag(request, flag_id, change=True)
-        if not request.user.has_perm("programmes.add_pair"):
-            raise PermissionDenied  # a re-match makes a pair, as approving a run does
-        pair = flag.pair
-        side = request.POST.get("side") or request.GET.get("side") or Role.MENTEE
-        if side not in Role.values:
-            side = Role.MENTEE
-        problem, note = "", ""
-        if request.method == "POST":
-            form = RematchForm(request.POST, cohort=pair.cohort)
-            note = request.POST.get("note", "")[:NOTE_MAX_LENGTH]
-            if form.is_valid():
-                try:
-                    new_pair = remediation.pair_rematch(
-                        pair=pair,
-                        by=request.user,
-                        flag=flag,
-                        note=form.cleaned_data["note"],
-                        side=form.cleaned_data["side"],
-                        expected_partner=form.cleaned_data["partner"],
-                    )
-                except ValidationError as error:
-                    problem = " ".join(error.messages)
-                else:
-                    messages.success(
-                        request,
-                        f"Re-matched: {new_pair.mentee.person.full_name} & "
-                        f"{new_pair.reverse_mentor.person.full_name} are a new pair, "
-                        f"introduced by e-mail. The pair of {self.pair_names(flag)} has ended "
-                        "and its flags are resolved.",
-                    )
-                    return HttpResponseRedirect(self._queue_url(request))
-            else:
-                problem = " ".join(e for errors in form.errors.values() for e in errors)
-        preview = None
-        try:
-            preview = remediation.pair_rematch_preview(pair=pair, side=side)
-        except ValidationError as error:
-            problem = problem or " ".join(error.messages)
-        form = None
-        if preview is not None and preview.suggestion is not None:
-            # What the manager confirms is this proposal: if it changes before they do, the
-            # service refuses rather than pair someone they have not seen.
-            form = RematchForm(
-                initial={"side": side, "partner": preview.suggestion.partner.pk, "note": note},
-                cohort=pair.cohort,
-            )
-        other = Role.REVERSE_MENTOR if side == Role.MENTEE else Role.MENTEE
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": f"Re-match {self.pair_names(flag)}",
-            "subtitle": None,
-            "flag": flag,
-            "pair": pair,
-            "preview": preview,
-            "form": form,
-            "problem": problem,
-            "other_side_url": self._page_url(request, "rematch", flag, side=other),
-            # The other side's person would get a partner of this side's kind.
-            "other_side_word": SIDE_WORD[Role(side)],
-            "flag_url": self._page_url(request, "change", flag),
-            "queue_url": self._queue_url(request),
-        }
-        return TemplateResponse(
-            request,
-            "admin/programmes/riskflag/rematch.html",
-            context,
-            status=400 if problem and request.method == "POST" else 200,
-        )
-
 
 # --- A flag's page: the evidence and the pair's history ---------------------------------------
 
@@ -507,7 +374,7 @@ def evidence_items(flag: RiskFlag) -> list[tuple[str, str]]:
             else []
         )
         if item.get("by"):
-            said.append(f"by the {_side(item['by'])}")
+            said.append(f"by the {side_word(item['by'])}")
         return day(item.get("date")) + (f" ({' '.join(said)})" if said else "")
 
     items: list[tuple[str, str]] = []
@@ -524,7 +391,7 @@ def evidence_items(flag: RiskFlag) -> list[tuple[str, str]]:
     add("Counted since", day(e.get("since")))
     add("Session of", day(e.get("date")))
     if e.get("side") in Role.values:
-        add("Answered by", f"the {_side(e['side'])}")
+        add("Answered by", f"the {side_word(e['side'])}")
     if e.get("reverted") is not None:
         add("Executive did most of the teaching", f"{e['reverted']} of {e.get('of', '?')}")
     sessions = [s for s in e.get("sessions") or [] if isinstance(s, dict)]
@@ -571,336 +438,3 @@ def pair_history(pair: Pair) -> PairHistory:
         RiskFlag.objects.filter(pair=pair).order_by("resolved_at", "severity", "opened_at")
     )
     return PairHistory(sessions=sessions, checkins=checkins, actions=actions, flags=flags)
-
-
-# --- The seven-day diagnosis of a cohort --------------------------------------------------------
-
-
-@dataclass
-class PairSignals:
-    pair: Pair
-    held: int = 0
-    cancelled_by_mentee: int = 0
-    cancelled_by_mentor: int = 0
-    missed: int = 0
-    not_logged: int = 0
-    pulses_requested: int = 0
-    pulses_answered: int = 0
-    flags: list[RiskFlag] = field(default_factory=list)
-    checkins: list[str] = field(default_factory=list)
-
-    @property
-    def state(self) -> str:
-        pair = self.pair
-        if pair.status == Pair.Status.ENDED:
-            return f"Ended {_day(pair.ended_on)}".strip()
-        if pair.status == Pair.Status.PAUSED:
-            return f"Paused until {_day(pair.paused_until)}" if pair.paused_until else "Paused"
-        return pair.get_status_display()
-
-    @property
-    def suggested_action(self) -> str:
-        return self.flags[0].recommended_action if self.flags else NO_ACTION
-
-    @property
-    def pulses(self) -> str:
-        return f"{self.pulses_answered} of {self.pulses_requested}"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    findings: list[str]
-
-    @property
-    def status(self) -> str:
-        return "ok" if self.ok else "check"
-
-
-@dataclass
-class Diagnosis:
-    cohort: Cohort
-    since: datetime
-    until: datetime
-    pairs: list[PairSignals]
-    checklist: list[Check]
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one}" if n == 1 else f"{n} {many or one + 's'}"
-
-
-def cohort_diagnosis(cohort: Cohort, *, now: datetime | None = None) -> Diagnosis:
-    """Pair by pair, the last seven days' signals and the suggested action, and the cohort's
-    checklist, in eight queries however many pairs the cohort has. Pairs ended before the
-    seven days are left out of the table (re-matches still count)."""
-    now = now or timezone.now()
-    since = now - timedelta(days=DIAGNOSIS_DAYS)
-    agreed = Agreement.objects.filter(
-        pair=OuterRef("pk"), mentee_accepted_at__isnull=False, mentor_accepted_at__isnull=False
-    )
-    all_pairs = list(
-        Pair.objects.filter(cohort=cohort)
-        .select_related("mentee__person", "reverse_mentor__person")
-        .annotate(
-            is_agreed=Exists(agreed),
-            current_pledge=Subquery(agreed.order_by("-number").values("pledge")[:1]),
-            not_a_good_fit=Exists(
-                Pulse.objects.filter(meeting__pair=OuterRef("pk"), good_fit=False)
-            ),
-            rematch_asked=Exists(
-                CheckIn.objects.filter(pair=OuterRef("pk"), choice=CheckIn.Choice.REMATCH)
-            ),
-        )
-        .order_by("mentee__person__full_name", "reverse_mentor__person__full_name", "pk")
-    )
-    shown = [
-        p
-        for p in all_pairs
-        if p.status != Pair.Status.ENDED or (p.ended_on and p.ended_on >= timezone.localdate(since))
-    ]
-    signals = {p.pk: PairSignals(pair=p) for p in shown}
-
-    window = Q(starts_at__gt=since, starts_at__lte=now)
-    meetings = Meeting.objects.filter(window, pair__cohort=cohort)
-    without_pulse = ~Exists(Pulse.objects.filter(meeting=OuterRef("pk")))
-    held_without_pulse = 0
-    for row in (
-        meetings.order_by()
-        .values("pair", "status", "cancelled_by")
-        .annotate(n=Count("pk"), no_pulse=Count("pk", filter=without_pulse))
-    ):
-        if row["status"] == Meeting.Status.HELD:
-            held_without_pulse += row["no_pulse"]
-        found = signals.get(row["pair"])
-        if found is None:
-            continue
-        match row["status"]:
-            case Meeting.Status.HELD:
-                found.held += row["n"]
-            case Meeting.Status.MISSED:
-                found.missed += row["n"]
-            case Meeting.Status.CANCELLED if row["cancelled_by"] == Role.MENTEE:
-                found.cancelled_by_mentee += row["n"]
-            case Meeting.Status.CANCELLED:
-                found.cancelled_by_mentor += row["n"]
-            case Meeting.Status.SCHEDULED:
-                found.not_logged += row["n"]
-
-    requested = answered = 0
-    for row in (
-        PulseRequest.objects.filter(meeting__in=meetings)
-        .order_by()
-        .values("meeting__pair")
-        .annotate(requested=Count("pk"), answered=Count("pk", filter=_answered()))
-    ):
-        requested += row["requested"]
-        answered += row["answered"]
-        if found := signals.get(row["meeting__pair"]):
-            found.pulses_requested, found.pulses_answered = row["requested"], row["answered"]
-
-    open_flags = list(
-        RiskFlag.objects.filter(pair__cohort=cohort, resolved_at__isnull=True).order_by(
-            "severity", "opened_at", "pk"
-        )
-    )
-    for flag in open_flags:
-        if found := signals.get(flag.pair_id):
-            found.flags.append(flag)
-
-    for checkin in (
-        CheckIn.objects.filter(pair__cohort=cohort)
-        .filter(Q(asked_at__gt=since) | Q(answered_at__gt=since))
-        .select_related("participant")
-        .order_by("asked_at", "pk")
-    ):
-        if found := signals.get(checkin.pair_id):
-            who = _side(checkin.participant.role).capitalize()
-            answer = (
-                f"{checkin.get_choice_display()} ({_local_day(checkin.answered_at)})"
-                if checkin.choice
-                else "no answer yet"
-            )
-            found.checkins.append(f"{who}: {answer}")
-
-    checklist = _checklist(
-        cohort,
-        all_pairs,
-        now=now,
-        requested=requested,
-        answered=answered,
-        held_without_pulse=held_without_pulse,
-        open_flags=open_flags,
-    )
-    return Diagnosis(
-        cohort=cohort, since=since, until=now, pairs=list(signals.values()), checklist=checklist
-    )
-
-
-def _checklist(
-    cohort: Cohort,
-    pairs: list[Pair],
-    *,
-    now: datetime,
-    requested: int,
-    answered: int,
-    held_without_pulse: int,
-    open_flags: list[RiskFlag],
-) -> list[Check]:
-    current = [p for p in pairs if p.status in CURRENT]
-    scores = [p.score for p in current if p.score is not None]
-    unhappy = sum(1 for p in current if p.not_a_good_fit or p.rematch_asked)
-    rematches = sum(1 for p in pairs if p.replaces_id)
-    mean = f"{sum(scores) / len(scores):.2f}" if scores else "no data"
-    matching = Check(
-        "Matching quality",
-        ok=unhappy == 0,
-        findings=[
-            f"Mean match score of the current pairs: {mean}.",
-            f"{_plural(unhappy, 'current pair')} with a “not a good fit” answer or a re-match "
-            "request.",
-            f"{_plural(rematches, 're-match', 're-matches')} so far.",
-        ],
-    )
-
-    has_goal = Q(intake__goal_1__gt="") | Q(intake__goal_2__gt="") | Q(intake__goal_3__gt="")
-    people = (
-        Participant.objects.filter(cohort=cohort)
-        .exclude(status=Participant.Status.WITHDRAWN)
-        .aggregate(total=Count("pk"), with_goals=Count("pk", filter=has_goal))
-    )
-    agreed = sum(1 for p in current if p.is_agreed)
-    goals = Check(
-        "Goal clarity",
-        ok=people["with_goals"] == people["total"] and agreed == len(current),
-        findings=[
-            f"{people['with_goals']} of {_plural(people['total'], 'participant')} set at least "
-            "one goal at intake.",
-            f"{agreed} of {_plural(len(current), 'current pair')} agreed their kickoff agreement.",
-        ],
-    )
-
-    recent = now - timedelta(days=SPONSOR_RECENT_DAYS)
-    sponsors = (
-        get_user_model()
-        .objects.filter(sponsored_programmes=cohort.programme_id, is_active=True)
-        .aggregate(total=Count("pk"), recent=Count("pk", filter=Q(last_login__gte=recent)))
-    )
-    sponsor = Check(
-        "Sponsor engagement",
-        ok=sponsors["recent"] > 0,
-        findings=[
-            f"The programme has {_plural(sponsors['total'], 'sponsor')}."
-            if sponsors["total"]
-            else "The programme has no sponsor.",
-            f"{sponsors['recent']} signed in within the last {SPONSOR_RECENT_DAYS} days.",
-        ],
-    )
-
-    rate = response_rate(submitted=answered, requested=requested)
-    measurement = Check(
-        "Measurement gaps",
-        ok=held_without_pulse == 0 and (rate is None or rate >= MIN_RESPONSE_RATE),
-        findings=[
-            f"Pulse response rate over the {DIAGNOSIS_DAYS} days: {format_rate(rate)} "
-            f"({answered} of {requested} answered).",
-            f"{_plural(held_without_pulse, 'held session')} with no pulse from either side.",
-        ],
-    )
-
-    low_safety = sum(1 for f in open_flags if f.rule == RiskFlag.Rule.LOW_SAFETY)
-    no_pledge = sum(1 for p in current if p.current_pledge is False)
-    confidentiality = Check(
-        "Confidentiality incidents",
-        ok=low_safety == 0 and no_pledge == 0,
-        findings=[
-            f"{_plural(low_safety, 'open low-safety flag')}.",
-            f"{_plural(no_pledge, 'current pair')} whose agreement leaves out the "
-            "confidentiality pledge.",
-        ],
-    )
-    return [matching, goals, sponsor, measurement, confidentiality]
-
-
-PAIR_COLUMNS = [
-    "Executive",
-    "Reverse-mentor",
-    "Status",
-    "Held",
-    "Cancelled by the executive",
-    "Cancelled by the reverse-mentor",
-    "Missed",
-    "Not logged",
-    "Pulses requested",
-    "Pulses answered",
-    "Open flags",
-    "Check-in answers",
-    "Suggested action",
-]
-
-
-def _cell(value: Any) -> str:
-    """A spreadsheet must not run a name as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def diagnosis_csv(diagnosis: Diagnosis) -> HttpResponse:
-    cohort = diagnosis.cohort
-    filename = f"diagnosis-{cohort.programme.slug}-cohort-{cohort.pk}-{diagnosis.until:%Y-%m-%d}"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(PAIR_COLUMNS)
-    for s in diagnosis.pairs:
-        row = [
-            s.pair.mentee.person.full_name,
-            s.pair.reverse_mentor.person.full_name,
-            s.state,
-            s.held,
-            s.cancelled_by_mentee,
-            s.cancelled_by_mentor,
-            s.missed,
-            s.not_logged,
-            s.pulses_requested,
-            s.pulses_answered,
-            " | ".join(f"{f.get_severity_display()}: {f.reason}" for f in s.flags),
-            " | ".join(s.checkins),
-            s.suggested_action,
-        ]
-        writer.writerow([_cell(value) for value in row])
-    writer.writerow([])
-    writer.writerow(["Check", "Status", "Findings"])
-    for check in diagnosis.checklist:
-        writer.writerow([check.name, check.status, " ".join(check.findings)])
-    return response
-
-
-def diagnosis_view(
-    request: HttpRequest, cohort_id: int, *, model_admin: admin.ModelAdmin
-) -> HttpResponse:
-    """The seven-day diagnosis page (or CSV with ``?format=csv``), for managers: those who
-    may see the cohort and the at-risk flags."""
-    cohort = get_object_or_404(Cohort.objects.select_related("programme"), pk=cohort_id)
-    flags_admin = model_admin.admin_site._registry[RiskFlag]
-    if not (
-        model_admin.has_view_permission(request, cohort)
-        and flags_admin.has_view_permission(request)
-    ):
-        raise PermissionDenied
-    diagnosis = cohort_diagnosis(cohort)
-    if request.GET.get("format") == "csv":
-        return diagnosis_csv(diagnosis)
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts,
-        "title": f"Seven-day diagnosis: {cohort}",
-        "subtitle": None,
-        "cohort": cohort,
-        "diagnosis": diagnosis,
-        "csv_url": f"{request.path}?format=csv",
-        "queue_url": reverse("admin:programmes_riskflag_changelist")
-        + f"?pair__cohort__id__exact={cohort.pk}",
-    }
-    return TemplateResponse(request, "admin/programmes/diagnosis.html", context)

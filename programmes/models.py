@@ -870,7 +870,10 @@ class RiskFlag(models.Model):
       which would state the answer once a manager moves it to 1 (flags stored before this
       may still hold it as ``at_most``: it is never shown);
     - reversion: ``reverted``, ``of``, ``sessions`` (``[{"id", "date"}]``);
-    - not_a_good_fit: ``date`` (of the first session), ``side`` (who answered).
+    - not_a_good_fit: ``date`` (of the first session), ``side`` (who answered);
+    - needs_partner: ``date`` (of the re-match), ``side`` (who was left without a partner).
+      Opened on the ended pair by a re-match (programmes/remediation.py), never by the
+      detection.
 
     Dates are ISO strings (YYYY-MM-DD) in the programme's time zone."""
 
@@ -881,6 +884,7 @@ class RiskFlag(models.Model):
         LOW_SAFETY = "low_safety", "Low psychological safety"
         REVERSION = "reversion", "Roles reverting"
         NOT_A_GOOD_FIT = "not_a_good_fit", "Not a good fit"
+        NEEDS_PARTNER = "needs_partner", "Left without a partner"
 
     class Severity(models.IntegerChoices):
         HIGH = 1, "High"
@@ -894,6 +898,7 @@ class RiskFlag(models.Model):
         Rule.NO_SESSION: Severity.MEDIUM,
         Rule.REVERSION: Severity.MEDIUM,
         Rule.NO_PULSE: Severity.LOW,
+        Rule.NEEDS_PARTNER: Severity.MEDIUM,
     }
     # The playbook: what a manager should do first about each rule.
     PLAYBOOK = {
@@ -908,6 +913,8 @@ class RiskFlag(models.Model):
         Rule.REVERSION: "Share the role cards again and remind both that the reverse-mentor "
         "leads; suggest the next topic from the road map.",
         Rule.NOT_A_GOOD_FIT: "Re-match: end this pair and propose a new partner.",
+        Rule.NEEDS_PARTNER: "Find them a new partner (re-match), or leave them on the waiting "
+        "list for the cohort's next matching run.",
     }
 
     pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="risk_flags")
@@ -1006,6 +1013,12 @@ class RiskFlag(models.Model):
                 return (
                     f'{who} answered "not a good fit" after the first session '
                     f"({day(e.get('date'))})."
+                )
+            case self.Rule.NEEDS_PARTNER:
+                who = "The executive" if e.get("side") == Role.MENTEE else "The reverse-mentor"
+                return (
+                    f"{who} was left without a partner by the re-match of {day(e.get('date'))} "
+                    "and is back on the waiting list."
                 )
         return self.get_rule_display()
 

@@ -21,12 +21,20 @@ The rules:
   cancelled, reminders skip it); ``checkins.pairs_resume_due`` makes it active again on the
   date.
 - **Re-match.** Ends the pair and starts another for one side (by default the executive gets
-  a new reverse-mentor) with the partner the matching code proposes
-  (``matching.services.best_partner_for``), never the partner being left: an exclusion rule
-  for the two in this cohort keeps them apart now and in the cohort's later matching runs.
-  The new pair is active, introduced by e-mail as an approved matching run's pairs are, and
-  ``replaces`` the old one; the old pair's open flags are resolved. No partner available:
-  refused, nothing changed. ``pair_rematch_preview`` shows who would be proposed and why.
+  a new reverse-mentor) with the partner the manager picks from the matching code's best
+  REMATCH_CANDIDATES (``matching.suggestions.best_partners_for``, reached through the
+  programmes.matchmaking registry), never the partner being left: an exclusion rule for the
+  two in this cohort keeps them apart now and in the cohort's later matching runs. The pick
+  must still be one of those candidates when the manager confirms (not paired meanwhile, the
+  cohort unchanged), else nothing changes and the refusal says why; a second confirmation
+  says the pair was re-matched already. The new pair is active, introduced by e-mail as an
+  approved matching run's pairs are, and ``replaces`` the old one; the old pair's open flags
+  are resolved. The partner being left goes back to the waiting list (``pairs.pair_close``:
+  "intake complete", so the cohort's next run takes them) and, unless they withdrew or have
+  another current pair, gets a "left without a partner" flag on the ended pair: the queue
+  shows it, and its re-match finds them a partner the same way (no pair to end; resolving
+  the flag instead leaves them for the next run). No partner available: refused, nothing
+  changed. ``pair_rematch_preview`` shows the candidates, why, and who is left.
 - **End.** The manager's note, trimmed to the field, is the end reason. Ending, here or by
   a re-match, is ``pairs.pair_close``: the pair's sessions still to come are withdrawn (off
   both calendars), its unsent mail about them and its pulse requests cancelled, both
@@ -42,13 +50,12 @@ from datetime import date, datetime, timedelta
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
-from matching import notices as matching_notices
-from matching.models import PairRule
-from matching.services import PartnerSuggestion, best_partner_for, pair_rule_add
-from programmes import checkins, pairs
+from programmes import checkins, matchmaking, pairs
+from programmes.matchmaking import PartnerSuggestion, Suggestions
 from programmes.models import (
     CheckIn,
     Cohort,
@@ -66,6 +73,7 @@ REMATCH_RULE_NOTE = "Re-matched from the at-risk queue"
 NOTE_REQUIRED = "Write a few words on what was done; they stay with the pair's history."
 END_NOTE_REQUIRED = "Say in a few words why the pair ends; it is kept as the end reason."
 CURRENT = (Pair.Status.ACTIVE, Pair.Status.PAUSED)
+REMATCH_CANDIDATES = 3
 
 
 def _day(value: date) -> str:
@@ -232,8 +240,16 @@ class RematchPreview:
     pair: Pair
     side: Role  # the side that keeps its place and gets a new partner
     keeps: Participant
-    leaves: Participant
-    suggestion: PartnerSuggestion | None
+    leaves: Participant  # the partner they part from: never offered to them again
+    ends_pair: bool  # False: the pair has ended already, and this finds ``keeps`` a partner
+    # Whether ``leaves`` goes back to the waiting list, with a "left without a partner" flag
+    # that offers them a re-match too (not when they withdrew or have another current pair).
+    leaves_waiting: bool
+    suggestions: Suggestions
+
+    @property
+    def suggestion(self) -> PartnerSuggestion | None:
+        return self.suggestions.best
 
 
 def _sides(pair: Pair, side: str) -> tuple[Participant, Participant]:
@@ -244,12 +260,13 @@ def _sides(pair: Pair, side: str) -> tuple[Participant, Participant]:
     raise ValidationError("Choose whose new partner to look for.", code="side")
 
 
-def _check_rematch(pair: Pair, keeps: Participant) -> None:
-    _check_not_ended(pair)
-    if pair.status not in CURRENT:
-        raise ValidationError(
-            "Only an active or paused pair can be re-matched.", code="not_current"
-        )
+def _current_pairs(participant: Participant) -> QuerySet[Pair]:
+    return Pair.objects.filter(
+        Q(mentee=participant) | Q(reverse_mentor=participant), status__in=CURRENT
+    )
+
+
+def _check_can_be_matched(keeps: Participant) -> None:
     if keeps.status == Participant.Status.WITHDRAWN:
         raise ValidationError(
             f"{keeps.person.full_name} has withdrawn from the cohort, so there is nobody to "
@@ -264,34 +281,133 @@ def _check_rematch(pair: Pair, keeps: Participant) -> None:
         )
 
 
-def _best_partner(
-    pair: Pair, keeps: Participant, *, by: AbstractBaseUser | None = None
-) -> PartnerSuggestion | None:
-    """The matching code's best partner for ``keeps``, never their partner in ``pair``: an
-    exclusion rule is how matching is told "not these two" (best_partner_for would otherwise
-    propose the partner being left whenever they have a place to spare)."""
-    pair_rule_add(
-        cohort=pair.cohort,
-        mentee=pair.mentee,
-        mentor=pair.reverse_mentor,
-        kind=PairRule.Kind.EXCLUDED,
-        user=by,
-        note=REMATCH_RULE_NOTE,
+def _rematched_already(pair: Pair) -> None:
+    """A pair ended by a re-match (a second click, another manager) says so and by whom."""
+    done = (
+        PairAction.objects.filter(pair=pair, kind=PairAction.Kind.REMATCH, new_pair__isnull=False)
+        .select_related("new_pair__mentee__person", "new_pair__reverse_mentor__person")
+        .order_by("at", "pk")
+        .first()
     )
-    return best_partner_for(participant=keeps)
+    if done is not None:
+        new = done.new_pair
+        raise ValidationError(
+            f"This pair was re-matched already, on {_day(timezone.localdate(done.at))}: "
+            f"{new.mentee.person.full_name} & {new.reverse_mentor.person.full_name} are the new "
+            "pair. Nothing more was changed.",
+            code="rematched",
+        )
 
 
-def pair_rematch_preview(*, pair: Pair, side: str = Role.MENTEE) -> RematchPreview:
-    """Who a re-match would propose for ``side`` of ``pair``, with the matching code's reasons,
-    without changing anything. Raises ValidationError if the pair cannot be re-matched."""
+def _parties(
+    pair: Pair, side: str, flag: RiskFlag | None
+) -> tuple[Role, Participant, Participant, bool]:
+    """Who gets a new partner, whom they part from, and whether the pair ends: a "left
+    without a partner" flag finds a partner for the one its re-match left (its side), on
+    the ended pair; any other way re-matches ``side`` of a current pair."""
+    if flag is not None and flag.rule == RiskFlag.Rule.NEEDS_PARTNER:
+        side = flag.evidence.get("side", "")
+        keeps, leaves = _sides(pair, side)
+        if not flag.is_open:
+            raise ValidationError(
+                f"This flag was resolved already, on "
+                f"{_day(timezone.localdate(flag.resolved_at))}: nothing more to do here.",
+                code="resolved",
+            )
+        again = _current_pairs(keeps).select_related("mentee__person", "reverse_mentor__person")
+        for current in again[:1]:
+            other = current.reverse_mentor if current.mentee_id == keeps.pk else current.mentee
+            raise ValidationError(
+                f"{keeps.person.full_name} has a partner again ({other.person.full_name}): "
+                "resolve this flag.",
+                code="paired_again",
+            )
+        _check_can_be_matched(keeps)
+        return Role(side), keeps, leaves, False
     keeps, leaves = _sides(pair, side)
-    _check_rematch(pair, keeps)
-    with transaction.atomic():
-        # The exclusion the re-match would add is added here too, then rolled back.
-        suggestion = _best_partner(pair, keeps)
-        transaction.set_rollback(True)
+    if pair.status == Pair.Status.ENDED:
+        _rematched_already(pair)
+    _check_not_ended(pair)
+    if pair.status not in CURRENT:
+        raise ValidationError(
+            "Only an active or paused pair can be re-matched.", code="not_current"
+        )
+    _check_can_be_matched(keeps)
+    return Role(side), keeps, leaves, True
+
+
+def _waits(leaves: Participant, pair: Pair) -> bool:
+    return (
+        leaves.status != Participant.Status.WITHDRAWN
+        and not _current_pairs(leaves).exclude(pk=pair.pk).exists()
+    )
+
+
+def pair_rematch_preview(
+    *, pair: Pair, side: str = Role.MENTEE, flag: RiskFlag | None = None
+) -> RematchPreview:
+    """The best REMATCH_CANDIDATES partners a re-match could pair ``side`` of ``pair`` with
+    (for a "left without a partner" flag: the one it names), with the matching code's scores
+    and reasons, and what happens to the partner being left; changes nothing. Raises
+    ValidationError if there is nothing to re-match."""
+    _check_flag(flag, pair)
+    side, keeps, leaves, ends_pair = _parties(pair, side, flag)
+    keeps.cohort = pair.cohort  # loaded with the pair, programme included: no query again
+    suggestions = matchmaking.matchmaker().suggest(
+        participant=keeps, limit=REMATCH_CANDIDATES, excluding={leaves.pk}
+    )
     return RematchPreview(
-        pair=pair, side=Role(side), keeps=keeps, leaves=leaves, suggestion=suggestion
+        pair=pair,
+        side=side,
+        keeps=keeps,
+        leaves=leaves,
+        ends_pair=ends_pair,
+        leaves_waiting=ends_pair and _waits(leaves, pair),
+        suggestions=suggestions,
+    )
+
+
+def _pick(
+    suggestions: Suggestions, partner_id: int | None, keeps: Participant, leaves: Participant
+) -> Participant:
+    """The manager's pick, if the matching rules still offer it now; else a refusal that
+    says why, in the manager's words (the caller's transaction then changes nothing)."""
+    if not suggestions.candidates:
+        raise ValidationError(
+            f"No partner is available for {keeps.person.full_name}: nobody in the cohort with "
+            "a place free fits the matching rules. Nothing was changed; pause or end the pair "
+            "instead, or add participants and try again.",
+            code="no_partner",
+        )
+    if partner_id is None:
+        return suggestions.candidates[0].partner
+    for candidate in suggestions.candidates:
+        if candidate.partner.pk == partner_id:
+            return candidate.partner
+    picked = (
+        Participant.objects.filter(pk=partner_id, cohort_id=keeps.cohort_id)
+        .exclude(role=keeps.role)
+        .exclude(pk=leaves.pk)
+        .select_related("person")
+        .first()
+    )
+    if picked is None:
+        raise ValidationError(
+            f"That partner was not among those offered for {keeps.person.full_name}. Nothing "
+            "was changed; choose one of the candidates below.",
+            code="not_offered",
+        )
+    if _current_pairs(picked).exists():
+        raise ValidationError(
+            f"{picked.person.full_name} has been paired meanwhile and has no place left. "
+            "Nothing was changed; choose again from the candidates below.",
+            code="taken",
+        )
+    raise ValidationError(
+        f"{picked.person.full_name} is not among the best partners the matching rules offer "
+        f"for {keeps.person.full_name} now (the cohort may have changed since you looked). "
+        "Nothing was changed; choose again from the candidates below.",
+        code="changed",
     )
 
 
@@ -299,68 +415,92 @@ def pair_rematch(
     *,
     pair: Pair,
     by: AbstractBaseUser | None,
+    partner: int | None = None,
     flag: RiskFlag | None = None,
     note: str = "",
     side: str = Role.MENTEE,
-    expected_partner: Participant | None = None,
     now: datetime | None = None,
 ) -> Pair:
-    """End ``pair`` and start a new one for ``side`` with the partner the matching code
-    proposes (see the module's rules). ``expected_partner`` is who the manager saw in the
-    preview: if the proposal has changed since, nothing is done and the ValidationError says
-    so. Returns the new pair."""
+    """End ``pair`` and start a new one for ``side`` with ``partner`` (a participant id: the
+    manager's pick of the preview's candidates; None takes the best), or, for a "left without
+    a partner" flag, start one for the participant it names (see the module's rules). If the
+    pick is not among the candidates the matching rules offer now (paired meanwhile, the
+    cohort changed, never offered), nothing is done and the ValidationError says why. Returns
+    the new pair."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     note = (note or "").strip()
     with transaction.atomic():
         # Re-matches in one cohort take turns, so two never hand the same free partner to
-        # two people.
+        # two people; the pair's row and the flag's are held until the end.
         Cohort.objects.select_for_update().get(pk=pair.cohort_id)
         pair = _lock(pair)
         _check_flag(flag, pair)
-        keeps, _ = _sides(pair, side)
-        _check_rematch(pair, keeps)
-        pairs.pair_close(pair, reason=REMATCHED, now=now)
-        suggestion = _best_partner(pair, keeps, by=by)
-        if suggestion is None:
-            raise ValidationError(
-                f"No partner is available for {keeps.person.full_name}: nobody in the cohort "
-                "with a place free fits the matching rules. Nothing was changed; pause or end "
-                "the pair instead, or add participants and try again.",
-                code="no_partner",
-            )
-        partner = suggestion.partner
-        if expected_partner is not None and partner.pk != expected_partner.pk:
-            raise ValidationError(
-                f"The proposal has changed since you looked: {partner.person.full_name} would "
-                f"now be proposed instead of {expected_partner.person.full_name}. Nothing was "
-                "changed; look at the new proposal before confirming.",
-                code="changed",
-            )
-        mentee, mentor = (keeps, partner) if side == Role.MENTEE else (partner, keeps)
+        if flag is not None:
+            flag = RiskFlag.objects.select_for_update().get(pk=flag.pk)
+        side, keeps, leaves, ends_pair = _parties(pair, side, flag)
+        if ends_pair:
+            pairs.pair_close(pair, reason=REMATCHED, now=now)
+        matcher = matchmaking.matchmaker()
+        matcher.keep_apart(
+            cohort=pair.cohort,
+            mentee=pair.mentee,
+            mentor=pair.reverse_mentor,
+            by=by,
+            note=REMATCH_RULE_NOTE,
+        )
+        suggestions = matcher.suggest(
+            participant=keeps, limit=REMATCH_CANDIDATES, excluding={leaves.pk}
+        )
+        chosen = _pick(suggestions, partner, keeps, leaves)
+        score = next(c.score for c in suggestions.candidates if c.partner.pk == chosen.pk)
+        mentee, mentor = (keeps, chosen) if side == Role.MENTEE else (chosen, keeps)
         new_pair = Pair.objects.create(
             cohort=pair.cohort,
             mentee=mentee,
             reverse_mentor=mentor,
             status=Pair.Status.ACTIVE,
             started_on=today,
-            score=round(suggestion.score, 4),
-            replaces=pair,
+            score=round(score, 4),
+            # One pair replaces another; the one left gets theirs through the flag's action.
+            replaces=pair if ends_pair else None,
         )
-        Participant.objects.filter(pk__in=[keeps.pk, partner.pk]).update(
+        Participant.objects.filter(pk__in=[keeps.pk, chosen.pk]).update(
             status=Participant.Status.MATCHED
         )
-        matching_notices.ask_match_introduction(new_pair)
+        matcher.introduce(new_pair)
         new_pair.introduced_at = now
         new_pair.save(update_fields=["introduced_at"])
-        done = (
-            f"Re-matched: {keeps.person.full_name} is now paired with {partner.person.full_name}."
-        )
-        _resolve_open_flags(pair, by=by, note=note or done, now=now)
+        done = f"Re-matched: {keeps.person.full_name} is now paired with {chosen.person.full_name}."
+        if ends_pair:
+            _resolve_open_flags(pair, by=by, note=note or done, now=now)
+            if _waits(leaves, pair):
+                _open_needs_partner(pair, leaves, now=now)
+        else:
+            flag.resolved_at, flag.resolved_by, flag.resolution_note = now, by, note or done
+            flag.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
         _record(
             pair, PairAction.Kind.REMATCH, by=by, flag=flag, now=now, note=note, new_pair=new_pair
         )
     return new_pair
+
+
+def _open_needs_partner(pair: Pair, leaves: Participant, *, now: datetime) -> RiskFlag:
+    """The partner a re-match leaves is back on the waiting list (pairs.pair_close gave them
+    back their "intake complete" status, so the cohort's next run takes them) and in the
+    queue: this flag offers them a re-match of their own."""
+    return RiskFlag.objects.create(
+        pair=pair,
+        rule=RiskFlag.Rule.NEEDS_PARTNER,
+        severity=RiskFlag.SEVERITY[RiskFlag.Rule.NEEDS_PARTNER],
+        condition=f"rematch:{pair.pk}:{leaves.pk}",
+        evidence={
+            "date": timezone.localdate(now).isoformat(),
+            "side": Role.MENTEE if leaves.pk == pair.mentee_id else Role.REVERSE_MENTOR,
+        },
+        opened_at=now,
+        updated_at=now,
+    )
 
 
 # --- End ------------------------------------------------------------------------------------

@@ -130,6 +130,20 @@ def rematchable_pair(programme: Programme | None = None, **fields: object) -> Pa
     return pair
 
 
+def spare(
+    pair: Pair, name: str, hours: list[int], role: str = Participant.Role.REVERSE_MENTOR
+) -> Participant:
+    """A free participant of the pair's cohort who shares ``hours`` of the pair's Monday
+    morning (9, 10, 11): the more hours shared, the higher the score."""
+    participant = ParticipantFactory(
+        cohort=pair.cohort,
+        role=role,
+        status=Participant.Status.INTAKE_COMPLETE,
+        person__full_name=name,
+    )
+    return with_intake(participant, availability=hours)
+
+
 def meeting(pair: Pair, *, days: float, **fields: object) -> Meeting:
     if fields.get("status") == Meeting.Status.CANCELLED:
         fields.setdefault("cancelled_by", Role.MENTEE)

@@ -17,17 +17,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from programmes.digests import risk_digests_due
-from programmes.models import CheckIn, Meeting, Pair, PairAction, Participant, RiskFlag, Role
+from programmes.models import CheckIn, Meeting, Pair, PairAction, RiskFlag, Role
 from tests.factories import UserFactory
 from tests.programmes.meeting_helpers import agreed_pair
 from tests.programmes.remediation_helpers import (
     assert_no_private_text,
-    join,
     meeting,
     open_flag,
     private_history,
     pulse,
-    rematchable_pair,
 )
 
 pytestmark = pytest.mark.django_db
@@ -416,114 +414,6 @@ def test_an_unknown_action_changes_nothing(alice: Client, pair, flag):
     assert response.status_code == 400
     assert "Choose one of the actions" in response.content.decode()
     assert not PairAction.objects.exists()
-
-
-# --- Re-match: preview, then confirm --------------------------------------------------------
-
-
-def test_the_rematch_preview_shows_who_would_be_proposed_and_why(alice: Client, programme):
-    pair = rematchable_pair(programme=programme)
-    private_history(pair)
-    flag = open_flag(pair, RiskFlag.Rule.NOT_A_GOOD_FIT)
-    spare = join(pair, Participant.Role.REVERSE_MENTOR, "Sofia Lind")
-
-    page = alice.get(rematch(flag)).content.decode()
-
-    assert "Proposal: nothing has changed yet" in page
-    assert "Sofia Lind" in page
-    assert "3 shared hours a week" in page
-    assert f'name="partner" value="{spare.pk}"' in page
-    assert "Re-match with Sofia Lind" in page
-    # The other way round: the reverse-mentor would get a new executive.
-    assert f"Find a new executive for {pair.reverse_mentor.person.full_name}" in page
-    assert_no_private_text(page)
-    assert Pair.objects.count() == 1
-
-
-def test_confirming_the_rematch_makes_the_new_pair_and_goes_back_to_the_queue(
-    alice: Client, programme, manager
-):
-    pair = rematchable_pair(programme=programme)
-    flag = open_flag(pair, RiskFlag.Rule.NOT_A_GOOD_FIT)
-    spare = join(pair, Participant.Role.REVERSE_MENTOR, "Sofia Lind")
-
-    response = alice.post(
-        rematch(flag),
-        {"side": Role.MENTEE, "partner": spare.pk, "note": "Margaret asked for a change."},
-    )
-
-    assert response.status_code == 302
-    assert response["Location"] == QUEUE
-    assert flash(response)[0].startswith("Re-matched: Margaret Hale & Sofia Lind are a new pair")
-    new = Pair.objects.get(replaces=pair)
-    assert (new.reverse_mentor, new.status) == (spare, Pair.Status.ACTIVE)
-    action = PairAction.objects.get(pair=pair)
-    assert (action.kind, action.new_pair, action.by, action.note) == (
-        PairAction.Kind.REMATCH,
-        new,
-        manager,
-        "Margaret asked for a change.",
-    )
-
-
-def test_the_preview_says_when_nobody_is_available_and_offers_no_confirmation(
-    alice: Client, programme
-):
-    pair = rematchable_pair(programme=programme)
-    flag = open_flag(pair, RiskFlag.Rule.NOT_A_GOOD_FIT)
-
-    page = alice.get(rematch(flag)).content.decode()
-
-    assert "No partner available" in page
-    assert 'value="Re-match with' not in page
-
-
-def test_a_stale_confirmation_is_refused_with_the_note_kept(alice: Client, programme):
-    pair = rematchable_pair(programme=programme)
-    flag = open_flag(pair, RiskFlag.Rule.NOT_A_GOOD_FIT)
-    seen = join(pair, Participant.Role.REVERSE_MENTOR, "Sofia Lind")
-    Pair.objects.create(
-        cohort=pair.cohort,
-        mentee=join(pair, Participant.Role.MENTEE, "Tom Baker"),
-        reverse_mentor=seen,
-    )
-    join(pair, Participant.Role.REVERSE_MENTOR, "Ada Byron")
-
-    response = alice.post(
-        rematch(flag), {"side": Role.MENTEE, "partner": seen.pk, "note": "Fresh start"}
-    )
-
-    assert response.status_code == 400
-    page = response.content.decode()
-    assert "The proposal has changed since you looked" in page
-    assert "Re-match with Ada Byron" in page
-    assert "Fresh start</textarea>" in page
-    pair.refresh_from_db()
-    assert pair.status == Pair.Status.ACTIVE
-    assert not PairAction.objects.exists()
-
-
-def test_the_preview_can_look_for_a_new_executive_instead(alice: Client, programme):
-    pair = rematchable_pair(programme=programme)
-    flag = open_flag(pair, RiskFlag.Rule.NOT_A_GOOD_FIT)
-    join(pair, Participant.Role.MENTEE, "Tom Baker")
-
-    page = alice.get(rematch(flag, Role.REVERSE_MENTOR)).content.decode()
-
-    assert "Proposed new executive" in page
-    assert "Tom Baker" in page
-    assert f"Find a new reverse-mentor for {pair.mentee.person.full_name}" in page
-
-
-def test_the_rematch_of_an_ended_pair_says_so(alice: Client, pair, flag):
-    Pair.objects.filter(pk=pair.pk).update(status=Pair.Status.ENDED, ended_on=timezone.localdate())
-
-    page = alice.get(rematch(flag)).content.decode()
-    posted = alice.post(rematch(flag), {"side": Role.MENTEE, "partner": pair.reverse_mentor_id})
-
-    assert "This pair ended" in page
-    assert posted.status_code == 400
-    assert Pair.objects.count() == 1
 
 
 # --- Links from the pairs and cohorts -------------------------------------------------------

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
-from programmes.admin_risks import NO_ACTION, PAIR_COLUMNS, cohort_diagnosis
+from programmes.admin_diagnosis import NO_ACTION, PAIR_COLUMNS, cohort_diagnosis
 from programmes.models import Agreement, CheckIn, Cohort, Meeting, Pair, Participant, RiskFlag, Role
 from surveys.models import PulseRequest
 from tests.factories import UserFactory

@@ -11,18 +11,17 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from matching.models import PairRule
 from notifications.models import Notification
 from notifications.services import notify
 from programmes import notices, remediation
 from programmes.checkins import PAUSE_LENGTH, checkin_answer, pairs_resume_due
-from programmes.models import CheckIn, Meeting, Pair, PairAction, Participant, RiskFlag, Role
+from programmes.models import CheckIn, Meeting, Pair, PairAction, Participant, RiskFlag
 from programmes.reminders import session_reminders_due
 from surveys.links import Purpose, make_token
 from surveys.models import PulseRequest
 from surveys.pulses import pulse_requests_due
 from tests.programmes.meeting_helpers import agreed_pair
-from tests.programmes.remediation_helpers import join, meeting, open_flag, rematchable_pair
+from tests.programmes.remediation_helpers import meeting, open_flag
 
 pytestmark = pytest.mark.django_db
 
@@ -255,165 +254,6 @@ def test_a_paused_pair_gets_no_reminders_or_pulse_requests_and_resumes_on_its_da
         assert (pair.status, pair.paused_until) == (Pair.Status.ACTIVE, None)
         meeting(pair, days=0.5)
         assert session_reminders_due() == 2  # both sides, now that it is active again
-
-
-# --- Re-match -------------------------------------------------------------------------------
-
-
-def test_it_previews_the_partner_and_why_without_changing_anything(programme, manager):
-    pair = rematchable_pair(programme=programme)
-    spare = join(pair, Participant.Role.REVERSE_MENTOR, "Sofia Lind")
-
-    preview = remediation.pair_rematch_preview(pair=pair)
-
-    assert (preview.keeps, preview.leaves) == (pair.mentee, pair.reverse_mentor)
-    assert preview.suggestion.partner == spare
-    assert "3 shared hours a week" in preview.suggestion.reasons
-    assert Pair.objects.count() == 1
-    assert not PairRule.objects.exists()
-    pair.refresh_from_db()
-    assert pair.status == Pair.Status.ACTIVE
-
-
-def test_it_rematches_the_executive_with_a_new_reverse_mentor(
-    programme, manager, django_capture_on_commit_callbacks
-):
-    pair = rematchable_pair(programme=programme)
-    spare = join(pair, Participant.Role.REVERSE_MENTOR, "Sofia Lind")
-    flag = open_flag(pair, RiskFlag.Rule.NOT_A_GOOD_FIT)
-    other = open_flag(pair, RiskFlag.Rule.NO_PULSE)
-    now = timezone.now()
-
-    with django_capture_on_commit_callbacks(execute=True):
-        new = remediation.pair_rematch(
-            pair=pair, by=manager, flag=flag, note="Asked for a new start.", now=now
-        )
-
-    pair.refresh_from_db()
-    new.refresh_from_db()
-    assert (pair.status, pair.ended_on, pair.end_reason) == (
-        Pair.Status.ENDED,
-        timezone.localdate(now),
-        "Re-matched",
-    )
-    assert (new.mentee, new.reverse_mentor, new.status) == (pair.mentee, spare, Pair.Status.ACTIVE)
-    assert (new.replaces, new.started_on, new.introduced_at) == (pair, timezone.localdate(now), now)
-    assert 0 < new.score <= 1
-    introduced = [m.to[0] for m in mail.outbox if "Sofia Lind" in m.body]
-    assert sorted(introduced) == sorted([pair.mentee.person.email, spare.person.email])
-    told_ended = [m.to[0] for m in mail.outbox if "has now ended" in m.body]
-    assert sorted(told_ended) == sorted(
-        [pair.mentee.person.email, pair.reverse_mentor.person.email]
-    )
-    assert len(mail.outbox) == 4
-    left = Participant.objects.get(pk=pair.reverse_mentor_id)
-    assert left.status == Participant.Status.INTAKE_COMPLETE  # free for the next matching run
-    for resolved in (flag, other):
-        resolved.refresh_from_db()
-        assert (resolved.resolved_at, resolved.resolved_by) == (now, manager)
-        assert resolved.resolution_note == "Asked for a new start."
-    action = PairAction.objects.get(pair=pair)
-    assert (action.kind, action.by, action.flag, action.new_pair, action.at, action.note) == (
-        PairAction.Kind.REMATCH,
-        manager,
-        flag,
-        new,
-        now,
-        "Asked for a new start.",
-    )
-    spare.refresh_from_db()
-    assert spare.status == Participant.Status.MATCHED
-    # The cohort's later matching runs keep the two apart too.
-    assert PairRule.objects.filter(
-        kind=PairRule.Kind.EXCLUDED,
-        cohort=pair.cohort,
-        mentee=pair.mentee.person,
-        reverse_mentor=pair.reverse_mentor.person,
-    ).exists()
-
-
-def test_it_never_proposes_the_partner_being_left(programme, manager):
-    pair = rematchable_pair(programme=programme)
-    Participant.objects.filter(pk=pair.reverse_mentor_id).update(capacity=2)  # a place to spare
-
-    assert remediation.pair_rematch_preview(pair=pair).suggestion is None
-    with pytest.raises(ValidationError):
-        remediation.pair_rematch(pair=pair, by=manager)
-
-    spare = join(pair, Participant.Role.REVERSE_MENTOR, "Sofia Lind")
-    assert remediation.pair_rematch(pair=pair, by=manager).reverse_mentor == spare
-
-
-def test_it_changes_nothing_when_no_partner_is_available(programme, manager):
-    pair = rematchable_pair(programme=programme)
-    flag = open_flag(pair)
-    busy = join(pair, Participant.Role.REVERSE_MENTOR, "Sofia Lind")
-    other_mentee = join(pair, Participant.Role.MENTEE, "Tom Baker")
-    Pair.objects.create(cohort=pair.cohort, mentee=other_mentee, reverse_mentor=busy)
-
-    with pytest.raises(ValidationError, match="No partner is available for Margaret Hale") as no:
-        remediation.pair_rematch(pair=pair, by=manager, flag=flag, note="Try someone new.")
-
-    assert no.value.code == "no_partner"
-    pair.refresh_from_db()
-    flag.refresh_from_db()
-    assert (pair.status, pair.ended_on, pair.end_reason) == (Pair.Status.ACTIVE, None, "")
-    assert flag.is_open
-    assert Pair.objects.count() == 2
-    assert not PairAction.objects.exists()
-    assert not PairRule.objects.exists()
-    assert not Notification.objects.exists()
-
-
-def test_it_can_find_the_reverse_mentor_a_new_executive(programme, manager):
-    pair = rematchable_pair(programme=programme)
-    spare = join(pair, Participant.Role.MENTEE, "Tom Baker")
-
-    preview = remediation.pair_rematch_preview(pair=pair, side=Role.REVERSE_MENTOR)
-    new = remediation.pair_rematch(pair=pair, by=manager, side=Role.REVERSE_MENTOR)
-
-    assert preview.suggestion.partner == spare
-    assert (new.mentee, new.reverse_mentor) == (spare, pair.reverse_mentor)
-
-
-def test_it_refuses_when_the_proposal_changed_since_the_preview(programme, manager):
-    pair = rematchable_pair(programme=programme)
-    seen = join(pair, Participant.Role.REVERSE_MENTOR, "Sofia Lind")
-    taken_meanwhile = join(pair, Participant.Role.MENTEE, "Tom Baker")
-    Pair.objects.create(cohort=pair.cohort, mentee=taken_meanwhile, reverse_mentor=seen)
-    now_best = join(pair, Participant.Role.REVERSE_MENTOR, "Ada Byron")
-
-    with pytest.raises(ValidationError, match="Ada Byron would now be proposed instead of Sofia"):
-        remediation.pair_rematch(pair=pair, by=manager, expected_partner=seen)
-
-    pair.refresh_from_db()
-    assert pair.status == Pair.Status.ACTIVE
-    assert not Pair.objects.filter(reverse_mentor=now_best).exists()
-
-
-def test_it_says_so_when_the_intake_the_matching_needs_is_missing(pair, manager):
-    with pytest.raises(ValidationError, match="Margaret Hale has not completed the intake"):
-        remediation.pair_rematch_preview(pair=pair)
-    with pytest.raises(ValidationError, match="has not completed the intake"):
-        remediation.pair_rematch(pair=pair, by=manager)
-
-    pair.refresh_from_db()
-    assert pair.status == Pair.Status.ACTIVE
-
-
-def test_it_refuses_to_rematch_an_ended_pair_or_a_withdrawn_participant(programme, manager):
-    pair = rematchable_pair(programme=programme)
-    join(pair, Participant.Role.REVERSE_MENTOR, "Sofia Lind")
-    Participant.objects.filter(pk=pair.mentee_id).update(status=Participant.Status.WITHDRAWN)
-    pair.mentee.refresh_from_db()
-
-    with pytest.raises(ValidationError, match="has withdrawn"):
-        remediation.pair_rematch_preview(pair=pair)
-    remediation.pair_end(pair=pair, by=manager, note="The executive left the company.")
-    with pytest.raises(ValidationError, match="This pair ended"):
-        remediation.pair_rematch(pair=pair, by=manager)
-
-    assert Pair.objects.count() == 1
 
 
 # --- End ------------------------------------------------------------------------------------
