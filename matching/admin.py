@@ -8,7 +8,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from matching import admin_views
+from matching import admin_late, admin_views
 from matching.engine import DEFAULT_WEIGHTS
 from matching.forms import MatchingPolicyForm
 from matching.models import MatchingPolicy, MatchingRun, PairRule
@@ -159,5 +159,8 @@ class MatchingRunAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
             path("<int:run_id>/swap/", view(admin_views.swap), name=name + "swap"),
             path("<int:run_id>/rerun/", view(admin_views.rerun), name=name + "rerun"),
             path("<int:run_id>/approve/", view(admin_views.approve), name=name + "approve"),
+            path(
+                "match/<int:participant_id>/", view(admin_late.match_one), name=name + "match_one"
+            ),
         ]
         return custom + super().get_urls()

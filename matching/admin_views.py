@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -35,7 +36,14 @@ from matching.forms import (
 )
 from matching.models import MatchingPolicy, MatchingRun, PairRule, ProposedPair
 from matching.services import MatchingError, PairCheck
-from programmes.models import Intake, Participant
+from programmes.admin_intake import ids_seen
+from programmes.models import Cohort, Intake, Participant
+from programmes.services import (
+    IntakeGaps,
+    cohort_intake_close,
+    cohort_intake_unfinished,
+    intake_closed_message,
+)
 
 REVIEW = "matching.change_matchingrun"
 START = "matching.add_matchingrun"
@@ -66,16 +74,37 @@ def _review_url(run: MatchingRun, *, edit: ProposedPair | None = None) -> str:
 # --- start ----------------------------------------------------------------------------------
 
 
+CLOSE_INTAKE = "programmes.change_cohort"
+
+
 def start_run(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
+    """A run closes the cohort's intake (its proposal is worked out from the answers as they
+    are, and must not change under review). While intake is open, starting first shows who
+    has not finished and asks to close it; only "Close intake and start matching", posted
+    with the list the manager saw, closes it. If someone else joined the unfinished since,
+    the page asks again."""
     _require(request, START)
     if request.method == "POST":
         form = StartRunForm(request.POST)
         if form.is_valid():
-            run = services.matching_run_start(
-                cohort=form.cleaned_data["cohort"],
-                user=request.user,
-                protect_worst_off=form.cleaned_data["protect_worst_off"],
-            )
+            cohort = form.cleaned_data["cohort"]
+            protect = form.cleaned_data["protect_worst_off"]
+            closing = None
+            if cohort.intake_open:
+                gaps = cohort_intake_unfinished(cohort=cohort)
+                confirmed = request.POST.get("close_intake") == "yes"
+                if not confirmed or not gaps.ids <= ids_seen(request.POST.get("unfinished")):
+                    return _confirm_close(request, site, cohort, protect, gaps, changed=confirmed)
+                if not request.user.has_perm(CLOSE_INTAKE):
+                    raise PermissionDenied
+            with transaction.atomic():
+                if cohort.intake_open:
+                    closing = cohort_intake_close(cohort=cohort, by=request.user)
+                run = services.matching_run_start(
+                    cohort=cohort, user=request.user, protect_worst_off=protect
+                )
+            if closing is not None:
+                messages.info(request, intake_closed_message(cohort, closing.withdrawn))
             messages.info(request, f"Matching of {run.cohort} started.")
             return HttpResponseRedirect(_review_url(run))
     else:
@@ -88,6 +117,29 @@ def start_run(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
         "protect_defaults": form.protect_defaults,
     }
     return TemplateResponse(request, "admin/matching/matchingrun/start.html", context)
+
+
+def _confirm_close(
+    request: HttpRequest,
+    site: AdminSite,
+    cohort: Cohort,
+    protect: bool,
+    gaps: IntakeGaps,
+    *,
+    changed: bool,
+) -> HttpResponse:
+    context = {
+        **site.each_context(request),
+        "title": f"Close the intake of {cohort}?",
+        "opts": MatchingRun._meta,
+        "cohort": cohort,
+        "protect_worst_off": protect,
+        "gaps": gaps,
+        "seen": ",".join(str(pk) for pk in sorted(gaps.ids)),
+        "changed": changed,
+        "can_close": request.user.has_perm(CLOSE_INTAKE),
+    }
+    return TemplateResponse(request, "admin/matching/matchingrun/start_confirm.html", context)
 
 
 # --- watch ----------------------------------------------------------------------------------
@@ -397,6 +449,11 @@ def rerun(request: HttpRequest, run_id: int, *, site: AdminSite) -> HttpResponse
     if run.status not in (MatchingRun.Status.DONE, MatchingRun.Status.FAILED):
         messages.error(request, "Only a finished run that is not yet approved can be rerun.")
         return HttpResponseRedirect(_review_url(run))
+    if run.cohort.intake_open:
+        # Intake was reopened since: closing it again is the manager's decision, on the
+        # start page's confirmation.
+        start = reverse("admin:matching_matchingrun_start")
+        return HttpResponseRedirect(f"{start}?cohort={run.cohort_id}")
     new = services.matching_run_start(
         cohort=run.cohort, user=request.user, protect_worst_off=run.protect_worst_off
     )

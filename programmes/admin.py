@@ -15,12 +15,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Now
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from programmes import services
+from programmes import admin_intake, services
 from programmes.admin_filters import (
     AllowListedFiltersMixin,
     ChoiceListFilter,
@@ -163,19 +163,33 @@ class CohortAdmin(admin.ModelAdmin):
     list_filter = ["status", "programme"]
     list_select_related = ["programme"]
     search_fields = ["name", "programme__name"]
+    actions = ["close_intake", "reopen_intake"]
     # Counts only: the pulses' and NPS answers' text is never read here (surveys/counts.py).
-    readonly_fields = [
+    responses = [
         "pulses_requested",
         "pulses_submitted",
         "response_rate",
         "nps_midpoint",
         "nps_end",
     ]
+    readonly_fields = [*responses, "intake_closed_at", "intake_closed_by"]
+
+    @admin.action(
+        description="Close intake (shows who has not finished first)", permissions=["change"]
+    )
+    def close_intake(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return admin_intake.close_intake(self, request, queryset)
+
+    @admin.action(description="Reopen intake", permissions=["change"])
+    def reopen_intake(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return admin_intake.reopen_intake(self, request, queryset)
 
     def get_fieldsets(self, request: HttpRequest, obj: Cohort | None = None) -> list:
         fieldsets = [(None, {"fields": ["programme", "name", "starts_on", "ends_on", "status"]})]
+        if obj is not None and obj.intake_closed_at is not None:
+            fieldsets.append(("Intake", {"fields": ["intake_closed_at", "intake_closed_by"]}))
         if obj is not None:
-            fieldsets.append(("Responses (counts only)", {"fields": self.readonly_fields}))
+            fieldsets.append(("Responses (counts only)", {"fields": self.responses}))
         return fieldsets
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Cohort]:
@@ -341,7 +355,7 @@ class ParticipantAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         "invitation_sent_at",
         "intake_status",
     ]
-    actions = ["send_intake_invitations"]
+    actions = ["send_intake_invitations", "match_now"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
         return (
@@ -385,6 +399,21 @@ class ParticipantAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
                 f"{result.not_open} skipped: withdrawn, or their cohort's intake is closed.",
                 messages.WARNING,
             )
+
+    @admin.action(description="Match this participant now")
+    def match_now(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """To the matching's preview for one participant (a late intake, a freed place)."""
+        chosen = list(queryset.values_list("pk", flat=True)[:2])
+        if len(chosen) != 1:
+            self.message_user(
+                request,
+                "Choose one participant: each is matched after a preview.",
+                messages.WARNING,
+            )
+            return None
+        return HttpResponseRedirect(
+            reverse("admin:matching_matchingrun_match_one", args=[chosen[0]])
+        )
 
     def get_urls(self) -> list[URLPattern]:
         from programmes.admin_import import import_people

@@ -203,6 +203,21 @@ class Cohort(models.Model):
     starts_on = models.DateField()
     ends_on = models.DateField()
     status = models.CharField(max_length=20, choices=Status, default=Status.PLANNED)
+    # Who closed intake and when (programmes.services.cohort_intake_close); empty while open.
+    intake_closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    intake_closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    # Raised each time intake reopens with fresh invitations: the intake e-mails' outbox keys
+    # carry it, so the new round's invitation and reminders are not taken for the old ones.
+    intake_round = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    OPEN_FOR_INTAKE = frozenset({Status.PLANNED, Status.INTAKE})
 
     class Meta:
         ordering = ["programme", "starts_on"]
@@ -221,6 +236,12 @@ class Cohort(models.Model):
     @property
     def length_in_days(self) -> int:
         return (self.ends_on - self.starts_on).days
+
+    @property
+    def intake_open(self) -> bool:
+        """Intakes can be filled in and changed: the cohort is planned or taking intakes.
+        Closing intake (by decision, or when a matching run starts) moves it to matching."""
+        return self.status in self.OPEN_FOR_INTAKE
 
 
 class Person(models.Model):
@@ -315,7 +336,7 @@ class Participant(models.Model):
     @property
     def intake_locked(self) -> bool:
         """Intakes can be changed until the cohort's matching starts."""
-        return self.cohort.status not in (Cohort.Status.PLANNED, Cohort.Status.INTAKE)
+        return not self.cohort.intake_open
 
 
 class Audience(models.TextChoices):

@@ -29,7 +29,9 @@ from programmes.models import (
 )
 from surveys.links import Purpose, pair_link_expiry, participant_url
 
-OPEN_FOR_INTAKE = (Cohort.Status.PLANNED, Cohort.Status.INTAKE)
+OPEN_FOR_INTAKE = tuple(Cohort.OPEN_FOR_INTAKE)
+# The e-mails that ask for an intake: closing intake withdraws them (cohort_intake_close).
+INTAKE_REQUESTS = ("intake_invitation", "intake_reminder")
 
 
 def _participant_context(participant: Participant) -> dict:
@@ -92,12 +94,21 @@ def _participant(notification: Notification) -> Participant | None:
 # --- Intake ---------------------------------------------------------------------------------
 
 
+def _round_suffix(participant: Participant) -> str:
+    """Round 0 (intake never reopened with fresh invitations) keeps the keys it always had."""
+    number = participant.cohort.intake_round
+    return f":r{number}" if number else ""
+
+
 def ask_intake_invitation(participant: Participant) -> None:
+    """Once per participant and intake round (``Cohort.intake_round``): reopening intake with
+    fresh invitations asks again under a new key."""
     notify(
         kind="intake_invitation",
-        key=f"intake_invitation:{participant.pk}",
+        key=f"intake_invitation:{participant.pk}{_round_suffix(participant)}",
         to=participant.person,
         about=participant,
+        data={"round": participant.cohort.intake_round},
     )
 
 
@@ -113,10 +124,16 @@ def ask_intake_confirmation(intake: Intake) -> None:
 
 
 def _intake_message(notification: Notification, *, only_while_open: bool) -> Message | None:
+    """``only_while_open``: an e-mail asking for the intake, checked again at send time so
+    that none goes out to a closed form, whatever raced with the closing, nor one of an
+    earlier round once intake has reopened with fresh invitations."""
     participant = _participant(notification)
     if participant is None:
         return None
-    if only_while_open and participant.cohort.status not in OPEN_FOR_INTAKE:
+    if only_while_open and (
+        not participant.cohort.intake_open
+        or notification.data.get("round", 0) != participant.cohort.intake_round
+    ):
         return None
     return Message(
         _participant_context(participant)
@@ -344,7 +361,8 @@ def story_consent(notification: Notification) -> Message | None:
 
 
 def intake_reminder_key(participant: Participant, days: int) -> str:
-    return f"intake_reminder:{participant.pk}:{days}"
+    """Needs ``participant.cohort`` (its intake round)."""
+    return f"intake_reminder:{participant.pk}:{days}{_round_suffix(participant)}"
 
 
 def ask_intake_reminder(participant: Participant, days: int) -> None:
@@ -353,13 +371,13 @@ def ask_intake_reminder(participant: Participant, days: int) -> None:
         key=intake_reminder_key(participant, days),
         to=participant.person,
         about=participant,
-        data={"days": days},
+        data={"days": days, "round": participant.cohort.intake_round},
     )
 
 
 def intake_reminder(notification: Notification) -> Message | None:
     """Nothing once the intake is submitted, the participant has withdrawn, or the cohort's
-    matching has started."""
+    intake has closed (or reopened since, with fresh invitations)."""
     message = _intake_message(notification, only_while_open=True)
     if message is None:
         return None

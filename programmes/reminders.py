@@ -51,7 +51,7 @@ def intake_reminders_due(*, now: datetime | None = None) -> int:
             )
             .exclude(status=Participant.Status.WITHDRAWN)
             .exclude(Exists(submitted))
-            .select_related("person")
+            .select_related("person", "cohort")  # the cohort's intake round is in the key
             .order_by("pk")
         )
         asked += ask_unasked(

@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from notifications.models import Notification
 from programmes import notices
 from programmes.models import (
     Cohort,
@@ -37,13 +41,12 @@ def participants_send_intake_invitations(
     """Queue an intake invitation, after commit, for each participant not yet invited whose
     cohort still takes intakes. Safe to repeat: nobody is invited twice."""
     queued = already = not_open = 0
-    open_statuses = {Cohort.Status.PLANNED, Cohort.Status.INTAKE}
     with transaction.atomic():
         for participant in participants:
             if participant.invitation_sent_at is not None:
                 already += 1
             elif (
-                participant.cohort.status not in open_statuses
+                not participant.cohort.intake_open
                 or participant.status == Participant.Status.WITHDRAWN
             ):
                 not_open += 1
@@ -60,7 +63,7 @@ class IntakeLocked(Exception):
     """Matching has started in the participant's cohort: their intake can no longer change."""
 
 
-OPEN_FOR_INTAKE = frozenset({Cohort.Status.PLANNED, Cohort.Status.INTAKE})
+OPEN_FOR_INTAKE = Cohort.OPEN_FOR_INTAKE
 
 # What a draft may hold: the intake form's own field names, nothing else.
 DRAFT_TEXT_FIELDS = frozenset({"objective_1", "objective_2", "objective_3", *Intake.ANSWER_FIELDS})
@@ -200,3 +203,170 @@ def intake_submit(*, participant: Participant, data: Mapping[str, Any]) -> Intak
             participant.status = Participant.Status.INTAKE_COMPLETE
         notices.ask_intake_confirmation(intake)
     return intake
+
+
+# --- Closing and reopening a cohort's intake ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntakeGaps:
+    """Who in a cohort has not submitted an intake, by role, with how far each got (not
+    invited yet, invited, started a draft): names and states, never an answer."""
+
+    mentees: list[Participant]
+    reverse_mentors: list[Participant]
+    finished: int
+
+    @property
+    def people(self) -> list[Participant]:
+        return [*self.mentees, *self.reverse_mentors]
+
+    @property
+    def ids(self) -> frozenset[int]:
+        return frozenset(p.pk for p in self.people)
+
+    @property
+    def total(self) -> int:
+        return self.finished + len(self.mentees) + len(self.reverse_mentors)
+
+    @property
+    def by_role(self) -> list[tuple[str, list[Participant]]]:
+        return [("Mentees (executives)", self.mentees), ("Reverse-mentors", self.reverse_mentors)]
+
+
+def cohort_intake_unfinished(*, cohort: Cohort) -> IntakeGaps:
+    """The people a closing would shut out, in one query. Each participant carries
+    ``intake_progress``: "not invited", "invited" or "started"."""
+    participants = list(
+        cohort.participants.exclude(status=Participant.Status.WITHDRAWN)
+        .select_related("person")
+        .annotate(
+            submitted_at=F("intake__submitted_at"), draft_saved_at=F("intake__draft_saved_at")
+        )
+        .order_by("person__full_name", "pk")
+    )
+    unfinished = [p for p in participants if p.submitted_at is None]
+    for participant in unfinished:
+        if participant.draft_saved_at is not None:
+            participant.intake_progress = "started"
+        elif participant.invitation_sent_at is not None:
+            participant.intake_progress = "invited"
+        else:
+            participant.intake_progress = "not invited"
+    return IntakeGaps(
+        mentees=[p for p in unfinished if p.role == Participant.Role.MENTEE],
+        reverse_mentors=[p for p in unfinished if p.role == Participant.Role.REVERSE_MENTOR],
+        finished=len(participants) - len(unfinished),
+    )
+
+
+def _intake_requests_pending(cohort: Cohort) -> QuerySet[Notification]:
+    return Notification.objects.filter(
+        content_type=ContentType.objects.get_for_model(Participant),
+        object_id__in=Participant.objects.filter(cohort=cohort).values("pk"),
+        kind__in=notices.INTAKE_REQUESTS,
+        status=Notification.Status.PENDING,
+    )
+
+
+@dataclass(frozen=True)
+class IntakeClosed:
+    closed: bool  # False: it was closed already
+    withdrawn: int  # queued invitations and reminders cancelled
+
+
+def cohort_intake_close(*, cohort: Cohort, by: AbstractBaseUser | None) -> IntakeClosed:
+    """Close the cohort's intake: forms become read-only, and the invitations and reminders
+    still in the outbox are cancelled, so none goes out to a closed form (their builders also
+    refuse a closed cohort at send time, for any that a send had already claimed). Already
+    closed: nothing changes but that withdrawal. Callers confirm with the manager first,
+    showing ``cohort_intake_unfinished``."""
+    with transaction.atomic():
+        # intake_submit locks this row too: a submission in flight lands before the closing
+        # or is refused after it, never half-way.
+        locked = Cohort.objects.select_for_update().get(pk=cohort.pk)
+        closing = locked.intake_open
+        if closing:
+            now = timezone.now()
+            Cohort.objects.filter(pk=cohort.pk).update(
+                status=Cohort.Status.MATCHING, intake_closed_at=now, intake_closed_by=by
+            )
+            cohort.status, cohort.intake_closed_at, cohort.intake_closed_by = (
+                Cohort.Status.MATCHING,
+                now,
+                by,
+            )
+        else:
+            cohort.status = locked.status
+        withdrawn = _intake_requests_pending(cohort).update(status=Notification.Status.CANCELLED)
+    return IntakeClosed(closed=closing, withdrawn=withdrawn)
+
+
+def intake_closed_message(cohort: Cohort, withdrawn: int) -> str:
+    """What the admin says after a closing."""
+    mail = f"{withdrawn} queued e-mail{'s' if withdrawn != 1 else ''}"
+    return (
+        f"Intake of {cohort} closed; {mail} asking for an intake withdrawn. You can reopen it "
+        "from the cohort list (action “Reopen intake”)."
+    )
+
+
+class IntakeCannotReopen(Exception):
+    """The cohort is running or finished: its intake is over for good. In words for the
+    manager."""
+
+    @classmethod
+    def for_cohort(cls, cohort: Cohort) -> "IntakeCannotReopen":
+        return cls(
+            f"{cohort} is {cohort.get_status_display().lower()}: its intake cannot reopen. "
+            "Add latecomers to a later cohort."
+        )
+
+
+@dataclass(frozen=True)
+class IntakeReopened:
+    reopened: bool  # False: it was open already
+    invited: int  # fresh invitations queued
+
+
+def cohort_intake_reopen(
+    *, cohort: Cohort, by: AbstractBaseUser | None, invite_again: bool
+) -> IntakeReopened:
+    """Open a closed intake again (the cohort goes back from matching to intake). Runs and
+    pairs already made stay as they are; people who submit now are matched by the next run or
+    one by one ("match this participant now").
+
+    ``invite_again``: everyone invited before who has still not submitted gets a fresh
+    invitation now (a new intake round, so the outbox does not take it for the withdrawn
+    one), and their reminders follow 3 and 7 days after it. Without it nobody is e-mailed:
+    reminders already withdrawn stay withdrawn, and those not yet due come when due."""
+    with transaction.atomic():
+        locked = Cohort.objects.select_for_update().get(pk=cohort.pk)
+        if locked.intake_open:
+            return IntakeReopened(reopened=False, invited=0)
+        if locked.status != Cohort.Status.MATCHING:
+            raise IntakeCannotReopen.for_cohort(locked)
+        round_number = locked.intake_round + (1 if invite_again else 0)
+        Cohort.objects.filter(pk=cohort.pk).update(
+            status=Cohort.Status.INTAKE,
+            intake_closed_at=None,
+            intake_closed_by=None,
+            intake_round=round_number,
+        )
+        cohort.status, cohort.intake_round = Cohort.Status.INTAKE, round_number
+        cohort.intake_closed_at = cohort.intake_closed_by = None
+        invited = 0
+        if invite_again:
+            again = [
+                p
+                for p in cohort_intake_unfinished(cohort=cohort).people
+                if p.invitation_sent_at is not None
+            ]
+            for participant in again:
+                participant.cohort = cohort
+                notices.ask_intake_invitation(participant)
+            Participant.objects.filter(pk__in=[p.pk for p in again]).update(
+                invitation_sent_at=timezone.now()
+            )
+            invited = len(again)
+    return IntakeReopened(reopened=True, invited=invited)

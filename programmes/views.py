@@ -22,9 +22,18 @@ from surveys.links import Purpose, participant_link_required
 from surveys.models import ConfidenceRating
 
 LOCKED_MESSAGE = (
-    "Matching has started for your cohort, so your answers can no longer be changed. If "
-    "something important has changed, tell your programme manager."
+    "The intake for your cohort has closed and matching has started, so your answers can no "
+    "longer be changed."
 )
+
+
+def _programme_contacts(participant: Participant) -> list[tuple[str, str]]:
+    """(name, e-mail) of the programme's managers, for a participant who needs a person to
+    write to: a closed intake can be reopened or a late one matched only by them."""
+    managers = participant.cohort.programme.managers.filter(is_active=True).order_by(
+        "first_name", "last_name", "pk"
+    )
+    return [(user.get_full_name() or user.get_username(), user.email) for user in managers]
 
 
 def _intake_of(participant: Participant) -> Intake | None:
@@ -114,6 +123,7 @@ def _render_readonly(
         "token": token,
         "locked_message": LOCKED_MESSAGE,
         "refused": refused,
+        "contacts": _programme_contacts(participant),
     }
     if intake is not None and intake.submitted_at is not None:
         slots = sorted(slot for slot in intake.availability if slot in availability.SLOTS)

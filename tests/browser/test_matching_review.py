@@ -58,6 +58,9 @@ def test_a_manager_starts_a_run_watches_it_finish_and_approves_it(
     expect(page.get_by_role("heading", level=1)).to_have_text("Start a matching run")
     page.get_by_label("Cohort").select_option(label=str(cohort))
     page.get_by_role("button", name="Start the run").click()
+    # The intake is still open: the next page asks before closing it.
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Close the intake of {cohort}?")
+    page.get_by_role("button", name="Close intake and start matching").click()
 
     expect(page.get_by_label("Progress of the matching run")).to_be_visible()
     expect(page.locator("#run-stage")).to_have_text("Queued: waiting for a worker")

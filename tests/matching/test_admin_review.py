@@ -121,7 +121,9 @@ def test_it_starts_a_run_and_shows_the_proposal_with_its_reasons(
     assert str(wave.cohort) in _text(form)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = managed.post(START, {"cohort": wave.cohort.pk})
+        # Everyone has finished, and the manager confirms closing the intake
+        # (tests/matching/test_start_confirm.py).
+        response = managed.post(START, {"cohort": wave.cohort.pk, "close_intake": "yes"})
 
     run = MatchingRun.objects.get(cohort=wave.cohort)
     assert response.status_code == 302
@@ -149,7 +151,7 @@ def test_it_takes_the_worst_off_default_from_the_policy_and_lets_the_manager_cha
 
     form = managed.get(START, {"cohort": wave.cohort.pk})
     with django_capture_on_commit_callbacks(execute=True):
-        managed.post(START, {"cohort": wave.cohort.pk})  # the box unticked
+        managed.post(START, {"cohort": wave.cohort.pk, "close_intake": "yes"})  # box unticked
 
     assert form.context["form"].initial["protect_worst_off"] is True
     assert MatchingRun.objects.get(cohort=wave.cohort).protect_worst_off is False

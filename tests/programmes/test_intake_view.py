@@ -582,7 +582,7 @@ def test_it_shows_the_answers_read_only_once_matching_has_started(
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Matching has started for your cohort" in html
+    assert "The intake for your cohort has closed" in html
     assert "<form" not in html.split('id="main"')[1]
     assert "Nothing about my family, please." in html  # their own private text
     assert "Monday: 09:00–11:00" in html
@@ -619,7 +619,7 @@ def test_it_says_so_when_matching_started_before_any_answer(client: Client, ment
 
     html = client.get(url(mentee)).content.decode()
 
-    assert "We did not receive your answers before matching started." in html
+    assert "We did not receive your answers before the intake closed" in html
 
 
 # Confidentiality

@@ -68,8 +68,8 @@ def test_intake_reminders_are_asked_three_and_seven_days_after_the_invitation(in
 
     assert counts == [0, 1, 0, 0, 1]
     assert asked("intake_reminder") == [
-        (f"intake_reminder:{invited.pk}:3", {"days": 3}),
-        (f"intake_reminder:{invited.pk}:7", {"days": 7}),
+        (f"intake_reminder:{invited.pk}:3", {"days": 3, "round": 0}),
+        (f"intake_reminder:{invited.pk}:7", {"days": 7, "round": 0}),
     ]
     assert Notification.objects.get(key=f"intake_reminder:{invited.pk}:3").about == invited
 

@@ -442,6 +442,11 @@ ADMIN_ROWS: dict[str, tuple[Build, dict[str, str]]] = {
         STAFF_ONLY,
     ),
     "admin:matching_matchingrun_start": (page("admin:matching_matchingrun_start"), STAFF_ONLY),
+    # "Match this participant now", opened on A (already paired: the page says so).
+    "admin:matching_matchingrun_match_one": (
+        page("admin:matching_matchingrun_match_one", participant_id=lambda w: w.a.pk),
+        STAFF_ONLY,
+    ),
     "admin:matching_matchingrun_review": (
         page("admin:matching_matchingrun_review", **run_id),
         STAFF_ONLY,
