@@ -190,6 +190,14 @@ def test_it_shows_a_progress_bar_while_the_run_is_going(
         "status_display": "Running",
         "progress": 30,
         "stage": "Scoring every possible pair",
+        "situation": "Scoring every possible pair.",
+        "stages": [
+            {"label": "Loading intakes", "state": "done"},
+            {"label": "Scoring every possible pair", "state": "current"},
+            {"label": "Checking feasibility and finding the best matching", "state": "to do"},
+            {"label": "Explaining each pair", "state": "to do"},
+            {"label": "Saving the proposal", "state": "to do"},
+        ],
         "message": "",
         "finished": False,
     }
@@ -369,7 +377,9 @@ def test_a_rerun_respects_an_exclusion(
     assert response.url == _review(new)
     assert new.status == MatchingRun.Status.DONE
     assert _proposal(new, wave.ada).reverse_mentor != wave.xia
-    assert "A newer run of this cohort exists" in _text(managed.get(_review(finished_run)))
+    old = _text(managed.get(_review(finished_run)))
+    assert "Superseded: a newer run of this cohort decides now" in old
+    assert f'href="{_review(new)}"' in old
 
 
 @pytest.mark.parametrize(
