@@ -199,11 +199,13 @@ class MatchingRun(models.Model):
         """What is happening to the run, in the manager's words."""
         if self.status == self.Status.QUEUED:
             if self.attempts:
-                return (
+                said = (
                     "Restarted after a worker stopped "
                     f"(attempt {self.attempts + 1} of {MAX_ATTEMPTS}): waiting for a worker."
                 )
-            return "Queued: waiting for a worker."
+            else:
+                said = "Queued: waiting for a worker."
+            return f"{said} {self.message}" if self.message else said
         if self.status == self.Status.RUNNING:
             stage = self.stage or "Starting"
             if self.attempts > 1:
