@@ -105,7 +105,8 @@ def test_a_second_delivery_of_the_same_message_does_nothing(cohort: Cohort) -> N
     first = matching_run_claim(run_id=run.pk)
     second = matching_run_claim(run_id=run.pk)
 
-    assert first is not None and first.attempts == 1
+    assert first is not None
+    assert first.attempts == 1
     assert second is None
     run_matching(run.pk)  # the task itself: not claimed, returns
     run.refresh_from_db()
@@ -123,9 +124,10 @@ def test_a_claim_holds_a_lease_below_the_brokers_visibility_timeout(cohort: Coho
 
     assert lease == timedelta(seconds=settings.MATCHING_LEASE_SECONDS)
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
-    assert settings.MATCHING_LEASE_SECONDS < visibility
+    assert visibility > settings.MATCHING_LEASE_SECONDS
     assert runs.SOFT_TIME_LIMIT < runs.TIME_LIMIT < visibility
-    assert run_matching.acks_late and run_matching.reject_on_worker_lost
+    assert run_matching.acks_late
+    assert run_matching.reject_on_worker_lost
     assert (run_matching.soft_time_limit, run_matching.time_limit) == (
         runs.SOFT_TIME_LIMIT,
         runs.TIME_LIMIT,
@@ -220,7 +222,8 @@ def test_every_stage_renews_the_lease_and_is_recorded_in_order(
 
     assert [(stage, percent) for stage, percent, _ in seen] == [tuple(s) for s in STAGES]
     leases = [lease for _, _, lease in seen]
-    assert leases == sorted(leases) and len(set(leases)) == len(leases)
+    assert leases == sorted(leases)
+    assert len(set(leases)) == len(leases)
 
 
 def test_an_empty_side_still_passes_its_stages_to_the_end(monkeypatch) -> None:
