@@ -18,10 +18,8 @@ def _migrate(targets=None):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     leaves = executor.loader.graph.leaf_nodes()
-    if targets:
-        targets = targets + [leaf for leaf in leaves if leaf[0] != "matching"]
-    else:
-        targets = leaves
+    others = [leaf for leaf in leaves if leaf[0] != "matching"]
+    targets = targets + others if targets else leaves
     executor.migrate(targets)
     return executor.loader.project_state(targets).apps
 
