@@ -178,9 +178,8 @@ def matching_run_approve(*, run: MatchingRun, user=None) -> list[Pair]:
         MatchingRun.objects.filter(pk=run.pk).update(
             status=MatchingRun.Status.APPROVED, approved_at=now, approved_by=user
         )
-        proposals = list(
-            run.proposals.select_related("mentee__person", "reverse_mentor__person").order_by("pk")
-        )
+        # Best score first (the model's order): pairs are created, and introduced, in it.
+        proposals = list(run.proposals.select_related("mentee__person", "reverse_mentor__person"))
         people = sorted({p.mentee_id for p in proposals} | {p.reverse_mentor_id for p in proposals})
         list(Participant.objects.select_for_update().filter(pk__in=people).order_by("pk"))
         current = {
