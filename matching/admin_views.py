@@ -35,7 +35,7 @@ from matching.forms import (
     first_error,
 )
 from matching.models import MatchingPolicy, MatchingRun, PairRule, ProposedPair
-from matching.services import MatchingError, PairCheck
+from matching.review import NOT_EDITABLE, SUPERSEDED, MatchingError, PairCheck
 from programmes.admin_intake import ids_seen
 from programmes.models import Cohort, Intake, Participant
 from programmes.services import (
@@ -50,7 +50,6 @@ START = "matching.add_matchingrun"
 RULE = "matching.add_pairrule"
 APPROVE = "programmes.add_pair"
 IN_PROGRESS = (MatchingRun.Status.QUEUED, MatchingRun.Status.RUNNING)
-NOT_EDITABLE = "Only a finished run that is not yet approved can be changed."
 
 
 def _require(request: HttpRequest, *perms: str) -> None:
@@ -150,7 +149,7 @@ def _confirm_close(
 def progress(request: HttpRequest, run_id: int, *, site: AdminSite) -> JsonResponse:
     _require(request)
     run = get_object_or_404(
-        MatchingRun.objects.only("status", "progress", "stage", "message"), pk=run_id
+        MatchingRun.objects.only("status", "progress", "stage", "message", "attempts"), pk=run_id
     )
     return JsonResponse(
         {
@@ -158,7 +157,9 @@ def progress(request: HttpRequest, run_id: int, *, site: AdminSite) -> JsonRespo
             "status_display": run.get_status_display(),
             "progress": run.progress,
             "stage": run.stage,
+            "situation": run.situation,
             "message": run.message,
+            "stages": [{"label": label, "state": state} for label, state in run.stages()],
             "finished": run.status not in IN_PROGRESS,
         }
     )
@@ -221,12 +222,13 @@ def _render_review(
     swap_check: SwapCheck | None = None,
 ) -> HttpResponse:
     in_progress = run.status in IN_PROGRESS
-    editable = run.status == MatchingRun.Status.DONE
+    # The newest run of the cohort that has not failed decides; an older one is superseded.
+    superseded = run.superseded_by()
+    editable = run.status == MatchingRun.Status.DONE and superseded is None
     proposals: list[ProposedPair] = []
     waiting = []
     mentors: list[Participant] = []
     rules: dict[tuple[int, int], set[str]] = {}
-    newer = None
     if not in_progress:
         proposals = list(
             run.proposals.select_related("mentee__person", "reverse_mentor__person").order_by(
@@ -242,12 +244,6 @@ def _render_review(
             cohort_id=run.cohort_id, kind__in=[PairRule.Kind.LOCKED, PairRule.Kind.EXCLUDED]
         ).values_list("mentee_id", "reverse_mentor_id", "kind"):
             rules.setdefault((mentee, mentor), set()).add(kind)
-        newer = (
-            MatchingRun.objects.filter(cohort_id=run.cohort_id, created_at__gt=run.created_at)
-            .order_by("-created_at")
-            .only("pk", "status", "created_at")
-            .first()
-        )
     edit = next((p for p in proposals if p.pk == edit_id), None) if editable else None
     if editable and edit is not None:
         taken: dict[int, int] = {}
@@ -287,7 +283,8 @@ def _render_review(
         "proposals": proposals,
         "waiting": waiting,
         "weights": weights,
-        "newer": newer,
+        "superseded": superseded,
+        "stages": run.stages(),
         "edit": edit,
         "mentors": mentors,
         "partner_check": partner_check,
@@ -295,6 +292,7 @@ def _render_review(
         "can_rule": editable and user.has_perm(RULE),
         "can_approve": editable and user.has_perm(APPROVE),
         "can_rerun": run.status in (MatchingRun.Status.DONE, MatchingRun.Status.FAILED)
+        and superseded is None
         and user.has_perm(START),
         "can_start": run.status == MatchingRun.Status.APPROVED and user.has_perm(START),
         "policy_url": _policy_url(run),
@@ -331,8 +329,12 @@ def _policy_url(run: MatchingRun) -> str:
 
 
 def _refuse_unless_editable(request: HttpRequest, run: MatchingRun) -> HttpResponse | None:
+    """The page's early answer; the services check again under a lock."""
     if run.status != MatchingRun.Status.DONE:
         messages.error(request, NOT_EDITABLE)
+        return HttpResponseRedirect(_review_url(run))
+    if run.superseded_by() is not None:
+        messages.error(request, SUPERSEDED)
         return HttpResponseRedirect(_review_url(run))
     return None
 
@@ -449,6 +451,9 @@ def rerun(request: HttpRequest, run_id: int, *, site: AdminSite) -> HttpResponse
     if run.status not in (MatchingRun.Status.DONE, MatchingRun.Status.FAILED):
         messages.error(request, "Only a finished run that is not yet approved can be rerun.")
         return HttpResponseRedirect(_review_url(run))
+    if newer := run.superseded_by():
+        messages.error(request, "A newer run of this cohort exists: rerun from there.")
+        return HttpResponseRedirect(_review_url(newer))
     if run.cohort.intake_open:
         # Intake was reopened since: closing it again is the manager's decision, on the
         # start page's confirmation.

@@ -3,18 +3,24 @@ their partner is, with their own pair page link."""
 
 from notifications.kinds import Message
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import notify_each
 from programmes.models import Pair
 
 
 def ask_match_introduction(pair: Pair) -> None:
-    for participant in (pair.mentee, pair.reverse_mentor):
-        notify(
-            kind="match_introduction",
-            key=f"match_introduction:{pair.pk}:{participant.pk}",
-            to=participant.person,
-            about=pair,
-        )
+    ask_match_introductions([pair])
+
+
+def ask_match_introductions(pairs: list[Pair]) -> None:
+    """Both sides of each pair, in one INSERT (participants and their people loaded)."""
+    notify_each(
+        kind="match_introduction",
+        messages=[
+            (f"match_introduction:{pair.pk}:{participant.pk}", participant.person, pair)
+            for pair in pairs
+            for participant in (pair.mentee, pair.reverse_mentor)
+        ],
+    )
 
 
 def match_introduction(notification: Notification) -> Message | None:

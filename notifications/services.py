@@ -60,31 +60,49 @@ def notify(
     """Ask for one message, inside the transaction of the change that causes it. Asking again
     with the same ``key`` does nothing, whatever became of the first. The send is queued once
     the transaction commits; if the broker is down then, the sweep sends it later."""
+    notify_each(kind=kind, messages=[(key, to, about)], data=data, not_before=not_before)
+
+
+def notify_each(
+    *,
+    kind: str,
+    messages: Iterable[tuple[str, Person | AbstractBaseUser | str, models.Model | None]],
+    data: dict | None = None,
+    not_before: datetime | None = None,
+) -> None:
+    """``notify`` for many messages of one kind, each (key, to, about), in one INSERT: a
+    change that concerns many people (an approved matching) asks for all their messages in a
+    fixed number of queries."""
     if kind not in KINDS:
         raise ValueError(f"Unknown kind of notification: {kind}")
-    person = to if isinstance(to, Person) else None
-    user = to if isinstance(to, AbstractBaseUser) else None
-    email = to if isinstance(to, str) else to.email
-    when = not_before or timezone.now()
-    if person is not None and KINDS[kind].quiet_hours:
-        when = sensible_time(when, person.time_zone)
-    row = Notification(
-        kind=kind,
-        key=key,
-        to_email=email,
-        person=person,
-        user=user,
-        data=data or {},
-        not_before=when,
-    )
-    if about is not None:
-        row.content_type = ContentType.objects.get_for_model(about)
-        row.object_id = about.pk
+    now = timezone.now()
+    rows = []
+    for key, to, about in messages:
+        person = to if isinstance(to, Person) else None
+        user = to if isinstance(to, AbstractBaseUser) else None
+        email = to if isinstance(to, str) else to.email
+        when = not_before or now
+        if person is not None and KINDS[kind].quiet_hours:
+            when = sensible_time(when, person.time_zone)
+        row = Notification(
+            kind=kind,
+            key=key,
+            to_email=email,
+            person=person,
+            user=user,
+            data=data or {},
+            not_before=when,
+        )
+        if about is not None:
+            row.content_type = ContentType.objects.get_for_model(about)
+            row.object_id = about.pk
+        rows.append(row)
     # ON CONFLICT DO NOTHING: a repeat leaves the first row alone and, unlike catching an
     # IntegrityError, does not break the caller's transaction on PostgreSQL.
-    Notification.objects.bulk_create([row], ignore_conflicts=True)
-    if when <= timezone.now() + timedelta(seconds=1):
-        transaction.on_commit(_queue(key), robust=True)
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    due_now = [row.key for row in rows if row.not_before <= timezone.now() + timedelta(seconds=1)]
+    if due_now:
+        transaction.on_commit(_queue(due_now), robust=True)
 
 
 def keys_asked(keys: Iterable[str]) -> set[str]:
@@ -109,13 +127,13 @@ def ask_unasked(items: Iterable[T], *, key: Callable[[T], str], ask: Callable[[T
     return asked
 
 
-def _queue(key: str):
+def _queue(keys: list[str]):
     def queue_send() -> None:
         from notifications import tasks
 
-        pk = Notification.objects.filter(key=key, status=Notification.Status.PENDING).values_list(
-            "pk", flat=True
-        )
+        pk = Notification.objects.filter(
+            key__in=keys, status=Notification.Status.PENDING
+        ).values_list("pk", flat=True)
         for notification_id in pk:
             tasks.send_notification.delay(notification_id)
 

@@ -274,6 +274,9 @@ NOTIFICATIONS_LOCAL_HOURS = (8, 20)
 # How long one send owns an outbox row before the sweep may hand it to another worker; well
 # above a slow mail server's time to accept a message.
 NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=300)
+# How long a matching run's worker owns the run without reporting a stage before the sweep
+# hands the run to another worker; below the broker's one-hour visibility timeout.
+MATCHING_LEASE_SECONDS = env.int("MATCHING_LEASE_SECONDS", default=300)
 # Sponsors never see a figure computed from fewer people than this (a programme may ask for
 # more with its own minimum group size, never fewer).
 SPONSOR_MIN_GROUP = env.int("SPONSOR_MIN_GROUP", default=5)
@@ -288,6 +291,13 @@ CELERY_BEAT_SCHEDULE = {
     # with the broker, or left by a worker that died mid-send.
     "sweep-notifications": {
         "task": "notifications.tasks.sweep_notifications",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Matching runs lost with the broker or left by a worker that died mid-run: handed out
+    # again, or failed after three attempts (matching/runs.py).
+    "sweep-matching-runs": {
+        "task": "matching.tasks.sweep_matching_runs",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

@@ -8,7 +8,23 @@
     var bar = document.getElementById("run-progress");
     var percent = document.getElementById("run-percent");
     var stage = document.getElementById("run-stage");
+    var stages = document.getElementById("run-stages");
     var failures = 0;
+
+    // Tick off the stages the run has passed: a quick run still shows every step it took.
+    function showStages(list) {
+      if (!stages || !list) { return; }
+      var items = stages.querySelectorAll("li");
+      list.forEach(function (item, index) {
+        var li = items[index];
+        if (!li) { return; }
+        var state = item.state.replace(/ /g, "-");
+        li.className = "stage-" + state;
+        li.setAttribute("data-state", state);
+        var hidden = li.querySelector(".visually-hidden");
+        if (hidden) { hidden.textContent = " (" + item.state + ")"; }
+      });
+    }
 
     function poll() {
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -21,10 +37,12 @@
           bar.value = data.progress;
           bar.textContent = data.progress + " %";
           percent.textContent = data.progress + " %";
-          var text = data.stage || data.status_display;
+          var text = data.situation || data.stage || data.status_display;
           if (stage.textContent !== text) { stage.textContent = text; }
+          showStages(data.stages);
           if (data.finished) {
-            window.location.reload();
+            // Let the last ticks show for a moment before the result replaces them.
+            window.setTimeout(function () { window.location.reload(); }, 600);
           } else {
             window.setTimeout(poll, 1000);
           }

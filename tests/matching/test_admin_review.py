@@ -7,10 +7,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 from django.test import Client
+from kombu.exceptions import OperationalError
 
 from matching import services
 from matching.engine import DEFAULT_WEIGHTS
 from matching.models import MatchingRun, PairRule, ProposedPair
+from matching.tasks import run_matching
 from programmes.models import Cohort, IntakeObjective, Pair, Participant, Person, Programme
 from tests.factories import (
     CohortFactory,
@@ -192,6 +194,14 @@ def test_it_shows_a_progress_bar_while_the_run_is_going(
         "status_display": "Running",
         "progress": 30,
         "stage": "Scoring every possible pair",
+        "situation": "Scoring every possible pair.",
+        "stages": [
+            {"label": "Loading intakes", "state": "done"},
+            {"label": "Scoring every possible pair", "state": "current"},
+            {"label": "Checking feasibility and finding the best matching", "state": "to do"},
+            {"label": "Explaining each pair", "state": "to do"},
+            {"label": "Saving the proposal", "state": "to do"},
+        ],
         "message": "",
         "finished": False,
     }
@@ -371,7 +381,9 @@ def test_a_rerun_respects_an_exclusion(
     assert response.url == _review(new)
     assert new.status == MatchingRun.Status.DONE
     assert _proposal(new, wave.ada).reverse_mentor != wave.xia
-    assert "A newer run of this cohort exists" in _text(managed.get(_review(finished_run)))
+    old = _text(managed.get(_review(finished_run)))
+    assert "Superseded: a newer run of this cohort decides now" in old
+    assert f'href="{_review(new)}"' in old
 
 
 @pytest.mark.parametrize(
@@ -513,6 +525,86 @@ def test_an_approved_run_cannot_be_changed(
     assert _proposal(finished_run, wave.ada).reverse_mentor == wave.xia
     assert not PairRule.objects.exists()
     assert MatchingRun.objects.count() == 1
+
+
+def test_an_older_run_says_it_was_superseded_links_to_the_newest_and_cannot_be_approved(
+    managed: Client, wave: Wave, finished_run: MatchingRun, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        managed.post(f"{RUNS}{finished_run.pk}/rerun/")
+    newest = MatchingRun.objects.exclude(pk=finished_run.pk).get()
+    ada = _proposal(finished_run, wave.ada)
+
+    page = _text(managed.get(_review(finished_run)))
+    approve = managed.post(f"{RUNS}{finished_run.pk}/approve/", follow=True)
+    lock = managed.post(
+        f"{RUNS}{finished_run.pk}/rule/", {"proposal": ada.pk, "kind": "locked"}, follow=True
+    )
+    rerun = managed.post(f"{RUNS}{finished_run.pk}/rerun/", follow=True)
+
+    assert "Superseded: a newer run of this cohort decides now" in page
+    assert f'<a href="{_review(newest)}">See the newest run' in page
+    assert 'value="Approve"' not in page
+    assert 'value="Rerun"' not in page
+    assert "A newer run of this cohort exists: only the newest run" in _text(approve)
+    assert "A newer run of this cohort exists: only the newest run" in _text(lock)
+    assert rerun.redirect_chain[-1][0] == _review(newest)
+    assert not Pair.objects.exists()
+    assert not PairRule.objects.exists()
+    assert MatchingRun.objects.count() == 2
+    assert 'value="Approve"' in _text(managed.get(_review(newest)))
+
+
+def test_a_rerun_with_the_broker_down_answers_at_once_and_the_page_says_the_run_waits(
+    managed: Client, finished_run: MatchingRun, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(run_matching, "delay", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = managed.post(f"{RUNS}{finished_run.pk}/rerun/")
+
+    new = MatchingRun.objects.exclude(pk=finished_run.pk).get()
+    assert response.status_code == 302
+    assert response.url == _review(new)
+    assert new.status == MatchingRun.Status.QUEUED
+    page = _text(managed.get(_review(new)))
+    assert "Queued: waiting for a worker. The task queue could not be reached" in page
+    assert (
+        managed.get(f"{RUNS}{new.pk}/progress/")
+        .json()["situation"]
+        .startswith("Queued: waiting for a worker. The task queue could not be reached")
+    )
+
+
+def test_the_progress_page_says_a_run_was_restarted_after_a_worker_stopped(
+    managed: Client, wave: Wave, manager: User
+) -> None:
+    run = services.matching_run_start(cohort=wave.cohort, user=manager)
+    MatchingRun.objects.filter(pk=run.pk).update(
+        status=MatchingRun.Status.RUNNING, attempts=2, stage="Explaining each pair", progress=80
+    )
+
+    page = _text(managed.get(_review(run)))
+    data = managed.get(f"{RUNS}{run.pk}/progress/").json()
+
+    said = "Explaining each pair (restarted after a worker stopped: attempt 2 of 3)."
+    assert said in page
+    assert data["situation"] == said
+    assert [stage["state"] for stage in data["stages"]] == ["done"] * 3 + ["current", "to do"]
+    assert page.count('data-state="done"') == 3
+
+
+def test_a_failed_run_says_why_on_its_page(managed: Client, finished_run: MatchingRun) -> None:
+    MatchingRun.objects.filter(pk=finished_run.pk).update(
+        status=MatchingRun.Status.FAILED, message="A worker stopped in the middle of this run."
+    )
+
+    page = _text(managed.get(_review(finished_run)))
+
+    assert "Failed: A worker stopped in the middle of this run." in page
+    assert 'value="Rerun"' in page
 
 
 # --- who may -------------------------------------------------------------------------------

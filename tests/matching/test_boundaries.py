@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching import engine, services
+from matching.cohort_data import _avoided
 from matching.models import MatchingRun, ProposedPair
 from programmes.models import Cohort, IntakeObjective, Participant
 from tests.factories import CohortFactory, PersonFactory, TopicFactory
@@ -183,7 +184,7 @@ def test_it_loads_the_avoidances_of_a_whole_cohort_in_one_query(
         participant.intake.avoid.set([mentors[i].person, mentors[(i + 1) % 4].person])
 
     with django_assert_num_queries(1):
-        rows, cols = services._avoided(mentees, mentors)
+        rows, cols = _avoided(mentees, mentors)
 
     assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == sorted(
         [(i, i) for i in range(4)] + [(i, (i + 1) % 4) for i in range(4)]

@@ -4,7 +4,9 @@ the waiting list and its reasons, and runs that have nothing to match."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core import mail
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from matching import services
@@ -317,3 +319,100 @@ def test_a_later_run_that_pairs_someone_anew_ends_the_old_pair_as_any_end_does(
         Participant.Status.INTAKE_COMPLETE,  # free for the cohort's next run
         Participant.Status.MATCHED,
     )
+
+
+# --- one run decides ------------------------------------------------------------------------
+
+
+def test_only_the_newest_run_of_a_cohort_can_be_approved(cohort: Cohort) -> None:
+    mentee(cohort), mentor(cohort)
+    older, newer = run(cohort), run(cohort)
+
+    with pytest.raises(services.MatchingError, match="A newer run of this cohort exists"):
+        services.matching_run_approve(run=older)
+
+    older.refresh_from_db()
+    assert older.status == MatchingRun.Status.DONE
+    assert older.superseded_by() == newer
+    assert not Pair.objects.exists()
+    (pair,) = services.matching_run_approve(run=newer)
+    assert Pair.objects.get() == pair
+
+
+def test_a_run_still_going_supersedes_the_older_one_and_a_failed_one_does_not(
+    cohort: Cohort,
+) -> None:
+    mentee(cohort), mentor(cohort)
+    older = run(cohort)
+    going = services.matching_run_start(cohort=cohort)  # queued: no commit here
+
+    with pytest.raises(services.MatchingError, match="A newer run"):
+        services.matching_run_approve(run=older)
+
+    MatchingRun.objects.filter(pk=going.pk).update(status=MatchingRun.Status.FAILED)
+    assert older.superseded_by() is None
+    services.matching_run_approve(run=older)
+    older.refresh_from_db()
+    assert older.status == MatchingRun.Status.APPROVED
+
+
+def test_a_superseded_run_cannot_be_changed_either(cohort: Cohort) -> None:
+    mentee(cohort), mentee(cohort)
+    mentor(cohort), mentor(cohort)
+    older = run(cohort)
+    run(cohort)
+    first, second = older.proposals.all()
+
+    with pytest.raises(services.MatchingError, match="A newer run"):
+        services.proposal_swap(first=first, second=second)
+    with pytest.raises(services.MatchingError, match="A newer run"):
+        services.proposal_change_partner(proposal=first, mentor=second.reverse_mentor)
+
+    assert set(older.proposals.values_list("mentee", "reverse_mentor")) == {
+        (first.mentee_id, first.reverse_mentor_id),
+        (second.mentee_id, second.reverse_mentor_id),
+    }
+
+
+@pytest.mark.parametrize("pairs", [2, 20])
+def test_approval_takes_a_fixed_number_of_queries_whatever_the_number_of_pairs(
+    cohort: Cohort, pairs: int, django_assert_num_queries
+) -> None:
+    for _ in range(pairs):
+        mentee(cohort), mentor(cohort)
+    result = run(cohort)
+    assert result.matched_count == pairs
+    ContentType.objects.get_for_model(Pair)  # cached once per process
+
+    # savepoint; lock the cohort; lock the run and read its status; the newest run of the
+    # cohort; mark the run approved; its proposals with both people; lock the participants
+    # (primary-key order); lock the mentees' current pairs (primary-key order); insert the
+    # pairs; mark the participants matched; insert the introductions; release the savepoint.
+    with django_assert_num_queries(12) as captured:
+        created = services.matching_run_approve(run=result)
+
+    assert len(created) == pairs
+    sql = [query["sql"] for query in captured.captured_queries]
+    locks = [q for q in sql if "FOR UPDATE" in q]
+    if connection.vendor == "postgresql":
+        assert len(locks) == 4  # cohort, run, participants, pairs
+        assert all("ORDER BY" in q for q in locks[2:])
+    assert Notification.objects.filter(kind="match_introduction").count() == 2 * pairs
+
+
+def test_a_block_between_two_people_is_recorded_once(cohort: Cohort) -> None:
+    a, b = mentee(cohort), mentor(cohort)
+    PairRule.objects.create(kind=PairRule.Kind.BLOCKED, mentee=a.person, reverse_mentor=b.person)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PairRule.objects.create(
+            kind=PairRule.Kind.BLOCKED, mentee=a.person, reverse_mentor=b.person
+        )
+    services.pair_rule_add(cohort=cohort, mentee=a, mentor=b, kind=PairRule.Kind.BLOCKED)
+    services.pair_rule_add(cohort=cohort, mentee=a, mentor=b, kind=PairRule.Kind.EXCLUDED)
+    services.pair_rule_add(cohort=cohort, mentee=a, mentor=b, kind=PairRule.Kind.EXCLUDED)
+
+    assert sorted(PairRule.objects.values_list("kind", "cohort")) == [
+        ("blocked", None),
+        ("excluded", cohort.pk),
+    ]
