@@ -1,6 +1,6 @@
 """Matching one participant on their own, after the cohort's run: someone whose intake came
 in late (intake reopened, or a run that left them waiting), or whose place has come free.
-The partner is the one ``services.best_partner_for`` proposes among those waiting (a mentee
+The partner is the one ``suggestions.best_partner_for`` proposes among those waiting (a mentee
 with no current pair, a reverse-mentor with a place left), under the same rules and weights
 as a run. As with a re-match (programmes/remediation.py), the manager sees the proposal
 first and confirms it; if it has changed by then, nothing is done.
@@ -17,7 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from matching import notices
-from matching.services import CURRENT_PAIR, PartnerSuggestion, best_partner_for
+from matching.cohort_data import CURRENT_PAIR
+from matching.suggestions import best_partner_for
+from programmes.matchmaking import PartnerSuggestion
 from programmes.models import Cohort, Intake, Pair, Participant
 
 

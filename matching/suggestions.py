@@ -81,6 +81,11 @@ def best_partners_for(
     )
 
 
+def best_partner_for(*, participant: Participant) -> PartnerSuggestion | None:
+    """The one best partner (a late intake matched on its own), or None if nobody fits."""
+    return best_partners_for(participant=participant, limit=1).best
+
+
 def _ruled_out(
     masks: dict[str, np.ndarray],
     free: np.ndarray,

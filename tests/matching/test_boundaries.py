@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching import engine, services
+from matching import engine, services, suggestions
 from matching.cohort_data import _avoided
 from matching.models import MatchingRun, ProposedPair
 from programmes.models import Cohort, IntakeObjective, Participant
@@ -141,7 +141,7 @@ def test_an_avoided_pair_is_refused_when_the_manager_changes_partners(cohort: Co
 
     assert check.broken == [AVOIDED]
     assert AVOIDED in str(refused.value)
-    assert services.best_partner_for(participant=a).partner == x
+    assert suggestions.best_partner_for(participant=a).partner == x
 
 
 def test_the_explanations_never_say_who_asked_or_anything_they_wrote(cohort: Cohort) -> None:

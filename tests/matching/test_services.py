@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from matching import services
+from matching import services, suggestions
 from matching.models import MatchingRun, PairRule
 from matching.tasks import run_matching
 from notifications.models import Notification
@@ -259,7 +259,7 @@ def test_it_suggests_the_best_free_partner_for_a_re_match(cohort: Cohort) -> Non
     taken, free = mentor(cohort), mentor(cohort)
     Pair.objects.create(cohort=cohort, mentee=b, reverse_mentor=taken)
 
-    suggestion = services.best_partner_for(participant=a)
+    suggestion = suggestions.best_partner_for(participant=a)
 
     assert suggestion.partner == free
     assert suggestion.score > 0
