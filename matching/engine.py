@@ -184,45 +184,43 @@ def solve(
     problem: Problem, *, constraints: Constraints, protect_worst_off: bool = False
 ) -> Solution:
     """The optimum under the rules. Locked pairs are kept as they are (even if a rule now
-    breaks them: the manager decided) and take a place of their mentor."""
+    breaks them: the manager decided) and take a place of their mentor.
+
+    The solver sees one row per mentee not locked and one column per place left: a
+    reverse-mentor with three places and one locked pair owns two columns, one with no place
+    left owns none. ``places.owner`` maps every column back to its person, and nothing below
+    assumes one column per person."""
     m, n = problem.score.shape
-    capacity = problem.capacity.copy()
     locked = sorted(constraints.locked)
     free_rows = np.ones(m, dtype=bool)
+    held = np.zeros(n, dtype=int)  # places the locked pairs already take
     for i, j in locked:
         free_rows[i] = False
-        capacity[j] -= 1
-    capacity = np.maximum(capacity, 0)
+        held[j] += 1
+    places = _Places.of(np.maximum(problem.capacity - held, 0), held)
     rows = np.flatnonzero(free_rows)
 
-    # One column per place: a mentor with two places appears twice, the second with a
-    # small penalty so that load spreads when it costs (almost) nothing.
-    cols = np.repeat(np.arange(n), capacity)
-    place = np.concatenate([np.arange(c) for c in capacity]) if len(cols) else np.zeros(0, int)
-    all_rows = len(rows) == m
-    if all_rows and len(cols) == n:  # everyone has one place: no indexing, one copy
-        score, allowed = problem.score, problem.allowed
-        value = score.copy()
-    else:
-        score = problem.score[:, cols] if all_rows else problem.score[np.ix_(rows, cols)]
-        allowed = problem.allowed[:, cols] if all_rows else problem.allowed[np.ix_(rows, cols)]
-        value = score.copy()
-    extra = place > 0
-    if extra.any():
-        value[:, extra] -= EXTRA_PLACE_PENALTY * place[extra]
+    score = _restrict(problem.score, rows, places, m, n)
+    allowed = _restrict(problem.allowed, rows, places, m, n)
+    # The solver's matrix, in its own buffer (the solver must not see -inf in ``score``).
+    value = np.where(allowed, score, -np.inf)
+    if places.rank.any():
+        value -= EXTRA_PLACE_PENALTY * places.rank[None, :]
     if constraints.previous:
-        keep = _index_mask(constraints.previous, problem.score.shape)[np.ix_(rows, cols)]
-        value += KEEP_PAIR_BONUS * keep
+        r, c = _previous_cells(constraints.previous, free_rows, places)
+        value[r, c] += KEEP_PAIR_BONUS
 
     threshold = None
     if protect_worst_off:
         size = _max_matching_size(allowed)
         if size:
             threshold = _best_threshold(score, allowed, size)
-            allowed = allowed & (score >= threshold)
+            below = score < threshold
+            allowed = allowed & ~below
+            value[below] = -np.inf
 
     assignment, matrix = _assign(value, allowed)
-    pairs = list(locked) + [(int(rows[r]), int(cols[c])) for r, c in assignment]
+    pairs = list(locked) + [(int(rows[r]), int(places.owner[c])) for r, c in assignment]
     pairs.sort()
     scores = [float(problem.score[i, j]) for i, j in pairs]
     matched_mentees = {i for i, _ in pairs}
@@ -239,15 +237,18 @@ def solve(
     )
 
 
-def solver_objective(problem: Problem, solution: Solution) -> float:
-    """The value the solver maximised (score, less extra-place penalties), for tests that
-    compare it with a brute-force search."""
-    used: dict[int, int] = {}
+def solver_objective(problem: Problem, solution: Solution, *, constraints: Constraints) -> float:
+    """The value the solver maximised, over all pairs (locked ones add the same to every
+    matching): the scores, less ``EXTRA_PLACE_PENALTY`` times 0, 1, 2 … for a reverse-mentor's
+    first, second, third … pair, plus ``KEEP_PAIR_BONUS`` for each previous pair kept. For
+    tests that compare it with an exhaustive search."""
+    load: dict[int, int] = {}
     value = 0.0
     for i, j in solution.pairs:
-        value += problem.score[i, j] - EXTRA_PLACE_PENALTY * used.get(j, 0)
-        used[j] = used.get(j, 0) + 1
-    return value
+        value += problem.score[i, j] - EXTRA_PLACE_PENALTY * load.get(j, 0)
+        value += KEEP_PAIR_BONUS * ((i, j) in constraints.previous)
+        load[j] = load.get(j, 0) + 1
+    return float(value)
 
 
 def blocking_rules(
@@ -358,6 +359,57 @@ def _index_mask(pairs: set[tuple[int, int]], shape: tuple[int, int]) -> np.ndarr
 # --- solving ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Places:
+    """The solver's columns: one per place left. ``owner[c]`` is the reverse-mentor (row of
+    the mentor side) who owns column c, ``rank[c]`` which of their pairs it would be (0 for
+    the first, counting locked pairs), and mentor j's columns are ``first[j]`` to
+    ``first[j] + count[j] - 1``."""
+
+    owner: np.ndarray
+    rank: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def of(cls, count: np.ndarray, held: np.ndarray) -> _Places:
+        owner = np.repeat(np.arange(len(count)), count)
+        first = np.cumsum(count) - count
+        rank = np.arange(len(owner)) - first[owner] + held[owner]
+        return cls(owner=owner, rank=rank, first=first, count=count)
+
+    def one_each(self, n: int) -> bool:
+        return len(self.owner) == n and bool((self.count == 1).all())
+
+
+def _restrict(matrix: np.ndarray, rows: np.ndarray, places: _Places, m: int, n: int) -> np.ndarray:
+    """``matrix`` (mentees × mentors) as the solver's rows × columns: the array itself when
+    every mentee is free and every mentor has exactly one place, else a gathered copy."""
+    same_rows, same_cols = len(rows) == m, places.one_each(n)
+    if same_rows and same_cols:
+        return matrix
+    if same_rows:
+        return np.take(matrix, places.owner, axis=1)
+    if same_cols:
+        return np.take(matrix, rows, axis=0)
+    return matrix[np.ix_(rows, places.owner)]
+
+
+def _previous_cells(
+    previous: set[tuple[int, int]], free_rows: np.ndarray, places: _Places
+) -> tuple[np.ndarray, np.ndarray]:
+    """The solver's cells (row, column) of every place of a previous partner."""
+    pairs = np.array(sorted(previous), dtype=int).reshape(-1, 2)
+    i, j = pairs[:, 0], pairs[:, 1]
+    keep = free_rows[i] & (places.count[j] > 0)
+    i, j = i[keep], j[keep]
+    row_of = np.cumsum(free_rows) - 1  # mentee row -> solver row
+    per_pair = places.count[j]
+    starts = np.cumsum(per_pair) - per_pair
+    offset = np.arange(per_pair.sum()) - np.repeat(starts, per_pair)
+    return np.repeat(row_of[i], per_pair), np.repeat(places.first[j], per_pair) + offset
+
+
 def _max_matching_size(allowed: np.ndarray) -> int:
     if allowed.size == 0 or not allowed.any():
         return 0
@@ -382,11 +434,12 @@ def _best_threshold(score: np.ndarray, allowed: np.ndarray, size: int) -> float:
 def _assign(
     value: np.ndarray, allowed: np.ndarray
 ) -> tuple[list[tuple[int, int]], np.ndarray | None]:
-    """The best assignment of as many rows as the rules allow. ``value`` is changed in place
-    (solve() made it for this call)."""
+    """The best assignment of as many rows as the rules allow. ``value`` holds -inf where
+    ``allowed`` is False."""
     rows, cols = allowed.shape
+    if not rows or not cols:
+        return [], None
     matrix = value
-    np.copyto(matrix, -np.inf, where=~allowed)
     try:
         # Usually every row (or every column) can be matched: solve at once. With -inf for
         # forbidden pairs the solver raises rather than pick one when it cannot.
@@ -395,11 +448,14 @@ def _assign(
         size = _max_matching_size(allowed)
         if size == 0:
             return [], None
-        # Add one "leave unmatched" column per row. A real pair is worth more than any
-        # difference in total score (at most ``size``), so the solver first matches as many
-        # as the rules allow, then maximises the total.
-        matrix += size + 1.0
-        matrix = np.hstack([matrix, np.zeros((rows, rows))])
+        # Add one "leave unmatched" column per row, worth 0, and lift every real pair by B:
+        # with values spread over R = max - min, one more pair (worth at least B) outweighs
+        # any difference in value between matchings of fewer pairs (at most (size - 1) R),
+        # so the solver first matches as many as the rules allow, then maximises the value.
+        finite = value[allowed]
+        low = float(finite.min())
+        lift = size * (float(finite.max()) - low) + 1.0 - low
+        matrix = np.hstack([value + lift, np.zeros((rows, rows))])
         r, c = linear_sum_assignment(matrix, maximize=True)
     pairs = [(int(i), int(j)) for i, j in zip(r, c, strict=True) if j < cols and allowed[i, j]]
     return pairs, matrix
