@@ -295,6 +295,8 @@ class PairTable:
 
     def __getitem__(self, key: tuple) -> np.ndarray | np.float32:
         i, j = key
+        if isinstance(i, int | np.integer) and isinstance(j, int | np.integer):
+            return self._at(i, j)  # one pair: what the explanations read, thousands of times
         rows, cols = np.arange(self.shape[0])[i], np.arange(self.shape[1])[j]
         if np.ndim(rows) and np.ndim(cols):
             rows, cols = np.ix_(rows, cols)

@@ -4,7 +4,7 @@ maps back to the person who owns it."""
 import numpy as np
 
 from matching import engine
-from tests.matching.sides import open_cohort
+from tests.matching.sides import open_cohort, random_cohort
 
 
 def solve(mentees, mentors, constraints=None, *, protect=False):
@@ -72,3 +72,22 @@ def test_it_keeps_a_previous_pair_on_a_reverse_mentor_with_several_places() -> N
 
     assert (1, 2) in solve(mentees, mentors, before)[1].pairs
     assert (1, 1) in solve(mentees, mentors, after)[1].pairs
+
+
+def test_each_criterion_reads_the_same_for_one_pair_a_row_a_column_and_all() -> None:
+    mentees, mentors = random_cohort(np.random.default_rng(4), 5, 4, max_capacity=2)
+    problem = engine.build_problem(
+        mentees, mentors, weights=engine.DEFAULT_WEIGHTS, constraints=engine.Constraints()
+    )
+    weights = engine.DEFAULT_WEIGHTS
+
+    for _name, table in problem.criteria.items():
+        full = table[:, :]
+        assert full.shape == (5, 4)
+        assert ((full >= 0) & (full <= 1 + 1e-6)).all()
+        assert np.allclose(table[2, :], full[2])
+        assert np.allclose(table[:, 3], full[:, 3])
+        assert np.isclose(table[1, 2], full[1, 2])
+    # The score is the weighted mean of the criteria, however it was computed.
+    mean = sum(weights[c] * problem.criteria[c][:, :] for c in engine.CRITERIA)
+    assert np.allclose(problem.score, mean / sum(weights.values()), atol=1e-6)
