@@ -224,7 +224,7 @@ def solve(
     places = _Places.of(np.maximum(problem.capacity - held, 0), held)
     rows = np.flatnonzero(free_rows)
 
-    score, allowed, value = _solver_matrix(problem, rows, places)
+    value = _solver_matrix(problem, rows, places)
     ranked = np.flatnonzero(places.rank)
     if len(ranked):  # mostly the block of extra places at the end: a small pass
         start = int(ranked[0]) if ranked[-1] - ranked[0] + 1 == len(ranked) else 0
@@ -235,14 +235,14 @@ def solve(
 
     threshold = None
     if protect_worst_off:
+        cells = np.ix_(rows, places.owner)
+        score, allowed = problem.score[cells], problem.allowed[cells]
         size = _max_matching_size(allowed)
         if size:
             threshold = _best_threshold(score, allowed, size)
-            below = score < threshold
-            allowed = allowed & ~below
-            value[below] = -np.inf
+            value[score < threshold] = -np.inf
 
-    assignment, matrix = _assign(value, allowed)
+    assignment, matrix = _assign(value)
     pairs = list(locked) + [(int(rows[r]), int(places.owner[c])) for r, c in assignment]
     pairs.sort()
     scores = [float(problem.score[i, j]) for i, j in pairs]
@@ -493,30 +493,16 @@ class _Places:
         return bool((self.count > 0).all()) and len(self.owner) >= n
 
 
-def _solver_matrix(
-    problem: Problem, rows: np.ndarray, places: _Places
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The solver's rows × columns as (score, allowed, value): ``value`` is float64 with
-    -inf where a rule forbids the pair, in one buffer written once. The common case (every
-    mentee free, everyone with a place) writes the first round of columns straight from the
-    problem's arrays and only the extra places are gathered."""
+def _solver_matrix(problem: Problem, rows: np.ndarray, places: _Places) -> np.ndarray:
+    """The solver's rows × columns: float64, -inf where a rule forbids the pair. The common
+    case (every mentee free, everyone with a place) is one ``where`` over the problem's
+    arrays, then, with extra places, one gather of its columns."""
     m, n = problem.score.shape
     if len(rows) == m and places.first_round_is_everyone(n):
-        extra = places.owner[n:]
-        score = (
-            problem.score
-            if not len(extra)
-            else np.hstack([problem.score, np.take(problem.score, extra, axis=1)])
-        )
-        allowed = (
-            problem.allowed
-            if not len(extra)
-            else np.hstack([problem.allowed, np.take(problem.allowed, extra, axis=1)])
-        )
-    else:
-        score = problem.score[np.ix_(rows, places.owner)]
-        allowed = problem.allowed[np.ix_(rows, places.owner)]
-    return score, allowed, np.where(allowed, score, -np.inf)  # float64, one pass
+        value = np.where(problem.allowed, problem.score, -np.inf)
+        return value if len(places.owner) == n else np.take(value, places.owner, axis=1)
+    cells = np.ix_(rows, places.owner)
+    return np.where(problem.allowed[cells], problem.score[cells], -np.inf)
 
 
 def _previous_cells(
@@ -555,12 +541,10 @@ def _best_threshold(score: np.ndarray, allowed: np.ndarray, size: int) -> float:
     return float(candidates[lo])
 
 
-def _assign(
-    value: np.ndarray, allowed: np.ndarray
-) -> tuple[list[tuple[int, int]], np.ndarray | None]:
-    """The best assignment of as many rows as the rules allow. ``value`` holds -inf where
-    ``allowed`` is False."""
-    rows, cols = allowed.shape
+def _assign(value: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray | None]:
+    """The best assignment of as many rows as the rules allow; ``value`` is -inf where a
+    rule forbids the pair."""
+    rows, cols = value.shape
     if not rows or not cols:
         return [], None
     matrix = value
@@ -569,6 +553,7 @@ def _assign(
         # forbidden pairs the solver raises rather than pick one when it cannot.
         r, c = linear_sum_assignment(matrix, maximize=True)
     except ValueError:
+        allowed = np.isfinite(value)
         size = _max_matching_size(allowed)
         if size == 0:
             return [], None
@@ -581,5 +566,7 @@ def _assign(
         lift = size * (float(finite.max()) - low) + 1.0 - low
         matrix = np.hstack([value + lift, np.zeros((rows, rows))])
         r, c = linear_sum_assignment(matrix, maximize=True)
-    pairs = [(int(i), int(j)) for i, j in zip(r, c, strict=True) if j < cols and allowed[i, j]]
+    pairs = [
+        (int(i), int(j)) for i, j in zip(r, c, strict=True) if j < cols and np.isfinite(value[i, j])
+    ]
     return pairs, matrix
