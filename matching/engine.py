@@ -15,6 +15,7 @@ pick a forbidden pair), and finds the exact optimum with ``linear_sum_assignment
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,8 +101,8 @@ class Constraints:
 class Problem:
     mentees: Side
     mentors: Side
-    criteria: dict[str, np.ndarray]  # each (mentees, mentors) float32 in [0, 1]
-    score: np.ndarray  # weighted sum, (mentees, mentors) float64 in [0, 1]
+    criteria: dict[str, PairTable]  # each criterion in [0, 1], read pair by pair
+    score: np.ndarray  # weighted sum, (mentees, mentors) float32 in [0, 1]
     shared_hours: np.ndarray  # (mentees, mentors) float32 whole numbers
     forbidden: dict[str, np.ndarray]  # rule -> bool (mentees, mentors)
     allowed: np.ndarray  # bool (mentees, mentors)
@@ -123,56 +124,79 @@ class Solution:
 def build_problem(
     mentees: Side, mentors: Side, *, weights: dict[str, float], constraints: Constraints
 ) -> Problem:
-    criteria = {
-        "objectives": _objectives(mentees, mentors),
-        "time_zone": _pairwise(mentees.utc_offset, mentors.utc_offset, _time_zone),
-        "style": _pairwise(_style_code(mentees), _style_code(mentors), _style_fit),
-        "mode": _pairwise(mentees.mode, mentors.mode, _mode_fit),
-        "departments": _pairwise(mentees.department, mentors.department, _different),
-    }
-    shared = mentees.hours.astype(np.float32) @ mentors.hours.T.astype(np.float32)
-    criteria["availability"] = np.minimum(shared / HOURS_FOR_FULL_AVAILABILITY, 1.0).astype(
+    """Scores and rules for every pair, in a handful of passes over (mentees × mentors).
+
+    Every criterion except availability is a sum over per-person factors (topics, or one-hot
+    codes of a zone, style, mode or department against a small table), so the weighted sum
+    of all of them is one matrix product; availability adds ``min(shared, 4) / 4`` in place.
+    The criteria themselves are kept as those factors (``PairTable``) and read pair by pair
+    for the explanations: at 5,000 a side six full matrices would cost 600 MB and most of
+    the time."""
+    m, n = len(mentees), len(mentors)
+    total_weight = sum(max(weights.get(c, 0.0), 0.0) for c in CRITERIA) or 1.0
+    weight = {c: max(weights.get(c, 0.0), 0.0) / total_weight for c in CRITERIA}
+
+    left_objectives, right_objectives = _objective_factors(mentees, mentors)
+    criteria: dict[str, PairTable] = {"objectives": _Product(left_objectives, right_objectives)}
+    left, right = [left_objectives * np.float32(weight["objectives"])], [right_objectives]
+    for name, a, b, fit in (
+        ("time_zone", mentees.utc_offset, mentors.utc_offset, _time_zone),
+        ("style", _style_code(mentees), _style_code(mentors), _style_fit),
+        ("mode", mentees.mode, mentors.mode, _mode_fit),
+        ("departments", mentees.department, mentors.department, _different),
+    ):
+        table = _Lookup.of(a, b, fit)
+        criteria[name] = table
+        # table[ia[i], ib[j]] = (table[ia] @ onehot(ib).T)[i, j]
+        left.append(table.table[table.rows] * np.float32(weight[name]))
+        right.append(np.eye(table.table.shape[1], dtype=np.float32)[table.cols])
+    score = np.concatenate(left, axis=1) @ np.concatenate(right, axis=1).T
+
+    # Only the hours someone on each side can meet (office hours: a third of the week).
+    hours = np.flatnonzero(mentees.hours.any(axis=0) & mentors.hours.any(axis=0))
+    shared = mentees.hours[:, hours].astype(np.float32) @ mentors.hours[:, hours].T.astype(
         np.float32
     )
-    total_weight = sum(max(weights.get(c, 0.0), 0.0) for c in CRITERIA) or 1.0
-    score = np.zeros((len(mentees), len(mentors)), dtype=np.float32)
-    for name in CRITERIA:
-        w = max(weights.get(name, 0.0), 0.0) / total_weight
-        if w:
-            score += np.float32(w) * criteria[name]
+    criteria["availability"] = _Availability(shared)
+    if weight["availability"]:
+        part = np.minimum(shared, np.float32(HOURS_FOR_FULL_AVAILABILITY))
+        part *= np.float32(weight["availability"] / HOURS_FOR_FULL_AVAILABILITY)
+        score += part
+        del part
 
     capacity = np.asarray(
-        mentors.capacity if mentors.capacity is not None else np.ones(len(mentors)), dtype=int
+        mentors.capacity if mentors.capacity is not None else np.ones(n), dtype=int
     )
+    shape = (m, n)
+    wants_or_off = np.concatenate([mentees.wants > 0, mentees.off_limits], axis=1)
+    off_or_wants = np.concatenate([mentors.off_limits, mentors.wants > 0], axis=1)
     forbidden = {
         "reporting_line": _same_line(mentees, mentors),
-        "excluded": (
-            _index_mask(constraints.excluded, score.shape)
-            if constraints.excluded
-            else np.broadcast_to(np.False_, score.shape)
-        ),
-        "avoided": _rows_cols_mask(constraints.avoided, score.shape),
-        "off_limits": (
-            (mentees.wants > 0).astype(np.float32) @ mentors.off_limits.T.astype(np.float32)
-            + mentees.off_limits.astype(np.float32) @ (mentors.wants > 0).T.astype(np.float32)
-        )
-        > 0,
+        "excluded": _pairs_mask(constraints.excluded, shape),
+        "avoided": _rows_cols_mask(constraints.avoided, shape),
+        # Wanted by one and off-limits for the other, either way round: one product.
+        "off_limits": (wants_or_off.astype(np.float32) @ off_or_wants.T.astype(np.float32)) > 0,
         # Read-only broadcast views: no (mentees × mentors) copy for a per-column rule.
         "no_shared_time": (
-            np.broadcast_to(np.False_, score.shape)
+            np.broadcast_to(np.False_, shape)
             if constraints.allow_without_shared_time
             else shared == 0
         ),
-        "no_capacity": np.broadcast_to(capacity <= 0, score.shape),
+        "no_capacity": np.broadcast_to(capacity <= 0, shape),
     }
-    allowed = np.ones(score.shape, dtype=bool)
-    for mask in forbidden.values():
-        np.logical_and(allowed, ~mask, out=allowed)
+    allowed = ~forbidden["reporting_line"]
+    # allowed > forbidden is "allowed and not forbidden", with no ~mask temporary.
+    np.greater(allowed, forbidden["off_limits"], out=allowed)
+    if not constraints.allow_without_shared_time:
+        np.greater(allowed, forbidden["no_shared_time"], out=allowed)
+    allowed[:, capacity <= 0] = False
+    for rows, cols in (_pairs_index(constraints.excluded), constraints.avoided):
+        allowed[rows, cols] = False
     return Problem(
         mentees=mentees,
         mentors=mentors,
         criteria=criteria,
-        score=score.astype(np.float64),
+        score=score,
         shared_hours=shared,
         forbidden=forbidden,
         allowed=allowed,
@@ -184,45 +208,42 @@ def solve(
     problem: Problem, *, constraints: Constraints, protect_worst_off: bool = False
 ) -> Solution:
     """The optimum under the rules. Locked pairs are kept as they are (even if a rule now
-    breaks them: the manager decided) and take a place of their mentor."""
+    breaks them: the manager decided) and take a place of their mentor.
+
+    The solver sees one row per mentee not locked and one column per place left: a
+    reverse-mentor with three places and one locked pair owns two columns, one with no place
+    left owns none. ``places.owner`` maps every column back to its person, and nothing below
+    assumes one column per person."""
     m, n = problem.score.shape
-    capacity = problem.capacity.copy()
     locked = sorted(constraints.locked)
     free_rows = np.ones(m, dtype=bool)
+    held = np.zeros(n, dtype=int)  # places the locked pairs already take
     for i, j in locked:
         free_rows[i] = False
-        capacity[j] -= 1
-    capacity = np.maximum(capacity, 0)
+        held[j] += 1
+    places = _Places.of(np.maximum(problem.capacity - held, 0), held)
     rows = np.flatnonzero(free_rows)
 
-    # One column per place: a mentor with two places appears twice, the second with a
-    # small penalty so that load spreads when it costs (almost) nothing.
-    cols = np.repeat(np.arange(n), capacity)
-    place = np.concatenate([np.arange(c) for c in capacity]) if len(cols) else np.zeros(0, int)
-    all_rows = len(rows) == m
-    if all_rows and len(cols) == n:  # everyone has one place: no indexing, one copy
-        score, allowed = problem.score, problem.allowed
-        value = score.copy()
-    else:
-        score = problem.score[:, cols] if all_rows else problem.score[np.ix_(rows, cols)]
-        allowed = problem.allowed[:, cols] if all_rows else problem.allowed[np.ix_(rows, cols)]
-        value = score.copy()
-    extra = place > 0
-    if extra.any():
-        value[:, extra] -= EXTRA_PLACE_PENALTY * place[extra]
+    value = _solver_matrix(problem, rows, places)
+    ranked = np.flatnonzero(places.rank)
+    if len(ranked):  # mostly the block of extra places at the end: a small pass
+        start = int(ranked[0]) if ranked[-1] - ranked[0] + 1 == len(ranked) else 0
+        value[:, start:] -= EXTRA_PLACE_PENALTY * places.rank[start:]
     if constraints.previous:
-        keep = _index_mask(constraints.previous, problem.score.shape)[np.ix_(rows, cols)]
-        value += KEEP_PAIR_BONUS * keep
+        r, c = _previous_cells(constraints.previous, free_rows, places)
+        value[r, c] += KEEP_PAIR_BONUS
 
     threshold = None
     if protect_worst_off:
+        cells = np.ix_(rows, places.owner)
+        score, allowed = problem.score[cells], problem.allowed[cells]
         size = _max_matching_size(allowed)
         if size:
             threshold = _best_threshold(score, allowed, size)
-            allowed = allowed & (score >= threshold)
+            value[score < threshold] = -np.inf
 
-    assignment, matrix = _assign(value, allowed)
-    pairs = list(locked) + [(int(rows[r]), int(cols[c])) for r, c in assignment]
+    assignment, matrix = _assign(value)
+    pairs = list(locked) + [(int(rows[r]), int(places.owner[c])) for r, c in assignment]
     pairs.sort()
     scores = [float(problem.score[i, j]) for i, j in pairs]
     matched_mentees = {i for i, _ in pairs}
@@ -239,15 +260,18 @@ def solve(
     )
 
 
-def solver_objective(problem: Problem, solution: Solution) -> float:
-    """The value the solver maximised (score, less extra-place penalties), for tests that
-    compare it with a brute-force search."""
-    used: dict[int, int] = {}
+def solver_objective(problem: Problem, solution: Solution, *, constraints: Constraints) -> float:
+    """The value the solver maximised, over all pairs (locked ones add the same to every
+    matching): the scores, less ``EXTRA_PLACE_PENALTY`` times 0, 1, 2 … for a reverse-mentor's
+    first, second, third … pair, plus ``KEEP_PAIR_BONUS`` for each previous pair kept. For
+    tests that compare it with an exhaustive search."""
+    load: dict[int, int] = {}
     value = 0.0
     for i, j in solution.pairs:
-        value += problem.score[i, j] - EXTRA_PLACE_PENALTY * used.get(j, 0)
-        used[j] = used.get(j, 0) + 1
-    return value
+        value += problem.score[i, j] - EXTRA_PLACE_PENALTY * load.get(j, 0)
+        value += KEEP_PAIR_BONUS * ((i, j) in constraints.previous)
+        load[j] = load.get(j, 0) + 1
+    return float(value)
 
 
 def blocking_rules(
@@ -265,37 +289,95 @@ def blocking_rules(
 # --- criteria ---------------------------------------------------------------------------------
 
 
-def _objectives(mentees: Side, mentors: Side) -> np.ndarray:
+class PairTable:
+    """A criterion for every pair, computed when read: ``table[i, j]`` for one pair,
+    ``table[i, :]`` or ``table[:, j]`` for a row or a column, ``table[:, :]`` for all."""
+
+    def __getitem__(self, key: tuple) -> np.ndarray | np.float32:
+        i, j = key
+        if isinstance(i, int | np.integer) and isinstance(j, int | np.integer):
+            return self._at(i, j)  # one pair: what the explanations read, thousands of times
+        rows, cols = np.arange(self.shape[0])[i], np.arange(self.shape[1])[j]
+        if np.ndim(rows) and np.ndim(cols):
+            rows, cols = np.ix_(rows, cols)
+        return self._at(rows, cols)
+
+    shape: tuple[int, int]
+
+    def _at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class _Product(PairTable):
+    """``left[i] · right[j]``."""
+
+    def __init__(self, left: np.ndarray, right: np.ndarray) -> None:
+        self.left, self.right = left, right
+        self.shape = (len(left), len(right))
+
+    def _at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return (self.left[rows] * self.right[cols]).sum(axis=-1)
+
+
+class _Lookup(PairTable):
+    """``table[rows[i], cols[j]]``: a cohort has a handful of distinct zones, styles, modes
+    and departments, not thousands, so the fit is computed once per pair of values."""
+
+    def __init__(self, table: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> None:
+        self.table, self.rows, self.cols = table, rows, cols
+        self.shape = (len(rows), len(cols))
+
+    @classmethod
+    def of(cls, a: np.ndarray, b: np.ndarray, fit: Callable[..., np.ndarray]) -> _Lookup:
+        ua, ia = np.unique(a, return_inverse=True)
+        ub, ib = np.unique(b, return_inverse=True)
+        table = np.asarray(fit(ua[:, None], ub[None, :]), dtype=np.float32)
+        return cls(table, ia.reshape(-1), ib.reshape(-1))
+
+    def _at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return self.table[self.rows[rows], self.cols[cols]]
+
+
+class _Availability(PairTable):
+    def __init__(self, shared: np.ndarray) -> None:
+        self.shared = shared
+        self.shape = shared.shape
+
+    def _at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return np.minimum(self.shared[rows, cols] / HOURS_FOR_FULL_AVAILABILITY, 1.0)
+
+
+def _objective_factors(mentees: Side, mentors: Side) -> tuple[np.ndarray, np.ndarray]:
     """How well what one side wants to learn is met by what the other can share; ranked
-    choices count more. The executive's learning counts twice the reverse-mentor's."""
+    choices count more. The executive's learning counts twice the reverse-mentor's, and is
+    the whole score where the reverse-mentor named no objective. As factors: the criterion
+    is ``left @ right.T``, the executive's part in the first half of the columns."""
     mentee_weight, mentee_total = _rank_weights(mentees.wants)
     mentor_weight, mentor_total = _rank_weights(mentors.wants)
-    # Both products come out mentees × mentors, in memory order: no transposed temporaries.
-    mentee_fit = mentee_weight @ mentors.shares.T.astype(np.float32)
-    mentee_fit /= np.where(mentee_total > 0, mentee_total, 1)[:, None]
-    mentor_fit = mentees.shares.astype(np.float32) @ mentor_weight.T
-    mentor_fit /= np.where(mentor_total > 0, mentor_total, 1)[None, :]
-    # Where the reverse-mentor named no objective, the executive's fit is the whole score.
     has_goals = mentor_total > 0
-    mentee_fit *= np.where(has_goals, 2 / 3, 1).astype(np.float32)[None, :]
-    mentor_fit *= np.where(has_goals, 1 / 3, 0).astype(np.float32)[None, :]
-    mentee_fit += mentor_fit
-    return mentee_fit
+    left = np.concatenate(
+        [
+            mentee_weight / np.where(mentee_total > 0, mentee_total, 1)[:, None],
+            mentees.shares.astype(np.float32),
+        ],
+        axis=1,
+    )
+    right = np.concatenate(
+        [
+            mentors.shares * np.where(has_goals, 2 / 3, 1)[:, None],
+            mentor_weight
+            / np.where(has_goals, mentor_total, 1)[:, None]
+            * np.where(has_goals, 1 / 3, 0)[:, None],
+        ],
+        axis=1,
+    )
+    return left.astype(np.float32), right.astype(np.float32)
 
 
 def _rank_weights(wants: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ranks = np.clip(wants, 0, len(RANK_WEIGHTS)).astype(int)
     weight = np.where(ranks > 0, RANK_WEIGHTS[np.maximum(ranks - 1, 0)], 0.0).astype(np.float32)
     return weight, weight.sum(axis=1)
-
-
-def _pairwise(a: np.ndarray, b: np.ndarray, fit) -> np.ndarray:
-    """``fit`` for every pair, computed once per pair of distinct values and then looked up:
-    a cohort has a handful of zones, styles, modes and departments, not thousands."""
-    ua, ia = np.unique(a, return_inverse=True)
-    ub, ib = np.unique(b, return_inverse=True)
-    table = np.asarray(fit(ua[:, None], ub[None, :]), dtype=np.float32)
-    return table[ia][:, ib]
 
 
 def _time_zone(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -330,12 +412,29 @@ def _different(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _same_line(mentees: Side, mentors: Side) -> np.ndarray:
-    a_in, a_out = mentees.line_entry[:, None], mentees.line_exit[:, None]
-    b_in, b_out = mentors.line_entry[None, :], mentors.line_exit[None, :]
-    known = (a_in >= 0) & (b_in >= 0)
-    a_above_b = (a_in <= b_in) & (b_out <= a_out)
-    b_above_a = (b_in <= a_in) & (a_out <= b_out)
-    return known & (a_above_b | b_above_a)
+    """Pairs in one reporting line. B is below A exactly when B's entry number falls in A's
+    [entry, exit] interval, so each person's subordinates on the other side are one range of
+    that side sorted by entry: the work grows with the pairs found (a few per person in a
+    real organisation), not with mentees × mentors."""
+    mask = np.zeros((len(mentees), len(mentors)), dtype=bool)
+    for above, below, mentee_above in ((mentees, mentors, True), (mentors, mentees, False)):
+        upper = np.flatnonzero(above.line_entry >= 0)
+        lower = np.flatnonzero(below.line_entry >= 0)
+        lower = lower[np.argsort(below.line_entry[lower], kind="stable")]
+        entries = below.line_entry[lower]
+        start = np.searchsorted(entries, above.line_entry[upper], side="left")
+        stop = np.searchsorted(entries, above.line_exit[upper], side="right")
+        count = stop - start
+        first = np.cumsum(count) - count
+        a = np.repeat(upper, count)
+        b = lower[np.repeat(start, count) + np.arange(count.sum()) - np.repeat(first, count)]
+        inside = below.line_exit[b] <= above.line_exit[a]
+        a, b = a[inside], b[inside]
+        if mentee_above:
+            mask[a, b] = True
+        else:
+            mask[b, a] = True
+    return mask
 
 
 def _rows_cols_mask(index: tuple[np.ndarray, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
@@ -347,15 +446,78 @@ def _rows_cols_mask(index: tuple[np.ndarray, np.ndarray], shape: tuple[int, int]
     return mask
 
 
-def _index_mask(pairs: set[tuple[int, int]], shape: tuple[int, int]) -> np.ndarray:
-    mask = np.zeros(shape, dtype=bool)
-    if pairs:
-        rows, cols = zip(*pairs, strict=True)
-        mask[list(rows), list(cols)] = True
-    return mask
+def _pairs_index(pairs: set[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    index = np.array(sorted(pairs), dtype=int).reshape(-1, 2)
+    return index[:, 0], index[:, 1]
+
+
+def _pairs_mask(pairs: set[tuple[int, int]], shape: tuple[int, int]) -> np.ndarray:
+    return _rows_cols_mask(_pairs_index(pairs), shape)
 
 
 # --- solving ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Places:
+    """The solver's columns: one per place left. ``owner[c]`` is the reverse-mentor (row of
+    the mentor side) who owns column c and ``rank[c]`` which of their pairs it would be (0
+    for the first, counting locked pairs). Columns come in rounds: first one column for each
+    reverse-mentor with a place left, in order, then one for each with a second place left,
+    and so on; so with one place each the columns are the reverse-mentors themselves, and
+    the extra places (the only ones with a penalty) are one block at the end. Mentor j's
+    columns are ``by_owner[first[j]:first[j] + count[j]]``."""
+
+    owner: np.ndarray
+    rank: np.ndarray
+    count: np.ndarray
+    first: np.ndarray
+    by_owner: np.ndarray
+
+    @classmethod
+    def of(cls, count: np.ndarray, held: np.ndarray) -> _Places:
+        rounds = [np.flatnonzero(count > k) for k in range(int(count.max(initial=0)))]
+        owner = np.concatenate(rounds) if rounds else np.zeros(0, dtype=int)
+        rank = np.concatenate(
+            [held[r] + k for k, r in enumerate(rounds)] if rounds else [np.zeros(0, dtype=int)]
+        )
+        return cls(
+            owner=owner,
+            rank=rank,
+            count=count,
+            first=np.cumsum(count) - count,
+            by_owner=np.argsort(owner, kind="stable"),
+        )
+
+    def first_round_is_everyone(self, n: int) -> bool:
+        return bool((self.count > 0).all()) and len(self.owner) >= n
+
+
+def _solver_matrix(problem: Problem, rows: np.ndarray, places: _Places) -> np.ndarray:
+    """The solver's rows × columns: float64, -inf where a rule forbids the pair. The common
+    case (every mentee free, everyone with a place) is one ``where`` over the problem's
+    arrays, then, with extra places, one gather of its columns."""
+    m, n = problem.score.shape
+    if len(rows) == m and places.first_round_is_everyone(n):
+        value = np.where(problem.allowed, problem.score, -np.inf)
+        return value if len(places.owner) == n else np.take(value, places.owner, axis=1)
+    cells = np.ix_(rows, places.owner)
+    return np.where(problem.allowed[cells], problem.score[cells], -np.inf)
+
+
+def _previous_cells(
+    previous: set[tuple[int, int]], free_rows: np.ndarray, places: _Places
+) -> tuple[np.ndarray, np.ndarray]:
+    """The solver's cells (row, column) of every place of a previous partner."""
+    i, j = _pairs_index(previous)
+    keep = free_rows[i] & (places.count[j] > 0)
+    i, j = i[keep], j[keep]
+    row_of = np.cumsum(free_rows) - 1  # mentee row -> solver row
+    per_pair = places.count[j]
+    starts = np.cumsum(per_pair) - per_pair
+    offset = np.arange(per_pair.sum()) - np.repeat(starts, per_pair)
+    columns = places.by_owner[np.repeat(places.first[j], per_pair) + offset]
+    return np.repeat(row_of[i], per_pair), columns
 
 
 def _max_matching_size(allowed: np.ndarray) -> int:
@@ -379,27 +541,32 @@ def _best_threshold(score: np.ndarray, allowed: np.ndarray, size: int) -> float:
     return float(candidates[lo])
 
 
-def _assign(
-    value: np.ndarray, allowed: np.ndarray
-) -> tuple[list[tuple[int, int]], np.ndarray | None]:
-    """The best assignment of as many rows as the rules allow. ``value`` is changed in place
-    (solve() made it for this call)."""
-    rows, cols = allowed.shape
+def _assign(value: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray | None]:
+    """The best assignment of as many rows as the rules allow; ``value`` is -inf where a
+    rule forbids the pair."""
+    rows, cols = value.shape
+    if not rows or not cols:
+        return [], None
     matrix = value
-    np.copyto(matrix, -np.inf, where=~allowed)
     try:
         # Usually every row (or every column) can be matched: solve at once. With -inf for
         # forbidden pairs the solver raises rather than pick one when it cannot.
         r, c = linear_sum_assignment(matrix, maximize=True)
     except ValueError:
+        allowed = np.isfinite(value)
         size = _max_matching_size(allowed)
         if size == 0:
             return [], None
-        # Add one "leave unmatched" column per row. A real pair is worth more than any
-        # difference in total score (at most ``size``), so the solver first matches as many
-        # as the rules allow, then maximises the total.
-        matrix += size + 1.0
-        matrix = np.hstack([matrix, np.zeros((rows, rows))])
+        # Add one "leave unmatched" column per row, worth 0, and lift every real pair by B:
+        # with values spread over R = max - min, one more pair (worth at least B) outweighs
+        # any difference in value between matchings of fewer pairs (at most (size - 1) R),
+        # so the solver first matches as many as the rules allow, then maximises the value.
+        finite = value[allowed]
+        low = float(finite.min())
+        lift = size * (float(finite.max()) - low) + 1.0 - low
+        matrix = np.hstack([value + lift, np.zeros((rows, rows))])
         r, c = linear_sum_assignment(matrix, maximize=True)
-    pairs = [(int(i), int(j)) for i, j in zip(r, c, strict=True) if j < cols and allowed[i, j]]
+    pairs = [
+        (int(i), int(j)) for i, j in zip(r, c, strict=True) if j < cols and np.isfinite(value[i, j])
+    ]
     return pairs, matrix

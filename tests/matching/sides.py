@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from matching.engine import Side
+from matching.engine import EITHER, Side
 from programmes.reporting_lines import tree_intervals
 
 TOPICS = 6
@@ -68,3 +68,29 @@ def random_cohort(
             pool=pool,
         ),
     )
+
+
+def open_cohort(
+    mentees: int, mentors: int, *, capacity: list[int] | None = None
+) -> tuple[Side, Side]:
+    """Everyone alike and nothing in the way (no reporting lines, no topics ruled out, every
+    hour shared): every pair scores the same, so only the rules and places decide."""
+
+    def side(size: int, places: list[int] | None) -> Side:
+        return Side(
+            ids=np.arange(size),
+            wants=np.zeros((size, TOPICS), dtype=int),
+            shares=np.zeros((size, TOPICS), dtype=bool),
+            off_limits=np.zeros((size, TOPICS), dtype=bool),
+            hours=np.ones((size, 168), dtype=bool),
+            utc_offset=np.zeros(size),
+            communication=np.zeros(size, dtype=int),
+            feedback=np.zeros(size, dtype=int),
+            mode=np.full(size, EITHER),
+            department=np.full(size, -1),
+            line_entry=np.full(size, -1),
+            line_exit=np.full(size, -1),
+            capacity=None if places is None else np.array(places),
+        )
+
+    return side(mentees, None), side(mentors, capacity or [1] * mentors)
