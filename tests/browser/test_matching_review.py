@@ -63,7 +63,7 @@ def test_a_manager_starts_a_run_watches_it_finish_and_approves_it(
     page.get_by_role("button", name="Close intake and start matching").click()
 
     expect(page.get_by_label("Progress of the matching run")).to_be_visible()
-    expect(page.locator("#run-stage")).to_have_text("Queued: waiting for a worker")
+    expect(page.locator("#run-stage")).to_have_text("Queued: waiting for a worker.")
     run = MatchingRun.objects.get(cohort=cohort)
     assert queued == [run.pk]
     tasks.run_matching(run.pk)
