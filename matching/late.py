@@ -21,6 +21,7 @@ from matching.cohort_data import CURRENT_PAIR
 from matching.suggestions import best_partner_for
 from programmes.matchmaking import PartnerSuggestion
 from programmes.models import Cohort, Intake, Pair, Participant
+from programmes.pairs import participants_paired
 
 
 def _check_waiting(participant: Participant) -> None:
@@ -97,8 +98,6 @@ def participant_match_now(
             score=round(suggestion.score, 4),
             introduced_at=now,
         )
-        Participant.objects.filter(pk__in=[mentee.pk, mentor.pk]).update(
-            status=Participant.Status.MATCHED
-        )
+        participants_paired(participant_ids=[mentee.pk, mentor.pk], now=now)
         notices.ask_match_introduction(pair)
     return pair

@@ -14,7 +14,7 @@ from matching.cohort_data import CURRENT_PAIR, cohort_data
 from matching.explain import reasons
 from matching.models import MatchingRun, PairRule, ProposedPair
 from programmes.models import Cohort, Pair, Participant
-from programmes.pairs import pair_close
+from programmes.pairs import pair_close, participants_paired
 
 NOT_EDITABLE = "Only a finished run that is not yet approved can be changed."
 SUPERSEDED = "A newer run of this cohort exists: only the newest run can be changed or approved."
@@ -210,7 +210,7 @@ def matching_run_approve(*, run: MatchingRun, user=None) -> list[Pair]:
             )
         Pair.objects.bulk_create(pairs)
         matched = [p.mentee_id for p in pairs] + [p.reverse_mentor_id for p in pairs]
-        Participant.objects.filter(pk__in=matched).update(status=Participant.Status.MATCHED)
+        participants_paired(participant_ids=matched, now=now)
         notices.ask_match_introductions(pairs)
     run.status, run.approved_at, run.approved_by = MatchingRun.Status.APPROVED, now, user
     return pairs

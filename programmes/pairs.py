@@ -27,6 +27,7 @@ from programmes.models import (
     Note,
     Pair,
     Participant,
+    RiskFlag,
     Role,
     Topic,
 )
@@ -79,6 +80,21 @@ def _locked(pair: Pair, by: Participant) -> Pair:
 
 
 CURRENT = (Pair.Status.PROPOSED, Pair.Status.ACTIVE, Pair.Status.PAUSED)
+
+
+PAIRED_AGAIN = "Paired again."
+
+
+def participants_paired(*, participant_ids: list[int], now: datetime) -> None:
+    """Whoever was just given a new pair (by an approved run, a re-match or a late match) is
+    matched, and no longer waiting for a partner: an open "left without a partner" flag about
+    them is resolved, so the queue does not ask a manager to find a partner for someone who
+    has one. Two queries, however many people."""
+    Participant.objects.filter(pk__in=participant_ids).update(status=Participant.Status.MATCHED)
+    RiskFlag.objects.filter(rule=RiskFlag.Rule.NEEDS_PARTNER, resolved_at__isnull=True).filter(
+        Q(evidence__side=Role.MENTEE, pair__mentee__in=participant_ids)
+        | Q(evidence__side=Role.REVERSE_MENTOR, pair__reverse_mentor__in=participant_ids)
+    ).update(resolved_at=now, resolution_note=PAIRED_AGAIN, updated_at=now)
 
 
 def pair_close(pair: Pair, *, reason: str, now: datetime) -> None:

@@ -465,9 +465,7 @@ def pair_rematch(
             # One pair replaces another; the one left gets theirs through the flag's action.
             replaces=pair if ends_pair else None,
         )
-        Participant.objects.filter(pk__in=[keeps.pk, chosen.pk]).update(
-            status=Participant.Status.MATCHED
-        )
+        pairs.participants_paired(participant_ids=[keeps.pk, chosen.pk], now=now)
         matcher.introduce(new_pair)
         new_pair.introduced_at = now
         new_pair.save(update_fields=["introduced_at"])

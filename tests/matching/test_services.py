@@ -387,8 +387,9 @@ def test_approval_takes_a_fixed_number_of_queries_whatever_the_number_of_pairs(
     # savepoint; lock the cohort; lock the run and read its status; the newest run of the
     # cohort; mark the run approved; its proposals with both people; lock the participants
     # (primary-key order); lock the mentees' current pairs (primary-key order); insert the
-    # pairs; mark the participants matched; insert the introductions; release the savepoint.
-    with django_assert_num_queries(12) as captured:
+    # pairs; mark the participants matched; resolve "left without a partner" flags about them;
+    # insert the introductions; release the savepoint.
+    with django_assert_num_queries(13) as captured:
         created = services.matching_run_approve(run=result)
 
     assert len(created) == pairs

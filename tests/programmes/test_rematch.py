@@ -9,11 +9,13 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from matching.late import participant_match_now
 from matching.models import PairRule
 from matching.suggestions import LOWER, PAIRED
 from notifications.models import Notification
 from programmes import remediation
 from programmes.models import Pair, PairAction, Participant, RiskFlag, Role
+from programmes.pairs import PAIRED_AGAIN
 from tests.factories import ParticipantFactory
 from tests.programmes.remediation_helpers import join, open_flag, rematchable_pair, spare
 
@@ -241,6 +243,23 @@ def test_a_left_partner_paired_again_meanwhile_is_not_rematched(programme, manag
         with pytest.raises(ValidationError, match="Ravi Patel has a partner again \\(Tom Baker\\)"):
             attempt()
     assert everything(pair) == before
+
+
+def test_a_partner_left_who_is_matched_later_leaves_the_queue(programme, manager):
+    pair = rematchable_pair(programme=programme)
+    remediation.pair_rematch(pair=pair, by=manager, partner=spare(pair, "Sofia Lind", [9]).pk)
+    left = RiskFlag.objects.get(rule=RiskFlag.Rule.NEEDS_PARTNER)
+    # The executive who kept going was paired too, in the re-match: the flag is not theirs.
+    assert left.resolved_at is None
+    tom = spare(pair, "Tom Baker", [9, 10], MENTEE)
+    now = timezone.now()
+
+    participant_match_now(
+        participant=pair.reverse_mentor, by=manager, expected_partner=tom, now=now
+    )
+
+    left.refresh_from_db()
+    assert (left.resolved_at, left.resolved_by, left.resolution_note) == (now, None, PAIRED_AGAIN)
 
 
 # --- Stale, tampered and repeated picks ---------------------------------------------------
