@@ -83,8 +83,9 @@ from django.utils import timezone  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 
 from matching import engine  # noqa: E402
+from matching.explain import reasons_for_pairs  # noqa: E402
 from matching.models import MatchingRun  # noqa: E402
-from matching.services import CohortData, matching_run_execute, reasons  # noqa: E402
+from matching.services import CohortData, matching_run_execute  # noqa: E402
 from programmes.models import (  # noqa: E402
     Cohort,
     Intake,
@@ -173,8 +174,9 @@ def one_size(n: int, seed: int = 7, repeat: int = 1) -> tuple[float, float, int,
             mentee_side, mentor_side, weights=engine.DEFAULT_WEIGHTS, constraints=data.constraints
         )
         solution = engine.solve(problem, constraints=data.constraints)
-        for i, j in solution.pairs:
-            reasons(data, problem, i, j, weights=engine.DEFAULT_WEIGHTS)
+        rows, cols = (np.array(side) for side in zip(*solution.pairs, strict=True))
+        values = {c: problem.criteria[c].pairs(rows, cols) for c in engine.CRITERIA}
+        reasons_for_pairs(data, problem, rows, cols, values, weights=engine.DEFAULT_WEIGHTS)
         whole = min(whole, time.perf_counter() - started)
     # The process's peak resident memory so far (KiB on Linux): tracemalloc would slow the
     # very allocations being timed.

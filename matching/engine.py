@@ -221,7 +221,13 @@ def solve(
     for i, j in locked:
         free_rows[i] = False
         held[j] += 1
-    places = _Places.of(np.maximum(problem.capacity - held, 0), held)
+    left = np.maximum(problem.capacity - held, 0)
+    # Who has no allowed partner at all on the other side is left out of the solver's matrix:
+    # no matching can place them, and with them in it the solver first fails (after most of
+    # its work) and then needs a larger matrix to leave them out.
+    free_rows &= _reachable(problem.allowed, columns=left > 0, axis=1)
+    left[~_reachable(problem.allowed, rows=free_rows, axis=0)] = 0
+    places = _Places.of(left, held)
     rows = np.flatnonzero(free_rows)
 
     value = _solver_matrix(problem, rows, places)
@@ -234,13 +240,8 @@ def solve(
         value[r, c] += KEEP_PAIR_BONUS
 
     threshold = None
-    if protect_worst_off:
-        cells = np.ix_(rows, places.owner)
-        score, allowed = problem.score[cells], problem.allowed[cells]
-        size = _max_matching_size(allowed)
-        if size:
-            threshold = _best_threshold(score, allowed, size)
-            value[score < threshold] = -np.inf
+    if protect_worst_off and value.size:
+        threshold = _protect_worst_off(problem, value, rows, places)
 
     assignment, matrix = _assign(value)
     pairs = list(locked) + [(int(rows[r]), int(places.owner[c])) for r, c in assignment]
@@ -303,6 +304,10 @@ class PairTable:
         return self._at(rows, cols)
 
     shape: tuple[int, int]
+
+    def pairs(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The criterion for the pairs (rows[k], cols[k]), all at once."""
+        return self._at(np.asarray(rows), np.asarray(cols))
 
     def _at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -489,20 +494,22 @@ class _Places:
             by_owner=np.argsort(owner, kind="stable"),
         )
 
-    def first_round_is_everyone(self, n: int) -> bool:
-        return bool((self.count > 0).all()) and len(self.owner) >= n
+    def is_everyone_once(self, n: int) -> bool:
+        """One column for each of the n reverse-mentors, in order."""
+        return len(self.owner) == n and bool((self.count == 1).all())
 
 
 def _solver_matrix(problem: Problem, rows: np.ndarray, places: _Places) -> np.ndarray:
-    """The solver's rows × columns: float64, -inf where a rule forbids the pair. The common
-    case (every mentee free, everyone with a place) is one ``where`` over the problem's
-    arrays, then, with extra places, one gather of its columns."""
+    """The solver's rows × columns: float64, -inf where a rule forbids the pair. One
+    ``where`` over the problem's arrays (their rows taken first when some mentees are left
+    out: a cheap copy of whole rows of float32 and bool), then, unless every reverse-mentor
+    has exactly one column, one gather of its columns."""
     m, n = problem.score.shape
-    if len(rows) == m and places.first_round_is_everyone(n):
-        value = np.where(problem.allowed, problem.score, -np.inf)
-        return value if len(places.owner) == n else np.take(value, places.owner, axis=1)
-    cells = np.ix_(rows, places.owner)
-    return np.where(problem.allowed[cells], problem.score[cells], -np.inf)
+    score, allowed = problem.score, problem.allowed
+    if len(rows) < m:
+        score, allowed = score[rows], allowed[rows]
+    value = np.where(allowed, score, -np.inf)
+    return value if places.is_everyone_once(n) else np.take(value, places.owner, axis=1)
 
 
 def _previous_cells(
@@ -527,18 +534,102 @@ def _max_matching_size(allowed: np.ndarray) -> int:
     return int((match >= 0).sum())
 
 
-def _best_threshold(score: np.ndarray, allowed: np.ndarray, size: int) -> float:
-    """The highest score t such that a matching of ``size`` pairs exists using only pairs
-    scoring at least t: a binary search over the distinct scores."""
-    candidates = np.unique(score[allowed])
+def _reachable(
+    allowed: np.ndarray,
+    *,
+    axis: int,
+    rows: np.ndarray | None = None,
+    columns: np.ndarray | None = None,
+) -> np.ndarray:
+    """For each row (axis=1) or column (axis=0): is any pair allowed with the rows or
+    columns given (all when None)? Slices only when some are left out."""
+    if rows is not None and not rows.all():
+        allowed = allowed[rows]
+    if columns is not None and not columns.all():
+        allowed = allowed[:, columns]
+    return allowed.any(axis=axis)
+
+
+def _protect_worst_off(
+    problem: Problem, value: np.ndarray, rows: np.ndarray, places: _Places
+) -> float | None:
+    """Forbid, in the solver's matrix, every pair scoring below the best bottleneck: the
+    highest score t such that a matching of as many pairs as the rules allow exists using
+    only pairs scoring at least t. Returns t (None when no pair is allowed).
+
+    The search never lists all allowed pairs (at 5,000 a side, ten million): it first goes
+    down from an upper bound of t in growing steps, listing only the pairs scoring at least
+    the step's value, until those pairs alone match as many as possible; then it searches
+    among the distinct scores of that (small) list."""
+    m, n = problem.score.shape
+    score, allowed = problem.score, problem.allowed
+    if len(rows) < m:
+        score, allowed = score[rows], allowed[rows]
+    has_place = places.count > 0
+    if not has_place.all():
+        allowed = allowed & has_place
+    shape = value.shape
+    most = min(shape)  # the largest size any matching could have
+    # Everyone on the smaller side is matched in a matching of that size, so each needs a
+    # pair scoring at least t: t is at most the lowest of their best scores. Read from the
+    # solver's matrix, whose values are the scores less at most the penalty of the highest
+    # place, plus a bonus: a bound, not the exact value, is all this needs.
+    best = value.max(axis=1 if shape[0] <= shape[1] else 0)
+    if not np.isfinite(best).any():
+        return None
+    bound = float(best.min()) + EXTRA_PLACE_PENALTY * int(places.rank.max(initial=0)) + 1e-6
+    step = 0.01
+    while True:
+        floor = bound if bound > 0 else -np.inf  # scores are never below 0
+        r, c, cell_score = _cells_at_least(score, allowed, places, floor)
+        size = _edges_matching_size(r, c, shape)
+        if size == most or floor == -np.inf:
+            break
+        bound, step = bound - step, step * 2
+    candidates = np.unique(cell_score)
     lo, hi = 0, len(candidates) - 1  # candidates[lo] always feasible
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if _max_matching_size(allowed & (score >= candidates[mid])) >= size:
+        keep = cell_score >= candidates[mid]
+        if _edges_matching_size(r[keep], c[keep], shape) >= size:
             lo = mid
+            # The answer is at least this: the pairs below it never count again.
+            r, c, cell_score = r[keep], c[keep], cell_score[keep]
         else:
             hi = mid - 1
-    return float(candidates[lo])
+    threshold = candidates[lo]
+    below = score < threshold
+    everyone = int(has_place.sum()) == n  # the first n columns are the reverse-mentors
+    head = n if everyone else 0
+    np.copyto(value[:, :head], -np.inf, where=below[:, :head])
+    np.copyto(value[:, head:], -np.inf, where=below[:, places.owner[head:]])
+    return float(threshold)
+
+
+def _cells_at_least(
+    score: np.ndarray, allowed: np.ndarray, places: _Places, floor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The solver's cells (row, column, score), row by row, of the allowed pairs scoring at
+    least ``floor``: each pair once for every place of its reverse-mentor."""
+    i, j = np.nonzero(allowed & (score >= floor) if floor > -np.inf else allowed)
+    pair_score = score[i, j]
+    per_pair = places.count[j]
+    starts = np.cumsum(per_pair) - per_pair
+    offset = np.arange(per_pair.sum()) - np.repeat(starts, per_pair)
+    columns = places.by_owner[np.repeat(places.first[j], per_pair) + offset]
+    return np.repeat(i, per_pair), columns, np.repeat(pair_score, per_pair)
+
+
+def _edges_matching_size(r: np.ndarray, c: np.ndarray, shape: tuple[int, int]) -> int:
+    """The largest matching's size in the graph of cells (r, c), r sorted: the sparse graph
+    is built straight from the cells, without a dense mask or a sort."""
+    if not len(r):
+        return 0
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=shape[0]), out=indptr[1:])
+    graph = csr_array((np.ones(len(c), dtype=bool), c, indptr), shape=shape)
+    match = maximum_bipartite_matching(graph, perm_type="column")
+    return int((match >= 0).sum())
 
 
 def _assign(value: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray | None]:
@@ -553,18 +644,14 @@ def _assign(value: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray | None
         # forbidden pairs the solver raises rather than pick one when it cannot.
         r, c = linear_sum_assignment(matrix, maximize=True)
     except ValueError:
-        allowed = np.isfinite(value)
-        size = _max_matching_size(allowed)
+        # Someone who has allowed partners still cannot be placed: fewer partners than
+        # people who need them. Give the solver one "leave unmatched" column, worth 0, for
+        # each person left out of the largest matching: every full assignment then has
+        # exactly that matching's size in real pairs, and the solver maximises their value.
+        size = _max_matching_size(np.isfinite(value))
         if size == 0:
             return [], None
-        # Add one "leave unmatched" column per row, worth 0, and lift every real pair by B:
-        # with values spread over R = max - min, one more pair (worth at least B) outweighs
-        # any difference in value between matchings of fewer pairs (at most (size - 1) R),
-        # so the solver first matches as many as the rules allow, then maximises the value.
-        finite = value[allowed]
-        low = float(finite.min())
-        lift = size * (float(finite.max()) - low) + 1.0 - low
-        matrix = np.hstack([value + lift, np.zeros((rows, rows))])
+        matrix = np.hstack([value, np.zeros((rows, rows - size))])
         r, c = linear_sum_assignment(matrix, maximize=True)
     pairs = [
         (int(i), int(j)) for i, j in zip(r, c, strict=True) if j < cols and np.isfinite(value[i, j])
