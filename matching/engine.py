@@ -159,10 +159,11 @@ def build_problem(
     )
     criteria["availability"] = _Availability(shared)
     if weight["availability"]:
-        part = np.minimum(shared, np.float32(HOURS_FOR_FULL_AVAILABILITY))
-        part *= np.float32(weight["availability"] / HOURS_FOR_FULL_AVAILABILITY)
-        score += part
-        del part
+        factor = np.float32(weight["availability"] / HOURS_FOR_FULL_AVAILABILITY)
+        for block in _blocks(m):  # a small temporary, reused, not one as large as the scores
+            part = np.minimum(shared[block], np.float32(HOURS_FOR_FULL_AVAILABILITY))
+            part *= factor
+            score[block] += part
 
     capacity = np.asarray(
         mentors.capacity if mentors.capacity is not None else np.ones(n), dtype=int
@@ -175,7 +176,7 @@ def build_problem(
         "excluded": _pairs_mask(constraints.excluded, shape),
         "avoided": _rows_cols_mask(constraints.avoided, shape),
         # Wanted by one and off-limits for the other, either way round: one product.
-        "off_limits": (wants_or_off.astype(np.float32) @ off_or_wants.T.astype(np.float32)) > 0,
+        "off_limits": _any_common(wants_or_off, off_or_wants),
         # Read-only broadcast views: no (mentees × mentors) copy for a per-column rule.
         "no_shared_time": (
             np.broadcast_to(np.False_, shape)
@@ -415,6 +416,25 @@ def _different(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # --- rules ------------------------------------------------------------------------------------
 
+# Rows at a time for passes over (mentees × mentors) that need a temporary: fresh memory is
+# slow to touch the first time (on a virtual machine, more than the arithmetic), so a small
+# block reused beats a temporary as large as the matrix.
+BLOCK_ROWS = 512
+
+
+def _blocks(rows: int) -> list[slice]:
+    return [slice(start, start + BLOCK_ROWS) for start in range(0, rows, BLOCK_ROWS)]
+
+
+def _any_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``result[i, j]``: do rows a[i] and b[j] (bool) share a True column? One matrix
+    product, a block of rows at a time."""
+    result = np.empty((len(a), len(b)), dtype=bool)
+    right = b.T.astype(np.float32)
+    for block in _blocks(len(a)):
+        np.greater(a[block].astype(np.float32) @ right, 0, out=result[block])
+    return result
+
 
 def _same_line(mentees: Side, mentors: Side) -> np.ndarray:
     """Pairs in one reporting line. B is below A exactly when B's entry number falls in A's
@@ -500,16 +520,21 @@ class _Places:
 
 
 def _solver_matrix(problem: Problem, rows: np.ndarray, places: _Places) -> np.ndarray:
-    """The solver's rows × columns: float64, -inf where a rule forbids the pair. One
-    ``where`` over the problem's arrays (their rows taken first when some mentees are left
-    out: a cheap copy of whole rows of float32 and bool), then, unless every reverse-mentor
-    has exactly one column, one gather of its columns."""
+    """The solver's rows × columns: the score, -inf where a rule forbids the pair. Written
+    into one array a block of rows at a time: a ``where`` over the problem's arrays, then,
+    unless every reverse-mentor has exactly one column, a gather of its columns."""
     m, n = problem.score.shape
-    score, allowed = problem.score, problem.allowed
-    if len(rows) < m:
-        score, allowed = score[rows], allowed[rows]
-    value = np.where(allowed, score, -np.inf)
-    return value if places.is_everyone_once(n) else np.take(value, places.owner, axis=1)
+    everyone_once = places.is_everyone_once(n)
+    value = np.empty((len(rows), len(places.owner)), dtype=problem.score.dtype)
+    whole_rows = len(rows) == m
+    for block in _blocks(len(rows)):
+        source = block if whole_rows else rows[block]
+        part = np.where(problem.allowed[source], problem.score[source], -np.inf)
+        if everyone_once:
+            value[block] = part
+        else:
+            np.take(part, places.owner, axis=1, out=value[block])
+    return value
 
 
 def _previous_cells(
