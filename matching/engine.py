@@ -118,7 +118,7 @@ class Solution:
     threshold: float | None  # the protected lowest score, when asked for
     unmatched_mentees: list[int]
     unmatched_mentors: list[int]  # mentors with no pair at all
-    solver_matrix: np.ndarray | None = None  # what the solver was given (for the benchmark)
+    solver_matrix: np.ndarray | None = None  # the cost the solver minimised (for the benchmark)
 
 
 def build_problem(
@@ -169,14 +169,11 @@ def build_problem(
         mentors.capacity if mentors.capacity is not None else np.ones(n), dtype=int
     )
     shape = (m, n)
-    wants_or_off = np.concatenate([mentees.wants > 0, mentees.off_limits], axis=1)
-    off_or_wants = np.concatenate([mentors.off_limits, mentors.wants > 0], axis=1)
     forbidden = {
         "reporting_line": _same_line(mentees, mentors),
         "excluded": _pairs_mask(constraints.excluded, shape),
         "avoided": _rows_cols_mask(constraints.avoided, shape),
-        # Wanted by one and off-limits for the other, either way round: one product.
-        "off_limits": _any_common(wants_or_off, off_or_wants),
+        "off_limits": _off_limits(mentees, mentors),
         # Read-only broadcast views: no (mentees × mentors) copy for a per-column rule.
         "no_shared_time": (
             np.broadcast_to(np.False_, shape)
@@ -231,23 +228,22 @@ def solve(
     places = _Places.of(left, held)
     rows = np.flatnonzero(free_rows)
 
-    value = _solver_matrix(problem, rows, places)
-    ranked = np.flatnonzero(places.rank)
-    if len(ranked):  # mostly the block of extra places at the end: a small pass
-        start = int(ranked[0]) if ranked[-1] - ranked[0] + 1 == len(ranked) else 0
-        value[:, start:] -= EXTRA_PLACE_PENALTY * places.rank[start:]
-    if constraints.previous:
-        r, c = _previous_cells(constraints.previous, free_rows, places)
-        value[r, c] += KEEP_PAIR_BONUS
+    previous = (
+        _previous_cells(constraints.previous, free_rows, places)
+        if constraints.previous
+        else (np.zeros(0, dtype=int), np.zeros(0, dtype=int))
+    )
+    cost = _solver_matrix(problem, rows, places, previous)
 
     threshold = None
-    if protect_worst_off and value.size:
-        threshold = _protect_worst_off(problem, value, rows, places)
+    if protect_worst_off and cost.size:
+        threshold = _protect_worst_off(problem, cost, rows, places)
 
-    assignment, matrix = _assign(value)
-    pairs = list(locked) + [(int(rows[r]), int(places.owner[c])) for r, c in assignment]
-    pairs.sort()
-    scores = [float(problem.score[i, j]) for i, j in pairs]
+    solver_rows, solver_cols, matrix = _assign(cost)
+    found = zip(rows[solver_rows].tolist(), places.owner[solver_cols].tolist(), strict=True)
+    pairs = sorted([*locked, *found])
+    index = np.array(pairs, dtype=int).reshape(-1, 2)
+    scores = problem.score[index[:, 0], index[:, 1]].tolist()
     matched_mentees = {i for i, _ in pairs}
     matched_mentors = {j for _, j in pairs}
     return Solution(
@@ -426,13 +422,19 @@ def _blocks(rows: int) -> list[slice]:
     return [slice(start, start + BLOCK_ROWS) for start in range(0, rows, BLOCK_ROWS)]
 
 
-def _any_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``result[i, j]``: do rows a[i] and b[j] (bool) share a True column? One matrix
-    product, a block of rows at a time."""
-    result = np.empty((len(a), len(b)), dtype=bool)
-    right = b.T.astype(np.float32)
-    for block in _blocks(len(a)):
-        np.greater(a[block].astype(np.float32) @ right, 0, out=result[block])
+def _off_limits(mentees: Side, mentors: Side) -> np.ndarray:
+    """Pairs where a topic one wants is off-limits for the other, either way round. Few
+    people rule any topic out, so each way is a product over only them: their columns
+    (reverse-mentors) or rows (mentees) of a matrix that starts all False."""
+    result = np.zeros((len(mentees), len(mentors)), dtype=bool)
+    ruling = np.flatnonzero(mentors.off_limits.any(axis=1))
+    if len(ruling):
+        wanted = (mentees.wants > 0).astype(np.float32)
+        result[:, ruling] = wanted @ mentors.off_limits[ruling].T.astype(np.float32) > 0
+    ruling = np.flatnonzero(mentees.off_limits.any(axis=1))
+    if len(ruling):
+        wanted = (mentors.wants > 0).astype(np.float32)
+        result[ruling] |= mentees.off_limits[ruling].astype(np.float32) @ wanted.T > 0
     return result
 
 
@@ -519,22 +521,46 @@ class _Places:
         return len(self.owner) == n and bool((self.count == 1).all())
 
 
-def _solver_matrix(problem: Problem, rows: np.ndarray, places: _Places) -> np.ndarray:
-    """The solver's rows × columns: the score, -inf where a rule forbids the pair. Written
-    into one array a block of rows at a time: a ``where`` over the problem's arrays, then,
-    unless every reverse-mentor has exactly one column, a gather of its columns."""
+def _solver_matrix(
+    problem: Problem,
+    rows: np.ndarray,
+    places: _Places,
+    previous: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """The solver's cost matrix, rows × columns: minus each pair's value, +inf where a rule
+    forbids the pair. A pair's value is its score, less ``EXTRA_PLACE_PENALTY`` times the
+    place's rank, plus ``KEEP_PAIR_BONUS`` on the ``previous`` cells (solver row, column),
+    worked out in float32 as the scores are. Built a block of rows at a time (a ``where``
+    over the problem's arrays, a gather of the place columns unless every reverse-mentor has
+    exactly one, the penalty and the bonus) and negated into float64: given exactly the
+    array it works on, the solver copies nothing (given float32 to maximise, it made two
+    copies as large as this one)."""
     m, n = problem.score.shape
-    everyone_once = places.is_everyone_once(n)
-    value = np.empty((len(rows), len(places.owner)), dtype=problem.score.dtype)
+    cost = np.empty((len(rows), len(places.owner)))
+    ranked = np.flatnonzero(places.rank)
+    # Mostly the block of extra places at the end: the penalty touches only those columns.
+    start = int(ranked[0]) if len(ranked) and ranked[-1] - ranked[0] + 1 == len(ranked) else 0
+    # Usually the first n columns are the n reverse-mentors in order, with no penalty: they
+    # are the ``where`` itself, and only the extra places are gathered.
+    head = n if bool((places.count > 0).all()) and (start >= n or not len(ranked)) else 0
+    penalty = EXTRA_PLACE_PENALTY * places.rank[start:]
+    order = np.argsort(previous[0], kind="stable")
+    bonus_rows, bonus_cols = previous[0][order], previous[1][order]
     whole_rows = len(rows) == m
     for block in _blocks(len(rows)):
         source = block if whole_rows else rows[block]
         part = np.where(problem.allowed[source], problem.score[source], -np.inf)
-        if everyone_once:
-            value[block] = part
-        else:
-            np.take(part, places.owner, axis=1, out=value[block])
-    return value
+        tail = np.take(part, places.owner[head:], axis=1)
+        if len(ranked):
+            tail[:, start - head :] -= penalty
+        first, last = np.searchsorted(bonus_rows, [block.start, block.start + len(part)])
+        r, c = bonus_rows[first:last] - block.start, bonus_cols[first:last]
+        part[r[c < head], c[c < head]] += KEEP_PAIR_BONUS
+        tail[r[c >= head], c[c >= head] - head] += KEEP_PAIR_BONUS
+        if head:
+            np.negative(part, out=cost[block, :head])
+        np.negative(tail, out=cost[block, head:])
+    return cost
 
 
 def _previous_cells(
@@ -576,9 +602,9 @@ def _reachable(
 
 
 def _protect_worst_off(
-    problem: Problem, value: np.ndarray, rows: np.ndarray, places: _Places
+    problem: Problem, cost: np.ndarray, rows: np.ndarray, places: _Places
 ) -> float | None:
-    """Forbid, in the solver's matrix, every pair scoring below the best bottleneck: the
+    """Forbid, in the solver's cost matrix, every pair scoring below the best bottleneck: the
     highest score t such that a matching of as many pairs as the rules allow exists using
     only pairs scoring at least t. Returns t (None when no pair is allowed).
 
@@ -593,13 +619,13 @@ def _protect_worst_off(
     has_place = places.count > 0
     if not has_place.all():
         allowed = allowed & has_place
-    shape = value.shape
+    shape = cost.shape
     most = min(shape)  # the largest size any matching could have
     # Everyone on the smaller side is matched in a matching of that size, so each needs a
     # pair scoring at least t: t is at most the lowest of their best scores. Read from the
     # solver's matrix, whose values are the scores less at most the penalty of the highest
     # place, plus a bonus: a bound, not the exact value, is all this needs.
-    best = value.max(axis=1 if shape[0] <= shape[1] else 0)
+    best = -cost.min(axis=1 if shape[0] <= shape[1] else 0)
     if not np.isfinite(best).any():
         return None
     bound = float(best.min()) + EXTRA_PLACE_PENALTY * int(places.rank.max(initial=0)) + 1e-6
@@ -626,8 +652,8 @@ def _protect_worst_off(
     below = score < threshold
     everyone = int(has_place.sum()) == n  # the first n columns are the reverse-mentors
     head = n if everyone else 0
-    np.copyto(value[:, :head], -np.inf, where=below[:, :head])
-    np.copyto(value[:, head:], -np.inf, where=below[:, places.owner[head:]])
+    np.copyto(cost[:, :head], np.inf, where=below[:, :head])
+    np.copyto(cost[:, head:], np.inf, where=below[:, places.owner[head:]])
     return float(threshold)
 
 
@@ -657,28 +683,29 @@ def _edges_matching_size(r: np.ndarray, c: np.ndarray, shape: tuple[int, int]) -
     return int((match >= 0).sum())
 
 
-def _assign(value: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray | None]:
-    """The best assignment of as many rows as the rules allow; ``value`` is -inf where a
-    rule forbids the pair."""
-    rows, cols = value.shape
+def _assign(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The cheapest assignment of as many rows as the rules allow, as (rows, columns) of
+    ``cost``, which is +inf where a rule forbids the pair; and the matrix the solver saw."""
+    rows, cols = cost.shape
+    none = np.zeros(0, dtype=int)
     if not rows or not cols:
-        return [], None
-    matrix = value
+        return none, none, None
+    matrix = cost
     try:
-        # Usually every row (or every column) can be matched: solve at once. With -inf for
+        # Usually every row (or every column) can be matched: solve at once. With +inf for
         # forbidden pairs the solver raises rather than pick one when it cannot.
-        r, c = linear_sum_assignment(matrix, maximize=True)
+        r, c = linear_sum_assignment(matrix)
     except ValueError:
         # Someone who has allowed partners still cannot be placed: fewer partners than
-        # people who need them. Give the solver one "leave unmatched" column, worth 0, for
+        # people who need them. Give the solver one "leave unmatched" column, costing 0, for
         # each person left out of the largest matching: every full assignment then has
         # exactly that matching's size in real pairs, and the solver maximises their value.
-        size = _max_matching_size(np.isfinite(value))
+        size = _max_matching_size(np.isfinite(cost))
         if size == 0:
-            return [], None
-        matrix = np.hstack([value, np.zeros((rows, rows - size))])
-        r, c = linear_sum_assignment(matrix, maximize=True)
-    pairs = [
-        (int(i), int(j)) for i, j in zip(r, c, strict=True) if j < cols and np.isfinite(value[i, j])
-    ]
-    return pairs, matrix
+            return none, none, None
+        matrix = np.hstack([cost, np.zeros((rows, rows - size))])
+        r, c = linear_sum_assignment(matrix)
+    real = c < cols
+    r, c = r[real], c[real]
+    real = np.isfinite(cost[r, c])
+    return r[real], c[real], matrix

@@ -66,6 +66,15 @@ def reasons_for_pairs(
     # Each mentee's wanted topics, first choice first, that the reverse-mentor can share.
     order = np.argsort(np.where(wanted > 0, wanted, 99), axis=1)
     met = np.take_along_axis((wanted > 0) & data.mentor_side.shares[cols], order, axis=1)
+    # The first two of them, as topic numbers (-1 for none).
+    count = np.cumsum(met, axis=1)
+    first_two = [
+        np.where(found.any(axis=1), order[np.arange(len(order)), found.argmax(axis=1)], -1)
+        if found.shape[1]
+        else np.full(len(order), -1)  # a programme with no topics yet
+        for found in (met & (count == 1), met & (count == 2))
+    ]
+    quoted = [f"“{title}”" for title in data.topics]
     hours = problem.shared_hours[rows, cols].astype(int).tolist()
     gap = np.abs(data.mentee_side.utc_offset[rows] - data.mentor_side.utc_offset[cols]) % 24
     gap = np.minimum(gap, 24 - gap).tolist()
@@ -76,13 +85,14 @@ def reasons_for_pairs(
             ("feedback", data.mentee_side.feedback, data.mentor_side.feedback),
         )
     }
+    topics = list(zip(first_two[0].tolist(), first_two[1].tolist(), strict=True))
     result = []
     for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
         mentee, mentor = data.mentees[i], data.mentors[j]
         said: list[tuple[float, str]] = []
-        topics = order[k][met[k]][:2]
-        if len(topics):
-            titles = " and ".join(f"“{data.topics[t]}”" for t in topics)
+        first, second = topics[k]
+        if first >= 0:
+            titles = quoted[first] if second < 0 else f"{quoted[first]} and {quoted[second]}"
             said.append(
                 (
                     gain["objectives"][k],
