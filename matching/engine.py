@@ -1,8 +1,8 @@
 """The matching engine: pure NumPy/SciPy over whole cohorts, no database.
 
 Scores every mentee × reverse-mentor pair on several criteria in [0, 1], forbids the pairs the
-hard rules rule out (as -inf, never a large negative number: with -inf the solver cannot quietly
-pick a forbidden pair), and finds the exact optimum with ``linear_sum_assignment``:
+hard rules rule out (an infinite cost, never a large number: with infinity the solver cannot
+quietly pick a forbidden pair), and finds the exact optimum with ``linear_sum_assignment``:
 
 1. as many pairs as the rules allow (a feasibility check names who cannot be placed);
 2. optionally, the highest lowest-pair score every such matching can reach ("protect the
