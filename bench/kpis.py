@@ -124,9 +124,9 @@ TABLES = [
 # id (p − 1) × SESSIONS_PER_PAIR + s + 1. The status comes from a hash of (p, s): about 78%
 # held, 8% cancelled (by either side), 6% missed and 8% past but never logged.
 BUILD = """
-INSERT INTO programmes_cohort (id, programme_id, name, starts_on, ends_on, status)
+INSERT INTO programmes_cohort (id, programme_id, name, starts_on, ends_on, status, intake_round)
 SELECT c, 1, 'Cohort ' || c, DATE '2025-01-06' + (c - 1) * 30,
-       DATE '2025-01-06' + (c - 1) * 30 + 180, 'finished'
+       DATE '2025-01-06' + (c - 1) * 30 + 180, 'finished', 0
 FROM generate_series(1, %(cohorts)s) AS c;
 
 INSERT INTO programmes_topic (id, programme_id, title, description, position)

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from matching import engine
 from matching.models import MatchingPolicy, MatchingRun, PairRule
 from programmes.availability import to_utc_hours_of_week
 from programmes.models import Cohort, Intake, IntakeObjective, Pair, Participant
-from programmes.reporting_lines import load_manager_map, tree_intervals
+from programmes.reporting_lines import load_managers_above, tree_intervals
 
 MODES = {Intake.MeetingMode.IN_PERSON: engine.IN_PERSON, Intake.MeetingMode.VIDEO: engine.VIDEO}
 CURRENT_PAIR = [Pair.Status.PROPOSED, Pair.Status.ACTIVE, Pair.Status.PAUSED]
@@ -46,20 +46,19 @@ def cohort_data(cohort: Cohort, *, allow_without_shared_time: bool = False) -> C
     topics come as (participant, topic) rows straight into arrays, and hours are converted
     to UTC once per time zone, not once per person: at 5,000 a side, model instances for
     every answer and a datetime per slot took most of the run."""
-    participants = list(
-        cohort.participants.exclude(status=Participant.Status.WITHDRAWN)
-        .select_related("person", "intake")
-        .order_by("pk")
-    )
+    taking_part = cohort.participants.exclude(status=Participant.Status.WITHDRAWN)
+    participants = list(taking_part.select_related("person", "intake").order_by("pk"))
     complete = [p for p in participants if _submitted(p)]
     without = [p for p in participants if not _submitted(p)]
     mentees = [p for p in complete if p.role == Participant.Role.MENTEE]
     mentors = [p for p in complete if p.role == Participant.Role.REVERSE_MENTOR]
     topics = list(cohort.programme.topics.values_list("pk", "title"))
     column = {pk: i for i, (pk, _) in enumerate(topics)}
-    intervals = tree_intervals(load_manager_map())
+    # Only the lines above the cohort's members, walked up in the database.
+    intervals = tree_intervals(load_managers_above(taking_part.values("person")))
     departments: dict[str, int] = {}
-    in_cohort = {"intake__participant__in": [p.pk for p in complete]}
+    # Subqueries, not lists of thousands of ids: rows for anyone else are skipped below.
+    in_cohort = {"intake__participant__in": taking_part.values("pk")}
     ranked = list(
         IntakeObjective.objects.filter(**in_cohort).values_list(
             "intake__participant", "topic", "rank"
@@ -134,7 +133,10 @@ def cohort_data(cohort: Cohort, *, allow_without_shared_time: bool = False) -> C
     # The same few colleagues get asked again and again: cap anyone's load across programmes.
     load = dict(
         Pair.objects.filter(
-            status__in=CURRENT_PAIR, reverse_mentor__person__in=[p.person_id for p in mentors]
+            status__in=CURRENT_PAIR,
+            reverse_mentor__person__in=taking_part.filter(
+                role=Participant.Role.REVERSE_MENTOR
+            ).values("person"),
         )
         .exclude(cohort=cohort)
         .values("reverse_mentor__person")
@@ -153,7 +155,7 @@ def cohort_data(cohort: Cohort, *, allow_without_shared_time: bool = False) -> C
         mentors=mentors,
         mentee_side=mentee_side,
         mentor_side=mentor_side,
-        constraints=_constraints(cohort, mentees, mentors, allow_without_shared_time),
+        constraints=_constraints(cohort, taking_part, mentees, mentors, allow_without_shared_time),
         topics=[title for _, title in topics],
         without_intake=without,
         load_elsewhere=load_elsewhere,
@@ -176,17 +178,24 @@ def _utc_offset(zone: str, cohort: Cohort) -> float:
 
 
 def _constraints(
-    cohort: Cohort, mentees: list[Participant], mentors: list[Participant], allow: bool
+    cohort: Cohort,
+    taking_part: QuerySet,
+    mentees: list[Participant],
+    mentors: list[Participant],
+    allow: bool,
 ) -> engine.Constraints:
     mentee_row = {p.person_id: i for i, p in enumerate(mentees)}
     mentor_row = {p.person_id: j for j, p in enumerate(mentors)}
+    people = taking_part.values("person")
     rules = PairRule.objects.filter(Q(cohort=cohort) | Q(kind=PairRule.Kind.BLOCKED)).filter(
-        mentee__in=mentee_row, reverse_mentor__in=mentor_row
+        mentee__in=people, reverse_mentor__in=people
     )
     constraints = engine.Constraints(
-        allow_without_shared_time=allow, avoided=_avoided(mentees, mentors)
+        allow_without_shared_time=allow, avoided=_avoided(mentees, mentors, taking_part)
     )
     for rule in rules:
+        if rule.mentee_id not in mentee_row or rule.reverse_mentor_id not in mentor_row:
+            continue  # someone without a finished intake, or on the other side
         pair = (mentee_row[rule.mentee_id], mentor_row[rule.reverse_mentor_id])
         if rule.kind == PairRule.Kind.LOCKED:
             constraints.locked.add(pair)
@@ -220,7 +229,9 @@ def _constraints(
 
 
 def _avoided(
-    mentees: list[Participant], mentors: list[Participant]
+    mentees: list[Participant],
+    mentors: list[Participant],
+    taking_part: QuerySet | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (mentee row, mentor row) that either of the two ruled out at intake
     ("people I would rather not be paired with"), as two index arrays. One query; the loop is
@@ -231,6 +242,8 @@ def _avoided(
     mentor_of_person = {p.person_id: j for j, p in enumerate(mentors)}
     answers = Intake.avoid.through.objects.filter(
         intake__participant__in=[*mentee_of_participant, *mentor_of_participant]
+        if taking_part is None
+        else taking_part.values("pk")
     ).values_list("intake__participant_id", "person_id")
     rows: list[int] = []
     cols: list[int] = []

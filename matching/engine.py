@@ -1,8 +1,8 @@
 """The matching engine: pure NumPy/SciPy over whole cohorts, no database.
 
 Scores every mentee × reverse-mentor pair on several criteria in [0, 1], forbids the pairs the
-hard rules rule out (as -inf, never a large negative number: with -inf the solver cannot quietly
-pick a forbidden pair), and finds the exact optimum with ``linear_sum_assignment``:
+hard rules rule out (an infinite cost, never a large number: with infinity the solver cannot
+quietly pick a forbidden pair), and finds the exact optimum with ``linear_sum_assignment``:
 
 1. as many pairs as the rules allow (a feasibility check names who cannot be placed);
 2. optionally, the highest lowest-pair score every such matching can reach ("protect the
@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import maximum_bipartite_matching
+
+from matching import assignment
+from matching.assignment import Places, assign, blocks, cost_matrix, previous_cells, reachable
 
 CRITERIA = ("objectives", "availability", "time_zone", "style", "mode", "departments")
 DEFAULT_WEIGHTS = {
@@ -118,7 +118,7 @@ class Solution:
     threshold: float | None  # the protected lowest score, when asked for
     unmatched_mentees: list[int]
     unmatched_mentors: list[int]  # mentors with no pair at all
-    solver_matrix: np.ndarray | None = None  # what the solver was given (for the benchmark)
+    solver_matrix: np.ndarray | None = None  # the cost the solver minimised (for the benchmark)
 
 
 def build_problem(
@@ -159,23 +159,21 @@ def build_problem(
     )
     criteria["availability"] = _Availability(shared)
     if weight["availability"]:
-        part = np.minimum(shared, np.float32(HOURS_FOR_FULL_AVAILABILITY))
-        part *= np.float32(weight["availability"] / HOURS_FOR_FULL_AVAILABILITY)
-        score += part
-        del part
+        factor = np.float32(weight["availability"] / HOURS_FOR_FULL_AVAILABILITY)
+        for block in blocks(m):  # a small temporary, reused, not one as large as the scores
+            part = np.minimum(shared[block], np.float32(HOURS_FOR_FULL_AVAILABILITY))
+            part *= factor
+            score[block] += part
 
     capacity = np.asarray(
         mentors.capacity if mentors.capacity is not None else np.ones(n), dtype=int
     )
     shape = (m, n)
-    wants_or_off = np.concatenate([mentees.wants > 0, mentees.off_limits], axis=1)
-    off_or_wants = np.concatenate([mentors.off_limits, mentors.wants > 0], axis=1)
     forbidden = {
         "reporting_line": _same_line(mentees, mentors),
         "excluded": _pairs_mask(constraints.excluded, shape),
         "avoided": _rows_cols_mask(constraints.avoided, shape),
-        # Wanted by one and off-limits for the other, either way round: one product.
-        "off_limits": (wants_or_off.astype(np.float32) @ off_or_wants.T.astype(np.float32)) > 0,
+        "off_limits": _off_limits(mentees, mentors),
         # Read-only broadcast views: no (mentees × mentors) copy for a per-column rule.
         "no_shared_time": (
             np.broadcast_to(np.False_, shape)
@@ -221,31 +219,37 @@ def solve(
     for i, j in locked:
         free_rows[i] = False
         held[j] += 1
-    places = _Places.of(np.maximum(problem.capacity - held, 0), held)
+    left = np.maximum(problem.capacity - held, 0)
+    # Who has no allowed partner at all on the other side is left out of the solver's matrix:
+    # no matching can place them, and with them in it the solver first fails (after most of
+    # its work) and then needs a larger matrix to leave them out.
+    free_rows &= reachable(problem.allowed, columns=left > 0, axis=1)
+    left[~reachable(problem.allowed, rows=free_rows, axis=0)] = 0
+    places = Places.of(left, held)
     rows = np.flatnonzero(free_rows)
 
-    value = _solver_matrix(problem, rows, places)
-    ranked = np.flatnonzero(places.rank)
-    if len(ranked):  # mostly the block of extra places at the end: a small pass
-        start = int(ranked[0]) if ranked[-1] - ranked[0] + 1 == len(ranked) else 0
-        value[:, start:] -= EXTRA_PLACE_PENALTY * places.rank[start:]
-    if constraints.previous:
-        r, c = _previous_cells(constraints.previous, free_rows, places)
-        value[r, c] += KEEP_PAIR_BONUS
+    previous = previous_cells(_pairs_index(constraints.previous), free_rows, places)
+    cost = cost_matrix(
+        problem.score,
+        problem.allowed,
+        rows,
+        places,
+        previous,
+        penalty=EXTRA_PLACE_PENALTY,
+        bonus=KEEP_PAIR_BONUS,
+    )
 
     threshold = None
-    if protect_worst_off:
-        cells = np.ix_(rows, places.owner)
-        score, allowed = problem.score[cells], problem.allowed[cells]
-        size = _max_matching_size(allowed)
-        if size:
-            threshold = _best_threshold(score, allowed, size)
-            value[score < threshold] = -np.inf
+    if protect_worst_off and cost.size:
+        threshold = assignment.protect_worst_off(
+            problem.score, problem.allowed, cost, rows, places, penalty=EXTRA_PLACE_PENALTY
+        )
 
-    assignment, matrix = _assign(value)
-    pairs = list(locked) + [(int(rows[r]), int(places.owner[c])) for r, c in assignment]
-    pairs.sort()
-    scores = [float(problem.score[i, j]) for i, j in pairs]
+    solver_rows, solver_cols, matrix = assign(cost)
+    found = zip(rows[solver_rows].tolist(), places.owner[solver_cols].tolist(), strict=True)
+    pairs = sorted([*locked, *found])
+    index = np.array(pairs, dtype=int).reshape(-1, 2)
+    scores = problem.score[index[:, 0], index[:, 1]].tolist()
     matched_mentees = {i for i, _ in pairs}
     matched_mentors = {j for _, j in pairs}
     return Solution(
@@ -303,6 +307,10 @@ class PairTable:
         return self._at(rows, cols)
 
     shape: tuple[int, int]
+
+    def pairs(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The criterion for the pairs (rows[k], cols[k]), all at once."""
+        return self._at(np.asarray(rows), np.asarray(cols))
 
     def _at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -411,6 +419,22 @@ def _different(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # --- rules ------------------------------------------------------------------------------------
 
 
+def _off_limits(mentees: Side, mentors: Side) -> np.ndarray:
+    """Pairs where a topic one wants is off-limits for the other, either way round. Few
+    people rule any topic out, so each way is a product over only them: their columns
+    (reverse-mentors) or rows (mentees) of a matrix that starts all False."""
+    result = np.zeros((len(mentees), len(mentors)), dtype=bool)
+    ruling = np.flatnonzero(mentors.off_limits.any(axis=1))
+    if len(ruling):
+        wanted = (mentees.wants > 0).astype(np.float32)
+        result[:, ruling] = wanted @ mentors.off_limits[ruling].T.astype(np.float32) > 0
+    ruling = np.flatnonzero(mentees.off_limits.any(axis=1))
+    if len(ruling):
+        wanted = (mentors.wants > 0).astype(np.float32)
+        result[ruling] |= mentees.off_limits[ruling].astype(np.float32) @ wanted.T > 0
+    return result
+
+
 def _same_line(mentees: Side, mentors: Side) -> np.ndarray:
     """Pairs in one reporting line. B is below A exactly when B's entry number falls in A's
     [entry, exit] interval, so each person's subordinates on the other side are one range of
@@ -453,120 +477,3 @@ def _pairs_index(pairs: set[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
 
 def _pairs_mask(pairs: set[tuple[int, int]], shape: tuple[int, int]) -> np.ndarray:
     return _rows_cols_mask(_pairs_index(pairs), shape)
-
-
-# --- solving ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Places:
-    """The solver's columns: one per place left. ``owner[c]`` is the reverse-mentor (row of
-    the mentor side) who owns column c and ``rank[c]`` which of their pairs it would be (0
-    for the first, counting locked pairs). Columns come in rounds: first one column for each
-    reverse-mentor with a place left, in order, then one for each with a second place left,
-    and so on; so with one place each the columns are the reverse-mentors themselves, and
-    the extra places (the only ones with a penalty) are one block at the end. Mentor j's
-    columns are ``by_owner[first[j]:first[j] + count[j]]``."""
-
-    owner: np.ndarray
-    rank: np.ndarray
-    count: np.ndarray
-    first: np.ndarray
-    by_owner: np.ndarray
-
-    @classmethod
-    def of(cls, count: np.ndarray, held: np.ndarray) -> _Places:
-        rounds = [np.flatnonzero(count > k) for k in range(int(count.max(initial=0)))]
-        owner = np.concatenate(rounds) if rounds else np.zeros(0, dtype=int)
-        rank = np.concatenate(
-            [held[r] + k for k, r in enumerate(rounds)] if rounds else [np.zeros(0, dtype=int)]
-        )
-        return cls(
-            owner=owner,
-            rank=rank,
-            count=count,
-            first=np.cumsum(count) - count,
-            by_owner=np.argsort(owner, kind="stable"),
-        )
-
-    def first_round_is_everyone(self, n: int) -> bool:
-        return bool((self.count > 0).all()) and len(self.owner) >= n
-
-
-def _solver_matrix(problem: Problem, rows: np.ndarray, places: _Places) -> np.ndarray:
-    """The solver's rows × columns: float64, -inf where a rule forbids the pair. The common
-    case (every mentee free, everyone with a place) is one ``where`` over the problem's
-    arrays, then, with extra places, one gather of its columns."""
-    m, n = problem.score.shape
-    if len(rows) == m and places.first_round_is_everyone(n):
-        value = np.where(problem.allowed, problem.score, -np.inf)
-        return value if len(places.owner) == n else np.take(value, places.owner, axis=1)
-    cells = np.ix_(rows, places.owner)
-    return np.where(problem.allowed[cells], problem.score[cells], -np.inf)
-
-
-def _previous_cells(
-    previous: set[tuple[int, int]], free_rows: np.ndarray, places: _Places
-) -> tuple[np.ndarray, np.ndarray]:
-    """The solver's cells (row, column) of every place of a previous partner."""
-    i, j = _pairs_index(previous)
-    keep = free_rows[i] & (places.count[j] > 0)
-    i, j = i[keep], j[keep]
-    row_of = np.cumsum(free_rows) - 1  # mentee row -> solver row
-    per_pair = places.count[j]
-    starts = np.cumsum(per_pair) - per_pair
-    offset = np.arange(per_pair.sum()) - np.repeat(starts, per_pair)
-    columns = places.by_owner[np.repeat(places.first[j], per_pair) + offset]
-    return np.repeat(row_of[i], per_pair), columns
-
-
-def _max_matching_size(allowed: np.ndarray) -> int:
-    if allowed.size == 0 or not allowed.any():
-        return 0
-    match = maximum_bipartite_matching(csr_array(allowed), perm_type="column")
-    return int((match >= 0).sum())
-
-
-def _best_threshold(score: np.ndarray, allowed: np.ndarray, size: int) -> float:
-    """The highest score t such that a matching of ``size`` pairs exists using only pairs
-    scoring at least t: a binary search over the distinct scores."""
-    candidates = np.unique(score[allowed])
-    lo, hi = 0, len(candidates) - 1  # candidates[lo] always feasible
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if _max_matching_size(allowed & (score >= candidates[mid])) >= size:
-            lo = mid
-        else:
-            hi = mid - 1
-    return float(candidates[lo])
-
-
-def _assign(value: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray | None]:
-    """The best assignment of as many rows as the rules allow; ``value`` is -inf where a
-    rule forbids the pair."""
-    rows, cols = value.shape
-    if not rows or not cols:
-        return [], None
-    matrix = value
-    try:
-        # Usually every row (or every column) can be matched: solve at once. With -inf for
-        # forbidden pairs the solver raises rather than pick one when it cannot.
-        r, c = linear_sum_assignment(matrix, maximize=True)
-    except ValueError:
-        allowed = np.isfinite(value)
-        size = _max_matching_size(allowed)
-        if size == 0:
-            return [], None
-        # Add one "leave unmatched" column per row, worth 0, and lift every real pair by B:
-        # with values spread over R = max - min, one more pair (worth at least B) outweighs
-        # any difference in value between matchings of fewer pairs (at most (size - 1) R),
-        # so the solver first matches as many as the rules allow, then maximises the value.
-        finite = value[allowed]
-        low = float(finite.min())
-        lift = size * (float(finite.max()) - low) + 1.0 - low
-        matrix = np.hstack([value + lift, np.zeros((rows, rows))])
-        r, c = linear_sum_assignment(matrix, maximize=True)
-    pairs = [
-        (int(i), int(j)) for i, j in zip(r, c, strict=True) if j < cols and np.isfinite(value[i, j])
-    ]
-    return pairs, matrix
