@@ -46,8 +46,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings.dev")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_kpis")
 
 import environ
-import psycopg2
-from psycopg2 import sql as pgsql
+from _databases import create_database
 
 
 @dataclass(frozen=True)
@@ -74,19 +73,7 @@ def ensure_database(url: str) -> None:
         sys.exit("bench/kpis.py needs PostgreSQL: set DATABASE_URL to a postgres:// URL.")
     if "bench" not in config["NAME"]:
         sys.exit(f"Refusing to empty tables of {config['NAME']!r}: use a database named *bench*.")
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-        if cursor.fetchone() is None:
-            cursor.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(config["NAME"])))
-    connection.close()
+    create_database(url)
 
 
 ensure_database(os.environ["DATABASE_URL"])

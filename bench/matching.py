@@ -41,8 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings.dev")
 
 import environ
-import psycopg2
-from psycopg2 import sql as pgsql
+from _databases import create_database
 
 
 def bench_database() -> bool:
@@ -55,19 +54,7 @@ def bench_database() -> bool:
     if "bench" not in config["NAME"]:
         config["NAME"] += "_bench_matching"
         os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + config["NAME"]
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-        if cursor.fetchone() is None:
-            cursor.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(config["NAME"])))
-    connection.close()
+    create_database(os.environ["DATABASE_URL"])
     return True
 
 
