@@ -3,22 +3,33 @@ send after commit; ``notification_send`` claims a row and sends it at most once;
 ``notifications_due`` is what beat's sweep hands to the send task again (the broker was down,
 a worker died mid-send, a send failed and waits to be retried).
 
-Delivery is exactly once except in one window no outbox can close: a worker killed after the
-mail server accepted a message but before the row was marked sent. Its lease then runs out and
-the sweep sends it again. Everything before that point (claim, render, connect) is retried
-without a duplicate.
+Delivery is exactly once except in one window no outbox can close: the mail server accepted a
+message and the row could not be marked sent, because the worker was killed in between or
+because the database stayed out of reach for every retry of the mark (``_record``: the
+connection is closed, reopened and the same conditional UPDATE tried again, six times over
+about 15 s, well inside the lease). Its lease then runs out and the sweep sends it again; the
+second case is logged as an error naming the row. Everything before that point (claim, render,
+connect) is retried without a duplicate, and a database connection lost during the SMTP
+conversation (a failover, a restart, an idle-connection reaper) costs a reconnect, not a second
+message. Each message carries a Message-ID derived from its key (``message_id``), the same on
+every attempt, so a receiving system that drops duplicates drops the one that slips through.
 """
 
+import contextlib
+import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
-from django.db import models, transaction
+from django.db import Error, InterfaceError, OperationalError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -41,6 +52,9 @@ def lease() -> timedelta:
 
 MAX_ATTEMPTS = 8
 SWEEP_BATCH = 500
+# Pauses between tries of an outbox UPDATE whose database connection was lost: about 15 s in
+# all, inside the task's 60 s time limit and far inside the five-minute lease.
+RECORD_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -174,7 +188,11 @@ def notification_send(notification_id: int) -> str:
             message.language or (notification.person.language if notification.person else ""),
         )
         email = EmailMultiAlternatives(
-            rendered.subject, rendered.text, settings.DEFAULT_FROM_EMAIL, [notification.to_email]
+            rendered.subject,
+            rendered.text,
+            settings.DEFAULT_FROM_EMAIL,
+            [notification.to_email],
+            headers={"Message-ID": message_id(notification.key)},
         )
         if rendered.html:
             email.attach_alternative(rendered.html, "text/html")
@@ -184,8 +202,18 @@ def notification_send(notification_id: int) -> str:
     except Exception as error:
         _failed(notification, error)
         raise
-    _finish(notification, Notification.Status.SENT, sent_at=timezone.now())
+    _mark_sent(notification)
     return Notification.Status.SENT
+
+
+def message_id(key: str) -> str:
+    """The Message-ID of the outbox row with ``key``: the same on every attempt, different for
+    every key (and every site), at the domain mail is sent from, so a receiving system that
+    drops a repeated Message-ID drops a duplicate."""
+    digest = hashlib.sha256(f"{settings.SITE_URL}\n{key}".encode()).hexdigest()[:32]
+    sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    domain = sender.rpartition("@")[2] or urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<{digest}@{domain}>"
 
 
 def _mine(notification: Notification) -> Q:
@@ -198,9 +226,66 @@ def _mine(notification: Notification) -> Q:
     )
 
 
-def _finish(notification: Notification, status: str, **fields) -> None:
-    Notification.objects.filter(_mine(notification)).update(
-        status=status, lease_until=None, last_error="", **fields
+def _record(notification: Notification, **fields) -> int:
+    """UPDATE the row as this send claimed it; returns how many rows changed (0: not ours any
+    more). A lost database connection (OperationalError, InterfaceError) is closed and the same
+    conditional UPDATE tried again on a new one after a pause (RECORD_RETRY_DELAYS): harmless
+    if the first try was committed before the answer was lost, since ``_mine`` then matches
+    nothing. Inside a caller's transaction there is nothing to retry: the transaction is gone
+    with its connection."""
+    for delay in RECORD_RETRY_DELAYS:
+        try:
+            return Notification.objects.filter(_mine(notification)).update(**fields)
+        except (OperationalError, InterfaceError) as error:
+            if connection.in_atomic_block:
+                raise
+            logger.warning(
+                "Recording notification %s lost its database connection (%s); retrying in %s s",
+                notification.pk,
+                error,
+                delay,
+            )
+            # Django opens a new connection for the next query; a broken one may fail to
+            # close, and is dropped all the same.
+            with contextlib.suppress(Error):
+                connection.close()
+            time.sleep(delay)
+    return Notification.objects.filter(_mine(notification)).update(**fields)
+
+
+def _finish(notification: Notification, status: str, **fields) -> int:
+    return _record(notification, status=status, lease_until=None, last_error="", **fields)
+
+
+def _mark_sent(notification: Notification) -> None:
+    """The mail server accepted the message: mark the row sent, through lost connections. If
+    that fails for good, the row stays "sending" and the sweep will send it again after its
+    lease: the one duplicate left, logged as an error so an operator can tell it apart."""
+    try:
+        changed = _finish(notification, Notification.Status.SENT, sent_at=timezone.now())
+    except Error:
+        logger.exception(
+            "Notification %s (%s, key %r) was DELIVERED but could not be marked sent; the sweep "
+            "will send it again once its lease runs out (a duplicate, Message-ID %s)",
+            notification.pk,
+            notification.kind,
+            notification.key,
+            message_id(notification.key),
+        )
+        raise
+    mine_sent = Notification.objects.filter(
+        pk=notification.pk, status=Notification.Status.SENT, attempts=notification.attempts
+    )
+    if changed or mine_sent.exists():
+        return  # marked now, or by an earlier try whose answer was lost with the connection
+    # Another send claimed the row after this one's lease ran out (a send slower than the
+    # lease), and sends it again.
+    logger.error(
+        "Notification %s (%s) was delivered after its lease ran out and was claimed again; "
+        "it may arrive twice (Message-ID %s)",
+        notification.pk,
+        notification.kind,
+        message_id(notification.key),
     )
 
 
@@ -216,7 +301,8 @@ def _failed(notification: Notification, error: Exception) -> None:
         attempts,
         error,
     )
-    Notification.objects.filter(_mine(notification)).update(
+    _record(
+        notification,
         status=Notification.Status.FAILED if give_up else Notification.Status.PENDING,
         lease_until=None,
         not_before=timezone.now() + retry_delay(attempts),
