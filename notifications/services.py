@@ -211,8 +211,9 @@ def message_id(key: str) -> str:
     every key (and every site), at the domain mail is sent from, so a receiving system that
     drops a repeated Message-ID drops a duplicate."""
     digest = hashlib.sha256(f"{settings.SITE_URL}\n{key}".encode()).hexdigest()[:32]
-    sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    domain = sender.rpartition("@")[2] or urlsplit(settings.SITE_URL).hostname or "localhost"
+    _, at, domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")
+    if not (at and domain):
+        domain = urlsplit(settings.SITE_URL).hostname or "localhost"
     return f"<{digest}@{domain}>"
 
 
@@ -233,11 +234,17 @@ def _record(notification: Notification, **fields) -> int:
     if the first try was committed before the answer was lost, since ``_mine`` then matches
     nothing. Inside a caller's transaction there is nothing to retry: the transaction is gone
     with its connection."""
-    for delay in RECORD_RETRY_DELAYS:
+    for delay in (*RECORD_RETRY_DELAYS, None):
         try:
             return Notification.objects.filter(_mine(notification)).update(**fields)
         except (OperationalError, InterfaceError) as error:
             if connection.in_atomic_block:
+                raise
+            # Django opens a new connection for the next query; a broken one may fail to
+            # close, and is dropped all the same.
+            with contextlib.suppress(Error):
+                connection.close()
+            if delay is None:
                 raise
             logger.warning(
                 "Recording notification %s lost its database connection (%s); retrying in %s s",
@@ -245,12 +252,8 @@ def _record(notification: Notification, **fields) -> int:
                 error,
                 delay,
             )
-            # Django opens a new connection for the next query; a broken one may fail to
-            # close, and is dropped all the same.
-            with contextlib.suppress(Error):
-                connection.close()
             time.sleep(delay)
-    return Notification.objects.filter(_mine(notification)).update(**fields)
+    raise AssertionError("unreachable: the last try returns or raises")
 
 
 def _finish(notification: Notification, status: str, **fields) -> int:

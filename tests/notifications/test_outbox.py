@@ -3,19 +3,23 @@ commits, is sent once however often its task runs, waits for a sensible local ho
 retried after a failure and given up after too many, and is found again by the sweep when
 the broker lost its task or a worker died mid-send."""
 
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
+from django.utils.timezone import now as timezone_now
 
-from notifications import tasks
+from notifications import services, tasks
 from notifications.hours import sensible_time
 from notifications.models import MessageTemplate, Notification
 from notifications.services import (
     MAX_ATTEMPTS,
     lease,
+    message_id,
     notification_send,
     notifications_due,
     notify,
@@ -245,3 +249,156 @@ def test_a_managers_wording_replaces_the_default_in_the_recipients_language(
 def test_an_unknown_kind_is_refused(participant) -> None:
     with pytest.raises(ValueError, match="Unknown kind"):
         notify(kind="spam", key="x", to=participant.person)
+
+
+def _message_ids() -> list[str]:
+    return [message.message()["Message-ID"] for message in mail.outbox]
+
+
+def _lose_connection_on_marking_sent(*, times: int, after_commit: bool = False) -> Callable:
+    """A database wrapper that, the first ``times`` times the outbox marks a row sent, drops
+    the connection as a failover would: the real connection is closed under Django (on
+    PostgreSQL; SQLite's in-memory test database would vanish) and the UPDATE raises
+    OperationalError, before it ran or (``after_commit``) once it ran and committed."""
+    lost = []
+
+    def wrapper(execute, sql, params, many, context):
+        marking_sent = sql.startswith("UPDATE") and "sent" in (params or ())
+        if not marking_sent or len(lost) >= times:
+            return execute(sql, params, many, context)
+        if after_commit:
+            execute(sql, params, many, context)
+        lost.append(sql)
+        if connection.vendor == "postgresql":
+            context["connection"].connection.close()
+        raise OperationalError("server closed the connection unexpectedly")
+
+    return wrapper
+
+
+@pytest.fixture
+def no_pause(monkeypatch) -> None:
+    monkeypatch.setattr(services, "RECORD_RETRY_DELAYS", (0.0,) * 5)
+
+
+def invite_unsent(participant, monkeypatch) -> Notification:
+    """Outside a test transaction ``notify``'s after-commit send runs at once; these tests
+    send the row themselves."""
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.send_notification, "delay", lambda *args, **kwargs: None)
+        invite(participant)
+    return Notification.objects.get()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("after_commit", [False, True], ids=["before", "after-commit"])
+def test_a_connection_lost_while_marking_a_delivered_message_reconnects_and_marks_it(
+    participant, no_pause, caplog, monkeypatch, after_commit
+) -> None:
+    """The mail server accepted the message, then the UPDATE marking it sent lost its
+    connection (whether or not PostgreSQL had committed it): the send reconnects, the row is
+    sent, and the sweep never sends it again."""
+    row = invite_unsent(participant, monkeypatch)
+
+    lost = _lose_connection_on_marking_sent(times=2, after_commit=after_commit)
+    with connection.execute_wrapper(lost):
+        assert notification_send(row.pk) == "sent"
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.lease_until) == ("sent", 1, None)
+    assert len(mail.outbox) == 1
+    with time_machine.travel(timezone_now() + lease() + timedelta(minutes=1)):
+        assert notifications_due() == []
+        assert tasks.sweep_notifications() == 0
+    assert len(mail.outbox) == 1
+    assert "lost its database connection" in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivered_message_that_cannot_be_marked_is_logged_and_keeps_its_message_id(
+    participant, no_pause, caplog, monkeypatch
+) -> None:
+    """The database stays out of reach for every retry: the one duplicate left. It is logged
+    as an error naming the row, and the second copy carries the first one's Message-ID, so a
+    receiving system can drop it."""
+    row = invite_unsent(participant, monkeypatch)
+
+    lost = _lose_connection_on_marking_sent(times=len(services.RECORD_RETRY_DELAYS) + 1)
+    with connection.execute_wrapper(lost), pytest.raises(OperationalError):
+        notification_send(row.pk)
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("sending", 1)
+    assert f"Notification {row.pk} (intake_invitation, key 'invite') was DELIVERED" in caplog.text
+    with time_machine.travel(row.lease_until + timedelta(seconds=1)):
+        assert tasks.sweep_notifications() == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert _message_ids() == [message_id("invite")] * 2
+
+
+def test_a_lost_connection_inside_a_callers_transaction_is_not_retried(
+    participant, no_pause, monkeypatch
+) -> None:
+    """Inside a transaction the connection took the transaction with it: nothing to retry."""
+    invite(participant)
+    row = Notification.objects.get()
+    closed = []
+    monkeypatch.setattr(connection, "close", lambda: closed.append(True))
+
+    lost = _lose_connection_on_marking_sent(times=1)
+    with connection.execute_wrapper(lost), pytest.raises(OperationalError), transaction.atomic():
+        notification_send(row.pk)
+
+    assert closed == []
+
+
+def test_each_message_has_a_message_id_from_its_key_the_same_on_every_attempt(
+    participant, monkeypatch
+) -> None:
+    invite(participant, key="invite")
+    invite(participant, key="reminder")
+    first, second = Notification.objects.order_by("pk")
+    sent = []
+
+    def refuse_then_send(self, *args, **kwargs):
+        sent.append(self.message()["Message-ID"])
+        if len(sent) == 1:
+            raise ConnectionRefusedError("mail server down")
+        return 1
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse_then_send)
+    with pytest.raises(ConnectionRefusedError):
+        notification_send(first.pk)
+    Notification.objects.filter(pk=first.pk).update(not_before=timezone_now())
+    notification_send(first.pk)
+    notification_send(second.pk)
+
+    assert sent == [message_id("invite"), message_id("invite"), message_id("reminder")]
+    assert message_id("invite") != message_id("reminder")
+    assert re.fullmatch(r"<[0-9a-f]{32}@[a-z0-9.-]+>", message_id("invite"))
+
+
+@pytest.mark.parametrize(
+    ("from_email", "site_url", "domain"),
+    [
+        ("Mentoring <noreply@mentoring.example.org>", "https://x.example", "mentoring.example.org"),
+        ("noreply", "https://mentoring.example.com/app", "mentoring.example.com"),
+    ],
+)  # fmt: skip
+def test_a_message_id_is_at_the_senders_domain_else_the_sites(
+    settings, from_email, site_url, domain
+) -> None:
+    settings.DEFAULT_FROM_EMAIL = from_email
+    settings.SITE_URL = site_url
+
+    assert message_id("invite").endswith(f"@{domain}>")
+
+
+def test_two_sites_give_one_key_different_message_ids(settings) -> None:
+    settings.SITE_URL = "https://staging.example.org"
+    staging = message_id("invite")
+    settings.SITE_URL = "https://mentoring.example.org"
+
+    assert message_id("invite") != staging
