@@ -19,11 +19,13 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 class Hold:
     """One message held in DATA: ``reached`` is set when a client is waiting for the server's
-    answer; after ``release()`` the server refuses it with a 4xx and keeps nothing."""
+    answer; after ``release()`` the server refuses it with a 4xx and keeps nothing, or, for a
+    hold made with ``deliver=True`` (a slow server rather than a failing one), accepts it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, deliver: bool = False) -> None:
         self.reached = threading.Event()
         self.released = threading.Event()
+        self.deliver = deliver
 
     def release(self) -> None:
         self.released.set()
@@ -50,9 +52,9 @@ class Inbox:
         with self._changed:
             return list(self._messages)
 
-    def hold_next(self) -> Hold:
+    def hold_next(self, *, deliver: bool = False) -> Hold:
         """Hold the next message to arrive (see ``Hold``)."""
-        hold = Hold()
+        hold = Hold(deliver=deliver)
         with self._changed:
             self._holds.append(hold)
         return hold
@@ -72,7 +74,8 @@ class Inbox:
             # client that disconnects cancels this coroutine.
             while not hold.released.is_set():
                 await asyncio.sleep(0.05)
-            return "451 4.3.0 Held by the test and not delivered"
+            if not hold.deliver:
+                return "451 4.3.0 Held by the test and not delivered"
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         with self._changed:
             self._messages.append(message)
