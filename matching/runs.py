@@ -36,6 +36,7 @@ from matching.models import (
     Stage,
     WaitingEntry,
 )
+from notifications.services import publish
 from programmes.models import Cohort
 
 logger = logging.getLogger(__name__)
@@ -97,13 +98,12 @@ def matching_run_start(
     return run
 
 
-def _hand_out(run_id: int, *, on_failure: str = "") -> bool:
-    """Give the run to the task queue. A broker that is down (``delay`` raises within a
-    second) is logged and noted on the run, never raised: the sweep tries again."""
-    try:
-        run_matching.delay(run_id)
-    except Exception:
-        logger.warning("Matching run %s could not be queued; the sweep will", run_id, exc_info=True)
+def _hand_out(run_id: int, *, on_failure: str = "", sweep: bool = False) -> bool:
+    """Give the run to the task queue through the outbox's ``publish`` (its breaker skips the
+    broker for a while after a failure). A broker that is down is logged and noted on the run,
+    never raised: the sweep tries again."""
+    if not publish(lambda: run_matching.delay(run_id), sweep=sweep):
+        logger.warning("Matching run %s could not be queued; the sweep will", run_id)
         fields = {"queued_at": None}
         if on_failure:
             fields["message"] = on_failure
@@ -308,5 +308,5 @@ def sweep_matching_runs() -> int:
     """Beat, every minute: hand out runs lost with the broker or left by a worker that died."""
     due = matching_runs_due()
     for run_id in due:
-        _hand_out(run_id)
+        _hand_out(run_id, sweep=True)
     return len(due)

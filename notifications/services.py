@@ -18,6 +18,7 @@ every attempt, so a receiving system that drops duplicates drops the one that sl
 import contextlib
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -149,9 +150,70 @@ def _queue(keys: list[str]):
             key__in=keys, status=Notification.Status.PENDING
         ).values_list("pk", flat=True)
         for notification_id in pk:
-            tasks.send_notification.delay(notification_id)
+            if not publish(lambda i=notification_id: tasks.send_notification.delay(i)):
+                return  # the rest stay pending too: the sweep sends them
 
     return queue_send
+
+
+class PublishBreaker:
+    """Skips publishing for ``pause`` seconds after a publish failed.
+
+    Process-local state, on purpose and only for this: it skips a fast path, nothing more.
+    The database row is the truth (a message, a matching run stays pending or queued) and
+    beat's sweep hands it to a worker once the broker is back, so a breaker that is open in
+    one process and closed in another, or forgotten by a restart, costs at most a sweep's
+    delay, never a message. Without it each after-commit publish with the broker down waits
+    for its own failed connection, and a request that asks for 200 messages times out."""
+
+    def __init__(self, *, pause: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pause = pause
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._open_until: float | None = None
+
+    def is_open(self) -> bool:
+        with self._lock:
+            if self._open_until is not None and self.clock() >= self._open_until:
+                self._open_until = None
+            return self._open_until is not None
+
+    def trip(self) -> None:
+        with self._lock:
+            self._open_until = self.clock() + self.pause
+
+    def reset(self) -> None:
+        with self._lock:
+            self._open_until = None
+
+
+# 30 s: half the sweep's minute, so a broker that is back is tried again before the sweep.
+PUBLISH_BREAKER = PublishBreaker(pause=30.0)
+
+
+def publish(send: Callable[[], object], *, sweep: bool = False) -> bool:
+    """Hand a task to the broker unless a publish failed in this process in the last
+    ``PUBLISH_BREAKER.pause`` seconds. A failure is logged and never raised; False means not
+    published, and the caller leaves its row to the sweep. Every after-commit publish (the
+    outbox's, a matching run's, a pair's risk scan) goes through here. A ``sweep`` is the
+    path that tries again: it tries the broker whatever the breaker says, and a success
+    closes the breaker."""
+    if not sweep and PUBLISH_BREAKER.is_open():
+        return False
+    try:
+        send()
+        if sweep:
+            PUBLISH_BREAKER.reset()
+    except Exception:
+        PUBLISH_BREAKER.trip()
+        logger.warning(
+            "Publishing to the broker failed; skipping publishes for %.0f s, the sweep will "
+            "send what waits",
+            PUBLISH_BREAKER.pause,
+            exc_info=True,
+        )
+        return False
+    return True
 
 
 def _claimable(now: datetime) -> Q:

@@ -59,6 +59,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from notifications.services import publish
 from programmes.models import Meeting, Pair, Programme, RiskFlag, Role
 from surveys.models import Pulse
 from surveys.pulses import REQUEST_DELAY
@@ -440,7 +441,8 @@ def _update(flag_id: int, finding: Finding, now: datetime) -> bool:
 
 def risks_detect_on_commit(*, pair_id: int) -> None:
     """Queue the detection of ``pair_id`` once the current transaction commits. If the broker
-    is down the error is logged and swallowed (``robust``): the change that called this must
+    is down the error is logged and swallowed (``publish``, whose breaker then skips the
+    broker for a while): the change that called this must
     not fail for it, and the hourly scan catches up."""
     transaction.on_commit(_queue_detection(pair_id), robust=True)
 
@@ -449,6 +451,6 @@ def _queue_detection(pair_id: int):
     def queue_detection() -> None:
         from programmes import tasks
 
-        tasks.detect_pair_risks.delay(pair_id)
+        publish(lambda: tasks.detect_pair_risks.delay(pair_id))
 
     return queue_detection

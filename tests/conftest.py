@@ -1,11 +1,23 @@
 """Personas shared by the whole suite: who is asking decides what they may see."""
 
+from collections.abc import Iterator
+
 import pytest
 from django.contrib.auth.models import Group, User
 
+from notifications.services import PUBLISH_BREAKER
 from programmes.models import Programme
 from programmes.roles import MANAGERS_GROUP
 from tests.factories import ProgrammeFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _publish_breaker_closed() -> Iterator[None]:
+    """The outbox's publish breaker is process-wide: a test whose broker failed must not
+    leave the next test's publishes skipped."""
+    PUBLISH_BREAKER.reset()
+    yield
+    PUBLISH_BREAKER.reset()
 
 
 @pytest.fixture

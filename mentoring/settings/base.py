@@ -247,7 +247,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 5 * 60
 CELERY_TASK_TIME_LIMIT = 6 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Publishing from a request must fail fast when the broker is down: every task we publish has
+# its row in the database (an outbox message, a matching run) or a scan behind it, and beat's
+# sweep or scan publishes it again, so one quick retry is enough. Celery's default (three
+# retries, 0.2 s apart) made each failed publish cost 0.6 s; the connection attempt itself is
+# bounded by the timeouts below (2 s for a broker that does not answer at all). After one
+# failure notifications.services.publish skips the broker for 30 s (docs/operations.md).
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
@@ -264,7 +277,7 @@ else:
     # after it.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 60 * 60,
-        "socket_connect_timeout": 3,
+        "socket_connect_timeout": 2,
         "socket_timeout": 10,
     }
 
