@@ -1,6 +1,7 @@
 """Real e-mail: the outbox sends through Django's SMTP backend to an SMTP server the test
 starts, and what arrives there (headers, body, the .ics invitation) is what people get."""
 
+import socket
 from datetime import datetime, time, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
@@ -8,10 +9,13 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from notifications import tasks
 from notifications.models import Notification
+from notifications.services import notification_send, retry_delay
 from programmes import meetings
 from programmes.models import Cohort
 from programmes.services import participants_send_intake_invitations
@@ -76,3 +80,38 @@ def test_an_intake_invitation_arrives_with_its_intake_link(
     assert link.startswith("https://mentoring.example.org/intake/")
     token = link.rstrip("/").rsplit("/", 1)[1]
     assert read_token(token, purpose=Purpose.INTAKE).participant_id == participant.pk
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens there once the probe is closed
+
+
+def test_a_mail_server_down_then_back_gets_each_message_once_at_the_next_try(
+    smtp_email: "Inbox", settings
+) -> None:
+    participants = [
+        ParticipantFactory(cohort__status=Cohort.Status.INTAKE, person__email=f"p{n}@example.org")
+        for n in range(3)
+    ]
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        participants_send_intake_invitations(participants=participants)
+        # The mail server is down: every send is refused, and every row waits.
+        settings.EMAIL_PORT = _closed_port()
+        for row in Notification.objects.all():
+            with pytest.raises(ConnectionRefusedError):
+                notification_send(row.pk)
+        assert set(Notification.objects.values_list("status", "attempts")) == {("pending", 1)}
+
+    # It is back: the first pause (one minute) and the next sweep deliver each message once.
+    settings.EMAIL_PORT = smtp_email.port
+    with time_machine.travel(start + retry_delay(1) + timedelta(seconds=1), tick=False):
+        assert tasks.sweep_notifications() == 3
+        assert tasks.sweep_notifications() == 0
+
+    messages = smtp_email.wait_for(3, timeout=10)
+    assert sorted(m["To"] for m in messages) == [f"p{n}@example.org" for n in range(3)]
+    assert len({m["Message-ID"] for m in messages}) == 3
+    assert set(Notification.objects.values_list("status", "attempts")) == {("sent", 2)}
