@@ -1,18 +1,18 @@
-"""Two beats started by mistake: every scan of the beat schedule runs twice at the same moment,
-in two threads with their own database connections (PostgreSQL, real transactions), and
-every message, request, check-in, flag and snapshot it makes exists once, and each e-mail
-is sent once. The one-minute sweeps are covered too: a message or a matching run handed out
-by both is sent or run once."""
+"""Two beats started by mistake: every scan of the beat schedule runs twice at the same moment, in
+two threads with their own database connections (PostgreSQL, real transactions), and every
+message, request, check-in, flag and snapshot it makes exists once, and each e-mail arrives once
+at a real SMTP server (tests/smtp_server.py). The one-minute sweeps are covered too: a message
+or a matching run handed out by both is sent or run once."""
 
 import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core import mail
 from django.db import connection
 
 from health import tasks as health_tasks
@@ -34,6 +34,10 @@ from tests.programmes.meeting_helpers import agreed_pair, meeting_for
 from tests.programmes.test_digests import JUNE_FIRST, MONDAY, pair_in_trouble
 from tests.surveys.feedback_helpers import MIDPOINT_OPENS, feedback_pair
 
+if TYPE_CHECKING:
+    from tests.smtp_server import Inbox
+
+pytest_plugins = ["tests.smtp_server"]  # the smtp_server and smtp_email fixtures
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 LONDON = ZoneInfo("Europe/London")
@@ -72,14 +76,17 @@ def once_each(rows: list[tuple]) -> None:
     assert doubled == {}
 
 
-def assert_mail_once() -> None:
-    """Each message in the outbox once, sent once, and no e-mail twice."""
+def assert_mail_once(inbox: "Inbox") -> None:
+    """Each message in the outbox once, sent once, and each delivered once at the SMTP
+    server (one Message-ID per outbox key, one arrival per Message-ID)."""
     messages = list(Notification.objects.values_list("kind", "to_email", "object_id", "key"))
     once_each([(kind, to, about) for kind, to, about, _ in messages])
     assert messages, "the scan asked for nothing: the case tests nothing"
     assert set(Notification.objects.values_list("status", "attempts")) == {("sent", 1)}
-    once_each([(message.to[0], message.subject) for message in mail.outbox])
-    assert len(mail.outbox) == len(messages)
+    arrived = inbox.wait_for(len(messages), timeout=10)
+    once_each([message["Message-ID"] for message in arrived])
+    once_each([(message["To"], message["Subject"]) for message in arrived])
+    assert len(arrived) == len(messages)
 
 
 @pytest.fixture(autouse=True)
@@ -104,7 +111,9 @@ def test_it_covers_every_entry_of_the_beat_schedule() -> None:
     assert set(CELERY_BEAT_SCHEDULE) == covered
 
 
-def test_the_intake_agreement_and_session_reminders(programme: Programme) -> None:
+def test_the_intake_agreement_and_session_reminders(
+    programme: Programme, smtp_email: "Inbox"
+) -> None:
     invited_at = datetime(2026, 2, 2, 10, 0, tzinfo=UTC)
     cohort = CohortFactory(programme=programme, status=Cohort.Status.INTAKE)
     ParticipantFactory.create_batch(3, cohort=cohort, invitation_sent_at=invited_at)
@@ -114,10 +123,10 @@ def test_the_intake_agreement_and_session_reminders(programme: Programme) -> Non
     twice_at_once(programme_tasks.send_due_reminders, invited_at + 3 * DAY + timedelta(hours=1))
 
     assert Notification.objects.filter(kind="intake_reminder").count() == 3
-    assert_mail_once()
+    assert_mail_once(smtp_email)
 
 
-def test_the_pulse_requests_and_their_nudges(programme: Programme) -> None:
+def test_the_pulse_requests_and_their_nudges(programme: Programme, smtp_email: "Inbox") -> None:
     session_at = datetime(2026, 2, 9, 15, 0, tzinfo=UTC)
     pairs = [agreed_pair(programme=programme) for _ in range(3)]
     meetings = [meeting_for(pair, starts_at=session_at) for pair in pairs]
@@ -127,22 +136,22 @@ def test_the_pulse_requests_and_their_nudges(programme: Programme) -> None:
     requests = list(PulseRequest.objects.values_list("meeting", "participant"))
     once_each(requests)
     assert len(requests) == 2 * len(meetings)
-    assert_mail_once()
+    assert_mail_once(smtp_email)
     twice_at_once(survey_tasks.send_due_survey_reminders, session_at + 3 * HOUR + 2 * DAY)
     assert Notification.objects.filter(kind="pulse_nudge").count() == len(requests)
-    assert_mail_once()
+    assert_mail_once(smtp_email)
 
 
-def test_the_programme_questions(programme: Programme) -> None:
+def test_the_programme_questions(programme: Programme, smtp_email: "Inbox") -> None:
     feedback_pair(programme)
     moment = datetime.combine(MIDPOINT_OPENS, datetime.min.time(), tzinfo=UTC) + timedelta(hours=10)
 
     twice_at_once(survey_tasks.send_due_survey_reminders, moment)
 
-    assert_mail_once()
+    assert_mail_once(smtp_email)
 
 
-def test_the_missed_meetings_checkins(programme: Programme) -> None:
+def test_the_missed_meetings_checkins(programme: Programme, smtp_email: "Inbox") -> None:
     now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
     for _ in range(2):
         pair = agreed_pair(programme=programme)
@@ -155,24 +164,24 @@ def test_the_missed_meetings_checkins(programme: Programme) -> None:
     checkins = list(CheckIn.objects.values_list("participant", "trigger"))
     once_each(checkins)
     assert len(checkins) == 4
-    assert_mail_once()
+    assert_mail_once(smtp_email)
 
 
-def test_the_managers_digest(programme: Programme, manager) -> None:
+def test_the_managers_digest(programme: Programme, manager, smtp_email: "Inbox") -> None:
     pair_in_trouble(programme)
     risks_detect(now=MONDAY - 3 * DAY)
 
     twice_at_once(programme_tasks.send_due_digests, MONDAY)
 
     assert Notification.objects.filter(kind="risk_digest").count() == 1
-    assert_mail_once()
+    assert_mail_once(smtp_email)
 
 
-def test_the_sponsors_status(programme: Programme, sponsor) -> None:
+def test_the_sponsors_status(programme: Programme, sponsor, smtp_email: "Inbox") -> None:
     twice_at_once(programme_tasks.send_due_digests, JUNE_FIRST)
 
     assert Notification.objects.filter(kind="sponsor_status").count() == 1
-    assert_mail_once()
+    assert_mail_once(smtp_email)
 
 
 def test_the_risk_scan(programme: Programme) -> None:
@@ -198,7 +207,7 @@ def test_the_nightly_kpis() -> None:
     once_each(snapshots)
 
 
-def test_the_outbox_sweep(programme: Programme) -> None:
+def test_the_outbox_sweep(programme: Programme, smtp_email: "Inbox") -> None:
     cohort = CohortFactory(programme=programme, status=Cohort.Status.INTAKE)
     for participant in ParticipantFactory.create_batch(3, cohort=cohort):
         # Written without queuing its send: as if its task was lost with the broker.
@@ -212,7 +221,7 @@ def test_the_outbox_sweep(programme: Programme) -> None:
 
     twice_at_once(notification_tasks.sweep_notifications, datetime.now(UTC) + HOUR)
 
-    assert_mail_once()
+    assert_mail_once(smtp_email)
 
 
 def test_the_matching_runs_sweep(programme: Programme) -> None:
