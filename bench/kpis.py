@@ -46,7 +46,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings.dev")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_kpis")
 
 import environ
-from _databases import create_database
+from support.databases import create_database
 
 
 @dataclass(frozen=True)

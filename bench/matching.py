@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings.dev")
 
 import environ
-from _databases import create_database
+from support.databases import create_database
 
 
 def bench_database() -> bool:

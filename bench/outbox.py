@@ -45,7 +45,7 @@ STOPPED_BROKER = "redis://127.0.0.1:1/0"
 os.environ["CELERY_BROKER_URL"] = STOPPED_BROKER
 
 import environ  # noqa: E402
-from _databases import create_database  # noqa: E402
+from support.databases import create_database  # noqa: E402
 
 
 def bench_database() -> None:
