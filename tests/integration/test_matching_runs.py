@@ -4,7 +4,7 @@ with the broker at a closed port, a rerun answers at once, the run waits as queu
 sweep hands it to a worker once the broker is back."""
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
@@ -19,7 +19,7 @@ from mentoring.celery import app as celery_app
 from programmes.models import Cohort
 from tests.factories import CohortFactory
 from tests.integration.test_outbox_broker_down import QUICKLY, broker_stopped
-from tests.integration.workers import Workers, database_url
+from tests.integration.workers import Workers, database_url, wait_until
 from tests.matching.test_services import mentee, mentor
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -40,13 +40,6 @@ def cohort(programme) -> Cohort:
     for _ in range(3):
         mentee(cohort), mentor(cohort)
     return cohort
-
-
-def _wait_until(condition: Callable[[], bool], *, timeout: float, failure: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{failure} within {timeout} s"
-        time.sleep(0.2)
 
 
 def _sweep(workers: Workers) -> list[int]:
@@ -73,7 +66,7 @@ def test_a_worker_killed_mid_run_leaves_the_run_to_the_sweep_and_another_finishe
         holder.cursor().execute("LOCK TABLE matching_proposedpair IN EXCLUSIVE MODE")
         first = workers.start()
         run_matching.apply_async(args=[run.pk], queue=workers.queue)
-        _wait_until(
+        wait_until(
             lambda: _status(run) == ("running", SAVING, 1),
             timeout=60,
             failure="the first worker did not reach the saving stage",
@@ -85,7 +78,7 @@ def test_a_worker_killed_mid_run_leaves_the_run_to_the_sweep_and_another_finishe
 
     assert not run.proposals.exists()
     workers.start()
-    _wait_until(
+    wait_until(
         lambda: matching_runs_due() == [run.pk],
         timeout=LEASE_SECONDS + 30,
         failure="the dead worker's lease did not run out and the run was not handed out",
@@ -93,7 +86,7 @@ def test_a_worker_killed_mid_run_leaves_the_run_to_the_sweep_and_another_finishe
     run.refresh_from_db()
     assert run.situation.startswith("Restarted after a worker stopped (attempt 2 of 3)")
     run_matching.apply_async(args=[run.pk], queue=workers.queue)  # the sweep's message
-    _wait_until(
+    wait_until(
         lambda: _status(run)[0] == "done",
         timeout=60,
         failure="the second worker did not finish the run",
@@ -134,7 +127,7 @@ def test_a_rerun_while_the_broker_is_down_waits_and_runs_once_the_broker_is_back
 
     workers.start()
     assert _sweep(workers) == [waiting.pk]
-    _wait_until(
+    wait_until(
         lambda: _status(waiting)[0] == "done",
         timeout=60,
         failure="the swept run was not done by the worker",

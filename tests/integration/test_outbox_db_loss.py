@@ -5,7 +5,7 @@ Nothing is left for the sweep, however long after the lease it runs: one deliver
 with its own Message-ID."""
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ from notifications.models import Notification
 from notifications.services import message_id, notify
 from programmes.models import Cohort
 from tests.factories import ParticipantFactory
-from tests.integration.workers import Workers
+from tests.integration.workers import Workers, wait_until
 
 if TYPE_CHECKING:
     from tests.smtp_server import Inbox
@@ -36,13 +36,6 @@ def workers(tmp_path: Path, smtp_server: "Inbox") -> Iterator[Workers]:
     env = {"EMAIL_URL": smtp_server.url, "NOTIFICATIONS_LEASE_SECONDS": str(LEASE_SECONDS)}
     with Workers(tmp_path, **env) as workers:
         yield workers
-
-
-def _wait_until(condition: Callable[[], bool], *, timeout: float, failure: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{failure} within {timeout} s"
-        time.sleep(0.1)
 
 
 def _terminate_the_workers_connections() -> int:
@@ -84,10 +77,11 @@ def test_a_connection_dropped_mid_send_is_reconnected_and_every_message_arrives_
         assert _terminate_the_workers_connections() >= 1, "no worker connection to terminate"
         held.release()
         accepted = time.monotonic()
-        _wait_until(
+        wait_until(
             lambda row=row: Notification.objects.filter(pk=row.pk, status="sent").exists(),
             timeout=MARKED_WITHIN,
             failure=f"{key} was not marked sent after its connection was terminated",
+            every=0.1,
         )
         assert time.monotonic() - accepted < MARKED_WITHIN
 

@@ -3,7 +3,7 @@ message, the row stays claimed until its lease runs out, then the sweep hands it
 real worker, and exactly one message arrives."""
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,7 @@ from notifications.models import Notification
 from notifications.services import notifications_due, notify
 from programmes.models import Cohort
 from tests.factories import ParticipantFactory
-from tests.integration.workers import Workers
+from tests.integration.workers import Workers, wait_until
 
 if TYPE_CHECKING:
     from tests.smtp_server import Inbox
@@ -32,13 +32,6 @@ def workers(tmp_path: Path, smtp_server: "Inbox") -> Iterator[Workers]:
     env = {"EMAIL_URL": smtp_server.url, "NOTIFICATIONS_LEASE_SECONDS": str(LEASE_SECONDS)}
     with Workers(tmp_path, **env) as workers:
         yield workers
-
-
-def _wait_until(condition: Callable[[], bool], *, timeout: float, failure: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{failure} within {timeout} s"
-        time.sleep(0.2)
 
 
 def test_a_worker_killed_mid_send_leaves_the_message_to_the_sweep_and_it_arrives_once(
@@ -66,13 +59,13 @@ def test_a_worker_killed_mid_send_leaves_the_message_to_the_sweep_and_it_arrives
     workers.kill(first)
     held.release()
     workers.start()
-    _wait_until(
+    wait_until(
         lambda: notifications_due() == [row.pk],
         timeout=LEASE_SECONDS + 10,
         failure="the dead worker's lease did not run out",
     )
     assert workers.sweep() == [row.pk]
-    _wait_until(
+    wait_until(
         lambda: Notification.objects.filter(pk=row.pk, status="sent").exists(),
         timeout=60,
         failure="the second worker did not send the swept row",

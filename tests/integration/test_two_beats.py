@@ -92,7 +92,6 @@ def assert_mail_once(inbox: "Inbox") -> None:
 @pytest.fixture(autouse=True)
 def london(settings) -> None:
     settings.TIME_ZONE = "Europe/London"
-    settings.NOTIFICATIONS_LOCAL_HOURS = (0, 24)
 
 
 def test_it_covers_every_entry_of_the_beat_schedule() -> None:

@@ -6,7 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -93,3 +95,13 @@ class Workers:
                 worker.wait()
             print(f"--- {log.name} (exit code {worker.returncode}) ---")
             print(log.read_text())
+
+
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float, failure: str, every: float = 0.2
+) -> None:
+    """Poll ``condition`` every ``every`` seconds; fail with ``failure`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{failure} within {timeout} s"
+        time.sleep(every)
