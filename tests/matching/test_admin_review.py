@@ -85,12 +85,6 @@ def wave(programme: Programme) -> Wave:
 
 
 @pytest.fixture
-def managed(client: Client, manager: User) -> Client:
-    client.force_login(manager)
-    return client
-
-
-@pytest.fixture
 def finished_run(
     wave: Wave, manager: User, django_capture_on_commit_callbacks: Callable
 ) -> MatchingRun:

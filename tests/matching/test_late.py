@@ -22,17 +22,6 @@ START = "/admin/matching/matchingrun/start/"
 PARTICIPANTS = "/admin/programmes/participant/"
 
 
-@pytest.fixture(autouse=True)
-def _any_hour(settings) -> None:
-    settings.NOTIFICATIONS_LOCAL_HOURS = (0, 24)
-
-
-@pytest.fixture
-def managed(client: Client, manager: User) -> Client:
-    client.force_login(manager)
-    return client
-
-
 @pytest.fixture
 def matched(
     programme: Programme, manager: User, django_capture_on_commit_callbacks: Callable

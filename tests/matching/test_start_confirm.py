@@ -23,17 +23,6 @@ COHORTS = "/admin/programmes/cohort/"
 DRAFT_WORDS = "My half-typed worry about the board"
 
 
-@pytest.fixture(autouse=True)
-def _any_hour(settings) -> None:
-    settings.NOTIFICATIONS_LOCAL_HOURS = (0, 24)
-
-
-@pytest.fixture
-def managed(client: Client, manager: User) -> Client:
-    client.force_login(manager)
-    return client
-
-
 @pytest.fixture
 def wave(programme: Programme, django_capture_on_commit_callbacks: Callable) -> Wave:
     """The review's wave (five finished intakes) and three who have not finished, invited a

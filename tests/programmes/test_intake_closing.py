@@ -39,11 +39,6 @@ MONDAY = datetime(2026, 2, 2, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def _any_hour(settings) -> None:
-    settings.NOTIFICATIONS_LOCAL_HOURS = (0, 24)
-
-
 def at(moment: datetime):
     return time_machine.travel(moment, tick=False)
 
