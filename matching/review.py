@@ -91,11 +91,7 @@ def proposal_change_partner(*, proposal: ProposedPair, mentor: Participant) -> P
                 f"{mentor.person} has no place left in this proposal: swap instead."
             )
         proposal.reverse_mentor = mentor
-        proposal.score = round(check.score, 4)
-        proposal.reasons = check.reasons
-        proposal.not_best = ""
-        proposal.changed_by_manager = True
-        proposal.save()
+        _save_changed(proposal, check)
         _refresh_totals(run)
     return proposal
 
@@ -121,12 +117,17 @@ def proposal_swap(*, first: ProposedPair, second: ProposedPair) -> None:
         _lock_editable(run)
         first.reverse_mentor, second.reverse_mentor = second.reverse_mentor, first.reverse_mentor
         for proposal, check in ((first, a), (second, b)):
-            proposal.score = round(check.score, 4)
-            proposal.reasons = check.reasons
-            proposal.not_best = ""
-            proposal.changed_by_manager = True
-            proposal.save()
+            _save_changed(proposal, check)
         _refresh_totals(run)
+
+
+def _save_changed(proposal: ProposedPair, check: PairCheck) -> None:
+    """A proposal the manager changed: its new partner's score and reasons, as checked."""
+    proposal.score = round(check.score, 4)
+    proposal.reasons = check.reasons
+    proposal.not_best = ""
+    proposal.changed_by_manager = True
+    proposal.save()
 
 
 def _refresh_totals(run: MatchingRun) -> None:
