@@ -16,7 +16,7 @@ confidence ratings to every held pulse, as the pulse asks them (about 620,000 ro
 
 It then times, best of ``--repeat``, interleaved, in the same process and on the same data:
 
-- the KPI task: ``programmes.kpis.kpis_compute`` for the programme, writing its snapshots;
+- the KPI task: ``reporting.kpis.kpis_compute`` for the programme, writing its snapshots;
 - the raw aggregate: one SQL query, per cohort, month (in the programme's zone) and status,
   of the sessions joined with their pulses: sessions, pulses and pulses answering "held". It
   is the scan of both big tables any implementation has to make, with none of the figures'
@@ -85,8 +85,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import DatabaseError, connection, transaction  # noqa: E402
 
-from programmes.kpis import kpis_compute  # noqa: E402
 from programmes.models import Programme  # noqa: E402
+from reporting.kpis import kpis_compute  # noqa: E402
 
 # Every table the data goes in; TRUNCATE … CASCADE also empties what refers to them.
 TABLES = [

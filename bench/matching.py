@@ -80,6 +80,7 @@ from programmes.models import (  # noqa: E402
     Participant,
     Person,
     Programme,
+    Role,
     Topic,
 )
 from programmes.reporting_lines import tree_intervals  # noqa: E402
@@ -237,7 +238,7 @@ def database_cohort(n: int, seed: int = 7) -> Cohort:
             Participant(
                 cohort=cohort,
                 person=people[int(order[k])],
-                role=Participant.Role.MENTEE if k < n else Participant.Role.REVERSE_MENTOR,
+                role=Role.MENTEE if k < n else Role.REVERSE_MENTOR,
                 capacity=2 if k >= n and rng.random() < 0.1 else 1,
             )
             for k in range(2 * n)

@@ -65,7 +65,7 @@ def demo_intake_links(limit: int = 3) -> list[tuple[Participant, str]]:
     """Fresh intake links for demo participants who have not submitted theirs, so whoever
     runs the demo can try the form as a participant would."""
     from demo.organisation import PROGRAMME_SLUG
-    from surveys.links import Purpose, participant_url
+    from programmes.links import Purpose, participant_url
 
     waiting = (
         Participant.objects.filter(
@@ -82,8 +82,8 @@ def demo_intake_links(limit: int = 3) -> list[tuple[Participant, str]]:
 def demo_pair_links() -> list[tuple[Participant, str]]:
     """Fresh links to one running demo pair's page, for each of its two sides."""
     from demo.organisation import PROGRAMME_SLUG
-    from programmes.models import Pair
-    from surveys.links import Purpose, pair_link_expiry, participant_url
+    from pairs.models import Pair
+    from programmes.links import Purpose, pair_link_expiry, participant_url
 
     pair = (
         Pair.objects.filter(cohort__programme__slug=PROGRAMME_SLUG, status=Pair.Status.ACTIVE)
@@ -112,7 +112,7 @@ def demo_pulse_link() -> tuple[Participant, str] | None:
     from django.utils import timezone
 
     from demo.organisation import PROGRAMME_SLUG
-    from programmes.models import Meeting, Pair
+    from pairs.models import Meeting, Pair
     from surveys.models import Pulse
     from surveys.pulses import pulse_url
 

@@ -8,7 +8,16 @@ from datetime import UTC, datetime, time, timedelta
 from django.utils import timezone
 
 from demo.build import DemoContext
-from programmes.models import Cohort, Intake, IntakeObjective, KeySkill, Participant, Topic
+from programmes.models import (
+    Cadence,
+    Cohort,
+    Intake,
+    IntakeObjective,
+    KeySkill,
+    Participant,
+    Role,
+    Topic,
+)
 from surveys.models import ConfidenceRating
 
 # (cohort, mentees, reverse-mentors), by directory key
@@ -67,9 +76,7 @@ def build(ctx: DemoContext) -> None:
     complete = started = not_started = 0
     for cohort_key, mentees, mentors in COHORTS:
         cohort = ctx.cohorts[cohort_key]
-        people = [(k, Participant.Role.MENTEE) for k in mentees] + [
-            (k, Participant.Role.REVERSE_MENTOR) for k in mentors
-        ]
+        people = [(k, Role.MENTEE) for k in mentees] + [(k, Role.REVERSE_MENTOR) for k in mentors]
         for index, (key, role) in enumerate(people):
             participant = Participant.objects.create(
                 cohort=cohort,
@@ -79,7 +86,7 @@ def build(ctx: DemoContext) -> None:
                 invitation_sent_at=now - timedelta(days=ctx.rng.randint(5, 12)),
                 training_completed_on=(
                     cohort.starts_on - timedelta(days=3)
-                    if role == Participant.Role.REVERSE_MENTOR and cohort_key != "wave3"
+                    if role == Role.REVERSE_MENTOR and cohort_key != "wave3"
                     else None
                 ),
             )
@@ -156,7 +163,7 @@ def _intake(
     submitted: bool,
 ) -> Intake:
     rng = ctx.rng
-    mentee = participant.role == Participant.Role.MENTEE
+    mentee = participant.role == Role.MENTEE
     hours = 3
     wanted = rng.sample(topics, 3)
     shareable = [t for t in topics if t not in wanted]
@@ -169,7 +176,7 @@ def _intake(
         communication_style=rng.choice(Intake.CommunicationStyle.values),
         feedback_style=rng.choice(Intake.FeedbackStyle.values),
         availability=sorted(d * 24 + start_hour + h for d in days for h in range(hours)),
-        cadence=rng.choice([Intake.Cadence.FORTNIGHTLY] * 2 + [Intake.Cadence.WEEKLY]),
+        cadence=rng.choice([Cadence.FORTNIGHTLY] * 2 + [Cadence.WEEKLY]),
         meeting_mode=rng.choice(Intake.MeetingMode.values),
         goal_1=rng.choice(MENTEE_GOALS if mentee else MENTOR_GOALS),
         goal_2=rng.choice(MENTEE_GOALS if mentee else MENTOR_GOALS) if rng.random() < 0.6 else "",

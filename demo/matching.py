@@ -10,7 +10,7 @@ from demo.build import DemoContext
 from matching import services
 from matching.models import MatchingRun
 from notifications.models import Notification
-from programmes.models import Pair
+from pairs.models import Pair
 
 
 def build(ctx: DemoContext) -> None:

@@ -27,7 +27,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.utils import timezone
 
 from demo.build import DemoContext
-from programmes.models import KeySkill, Meeting, Pair, Participant
+from pairs.models import Meeting, Pair
+from programmes.models import KeySkill, Participant, Role
 from surveys.counts import format_rate, response_rate
 from surveys.feedback import END, MIDPOINT, feedback_window
 from surveys.models import ConfidenceRating, NpsResponse, Pulse, PulseRequest
@@ -131,7 +132,7 @@ WHY_ANSWERS = [
 NPS_SCORES = [10, 10, 10, 9, 9, 9, 9, 8, 8, 8, 7, 7, 6, 5]
 
 ANSWER_RATE = 0.78  # before the participants who stopped answering
-ACTION_RATE = {Participant.Role.MENTEE: 0.65, Participant.Role.REVERSE_MENTOR: 0.45}
+ACTION_RATE = {Role.MENTEE: 0.65, Role.REVERSE_MENTOR: 0.45}
 SHARE_RATE = 0.5
 NPS_RATE = 0.75
 
@@ -292,7 +293,7 @@ class _PulseWriter:
         last_held: bool,
     ) -> Pulse:
         rng = self.rng
-        mentee = participant.role == Participant.Role.MENTEE
+        mentee = participant.role == Role.MENTEE
         held = meeting.status == Meeting.Status.HELD
         # The follow-up, as pulse_situation finds it: the participant's latest earlier held
         # pulse in this pair, if it committed to an action no later pulse has followed up.
@@ -348,7 +349,7 @@ class _PulseWriter:
             return
         start = earlier * SKILLS_PER_PULSE
         turn = {self.skills[(start + i) % len(self.skills)] for i in range(SKILLS_PER_PULSE)}
-        mentee = participant.role == Participant.Role.MENTEE
+        mentee = participant.role == Role.MENTEE
         for skill in sorted(turn, key=lambda s: (s.position, s.pk)):
             if self.rng.random() < 0.1:
                 continue
@@ -424,7 +425,7 @@ def _nps(
                 )
                 if moment != END:
                     continue
-                mentee = participant.role == Participant.Role.MENTEE
+                mentee = participant.role == Role.MENTEE
                 for skill in skills:
                     value = baselines.get((participant.pk, skill.pk), 3) + rng.choice(
                         [0, 1, 1, 2] if mentee else [0, 0, 1]

@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.utils import timezone
 
 from demo.build import DemoContext
-from programmes.kpis import kpis_compute
-from programmes.models import Pair, PairAction, RiskFlag, SuccessStory
-from programmes.risks import risks_detect
+from pairs.models import Pair
+from reporting.kpis import kpis_compute
+from reporting.models import SuccessStory
+from risks.detection import risks_detect
+from risks.models import PairAction, RiskFlag
 
 STORIES = [
     (

@@ -14,7 +14,8 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 from demo.build import DemoContext
-from programmes.models import Agreement, Meeting, Note, Pair, Role, Topic
+from pairs.models import Agreement, Meeting, Note, Pair
+from programmes.models import Cadence, Role, Topic
 
 EXEC_REASONS = [
     "Board meeting ran over",
@@ -168,7 +169,7 @@ def build(ctx: DemoContext) -> None:
                 proposed_by=Role.REVERSE_MENTOR,
                 mentor_accepted_at=accepted - timedelta(hours=rng.randint(2, 30)),
                 mentee_accepted_at=accepted,
-                cadence=Agreement.Cadence.FORTNIGHTLY,
+                cadence=Cadence.FORTNIGHTLY,
             )
         )
         if pair in pilot:

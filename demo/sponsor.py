@@ -4,7 +4,7 @@ and this one (the status page and e-mail show the month's own)."""
 from datetime import timedelta
 
 from demo.build import DemoContext
-from programmes.models import SponsorAsk
+from reporting.models import SponsorAsk
 
 ASKS = [
     "Please mention the programme at next week's leadership meeting: two executives have "

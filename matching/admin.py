@@ -8,11 +8,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
+from lib.admin_filters import AllowListedFiltersMixin, field_filter_parameters
 from matching import admin_late, admin_views
 from matching.engine import DEFAULT_WEIGHTS
 from matching.forms import MatchingPolicyForm
 from matching.models import MatchingPolicy, MatchingRun, PairRule
-from programmes.admin_filters import AllowListedFiltersMixin, field_filter_parameters
 
 
 @admin.register(MatchingPolicy)

@@ -16,7 +16,7 @@ from matching import late
 from programmes.models import Participant
 
 # Matching one person makes a pair, as approving a run does.
-PERMISSIONS = ("matching.change_matchingrun", "programmes.add_pair")
+PERMISSIONS = ("matching.change_matchingrun", "pairs.add_pair")
 
 
 class MatchNowForm(forms.Form):

@@ -48,7 +48,7 @@ from programmes.services import (
 REVIEW = "matching.change_matchingrun"
 START = "matching.add_matchingrun"
 RULE = "matching.add_pairrule"
-APPROVE = "programmes.add_pair"
+APPROVE = "pairs.add_pair"
 IN_PROGRESS = (MatchingRun.Status.QUEUED, MatchingRun.Status.RUNNING)
 
 

@@ -7,7 +7,7 @@ class MatchingConfig(AppConfig):
 
     def ready(self) -> None:
         from matching.suggestions import CohortMatchmaker
-        from programmes import matchmaking
+        from pairs import matchmaking
 
         # The at-risk queue's re-match asks for partners through this registry: programmes
         # sits below matching and never imports it.

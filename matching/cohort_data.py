@@ -15,9 +15,10 @@ from django.db.models import Count, Q, QuerySet
 
 from matching import engine
 from matching.models import MatchingPolicy, MatchingRun, PairRule
+from pairs.models import Pair
 from programmes.availability import to_utc_hours_of_week
-from programmes.models import Cohort, Intake, IntakeObjective, Pair, Participant
-from programmes.reporting_lines import load_managers_above, tree_intervals
+from programmes.models import Cohort, Intake, IntakeObjective, Participant, Person, Role
+from programmes.reporting_lines import tree_intervals
 
 MODES = {Intake.MeetingMode.IN_PERSON: engine.IN_PERSON, Intake.MeetingMode.VIDEO: engine.VIDEO}
 CURRENT_PAIR = [Pair.Status.PROPOSED, Pair.Status.ACTIVE, Pair.Status.PAUSED]
@@ -50,12 +51,12 @@ def cohort_data(cohort: Cohort, *, allow_without_shared_time: bool = False) -> C
     participants = list(taking_part.select_related("person", "intake").order_by("pk"))
     complete = [p for p in participants if _submitted(p)]
     without = [p for p in participants if not _submitted(p)]
-    mentees = [p for p in complete if p.role == Participant.Role.MENTEE]
-    mentors = [p for p in complete if p.role == Participant.Role.REVERSE_MENTOR]
+    mentees = [p for p in complete if p.role == Role.MENTEE]
+    mentors = [p for p in complete if p.role == Role.REVERSE_MENTOR]
     topics = list(cohort.programme.topics.values_list("pk", "title"))
     column = {pk: i for i, (pk, _) in enumerate(topics)}
     # Only the lines above the cohort's members, walked up in the database.
-    intervals = tree_intervals(load_managers_above(taking_part.values("person")))
+    intervals = tree_intervals(Person.objects.managers_above(taking_part.values("person")))
     departments: dict[str, int] = {}
     # Subqueries, not lists of thousands of ids: rows for anyone else are skipped below.
     in_cohort = {"intake__participant__in": taking_part.values("pk")}
@@ -134,9 +135,9 @@ def cohort_data(cohort: Cohort, *, allow_without_shared_time: bool = False) -> C
     load = dict(
         Pair.objects.filter(
             status__in=CURRENT_PAIR,
-            reverse_mentor__person__in=taking_part.filter(
-                role=Participant.Role.REVERSE_MENTOR
-            ).values("person"),
+            reverse_mentor__person__in=taking_part.filter(role=Role.REVERSE_MENTOR).values(
+                "person"
+            ),
         )
         .exclude(cohort=cohort)
         .values("reverse_mentor__person")

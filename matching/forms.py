@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from matching.engine import DEFAULT_WEIGHTS
 from matching.models import MatchingPolicy, MatchingRun, PairRule, ProposedPair
-from programmes.models import Cohort, Participant
+from programmes.models import Cohort, Participant, Role
 
 WEIGHT_HELP = {
     "objectives": "What the executive wants to learn, against what the reverse-mentor can share.",
@@ -118,7 +118,7 @@ class SwapForm(_ProposalForm):
 
 def cohort_mentors(run: MatchingRun) -> QuerySet[Participant]:
     return (
-        Participant.objects.filter(cohort_id=run.cohort_id, role=Participant.Role.REVERSE_MENTOR)
+        Participant.objects.filter(cohort_id=run.cohort_id, role=Role.REVERSE_MENTOR)
         .exclude(status=Participant.Status.WITHDRAWN)
         .select_related("person")
         .order_by("person__full_name")

@@ -2,7 +2,7 @@
 in late (intake reopened, or a run that left them waiting), or whose place has come free.
 The partner is the one ``suggestions.best_partner_for`` proposes among those waiting (a mentee
 with no current pair, a reverse-mentor with a place left), under the same rules and weights
-as a run. As with a re-match (programmes/remediation.py), the manager sees the proposal
+as a run. As with a re-match (risks/remediation.py), the manager sees the proposal
 first and confirms it; if it has changed by then, nothing is done.
 
 A new run of the cohort includes late intakes too: it matches everyone with a finished
@@ -19,9 +19,10 @@ from django.utils import timezone
 from matching import notices
 from matching.cohort_data import CURRENT_PAIR
 from matching.suggestions import best_partner_for
-from programmes.matchmaking import PartnerSuggestion
-from programmes.models import Cohort, Intake, Pair, Participant
-from programmes.pairs import participants_paired
+from pairs.matchmaking import PartnerSuggestion
+from pairs.models import Pair
+from pairs.services import participants_paired
+from programmes.models import Cohort, Intake, Participant, Role
 
 
 def _check_waiting(participant: Participant) -> None:
@@ -37,7 +38,7 @@ def _check_waiting(participant: Participant) -> None:
             code="no_intake",
         )
     current = Pair.objects.filter(status__in=CURRENT_PAIR)
-    if participant.role == Participant.Role.MENTEE:
+    if participant.role == Role.MENTEE:
         if current.filter(mentee=participant).exists():
             raise ValidationError(f"{name} already has a partner.", code="matched")
         return
@@ -87,7 +88,7 @@ def participant_match_now(
                 "changed; look at the new proposal before confirming.",
                 code="changed",
             )
-        is_mentee = participant.role == Participant.Role.MENTEE
+        is_mentee = participant.role == Role.MENTEE
         mentee, mentor = (participant, partner) if is_mentee else (partner, participant)
         pair = Pair.objects.create(
             cohort=cohort,

@@ -4,7 +4,7 @@ their partner is, with their own pair page link."""
 from notifications.kinds import Message
 from notifications.models import Notification
 from notifications.services import notify_each
-from programmes.models import Pair
+from pairs.models import Pair
 
 
 def ask_match_introduction(pair: Pair) -> None:
@@ -24,7 +24,7 @@ def ask_match_introductions(pairs: list[Pair]) -> None:
 
 
 def match_introduction(notification: Notification) -> Message | None:
-    from programmes.notices import pair_context, pair_people, sides_for
+    from pairs.notices import pair_context, pair_people, sides_for
 
     pair = (
         Pair.objects.select_related(*pair_people(), "mentee__intake", "reverse_mentor__intake")

@@ -13,8 +13,9 @@ from matching import engine, notices
 from matching.cohort_data import CURRENT_PAIR, cohort_data
 from matching.explain import reasons
 from matching.models import MatchingRun, PairRule, ProposedPair
-from programmes.models import Cohort, Pair, Participant
-from programmes.pairs import pair_close, participants_paired
+from pairs.models import Pair
+from pairs.services import pair_close, participants_paired
+from programmes.models import Cohort, Participant
 
 NOT_EDITABLE = "Only a finished run that is not yet approved can be changed."
 SUPERSEDED = "A newer run of this cohort exists: only the newest run can be changed or approved."

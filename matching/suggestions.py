@@ -1,7 +1,7 @@
 """Partners for one participant, later in a cohort's life: the re-match's candidates. The same
 rules, scores and reasons as a matching run, for one row (or column) of the cohort's problem:
 the best few partners with a place free, best first, and how many of the others each rule
-rules out. Registered as the programmes app's matchmaker (programmes/matchmaking.py) in
+rules out. Registered as the programmes app's matchmaker (pairs/matchmaking.py) in
 MatchingConfig.ready(), so the at-risk queue reaches it without importing this app."""
 
 from collections.abc import Collection
@@ -13,8 +13,9 @@ from django.db.models import Count
 from matching import engine, notices
 from matching.models import PairRule
 from matching.services import CURRENT_PAIR, cohort_data, pair_rule_add, policy_for, reasons
-from programmes.matchmaking import PartnerSuggestion, Suggestions
-from programmes.models import Cohort, Pair, Participant
+from pairs.matchmaking import PartnerSuggestion, Suggestions
+from pairs.models import Pair
+from programmes.models import Cohort, Participant, Role
 
 PAIRED = "paired already, no place left"
 NO_INTAKE = "intake not completed"
@@ -33,7 +34,7 @@ def best_partners_for(
     cohort = participant.cohort
     data = cohort_data(cohort)
     policy = policy_for(cohort)
-    mentee = participant.role == Participant.Role.MENTEE
+    mentee = participant.role == Role.MENTEE
     others = data.mentors if mentee else data.mentees
     without_intake = sum(1 for p in data.without_intake if p.role != participant.role)
     mine = data.mentees if mentee else data.mentors
@@ -116,7 +117,7 @@ def _ruled_out(
 
 
 class CohortMatchmaker:
-    """The matchmaker the programmes app asks (see programmes/matchmaking.py)."""
+    """The matchmaker the programmes app asks (see pairs/matchmaking.py)."""
 
     def suggest(
         self, *, participant: Participant, limit: int, excluding: Collection[int] = ()

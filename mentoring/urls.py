@@ -15,7 +15,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("", include("programmes.urls")),
+    path("", include("pairs.urls")),
     path("", include("surveys.urls")),
+    path("", include("risks.urls")),
+    path("", include("reporting.urls")),
     # Django's sign-in and password views, two of them with our own e-mail links and wording.
     path("accounts/after-login/", programme_views.after_login, name="after_login"),
     path(

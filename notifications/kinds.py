@@ -156,14 +156,14 @@ KINDS: dict[str, Kind] = {
         Kind(
             "agreement_proposed",
             "Agreement proposed by the partner",
-            "programmes.notices.agreement_proposed",
+            "pairs.notices.agreement_proposed",
             _PAIR | {"agreement": AGREEMENT},
         ),
         *(
             Kind(
                 f"meeting_{change}",
                 f"Session {change} by the partner",
-                "programmes.notices.meeting_update",
+                "pairs.notices.meeting_update",
                 _MEETING,
             )
             for change in ("scheduled", "rescheduled", "cancelled", "marked")
@@ -171,13 +171,13 @@ KINDS: dict[str, Kind] = {
         Kind(
             "pair_ended",
             "The pair has ended (its sessions still to come are cancelled)",
-            "programmes.notices.pair_ended",
+            "pairs.notices.pair_ended",
             _PAIR | {"sessions": ListOf(VALUE), "zone": VALUE},
         ),
         Kind(
             "story_consent",
             "A success story awaits the participant's consent",
-            "programmes.notices.story_consent",
+            "reporting.notices.story_consent",
             _PAIR | {"story": STORY},
         ),
         Kind(
@@ -242,13 +242,13 @@ KINDS: dict[str, Kind] = {
         Kind(
             "agreement_reminder",
             "Agreement reminder, 3 days after the introduction",
-            "programmes.notices.agreement_reminder",
+            "pairs.notices.agreement_reminder",
             _PAIR | {"agreement": AGREEMENT},
         ),
         Kind(
             "session_reminder",
             "Session reminder, 24 hours ahead",
-            "programmes.notices.session_reminder",
+            "pairs.notices.session_reminder",
             _MEETING,
         ),
         Kind(
@@ -257,25 +257,25 @@ KINDS: dict[str, Kind] = {
             "surveys.notices.pulse_nudge",
             _PULSE,
         ),
-        # The missed-meetings check-in (programmes/checkins.py).
+        # The missed-meetings check-in (risks/checkins.py).
         Kind(
             "checkin",
             "Check-in after two missed or cancelled sessions",
-            "programmes.notices.checkin",
+            "risks.notices.checkin",
             _CHECKIN,
         ),
-        # The same question, sent by a manager from an at-risk flag (programmes/remediation.py):
+        # The same question, sent by a manager from an at-risk flag (risks/remediation.py):
         # its own wording, since it must not speak of missed meetings that did not happen.
         Kind(
             "checkin_manager",
             "Check-in sent by a manager from an at-risk flag",
-            "programmes.notices.checkin",
+            "risks.notices.checkin",
             _CHECKIN,
         ),
         Kind(
             "checkin_answer",
             "Check-in answer to managers: re-match or pause",
-            "programmes.notices.checkin_answer",
+            "risks.notices.checkin_answer",
             {
                 "person": PERSON,
                 "pair": PAIR,
@@ -285,11 +285,11 @@ KINDS: dict[str, Kind] = {
             },
             quiet_hours=False,
         ),
-        # Digests to users, who have no time zone: the scans pick the hour (programmes/digests.py).
+        # Digests to users, who have no time zone: the scans pick the hour (risks/digests.py).
         Kind(
             "risk_digest",
             "Weekly digest of open at-risk flags, to managers",
-            "programmes.notices.risk_digest",
+            "risks.notices.risk_digest",
             {
                 "recipient_name": VALUE,
                 "week_of": VALUE,
@@ -303,7 +303,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "sponsor_status",
             "Monthly programme status, to sponsors",
-            "programmes.notices.sponsor_status",
+            "reporting.notices.sponsor_status",
             {
                 "recipient_name": VALUE,
                 "programme": PROGRAMME,

@@ -109,7 +109,7 @@ def sample_values(kind: str = "") -> dict[str, Any]:
         "held_url": f"{pulse_url}?held=yes",
         "not_held_url": f"{pulse_url}?held=no",
         "feedback_url": f"{SAMPLE_SITE}/feedback/sample/",
-        "pair_admin_url": f"{SAMPLE_SITE}/admin/programmes/pair/sample/change/",
+        "pair_admin_url": f"{SAMPLE_SITE}/admin/pairs/pair/sample/change/",
         "places": [
             {
                 "participant": participant,
@@ -148,15 +148,14 @@ def sample_values(kind: str = "") -> dict[str, Any]:
                                 "for a month.",
                                 "opened_on": date(2026, 6, 10),
                                 "days_open": 5,
-                                "admin_url": f"{SAMPLE_SITE}/admin/programmes/riskflag/sample/"
-                                "change/",
+                                "admin_url": f"{SAMPLE_SITE}/admin/risks/riskflag/sample/change/",
                             }
                         ],
                         "reasons": [
                             "The last 2 sessions did not happen (missed or cancelled), the "
                             "latest on 9 Jun 2026."
                         ],
-                        "admin_url": f"{SAMPLE_SITE}/admin/programmes/pair/sample/change/",
+                        "admin_url": f"{SAMPLE_SITE}/admin/pairs/pair/sample/change/",
                     }
                 ],
             }

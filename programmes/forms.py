@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from programmes import availability
-from programmes.models import Audience, Intake, KeySkill, Participant, Person, Topic
+from programmes.models import Audience, Cadence, Intake, KeySkill, Participant, Person, Role, Topic
 
 GOAL_MAX_LENGTH = 200
 TEXT_MAX_LENGTH = 1000
@@ -61,7 +61,7 @@ class Wording:
 
 
 WORDING = {
-    Participant.Role.MENTEE: Wording(
+    Role.MENTEE: Wording(
         objectives="What would you most like to learn?",
         objectives_help="Choose up to three topics from the programme’s road map, the one you "
         "want most first.",
@@ -71,7 +71,7 @@ WORDING = {
         goals_help="What would make this worth your time? For example: “Understand how new "
         "joiners use our collaboration tools.”",
     ),
-    Participant.Role.REVERSE_MENTOR: Wording(
+    Role.REVERSE_MENTOR: Wording(
         objectives="What would you like to get out of it?",
         objectives_help="Choose up to three topics you would like to learn about or grow in, "
         "the one you want most first.",
@@ -170,7 +170,7 @@ class IntakeForm(forms.Form):
     )
     cadence = _choice_field(
         "How often would you like to meet?",
-        Intake.Cadence.choices,
+        Cadence.choices,
         "Choose how often you would like to meet.",
     )
     meeting_mode = _choice_field(
@@ -253,7 +253,7 @@ class IntakeForm(forms.Form):
             (str(pk), f"{name} ({department})" if department else name)
             for pk, name, department in self.people
         ]
-        self.wording = WORDING[Participant.Role(participant.role)]
+        self.wording = WORDING[Role(participant.role)]
 
         topic_choices = [(topic.pk, topic.title) for topic in topics]
         for rank, name in enumerate(OBJECTIVE_FIELDS):

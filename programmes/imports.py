@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from programmes.models import Cohort, Participant, Person
+from programmes.models import Cohort, Participant, Person, Role
 from programmes.reporting_lines import find_loops
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -63,9 +63,9 @@ NEW, UPDATE, UNCHANGED = "new", "update", "unchanged"
 ADD, ALREADY_IN_COHORT = "add", "already in cohort"
 
 _ROLES = {
-    "mentee": Participant.Role.MENTEE,
-    "reverse_mentor": Participant.Role.REVERSE_MENTOR,
-    "mentor": Participant.Role.REVERSE_MENTOR,
+    "mentee": Role.MENTEE,
+    "reverse_mentor": Role.REVERSE_MENTOR,
+    "mentor": Role.REVERSE_MENTOR,
 }
 # Control characters never appear in a CSV typed or exported by people: their presence means
 # a spreadsheet or other binary file was uploaded.
@@ -112,7 +112,7 @@ class PlannedRow:
 
     @property
     def role_label(self) -> str:
-        return Participant.Role(self.role).label if self.role else ""
+        return Role(self.role).label if self.role else ""
 
 
 @dataclass(frozen=True)
@@ -555,7 +555,7 @@ def _check_participants(rows: list[PlannedRow], cohort: Cohort | None) -> list[P
         else:
             row.problem(
                 "role",
-                f"already in this cohort as {Participant.Role(already).label}: change their "
+                f"already in this cohort as {Role(already).label}: change their "
                 "role in the participant list, not by import",
             )
     return []

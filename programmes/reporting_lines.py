@@ -7,40 +7,7 @@ cohort (or an imported file not yet saved) is checked without a query per person
 
 from collections.abc import Hashable, Mapping
 
-from django.db import connection
-from django.db.models import QuerySet
-
-from programmes.models import Person
-
 ManagerMap = Mapping[Hashable, Hashable | None]
-
-
-def load_manager_map() -> dict[int, int | None]:
-    return dict(Person.objects.values_list("id", "manager_id"))
-
-
-def load_managers_above(people: QuerySet) -> dict[int, int | None]:
-    """``{person_id: manager_id}`` for ``people`` (a ``values()`` queryset of one column of
-    Person ids, such as ``cohort.participants.values("person")``) and everyone
-    above them, in one query: a recursive walk up the directory in the database, so that
-    checking one cohort reads its members' lines, not the whole organisation. Every manager
-    in the map is in it too (or None), so ``tree_intervals`` of it nests exactly as the
-    whole directory's would. ``UNION`` drops rows already found, so a loop ends."""
-    inner, params = people.query.sql_with_params()
-    table = connection.ops.quote_name(Person._meta.db_table)
-    # Only a quoted table name and the ORM's own SQL are put in the text; values are params.
-    query = f"""
-        WITH RECURSIVE above(id, manager_id) AS (
-            SELECT id, manager_id FROM {table} WHERE id IN ({inner})
-            UNION
-            SELECT person.id, person.manager_id
-            FROM {table} AS person JOIN above ON person.id = above.manager_id
-        )
-        SELECT id, manager_id FROM above
-    """  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return dict(cursor.fetchall())
 
 
 def chain_above(person: Hashable, managers: ManagerMap) -> list[Hashable]:

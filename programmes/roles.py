@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission
 
 MANAGERS_GROUP = "Programme managers"
-MANAGED_APPS = ("programmes", "matching", "surveys")
+MANAGED_APPS = ("programmes", "pairs", "matching", "surveys", "risks", "reporting")
 NOTIFICATION_PERMISSIONS = (
     "view_messagetemplate",
     "add_messagetemplate",

@@ -23,6 +23,7 @@ from programmes.models import (
     KeySkill,
     Participant,
     Person,
+    Role,
     Topic,
 )
 from surveys.models import ConfidenceRating
@@ -254,8 +255,8 @@ def cohort_intake_unfinished(*, cohort: Cohort) -> IntakeGaps:
         else:
             participant.intake_progress = "not invited"
     return IntakeGaps(
-        mentees=[p for p in unfinished if p.role == Participant.Role.MENTEE],
-        reverse_mentors=[p for p in unfinished if p.role == Participant.Role.REVERSE_MENTOR],
+        mentees=[p for p in unfinished if p.role == Role.MENTEE],
+        reverse_mentors=[p for p in unfinished if p.role == Role.REVERSE_MENTOR],
         finished=len(participants) - len(unfinished),
     )
 

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_POST
 from lib.clients import client_ip
 from programmes import availability, services
 from programmes.forms import CONFIDENCE_PREFIX, OBJECTIVE_FIELDS, IntakeForm
+from programmes.links import Purpose, participant_link_required
 from programmes.models import Intake, Participant
 from programmes.password_resets import password_reset_request_create, reset_link_lifetime
-from surveys.links import Purpose, participant_link_required
 from surveys.models import ConfidenceRating
 
 LOCKED_MESSAGE = (
@@ -227,7 +227,7 @@ def after_login(request: HttpRequest) -> HttpResponse:
     if user.is_staff:
         return redirect("admin:index")
     if user.sponsored_programmes.exists():
-        return redirect("programmes:sponsor_index")
+        return redirect("reporting:sponsor_index")
     return redirect("home")
 
 

@@ -3,12 +3,13 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from programmes.admin import CohortFilter, ViewOnlyMixin
-from programmes.admin_filters import (
+from lib.admin import ViewOnlyMixin
+from lib.admin_filters import (
     AllowListedFiltersMixin,
     ChoiceListFilter,
     field_filter_parameters,
 )
+from programmes.admin import CohortFilter
 from surveys.models import LinkRequest, NpsResponse, Pulse
 
 
@@ -42,7 +43,7 @@ class LinkRequestAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
 # score are not shown, not searched, and cannot be filtered on: the admin otherwise accepts
 # any lookup on a model's own fields in the URL (?safety__lte=2), which would let a row count
 # give an answer away, so each list accepts only its declared filters
-# (programmes/admin_filters.py). Both are view-only: answers belong to the participants.
+# (lib/admin_filters.py). Both are view-only: answers belong to the participants.
 
 
 def _is_filled(field: str) -> ExpressionWrapper:

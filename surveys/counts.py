@@ -33,7 +33,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
 
-from programmes.models import Cohort, Meeting, Pair
+from pairs.models import Meeting, Pair
+from programmes.models import Cohort
 from surveys.models import NpsResponse, Pulse, PulseRequest
 
 NO_DATA = "no data"

@@ -28,8 +28,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 
-from programmes.models import Cohort, KeySkill, Pair, Participant
-from surveys.links import Purpose, participant_url
+from pairs.models import Pair
+from programmes.links import Purpose, participant_url
+from programmes.models import Cohort, KeySkill, Participant
 from surveys.models import EDIT_WINDOW, ConfidenceRating, NpsResponse
 
 MIDPOINT = NpsResponse.Moment.MIDPOINT.value

@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from programmes.links import Purpose, link_problem, participant_link_required
 from programmes.models import KeySkill, Participant
 from surveys import feedback as nps
 from surveys.feedback_forms import FeedbackForm
-from surveys.links import Purpose, link_problem, participant_link_required
 from surveys.models import EDIT_WINDOW, NpsResponse
 
 INTRO = {

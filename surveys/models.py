@@ -127,9 +127,7 @@ class Pulse(models.Model):
         MISSED = "missed", "It did not happen"
         RESCHEDULED = "rescheduled", "It was moved to another time"
 
-    meeting = models.ForeignKey(
-        "programmes.Meeting", on_delete=models.CASCADE, related_name="pulses"
-    )
+    meeting = models.ForeignKey("pairs.Meeting", on_delete=models.CASCADE, related_name="pulses")
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="pulses")
     held = models.BooleanField()
     not_held = models.CharField(max_length=12, choices=NotHeld, blank=True)
@@ -195,7 +193,7 @@ class PulseRequest(models.Model):
     and session."""
 
     meeting = models.ForeignKey(
-        "programmes.Meeting", on_delete=models.CASCADE, related_name="pulse_requests"
+        "pairs.Meeting", on_delete=models.CASCADE, related_name="pulse_requests"
     )
     participant = models.ForeignKey(
         Participant, on_delete=models.CASCADE, related_name="pulse_requests"

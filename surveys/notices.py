@@ -9,7 +9,8 @@ from django.utils import timezone
 from notifications.kinds import Message
 from notifications.models import Notification
 from notifications.services import notify
-from programmes.models import Meeting, Pair, Participant
+from pairs.models import Meeting, Pair
+from programmes.models import Participant
 from surveys.models import LinkRequest, Pulse, PulseRequest
 
 # --- Links sent again -----------------------------------------------------------------------
@@ -151,7 +152,7 @@ def rematch_alert(notification: Notification) -> Message | None:
             "programme": pair.cohort.programme,
             "cohort": pair.cohort,
             "pair_admin_url": settings.SITE_URL
-            + reverse("admin:programmes_pair_change", args=[pair.pk]),
+            + reverse("admin:pairs_pair_change", args=[pair.pk]),
         },
         language=settings.LANGUAGE_CODE,
     )

@@ -9,8 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from programmes.meeting_forms import local_to_utc
-from programmes.meetings import MAX_AHEAD
+from pairs.meeting_forms import local_to_utc
+from pairs.meetings import MAX_AHEAD
 from programmes.models import Role
 from surveys.models import Pulse
 from surveys.pulses import LINE_MAX_LENGTH, Answers, PulseSituation

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from programmes.links import Purpose, link_problem, participant_link_required
 from programmes.models import Participant
-from surveys.links import Purpose, link_problem, participant_link_required
 from surveys.pulse_forms import PulseForm, initial_from
 from surveys.pulses import PulseSituation, State, meeting_for, pulse_situation, pulse_submit
 

@@ -16,10 +16,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from programmes import meetings
-from programmes.models import KeySkill, Meeting, Pair, Participant, Role
-from programmes.pairs import partner_of, side_of
-from surveys.links import Purpose, participant_url
+from pairs import meetings
+from pairs.models import Meeting, Pair
+from pairs.services import partner_of, side_of
+from programmes.links import Purpose, participant_url
+from programmes.models import KeySkill, Participant, Role
 from surveys.models import EDIT_WINDOW, ConfidenceRating, Pulse, PulseRequest
 
 # How many key skills a pulse asks confidence on; they rotate from one pulse to the next.
@@ -244,7 +245,7 @@ def pulse_submit(
 ) -> Pulse:
     """Save ``answers`` as the participant's pulse for the session (or change their earlier
     one within the edit window). All of it or none of it is saved."""
-    from programmes.risks import risks_detect_on_commit  # it imports this module
+    from risks.detection import risks_detect_on_commit  # it imports this module
 
     now = now or timezone.now()
     participant, meeting = situation.participant, situation.meeting

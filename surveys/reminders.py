@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from notifications.models import Notification
 from notifications.services import ask_unasked
-from programmes.models import Cohort, Meeting, Pair, Participant
+from pairs.models import Meeting, Pair
+from programmes.models import Cohort, Participant
 from surveys import notices
 from surveys.feedback import (
     END_CLOSES_AFTER,

@@ -13,8 +13,9 @@ from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from programmes.models import Cohort, Pair, Participant, Person
-from surveys.links import PAIR_LINK_GRACE, Purpose, pair_link_expiry, participant_url
+from pairs.models import Pair
+from programmes.links import PAIR_LINK_GRACE, Purpose, pair_link_expiry, participant_url
+from programmes.models import Cohort, Participant, Person
 from surveys.models import LinkRequest
 
 logger = logging.getLogger(__name__)

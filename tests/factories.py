@@ -4,7 +4,17 @@ import factory
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from programmes.models import Cohort, Intake, KeySkill, Participant, Person, Programme, Topic
+from programmes.models import (
+    Cadence,
+    Cohort,
+    Intake,
+    KeySkill,
+    Participant,
+    Person,
+    Programme,
+    Role,
+    Topic,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -75,7 +85,7 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
 
     cohort = factory.SubFactory(CohortFactory)
     person = factory.SubFactory(PersonFactory)
-    role = Participant.Role.MENTEE
+    role = Role.MENTEE
 
 
 class IntakeFactory(factory.django.DjangoModelFactory):
@@ -90,7 +100,7 @@ class IntakeFactory(factory.django.DjangoModelFactory):
     communication_style = Intake.CommunicationStyle.DIRECT
     feedback_style = Intake.FeedbackStyle.CANDID
     availability = factory.LazyFunction(lambda: [9, 10, 33, 34, 57])
-    cadence = Intake.Cadence.FORTNIGHTLY
+    cadence = Cadence.FORTNIGHTLY
     meeting_mode = Intake.MeetingMode.EITHER
     goal_1 = "Use our collaboration tools the way my team does"
     boundaries_text = "Please no questions about my family."

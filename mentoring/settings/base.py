@@ -57,11 +57,16 @@ INSTALLED_APPS = [
     "csp",
     "crispy_forms",
     "crispy_bootstrap5",
-    "health",
+    # The layers, lowest first (docs/architecture.md): an app imports only apps listed before it.
+    "notifications",
     "programmes",
+    "pairs",
     "matching",
     "surveys",
-    "notifications",
+    "risks",
+    "reporting",
+    "cockpit",
+    "health",
     "demo",
 ]
 
@@ -324,8 +329,13 @@ CELERY_BEAT_SCHEDULE = {
     # Reminders are found by "what is due" scans, never by long countdowns: intake (3 and 7
     # days after the invitation), agreement (3 days after the introduction), session (24
     # hours ahead); the pulse nudge (48 hours after its request) and the programme questions.
+    "send-due-intake-reminders": {
+        "task": "programmes.tasks.send_due_intake_reminders",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
     "send-due-reminders": {
-        "task": "programmes.tasks.send_due_reminders",
+        "task": "pairs.tasks.send_due_reminders",
         "schedule": 600.0,
         "options": {"expires": 540},
     },
@@ -335,30 +345,35 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 540},
     },
     # The check-in after two missed or cancelled sessions in a row, and pairs whose pause is
-    # over made active again (programmes/checkins.py).
+    # over made active again (risks/checkins.py).
     "send-due-checkins": {
-        "task": "programmes.tasks.send_due_checkins",
+        "task": "risks.tasks.send_due_checkins",
         "schedule": 600.0,
         "options": {"expires": 540},
     },
     # The managers' weekly digest (Monday 08:00) and the sponsors' monthly status (first
     # working day, 08:00), both in TIME_ZONE; due for days, so an outage delays, not loses.
     "send-due-digests": {
-        "task": "programmes.tasks.send_due_digests",
+        "task": "risks.tasks.send_due_digests",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
+    "send-due-sponsor-statuses": {
+        "task": "reporting.tasks.send_due_sponsor_statuses",
         "schedule": 600.0,
         "options": {"expires": 540},
     },
     # At-risk flags: the whole scan hourly (rules such as "no session for 30 days" come due
     # with the clock); pulses and session changes also queue a scan of their pair.
     "detect-risks": {
-        "task": "programmes.tasks.detect_risks",
+        "task": "risks.tasks.detect_risks",
         "schedule": 3600.0,
         "options": {"expires": 3300},
     },
     # The KPI snapshots, computed nightly (02:00 in each programme's time zone); a scan finds
     # programmes whose night has come, so an outage delays the figures rather than skips them.
     "compute-due-kpis": {
-        "task": "programmes.tasks.compute_due_kpis",
+        "task": "reporting.tasks.compute_due_kpis",
         "schedule": 600.0,
         "options": {"expires": 540},
     },

@@ -6,7 +6,7 @@ import django.db.models.functions.text
 from django.conf import settings
 from django.db import migrations, models
 
-import programmes.models
+import lib.zones
 
 
 class Migration(migrations.Migration):
@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         default="Europe/London",
                         max_length=64,
-                        validators=[programmes.models.validate_time_zone],
+                        validators=[lib.zones.validate_time_zone],
                     ),
                 ),
                 (

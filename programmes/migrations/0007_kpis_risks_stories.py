@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import programmes.models
+import lib.zones
 
 
 class Migration(migrations.Migration):
@@ -61,10 +61,10 @@ class Migration(migrations.Migration):
             model_name="programme",
             name="time_zone",
             field=models.CharField(
-                default=programmes.models.default_time_zone,
+                default=lib.zones.default_time_zone,
                 help_text="The calendar months of the KPIs and the sponsors' status are this zone's (a session at 23:30 on the 31st belongs to the month it was in here).",
                 max_length=64,
-                validators=[programmes.models.validate_time_zone],
+                validators=[lib.zones.validate_time_zone],
                 verbose_name="reporting time zone",
             ),
         ),

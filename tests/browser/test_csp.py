@@ -9,8 +9,10 @@ from playwright.sync_api import Page
 
 from demo.organisation import MANAGER, SPONSOR
 from matching.models import MatchingRun
-from programmes.models import Meeting, Pair, Participant, Programme, RiskFlag
-from surveys.links import Purpose, make_token
+from pairs.models import Meeting, Pair
+from programmes.links import Purpose, make_token
+from programmes.models import Participant, Programme
+from risks.models import RiskFlag
 
 COLLECT = """
 window.__violations = [];
@@ -85,7 +87,7 @@ def test_the_participants_pages_load_without_a_violation(live_server, demo, watc
             args=[make_token(participant_id=participant.pk, purpose=Purpose.INTAKE)],
         ),
         reverse(
-            "programmes:pair",
+            "pairs:pair",
             args=[make_token(participant_id=pair.mentee.pk, purpose=Purpose.PAIR)],
         ),
         reverse(
@@ -107,8 +109,8 @@ def test_the_sponsors_pages_load_without_a_violation(live_server, demo, watched)
 
     sign_in(page, problems, live_server.url, SPONSOR)
     for url in (
-        reverse("programmes:sponsor_index"),
-        reverse("programmes:sponsor_programme", args=[demo.slug]),
+        reverse("reporting:sponsor_index"),
+        reverse("reporting:sponsor_programme", args=[demo.slug]),
     ):
         visit(page, problems, live_server.url + url)
 
@@ -128,8 +130,8 @@ def test_the_admin_pages_load_without_a_violation(live_server, demo, watched) ->
         reverse("admin:matching_matchingrun_changelist"),
         reverse("admin:matching_matchingrun_start"),
         reverse("admin:matching_matchingrun_review", args=[run.pk]),
-        reverse("admin:programmes_riskflag_changelist"),
-        reverse("admin:programmes_riskflag_change", args=[flag.pk]),
+        reverse("admin:risks_riskflag_changelist"),
+        reverse("admin:risks_riskflag_change", args=[flag.pk]),
         reverse("admin:programmes_cohort_diagnosis", args=[cohort.pk]),
         reverse("admin:programmes_participant_changelist"),
         reverse("admin:notifications_messagetemplate_changelist"),

@@ -5,8 +5,8 @@ from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from programmes.models import Cohort, Intake, Participant
-from surveys.links import Purpose, make_token
+from programmes.links import Purpose, make_token
+from programmes.models import Cohort, Intake, Role
 from surveys.models import ConfidenceRating
 from tests.factories import (
     CohortFactory,
@@ -27,7 +27,7 @@ def test_a_reverse_mentor_fills_the_intake_on_a_phone_with_the_keyboard_for_the_
     ai_tools = KeySkillFactory(programme=programme, name="Using AI tools")
     mentor = ParticipantFactory(
         cohort=cohort,
-        role=Participant.Role.REVERSE_MENTOR,
+        role=Role.REVERSE_MENTOR,
         person=PersonFactory(full_name="Eli Okafor", time_zone="Europe/Paris"),
     )
     token = make_token(participant_id=mentor.pk, purpose=Purpose.INTAKE)

@@ -6,7 +6,8 @@ from playwright.sync_api import Page, expect
 
 from matching import tasks
 from matching.models import MatchingRun
-from programmes.models import Cohort, IntakeObjective, Pair, Participant
+from pairs.models import Pair
+from programmes.models import Cohort, IntakeObjective, Role
 from tests.factories import (
     CohortFactory,
     IntakeFactory,
@@ -40,7 +41,7 @@ def test_a_manager_starts_a_run_watches_it_finish_and_approves_it(
     for name, role, title, department, wants, shares in PEOPLE:
         participant = ParticipantFactory(
             cohort=cohort,
-            role=Participant.Role(role),
+            role=Role(role),
             person=PersonFactory(full_name=name, job_title=title, department=department),
         )
         intake = IntakeFactory(participant=participant, availability=[9, 10, 11, 33, 34, 35])

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from programmes.models import Meeting, Role
+from pairs.models import Meeting
+from programmes.models import Role
 from tests.factories import TopicFactory
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for, pair_token
 
@@ -27,7 +28,7 @@ def test_a_reverse_mentor_books_a_session_downloads_it_and_logs_the_last_one(
     token = pair_token(pair.reverse_mentor)
     day = timezone.localdate(timezone=ZoneInfo("Europe/London")) + timedelta(days=7)
 
-    page.goto(live_server.url + reverse("programmes:pair", args=[token]))
+    page.goto(live_server.url + reverse("pairs:pair", args=[token]))
     page.get_by_role("link", name="Schedule a session").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -49,7 +50,7 @@ def test_a_reverse_mentor_books_a_session_downloads_it_and_logs_the_last_one(
     assert email.to == [pair.mentee.person.email]
     assert "(America/New_York)" in email.subject
 
-    page.goto(live_server.url + reverse("programmes:meeting_edit", args=[token, booked.pk]))
+    page.goto(live_server.url + reverse("pairs:meeting_edit", args=[token, booked.pk]))
     expect(page.locator("#session-when")).to_contain_text("09:30")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the calendar invitation (.ics)").click()
@@ -61,7 +62,7 @@ def test_a_reverse_mentor_books_a_session_downloads_it_and_logs_the_last_one(
     assert event["SUMMARY"] == "Reverse mentoring: Margaret Hale"
     page.screenshot(path=str(screenshot_dir / "meeting.png"), full_page=True)
 
-    page.goto(live_server.url + reverse("programmes:meeting_edit", args=[token, last_week.pk]))
+    page.goto(live_server.url + reverse("pairs:meeting_edit", args=[token, last_week.pk]))
     mark = page.locator("#mark")
     mark.get_by_label("We held it").check()
     mark.get_by_label("Ravi Patel (reverse-mentor)").check()

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from programmes.models import Agreement, Guide
-from surveys.links import Purpose, make_token
+from pairs.models import Agreement, Guide
+from programmes.links import Purpose, make_token
 from tests.programmes.pair_setup import make_pair
 
 
@@ -19,10 +19,10 @@ def test_a_pair_agrees_writes_a_note_and_shares_it_on_their_phones(
         body="Spend it getting to know each other.\n\n- Why you joined\n- One goal each",
     )
     mentor_url = live_server.url + reverse(
-        "programmes:pair", args=[make_token(participant_id=setup.mentor.pk, purpose=Purpose.PAIR)]
+        "pairs:pair", args=[make_token(participant_id=setup.mentor.pk, purpose=Purpose.PAIR)]
     )
     mentee_url = live_server.url + reverse(
-        "programmes:pair", args=[make_token(participant_id=setup.mentee.pk, purpose=Purpose.PAIR)]
+        "pairs:pair", args=[make_token(participant_id=setup.mentee.pk, purpose=Purpose.PAIR)]
     )
     page.set_viewport_size({"width": 390, "height": 844})
 

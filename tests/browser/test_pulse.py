@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 from django.core import mail
 from playwright.sync_api import Page, expect
 
-from programmes.models import Meeting
+from pairs.models import Meeting
 from surveys import tasks
 from surveys.models import Pulse
 from tests.surveys.pulse_helpers import past_session, running_pair

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from demo.organisation import SPONSOR
-from programmes import sponsor as selector
 from programmes.models import Programme
+from reporting import sponsor as selector
 
 
 @pytest.fixture

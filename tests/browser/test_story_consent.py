@@ -3,9 +3,10 @@ from pathlib import Path
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from programmes import stories
-from programmes.models import Pair, SuccessStory
-from surveys.links import Purpose, make_token
+from pairs.models import Pair
+from programmes.links import Purpose, make_token
+from reporting import stories
+from reporting.models import SuccessStory
 from tests.programmes.pair_setup import make_pair
 
 AGREE = "I agree this story can be shown to the programme's sponsors"
@@ -24,7 +25,7 @@ def test_both_sides_of_an_ended_pair_agree_to_their_story_and_one_withdraws(
 
     def url(participant) -> str:
         token = make_token(participant_id=participant.pk, purpose=Purpose.PAIR)
-        return live_server.url + reverse("programmes:pair", args=[token])
+        return live_server.url + reverse("pairs:pair", args=[token])
 
     page.set_viewport_size({"width": 390, "height": 844})
 

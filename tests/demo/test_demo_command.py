@@ -8,20 +8,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from demo.organisation import MANAGER, PROGRAMME_SLUG, SPONSOR
-from programmes.models import (
-    Agreement,
-    Cohort,
-    Meeting,
-    Note,
-    Pair,
-    Participant,
-    Person,
-    Programme,
-    Role,
-)
+from pairs.models import Agreement, Meeting, Note, Pair
+from programmes.links import Purpose, read_token
+from programmes.models import Cohort, Participant, Person, Programme, Role
 from surveys.counts import pulse_response_counts
 from surveys.feedback import END, MIDPOINT, feedback_window
-from surveys.links import Purpose, read_token
 from surveys.models import ConfidenceRating, NpsResponse, Pulse, PulseRequest
 
 pytestmark = pytest.mark.django_db
@@ -85,8 +76,8 @@ def test_it_gives_the_running_cohort_complete_intakes_and_the_next_one_a_mix() -
 
     running = Cohort.objects.get(status=Cohort.Status.RUNNING)
     members = Participant.objects.filter(cohort=running)
-    assert members.filter(role=Participant.Role.MENTEE).exists()
-    assert members.filter(role=Participant.Role.REVERSE_MENTOR).exists()
+    assert members.filter(role=Role.MENTEE).exists()
+    assert members.filter(role=Role.REVERSE_MENTOR).exists()
     assert not members.filter(intake__submitted_at=None).exists()
     skills = running.programme.key_skills.count()
     baselines = ConfidenceRating.objects.filter(participant__cohort=running, context="intake")
@@ -166,7 +157,7 @@ def test_it_prints_pair_page_links_for_both_sides_of_a_running_pair(capsys) -> N
         ).role
         for url in urls
     }
-    assert sides == {Participant.Role.MENTEE, Participant.Role.REVERSE_MENTOR}
+    assert sides == {Role.MENTEE, Role.REVERSE_MENTOR}
 
 
 def test_it_prints_a_pulse_link_that_opens_an_unanswered_pulse(client, capsys) -> None:

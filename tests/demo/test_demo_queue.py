@@ -11,8 +11,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from programmes.models import KpiSnapshot, Pair, RiskFlag, SuccessStory
-from programmes.stories import stories_for_sponsors
+from pairs.models import Pair
+from reporting.models import KpiSnapshot, SuccessStory
+from reporting.stories import stories_for_sponsors
+from risks.models import RiskFlag
 
 pytestmark = pytest.mark.django_db
 
@@ -56,14 +58,14 @@ def test_a_manager_sees_the_queue_with_reasons_and_can_act(client) -> None:
     call_command("demo")
     client.login(request=HttpRequest(), username="manager", password="manager-demo-2026")
 
-    page = client.get(reverse("admin:programmes_riskflag_changelist"))
+    page = client.get(reverse("admin:risks_riskflag_changelist"))
 
     assert page.status_code == 200
     html = page.content.decode()
     for flag in RiskFlag.objects.filter(resolved_at=None):
         assert str(flag.pair.mentee.person) in html
     unsafe = RiskFlag.objects.get(rule=Rule.LOW_SAFETY)
-    detail = client.get(reverse("admin:programmes_riskflag_change", args=[unsafe.pk]))
+    detail = client.get(reverse("admin:risks_riskflag_change", args=[unsafe.pk]))
     assert detail.status_code == 200
     assert "never through their partner" in detail.content.decode()
 

@@ -22,9 +22,15 @@ from matching.models import MatchingRun
 from mentoring.settings.base import CELERY_BEAT_SCHEDULE
 from notifications import tasks as notification_tasks
 from notifications.models import Notification
+from pairs import tasks as pair_tasks
+from pairs.models import Meeting
 from programmes import tasks as programme_tasks
-from programmes.models import CheckIn, Cohort, KpiSnapshot, Meeting, Programme, RiskFlag
-from programmes.risks import risks_detect
+from programmes.models import Cohort, Programme
+from reporting import tasks as reporting_tasks
+from reporting.models import KpiSnapshot
+from risks import tasks as risk_tasks
+from risks.detection import risks_detect
+from risks.models import CheckIn, RiskFlag
 from surveys import tasks as survey_tasks
 from surveys.models import PulseRequest
 from tests.factories import CohortFactory, ParticipantFactory, ProgrammeFactory
@@ -100,10 +106,12 @@ def test_it_covers_every_entry_of_the_beat_schedule() -> None:
         "sweep-notifications",
         "sweep-matching-runs",
         "request-due-pulses",
+        "send-due-intake-reminders",
         "send-due-reminders",
         "send-due-survey-reminders",
         "send-due-checkins",
         "send-due-digests",
+        "send-due-sponsor-statuses",
         "detect-risks",
         "compute-due-kpis",
     }
@@ -119,7 +127,10 @@ def test_the_intake_agreement_and_session_reminders(
     pair = agreed_pair(programme=programme)
     meeting_for(pair, starts_at=invited_at + 3 * DAY + timedelta(hours=12))
 
-    twice_at_once(programme_tasks.send_due_reminders, invited_at + 3 * DAY + timedelta(hours=1))
+    twice_at_once(
+        programme_tasks.send_due_intake_reminders, invited_at + 3 * DAY + timedelta(hours=1)
+    )
+    twice_at_once(pair_tasks.send_due_reminders, invited_at + 3 * DAY + timedelta(hours=1))
 
     assert Notification.objects.filter(kind="intake_reminder").count() == 3
     assert_mail_once(smtp_email)
@@ -158,7 +169,7 @@ def test_the_missed_meetings_checkins(programme: Programme, smtp_email: "Inbox")
         meeting_for(pair, starts_at=now - 6 * DAY, status=Meeting.Status.MISSED)
         meeting_for(pair, starts_at=now - 2 * DAY, status=Meeting.Status.MISSED)
 
-    twice_at_once(programme_tasks.send_due_checkins, now)
+    twice_at_once(risk_tasks.send_due_checkins, now)
 
     checkins = list(CheckIn.objects.values_list("participant", "trigger"))
     once_each(checkins)
@@ -170,14 +181,14 @@ def test_the_managers_digest(programme: Programme, manager, smtp_email: "Inbox")
     pair_in_trouble(programme)
     risks_detect(now=MONDAY - 3 * DAY)
 
-    twice_at_once(programme_tasks.send_due_digests, MONDAY)
+    twice_at_once(risk_tasks.send_due_digests, MONDAY)
 
     assert Notification.objects.filter(kind="risk_digest").count() == 1
     assert_mail_once(smtp_email)
 
 
 def test_the_sponsors_status(programme: Programme, sponsor, smtp_email: "Inbox") -> None:
-    twice_at_once(programme_tasks.send_due_digests, JUNE_FIRST)
+    twice_at_once(reporting_tasks.send_due_sponsor_statuses, JUNE_FIRST)
 
     assert Notification.objects.filter(kind="sponsor_status").count() == 1
     assert_mail_once(smtp_email)
@@ -187,7 +198,7 @@ def test_the_risk_scan(programme: Programme) -> None:
     for _ in range(3):
         pair_in_trouble(programme)
 
-    twice_at_once(programme_tasks.detect_risks, MONDAY - 3 * DAY)
+    twice_at_once(risk_tasks.detect_risks, MONDAY - 3 * DAY)
 
     flags = list(RiskFlag.objects.filter(resolved_at=None).values_list("pair", "rule"))
     assert flags
@@ -199,7 +210,7 @@ def test_the_nightly_kpis() -> None:
     cohort = cohort_in(programme, date(2026, 1, 5), date(2026, 3, 31))
     pair_in(cohort, started_on=cohort.starts_on)
 
-    twice_at_once(programme_tasks.compute_due_kpis, datetime(2026, 2, 20, 2, 0, tzinfo=LONDON))
+    twice_at_once(reporting_tasks.compute_due_kpis, datetime(2026, 2, 20, 2, 0, tzinfo=LONDON))
 
     snapshots = list(KpiSnapshot.objects.values_list("programme", "cohort", "month", "kpi", "part"))
     assert snapshots

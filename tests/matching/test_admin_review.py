@@ -13,7 +13,8 @@ from matching import services
 from matching.engine import DEFAULT_WEIGHTS
 from matching.models import MatchingRun, PairRule, ProposedPair
 from matching.tasks import run_matching
-from programmes.models import Cohort, IntakeObjective, Pair, Participant, Person, Programme
+from pairs.models import Pair
+from programmes.models import Cohort, IntakeObjective, Participant, Person, Programme, Role
 from tests.factories import (
     CohortFactory,
     IntakeFactory,
@@ -48,8 +49,8 @@ def _participant(
 ) -> Participant:
     person = PersonFactory(
         full_name=name,
-        job_title="Chief Operating Officer" if role == Participant.Role.MENTEE else "Analyst",
-        department="Operations" if role == Participant.Role.MENTEE else "Technology",
+        job_title="Chief Operating Officer" if role == Role.MENTEE else "Analyst",
+        department="Operations" if role == Role.MENTEE else "Technology",
         manager=manager,
     )
     participant = ParticipantFactory(cohort=cohort, person=person, role=role)
@@ -64,7 +65,7 @@ def _wave(programme: Programme, *, yusuf_reports_to_ada: bool = False, name: str
     cohort = CohortFactory(programme=programme, name=name, status=Cohort.Status.INTAKE)
     digital = TopicFactory(programme=programme, title=f"Digital habits ({name})")
     culture = TopicFactory(programme=programme, title=f"Our culture ({name})")
-    mentee, mentor = Participant.Role.MENTEE, Participant.Role.REVERSE_MENTOR
+    mentee, mentor = Role.MENTEE, Role.REVERSE_MENTOR
     ada = _participant(cohort, f"Ada Lovelace {name}", mentee, wants=[digital])
     ben = _participant(cohort, f"Ben Okri {name}", mentee, wants=[culture])
     xia = _participant(cohort, f"Xia Chen {name}", mentor, shares=[digital])
@@ -729,8 +730,8 @@ def test_the_review_page_takes_a_fixed_number_of_queries(
     cohort = CohortFactory(programme=programme, name="Big wave", status=Cohort.Status.INTAKE)
     topic = TopicFactory(programme=programme)
     for index in range(pairs):
-        _participant(cohort, f"Mentee {index}", Participant.Role.MENTEE, wants=[topic])
-        _participant(cohort, f"Mentor {index}", Participant.Role.REVERSE_MENTOR, shares=[topic])
+        _participant(cohort, f"Mentee {index}", Role.MENTEE, wants=[topic])
+        _participant(cohort, f"Mentor {index}", Role.REVERSE_MENTOR, shares=[topic])
     with django_capture_on_commit_callbacks(execute=True):
         run = services.matching_run_start(cohort=cohort, user=manager)
     first = run.proposals.first()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from matching import engine, services, suggestions
 from matching.cohort_data import _avoided
 from matching.models import MatchingRun, ProposedPair
-from programmes.models import Cohort, IntakeObjective, Participant
+from programmes.models import Cohort, IntakeObjective, Role
 from tests.factories import CohortFactory, PersonFactory, TopicFactory
 from tests.matching.sides import random_cohort
 from tests.matching.test_services import mentee, mentor, pairs_of, reasons_of, run
@@ -196,14 +196,14 @@ def test_it_loads_the_avoidances_of_a_whole_cohort_in_one_query(
 OFF_LIMITS = engine.RULES["off_limits"]
 
 
-@pytest.mark.parametrize("whose", [Participant.Role.MENTEE, Participant.Role.REVERSE_MENTOR])
+@pytest.mark.parametrize("whose", [Role.MENTEE, Role.REVERSE_MENTOR])
 def test_a_run_never_pairs_someone_with_a_person_who_wants_a_topic_they_ruled_out(
     cohort: Cohort, whose: str
 ) -> None:
     topic = TopicFactory(programme=cohort.programme)
     a = mentee(cohort)
     x, y = mentor(cohort), mentor(cohort, hours=[9])
-    wants, rules_out = (x, a) if whose == Participant.Role.MENTEE else (a, x)
+    wants, rules_out = (x, a) if whose == Role.MENTEE else (a, x)
     IntakeObjective.objects.create(intake=wants.intake, topic=topic, rank=1)
     rules_out.intake.off_limits.set([topic])
     x.intake.can_share.set([topic])  # x would otherwise be the best match

@@ -13,7 +13,8 @@ from django.test import Client
 
 from matching import services
 from matching.models import MatchingRun
-from programmes.models import Cohort, Pair, Participant, Programme
+from pairs.models import Pair
+from programmes.models import Cohort, Participant, Programme, Role
 from programmes.services import cohort_intake_close, cohort_intake_reopen
 from tests.factories import IntakeFactory, ParticipantFactory, PersonFactory
 from tests.matching.test_admin_review import Wave, _participant, _wave
@@ -36,7 +37,7 @@ def matched(
         services.matching_run_approve(run=MatchingRun.objects.get(pk=run.pk), user=manager)
     cohort_intake_reopen(cohort=wave.cohort, by=manager, invite_again=False)
     wave.cohort.refresh_from_db()
-    wave.cleo = _participant(wave.cohort, "Cleo Late", Participant.Role.MENTEE)
+    wave.cleo = _participant(wave.cohort, "Cleo Late", Role.MENTEE)
     mail.outbox.clear()
     return wave
 
@@ -108,7 +109,7 @@ def test_the_participant_action_leads_to_a_preview_and_confirming_makes_the_pair
 def test_a_late_reverse_mentor_is_offered_a_mentee_still_waiting(
     managed: Client, matched: Wave, django_capture_on_commit_callbacks: Callable
 ) -> None:
-    late_mentor = _participant(matched.cohort, "Vera Late", Participant.Role.REVERSE_MENTOR)
+    late_mentor = _participant(matched.cohort, "Vera Late", Role.REVERSE_MENTOR)
     url = f"/admin/matching/matchingrun/match/{late_mentor.pk}/"
 
     assert managed.get(url).context["suggestion"].partner == matched.cleo

@@ -14,7 +14,8 @@ from matching.models import MatchingRun, PairRule
 from matching.tasks import run_matching
 from notifications.models import Notification
 from notifications.tasks import send_notification
-from programmes.models import Cohort, IntakeObjective, Meeting, Pair, Participant
+from pairs.models import Meeting, Pair
+from programmes.models import Cohort, IntakeObjective, Participant, Role
 from tests.factories import (
     CohortFactory,
     IntakeFactory,
@@ -43,11 +44,11 @@ def join(cohort: Cohort, role: str, *, person=None, hours=MONDAY_MORNING, capaci
 
 
 def mentee(cohort: Cohort, **kwargs) -> Participant:
-    return join(cohort, Participant.Role.MENTEE, **kwargs)
+    return join(cohort, Role.MENTEE, **kwargs)
 
 
 def mentor(cohort: Cohort, **kwargs) -> Participant:
-    return join(cohort, Participant.Role.REVERSE_MENTOR, **kwargs)
+    return join(cohort, Role.REVERSE_MENTOR, **kwargs)
 
 
 def run(cohort: Cohort, **kwargs) -> MatchingRun:
@@ -98,7 +99,7 @@ def test_it_puts_one_side_on_the_waiting_list_when_the_other_is_empty(cohort: Co
 
 def test_it_waits_for_missing_intakes(cohort: Cohort) -> None:
     a, b = mentee(cohort), mentor(cohort)
-    late = ParticipantFactory(cohort=cohort, role=Participant.Role.MENTEE)
+    late = ParticipantFactory(cohort=cohort, role=Role.MENTEE)
 
     result = run(cohort)
 
@@ -128,9 +129,7 @@ def test_it_respects_an_exclusion_and_a_block_from_another_cohort(cohort: Cohort
     PairRule.objects.all().delete()
     elsewhere = CohortFactory(programme=cohort.programme)
     old = ParticipantFactory(cohort=elsewhere, person=a.person)
-    old_mentor = ParticipantFactory(
-        cohort=elsewhere, person=c.person, role=Participant.Role.REVERSE_MENTOR
-    )
+    old_mentor = ParticipantFactory(cohort=elsewhere, person=c.person, role=Role.REVERSE_MENTOR)
     services.pair_rule_add(cohort=elsewhere, mentee=old, mentor=old_mentor, kind="blocked")
     assert pairs_of(run(cohort)) == {(a.pk, b.pk)}
 
@@ -176,7 +175,7 @@ def test_it_caps_anyone_s_mentoring_load_across_programmes(cohort: Cohort, setti
             cohort=other,
             mentee=ParticipantFactory(cohort=other),
             reverse_mentor=ParticipantFactory(
-                cohort=other, person=popular.person, role=Participant.Role.REVERSE_MENTOR
+                cohort=other, person=popular.person, role=Role.REVERSE_MENTOR
             ),
         )
 

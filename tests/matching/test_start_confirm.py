@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from matching.models import MatchingRun
 from notifications.models import Notification
-from programmes.models import Cohort, Participant, Programme
+from programmes.models import Cohort, Programme, Role
 from programmes.services import participants_send_intake_invitations
 from tests.factories import IntakeFactory, ParticipantFactory, PersonFactory, UserFactory
 from tests.matching.test_admin_review import Wave, _wave
@@ -34,9 +34,9 @@ def wave(programme: Programme, django_capture_on_commit_callbacks: Callable) -> 
             cohort=cohort, role=role, person=PersonFactory(full_name=name, job_title="Analyst")
         )
         for name, role in (
-            ("Quinn Late", Participant.Role.MENTEE),
-            ("Rae Halfway", Participant.Role.REVERSE_MENTOR),
-            ("Sol Silent", Participant.Role.REVERSE_MENTOR),
+            ("Quinn Late", Role.MENTEE),
+            ("Rae Halfway", Role.REVERSE_MENTOR),
+            ("Sol Silent", Role.REVERSE_MENTOR),
         )
     ]
     IntakeFactory(

@@ -16,10 +16,10 @@ from django.utils import timezone
 from notifications import tasks
 from notifications.models import Notification
 from notifications.services import notification_send, retry_delay
-from programmes import meetings
+from pairs import meetings
+from programmes.links import Purpose, read_token
 from programmes.models import Cohort
 from programmes.services import participants_send_intake_invitations
-from surveys.links import Purpose, read_token
 from tests.factories import ParticipantFactory
 from tests.programmes.meeting_helpers import agreed_pair
 

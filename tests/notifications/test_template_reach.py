@@ -25,23 +25,17 @@ from notifications.samples import sample_context
 from notifications.schema import PLAIN, VALUE, Fields, ListOf, Record, Row, UndeclaredContext
 from notifications.services import notification_send, notify
 from notifications.template_checks import wording_problems
-from programmes import notices
-from programmes.models import (
-    Agreement,
-    CheckIn,
-    Cohort,
-    Meeting,
-    Pair,
-    Participant,
-    Programme,
-    RiskFlag,
-    Role,
-    SponsorAsk,
-    SuccessStory,
-)
+from pairs import notices as pair_notices
+from pairs.models import Agreement, Meeting, Pair
+from programmes import notices as programme_notices
+from programmes.models import Cohort, Participant, Programme, Role
 from programmes.password_resets import password_reset_request_create
 from programmes.roles import MANAGERS_GROUP
-from programmes.stories import story_version
+from reporting import notices as reporting_notices
+from reporting.models import SponsorAsk, SuccessStory
+from reporting.stories import story_version
+from risks import notices as risk_notices
+from risks.models import CheckIn, RiskFlag
 from surveys import notices as survey_notices
 from surveys.models import LinkRequest, Pulse, PulseRequest
 from tests.factories import CohortFactory, ParticipantFactory
@@ -268,28 +262,28 @@ def built(programme: Programme, manager: User, sponsor: User) -> dict[str, Messa
     # Intake: a participant of a cohort still taking intakes.
     intake_cohort = CohortFactory(programme=programme, status=Cohort.Status.INTAKE)
     newcomer = ParticipantFactory(cohort=intake_cohort)
-    notices.ask_intake_invitation(newcomer)
+    programme_notices.ask_intake_invitation(newcomer)
     build("intake_invitation")
     notify(kind="intake_confirmation", key="ic", to=newcomer.person, about=newcomer)
     build("intake_confirmation")
-    notices.ask_intake_reminder(newcomer, 3)
+    programme_notices.ask_intake_reminder(newcomer, 3)
     build("intake_reminder")
 
     # The agreement the mentee proposed, waiting for the reverse-mentor.
     agreement = pair.agreements.get()
     agreement.cancellation = "CANCELLATION-TEXT-SECRET"
     agreement.save()
-    notices.ask_agreement_proposed(agreement)
+    pair_notices.ask_agreement_proposed(agreement)
     build("agreement_proposed")
-    notices.ask_agreement_reminder(pair, mentor)
+    pair_notices.ask_agreement_reminder(pair, mentor)
     build("agreement_reminder")
 
     # Sessions.
     topic_meeting = meeting_for(pair, starts_at=now + timedelta(days=2))
-    notices.ask_meeting_update(topic_meeting, "scheduled", Role.MENTEE)
+    pair_notices.ask_meeting_update(topic_meeting, "scheduled", Role.MENTEE)
     build("meeting_scheduled")
     moved = meeting_for(pair, starts_at=now + timedelta(days=3), sequence=1)
-    notices.ask_meeting_update(moved, "rescheduled", Role.MENTEE)
+    pair_notices.ask_meeting_update(moved, "rescheduled", Role.MENTEE)
     build("meeting_rescheduled")
     cancelled = meeting_for(
         pair,
@@ -299,14 +293,14 @@ def built(programme: Programme, manager: User, sponsor: User) -> dict[str, Messa
         cancel_reason="CANCEL-REASON-SECRET",
         sequence=1,
     )
-    notices.ask_meeting_update(cancelled, "cancelled", Role.MENTEE)
+    pair_notices.ask_meeting_update(cancelled, "cancelled", Role.MENTEE)
     build("meeting_cancelled")
     held = meeting_for(
         pair, starts_at=now - timedelta(days=1), status=Meeting.Status.HELD, led_by=Role.MENTEE
     )
-    notices.ask_meeting_update(held, "marked", Role.MENTEE)
+    pair_notices.ask_meeting_update(held, "marked", Role.MENTEE)
     build("meeting_marked")
-    notices.ask_session_reminder(topic_meeting, mentor)
+    pair_notices.ask_session_reminder(topic_meeting, mentor)
     build("session_reminder")
 
     # Pulses: the reverse-mentor's request about the held session, and the mentee's
@@ -337,7 +331,7 @@ def built(programme: Programme, manager: User, sponsor: User) -> dict[str, Messa
 
     # Check-ins, and a manager's answer.
     checkin = CheckIn.objects.create(pair=pair, participant=mentor, trigger=cancelled)
-    notices.ask_checkin(checkin)
+    risk_notices.ask_checkin(checkin)
     build("checkin")
     flag = RiskFlag.objects.create(
         pair=pair,
@@ -350,26 +344,28 @@ def built(programme: Programme, manager: User, sponsor: User) -> dict[str, Messa
         resolution_note="RESOLUTION-SECRET",
     )
     from_flag = CheckIn.objects.create(pair=pair, participant=mentee, flag=flag)
-    notices.ask_checkin(from_flag)
+    risk_notices.ask_checkin(from_flag)
     build("checkin_manager")
-    notices.ask_checkin_answer(checkin, "pause", paused_until=date.today() + timedelta(days=30))
+    risk_notices.ask_checkin_answer(
+        checkin, "pause", paused_until=date.today() + timedelta(days=30)
+    )
     build("checkin_answer")
 
     # The story, waiting for the reverse-mentor's consent.
     story = SuccessStory.objects.create(
         pair=pair, title="A story", body="STORY-BODY", anonymised=True, written_by=manager
     )
-    notices.ask_story_consent(story, mentor, story_version(story))
+    reporting_notices.ask_story_consent(story, mentor, story_version(story))
     build("story_consent")
 
     # Digests to users.
     today = timezone.localdate()
-    notices.ask_risk_digest(manager, 2026, 1, today)
+    risk_notices.ask_risk_digest(manager, 2026, 1, today)
     build("risk_digest")
     SponsorAsk.objects.create(
         programme=programme, month=today.replace(day=1), text="Come.", written_by=manager
     )
-    notices.ask_sponsor_status(sponsor, programme, today, today.replace(day=1))
+    reporting_notices.ask_sponsor_status(sponsor, programme, today, today.replace(day=1))
     build("sponsor_status")
 
     # The introduction of a new pair, and the end of an old one.
@@ -379,7 +375,7 @@ def built(programme: Programme, manager: User, sponsor: User) -> dict[str, Messa
     ended.end_reason = "END-REASON-SECRET"
     ended.save()
     meeting_for(ended, starts_at=now + timedelta(days=5), status=Meeting.Status.WITHDRAWN)
-    notices.ask_pair_ended(ended, ended.mentee)
+    pair_notices.ask_pair_ended(ended, ended.mentee)
     build("pair_ended")
 
     # A manager who forgot their password.
@@ -475,7 +471,7 @@ def test_a_stored_wording_that_reaches_further_sends_with_those_parts_empty(
     story = SuccessStory.objects.create(
         pair=pair, title="A story", body="STORY-BODY", anonymised=True, written_by=manager
     )
-    notices.ask_story_consent(story, pair.mentee, story_version(story))
+    reporting_notices.ask_story_consent(story, pair.mentee, story_version(story))
     row = Notification.objects.get(kind="story_consent")
 
     assert notification_send(row.pk) == Notification.Status.SENT

@@ -6,18 +6,10 @@ from datetime import date, datetime
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
-from programmes.models import (
-    Cohort,
-    KeySkill,
-    KpiSnapshot,
-    Meeting,
-    Note,
-    Pair,
-    Participant,
-    Programme,
-    RiskFlag,
-    Role,
-)
+from pairs.models import Meeting, Note, Pair
+from programmes.models import Cohort, KeySkill, Participant, Programme, Role
+from reporting.models import KpiSnapshot
+from risks.models import RiskFlag
 from surveys.models import ConfidenceRating, NpsResponse, Pulse, PulseRequest
 from tests.factories import CohortFactory, KeySkillFactory, ParticipantFactory, TopicFactory
 
@@ -53,11 +45,9 @@ def pair_in(
     ended_on: date | None = None,
     status: str = Pair.Status.ACTIVE,
 ) -> Pair:
-    mentee = ParticipantFactory(
-        cohort=cohort, role=Participant.Role.MENTEE, status=Participant.Status.MATCHED
-    )
+    mentee = ParticipantFactory(cohort=cohort, role=Role.MENTEE, status=Participant.Status.MATCHED)
     mentor = ParticipantFactory(
-        cohort=cohort, role=Participant.Role.REVERSE_MENTOR, status=Participant.Status.MATCHED
+        cohort=cohort, role=Role.REVERSE_MENTOR, status=Participant.Status.MATCHED
     )
     if ended_on is not None:
         status = Pair.Status.ENDED

@@ -6,8 +6,9 @@ from uuid import uuid4
 
 from django.utils import timezone
 
-from programmes.models import Agreement, Meeting, Pair, Participant, Programme, Role
-from surveys.links import Purpose, make_token
+from pairs.models import Agreement, Meeting, Pair
+from programmes.links import Purpose, make_token
+from programmes.models import Participant, Programme, Role
 from tests.factories import CohortFactory, ParticipantFactory, ProgrammeFactory
 
 
@@ -22,14 +23,14 @@ def agreed_pair(
     cohort = CohortFactory(programme=programme or ProgrammeFactory())
     mentee = ParticipantFactory(
         cohort=cohort,
-        role=Participant.Role.MENTEE,
+        role=Role.MENTEE,
         status=Participant.Status.MATCHED,
         person__full_name="Margaret Hale",
         person__time_zone=mentee_zone,
     )
     mentor = ParticipantFactory(
         cohort=cohort,
-        role=Participant.Role.REVERSE_MENTOR,
+        role=Role.REVERSE_MENTOR,
         status=Participant.Status.MATCHED,
         person__full_name="Ravi Patel",
         person__time_zone=mentor_zone,

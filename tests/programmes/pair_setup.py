@@ -7,8 +7,9 @@ from datetime import datetime
 
 from django.urls import reverse
 
-from programmes.models import Cohort, Meeting, Pair, Participant, Programme, Topic
-from surveys.links import Purpose, make_token
+from pairs.models import Meeting, Pair
+from programmes.links import Purpose, make_token
+from programmes.models import Cohort, Participant, Programme, Role, Topic
 from tests.factories import (
     CohortFactory,
     IntakeFactory,
@@ -41,7 +42,7 @@ def make_pair(
     ]
     mentee = ParticipantFactory(
         cohort=cohort,
-        role=Participant.Role.MENTEE,
+        role=Role.MENTEE,
         status=Participant.Status.MATCHED,
         person=PersonFactory(
             full_name="Morgan Hale", job_title="Chief Financial Officer", department="Finance"
@@ -49,7 +50,7 @@ def make_pair(
     )
     mentor = ParticipantFactory(
         cohort=cohort,
-        role=Participant.Role.REVERSE_MENTOR,
+        role=Role.REVERSE_MENTOR,
         status=Participant.Status.MATCHED,
         person=PersonFactory(
             full_name="Eli Okafor",
@@ -88,5 +89,5 @@ def token_for(participant: Participant) -> str:
     return make_token(participant_id=participant.pk, purpose=Purpose.PAIR)
 
 
-def page_url(participant: Participant, name: str = "programmes:pair", *args) -> str:
+def page_url(participant: Participant, name: str = "pairs:pair", *args) -> str:
     return reverse(name, args=[token_for(participant), *args])

@@ -8,15 +8,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from programmes.models import (
-    Meeting,
-    Note,
-    Pair,
-    Participant,
-    Programme,
-    RiskFlag,
-    Role,
-)
+from pairs.models import Meeting, Note, Pair
+from programmes.models import Participant, Programme, Role
+from risks.models import RiskFlag
 from surveys.models import Pulse, PulseRequest
 from tests.factories import IntakeFactory, ParticipantFactory
 from tests.programmes.meeting_helpers import agreed_pair
@@ -130,9 +124,7 @@ def rematchable_pair(programme: Programme | None = None, **fields: object) -> Pa
     return pair
 
 
-def spare(
-    pair: Pair, name: str, hours: list[int], role: str = Participant.Role.REVERSE_MENTOR
-) -> Participant:
+def spare(pair: Pair, name: str, hours: list[int], role: str = Role.REVERSE_MENTOR) -> Participant:
     """A free participant of the pair's cohort who shares ``hours`` of the pair's Monday
     morning (9, 10, 11): the more hours shared, the higher the score."""
     participant = ParticipantFactory(

@@ -4,8 +4,10 @@ service, so no hook runs) and detection is run by hand at a given moment."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from programmes.models import Meeting, Note, Pair, Participant, RiskFlag, Role
-from programmes.risks import risks_detect
+from pairs.models import Meeting, Note, Pair
+from programmes.models import Participant, Role
+from risks.detection import risks_detect
+from risks.models import RiskFlag
 from surveys.models import Pulse
 from tests.programmes.meeting_helpers import meeting_for
 

@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from programmes.models import Agreement, Cohort, Guide, Meeting, Note, Pair, Participant, Role
+from pairs.models import Agreement, Guide, Meeting, Note, Pair
+from programmes.models import Cohort, Role
 from tests.factories import CohortFactory, ParticipantFactory, TopicFactory
 
 PRIVATE = [
@@ -25,8 +26,8 @@ def cohort(programme) -> Cohort:
 def _pair(cohort: Cohort, **fields) -> Pair:
     return Pair.objects.create(
         cohort=cohort,
-        mentee=ParticipantFactory(cohort=cohort, role=Participant.Role.MENTEE),
-        reverse_mentor=ParticipantFactory(cohort=cohort, role=Participant.Role.REVERSE_MENTOR),
+        mentee=ParticipantFactory(cohort=cohort, role=Role.MENTEE),
+        reverse_mentor=ParticipantFactory(cohort=cohort, role=Role.REVERSE_MENTOR),
         started_on=cohort.starts_on,
         **fields,
     )
@@ -67,11 +68,11 @@ def _fill(cohort: Cohort, n: int) -> list[Pair]:
 def _pages(client: Client, pair: Pair) -> list[str]:
     meeting = pair.meetings.first()
     urls = [
-        "/admin/programmes/pair/",
-        f"/admin/programmes/pair/{pair.pk}/change/",
-        "/admin/programmes/meeting/",
-        f"/admin/programmes/meeting/{meeting.pk}/change/",
-        "/admin/programmes/pair/?q=" + pair.mentee.person.full_name.split()[0],
+        "/admin/pairs/pair/",
+        f"/admin/pairs/pair/{pair.pk}/change/",
+        "/admin/pairs/meeting/",
+        f"/admin/pairs/meeting/{meeting.pk}/change/",
+        "/admin/pairs/pair/?q=" + pair.mentee.person.full_name.split()[0],
     ]
     pages = []
     for url in urls:
@@ -105,8 +106,8 @@ def test_it_shows_pairs_and_sessions_and_never_the_text_of_a_note(
 
 def test_it_does_not_offer_notes_in_the_admin(client: Client, manager, cohort: Cohort) -> None:
     client.force_login(manager)
-    assert client.get("/admin/programmes/note/").status_code == 404
-    assert "/admin/programmes/note/" not in client.get("/admin/").content.decode()
+    assert client.get("/admin/pairs/note/").status_code == 404
+    assert "/admin/pairs/note/" not in client.get("/admin/").content.decode()
 
 
 def test_it_shows_a_paused_pair_with_its_date_and_no_agreement_yet(
@@ -116,7 +117,7 @@ def test_it_shows_a_paused_pair_with_its_date_and_no_agreement_yet(
     _pair(cohort, status=Pair.Status.PAUSED, paused_until=paused_until)
     client.force_login(manager)
 
-    html = client.get("/admin/programmes/pair/?status__exact=paused").content.decode()
+    html = client.get("/admin/pairs/pair/?status__exact=paused").content.decode()
 
     assert f"paused until {paused_until:%-d %b %Y}" in html
     assert 'alt="False"' in html  # agreement not agreed
@@ -134,7 +135,7 @@ def test_it_lists_pairs_in_a_fixed_number_of_queries(
     # filtered count, 9 the page of pairs with cohort, both people, agreement, session and
     # note counts
     with django_assert_num_queries(9):
-        response = client.get("/admin/programmes/pair/")
+        response = client.get("/admin/pairs/pair/")
     assert response.status_code == 200
 
 
@@ -149,7 +150,7 @@ def test_it_lists_sessions_in_a_fixed_number_of_queries(
     # filtered count, 9 the page of sessions with both people, topic and note counts,
     # 10-11 the date hierarchy: first and last dates, then the years or months between
     with django_assert_num_queries(11):
-        response = client.get("/admin/programmes/meeting/")
+        response = client.get("/admin/pairs/meeting/")
     assert response.status_code == 200
 
 
@@ -165,7 +166,7 @@ def test_it_shows_a_pair_in_a_fixed_number_of_queries(
     # cohort, programme, people and counts, 6 its agreements, 7 its sessions with topics
     # and note counts, 8 its check-ins with their people
     with django_assert_num_queries(8):
-        response = client.get(f"/admin/programmes/pair/{pair.pk}/change/")
+        response = client.get(f"/admin/pairs/pair/{pair.pk}/change/")
     assert response.status_code == 200
 
 
@@ -173,11 +174,9 @@ def test_it_makes_pairs_and_sessions_view_only(client: Client, manager, cohort: 
     (pair,) = _fill(cohort, 1)
     client.force_login(manager)
 
-    assert client.get("/admin/programmes/pair/add/").status_code == 403
-    assert client.get("/admin/programmes/meeting/add/").status_code == 403
-    response = client.post(
-        f"/admin/programmes/pair/{pair.pk}/change/", {"status": Pair.Status.ENDED}
-    )
+    assert client.get("/admin/pairs/pair/add/").status_code == 403
+    assert client.get("/admin/pairs/meeting/add/").status_code == 403
+    response = client.post(f"/admin/pairs/pair/{pair.pk}/change/", {"status": Pair.Status.ENDED})
     assert response.status_code == 403
     pair.refresh_from_db()
     assert pair.status == Pair.Status.ACTIVE
@@ -193,8 +192,8 @@ def test_it_refuses_url_filters_on_the_cancellation_reason(
     _fill(cohort, 1)
     client.force_login(manager)
 
-    response = client.get("/admin/programmes/meeting/", {lookup: "a"})
-    allowed = client.get("/admin/programmes/meeting/", {"status__exact": "scheduled"})
+    response = client.get("/admin/pairs/meeting/", {lookup: "a"})
+    allowed = client.get("/admin/pairs/meeting/", {"status__exact": "scheduled"})
 
     assert response.status_code == 400
     assert allowed.status_code == 200
@@ -209,23 +208,23 @@ def test_it_keeps_sponsors_out(client: Client, sponsor, cohort: Cohort) -> None:
 
 def _urls_for_sponsor(pair: Pair) -> list[str]:
     return [
-        "/admin/programmes/pair/",
-        f"/admin/programmes/pair/{pair.pk}/change/",
-        "/admin/programmes/meeting/",
-        "/admin/programmes/guide/",
+        "/admin/pairs/pair/",
+        f"/admin/pairs/pair/{pair.pk}/change/",
+        "/admin/pairs/meeting/",
+        "/admin/pairs/guide/",
     ]
 
 
 def test_it_lets_managers_edit_guides(client: Client, manager, programme) -> None:
     client.force_login(manager)
 
-    html = client.get("/admin/programmes/guide/").content.decode()
+    html = client.get("/admin/pairs/guide/").content.decode()
     assert "Your role as a reverse-mentor" in html  # a default from the migration
     assert "Default (all programmes)" in html
 
     guide = Guide.objects.get(kind=Guide.Kind.FIRST_MEETING, programme=None)
     response = client.post(
-        f"/admin/programmes/guide/{guide.pk}/change/",
+        f"/admin/pairs/guide/{guide.pk}/change/",
         {
             "programme": "",
             "kind": Guide.Kind.FIRST_MEETING,

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from programmes.models import Cohort, Participant
+from programmes.models import Cohort, Role
 from tests.factories import CohortFactory, IntakeFactory, ParticipantFactory
 
 PRIVATE = [
@@ -22,7 +22,7 @@ def _fill(cohort: Cohort, n: int) -> None:
     for i in range(n):
         participant = ParticipantFactory(
             cohort=cohort,
-            role=Participant.Role.MENTEE if i % 2 else Participant.Role.REVERSE_MENTOR,
+            role=Role.MENTEE if i % 2 else Role.REVERSE_MENTOR,
         )
         if i % 3 == 0:
             IntakeFactory(participant=participant)

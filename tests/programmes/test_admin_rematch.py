@@ -1,4 +1,4 @@
-"""The re-match page of the at-risk queue (programmes/admin_rematch.py): the best three
+"""The re-match page of the at-risk queue (risks/admin_rematch.py): the best three
 candidates with their scores and reasons, what happens to the partner being left, the
 manager's pick; a stale, tampered or repeated pick comes back into the page with its reason
 and the note kept, and nothing saved; a fixed number of queries however big the cohort."""
@@ -9,7 +9,9 @@ from django.test import Client
 
 from matching.models import MatchingPolicy, PairRule
 from notifications.models import Notification
-from programmes.models import Pair, PairAction, Participant, RiskFlag, Role
+from pairs.models import Pair
+from programmes.models import Participant, Role
+from risks.models import PairAction, RiskFlag
 from tests.programmes.remediation_helpers import (
     assert_no_private_text,
     open_flag,
@@ -18,19 +20,19 @@ from tests.programmes.remediation_helpers import (
     spare,
 )
 
-MENTEE = Participant.Role.MENTEE
+MENTEE = Role.MENTEE
 
 pytestmark = pytest.mark.django_db
 
-QUEUE = "/admin/programmes/riskflag/"
+QUEUE = "/admin/risks/riskflag/"
 
 
 def detail(flag: RiskFlag) -> str:
-    return f"/admin/programmes/riskflag/{flag.pk}/change/"
+    return f"/admin/risks/riskflag/{flag.pk}/change/"
 
 
 def rematch(flag: RiskFlag, side: str = "") -> str:
-    return f"/admin/programmes/riskflag/{flag.pk}/rematch/" + (f"?side={side}" if side else "")
+    return f"/admin/risks/riskflag/{flag.pk}/rematch/" + (f"?side={side}" if side else "")
 
 
 def flash(response) -> list[str]:

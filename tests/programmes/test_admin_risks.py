@@ -16,8 +16,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from programmes.digests import risk_digests_due
-from programmes.models import CheckIn, Meeting, Pair, PairAction, RiskFlag, Role
+from pairs.models import Meeting, Pair
+from programmes.models import Role
+from risks.digests import risk_digests_due
+from risks.models import CheckIn, PairAction, RiskFlag
 from tests.factories import UserFactory
 from tests.programmes.meeting_helpers import agreed_pair
 from tests.programmes.remediation_helpers import (
@@ -30,15 +32,15 @@ from tests.programmes.remediation_helpers import (
 
 pytestmark = pytest.mark.django_db
 
-QUEUE = "/admin/programmes/riskflag/"
+QUEUE = "/admin/risks/riskflag/"
 
 
 def detail(flag: RiskFlag) -> str:
-    return f"/admin/programmes/riskflag/{flag.pk}/change/"
+    return f"/admin/risks/riskflag/{flag.pk}/change/"
 
 
 def rematch(flag: RiskFlag, side: str = "") -> str:
-    return f"/admin/programmes/riskflag/{flag.pk}/rematch/" + (f"?side={side}" if side else "")
+    return f"/admin/risks/riskflag/{flag.pk}/rematch/" + (f"?side={side}" if side else "")
 
 
 def flash(response) -> list[str]:
@@ -66,10 +68,10 @@ def alice(client: Client, manager) -> Client:
 
 def test_the_managers_group_may_work_the_queue(manager):
     assert {
-        "programmes.view_riskflag",
-        "programmes.change_riskflag",
-        "programmes.view_pairaction",
-        "programmes.add_pair",
+        "risks.view_riskflag",
+        "risks.change_riskflag",
+        "risks.view_pairaction",
+        "pairs.add_pair",
     } <= manager.get_all_permissions()
 
 
@@ -132,12 +134,12 @@ def test_it_needs_the_csrf_token_to_act(manager, flag):
 
 
 def test_an_unknown_flag_goes_back_to_the_admin_with_a_message(alice: Client):
-    for url in ("/admin/programmes/riskflag/999999/change/", QUEUE + "abc/change/"):
+    for url in ("/admin/risks/riskflag/999999/change/", QUEUE + "abc/change/"):
         response = alice.get(url)
         assert response.status_code == 302
         assert response["Location"] == "/admin/"
         assert "doesn’t exist" in flash(response)[0]
-    assert alice.get("/admin/programmes/riskflag/999999/rematch/").status_code == 404
+    assert alice.get("/admin/risks/riskflag/999999/rematch/").status_code == 404
 
 
 # --- The queue ------------------------------------------------------------------------------
@@ -152,7 +154,7 @@ def test_it_lists_open_flags_most_severe_then_oldest_first(alice: Client, progra
     RiskFlag.objects.filter(pk=resolved.pk).update(resolved_at=timezone.now())
 
     page = alice.get(QUEUE).content.decode()
-    listed = [int(pk) for pk in re.findall(r"/admin/programmes/riskflag/(\d+)/change/", page)]
+    listed = [int(pk) for pk in re.findall(r"/admin/risks/riskflag/(\d+)/change/", page)]
 
     assert list(dict.fromkeys(listed)) == [high.pk, medium_old.pk, medium_new.pk, low.pk]
     assert "At-risk queue" in page
@@ -170,7 +172,7 @@ def test_it_shows_resolved_or_all_flags_when_asked(alice: Client, pair, programm
 
     def listed(query: str) -> set[int]:
         page = alice.get(QUEUE + query).content.decode()
-        return {int(pk) for pk in re.findall(r"/admin/programmes/riskflag/(\d+)/change/", page)}
+        return {int(pk) for pk in re.findall(r"/admin/risks/riskflag/(\d+)/change/", page)}
 
     assert listed("") == {open_one.pk}
     assert listed("?status=open") == {open_one.pk}
@@ -192,9 +194,7 @@ def test_it_filters_by_programme_cohort_rule_and_severity_and_searches_names(
         assert response.status_code == 200, query
         return {
             int(pk)
-            for pk in re.findall(
-                r"/admin/programmes/riskflag/(\d+)/change/", response.content.decode()
-            )
+            for pk in re.findall(r"/admin/risks/riskflag/(\d+)/change/", response.content.decode())
         }
 
     assert listed(f"?pair__cohort__id__exact={mine.pair.cohort_id}") == {mine.pk}
@@ -424,7 +424,7 @@ def test_the_pair_and_cohort_lists_count_open_flags_and_link_the_queue(alice: Cl
     resolved = open_flag(pair, RiskFlag.Rule.NO_PULSE)
     RiskFlag.objects.filter(pk=resolved.pk).update(resolved_at=timezone.now())
 
-    pairs = alice.get("/admin/programmes/pair/").content.decode()
+    pairs = alice.get("/admin/pairs/pair/").content.decode()
     cohorts = alice.get("/admin/programmes/cohort/").content.decode()
 
     assert f'href="{QUEUE}?pair__id__exact={pair.pk}">2</a>' in pairs

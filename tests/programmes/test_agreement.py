@@ -7,14 +7,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from notifications.services import notification_send, notifications_due
-from programmes import pairs
-from programmes.models import Agreement, Pair, Role
-from surveys.links import Purpose, read_token
+from pairs import services as pair_services
+from pairs.models import Agreement, Pair
+from programmes.links import Purpose, read_token
+from programmes.models import Cadence, Role
 from tests.programmes.pair_setup import make_pair, page_url
 
 TERMS = {
     "driver": Role.REVERSE_MENTOR,
-    "cadence": Agreement.Cadence.WEEKLY,
+    "cadence": Cadence.WEEKLY,
     "meeting_mode": "in_person",
     "cancellation": "A day ahead, by message.",
     "pledge": True,
@@ -27,27 +28,27 @@ def setup(programme):
 
 
 def test_it_starts_version_one_with_defaults_that_both_must_accept(setup) -> None:
-    first = pairs.agreement_start(pair=setup.pair)
+    first = pair_services.agreement_start(pair=setup.pair)
 
     assert first.number == 1
     assert first.driver == Role.REVERSE_MENTOR
     assert first.proposed_by == ""
     assert not first.agreed
-    assert pairs.agreement_current(setup.pair) is None
-    assert pairs.agreement_pending(setup.pair) == first
-    assert pairs.agreement_start(pair=setup.pair) == first
+    assert pair_services.agreement_current(setup.pair) is None
+    assert pair_services.agreement_pending(setup.pair) == first
+    assert pair_services.agreement_start(pair=setup.pair) == first
     assert Agreement.objects.count() == 1
 
 
 def test_it_agrees_version_one_once_both_sides_accept(setup) -> None:
-    first = pairs.agreement_start(pair=setup.pair)
+    first = pair_services.agreement_start(pair=setup.pair)
 
-    pairs.agreement_accept(pair=setup.pair, by=setup.mentee, agreement_id=first.pk)
-    assert pairs.agreement_current(setup.pair) is None
-    pairs.agreement_accept(pair=setup.pair, by=setup.mentor, agreement_id=first.pk)
+    pair_services.agreement_accept(pair=setup.pair, by=setup.mentee, agreement_id=first.pk)
+    assert pair_services.agreement_current(setup.pair) is None
+    pair_services.agreement_accept(pair=setup.pair, by=setup.mentor, agreement_id=first.pk)
 
-    assert pairs.agreement_current(setup.pair) == first
-    assert pairs.agreement_pending(setup.pair) is None
+    assert pair_services.agreement_current(setup.pair) == first
+    assert pair_services.agreement_pending(setup.pair) is None
 
 
 def send_what_is_due(time_machine, *, after: timedelta) -> None:
@@ -60,13 +61,13 @@ def send_what_is_due(time_machine, *, after: timedelta) -> None:
 def test_it_accepts_a_proposal_for_the_proposer_at_once_and_emails_the_partner(
     setup, django_capture_on_commit_callbacks, time_machine
 ) -> None:
-    pairs.agreement_start(pair=setup.pair)
+    pair_services.agreement_start(pair=setup.pair)
 
     with django_capture_on_commit_callbacks(execute=True):
-        proposal = pairs.agreement_propose(pair=setup.pair, by=setup.mentee, **TERMS)
+        proposal = pair_services.agreement_propose(pair=setup.pair, by=setup.mentee, **TERMS)
     # The e-mail waits a moment for a newer proposal that would replace it.
     assert mail.outbox == []
-    send_what_is_due(time_machine, after=pairs.PROPOSAL_HOLD)
+    send_what_is_due(time_machine, after=pair_services.PROPOSAL_HOLD)
 
     assert proposal.number == 2
     assert proposal.proposed_by == Role.MENTEE
@@ -81,44 +82,46 @@ def test_it_accepts_a_proposal_for_the_proposer_at_once_and_emails_the_partner(
 
 
 def test_it_replaces_a_pending_proposal_and_keeps_the_history(setup) -> None:
-    first = pairs.agreement_propose(pair=setup.pair, by=setup.mentee, **TERMS)
-    second = pairs.agreement_propose(
-        pair=setup.pair, by=setup.mentor, **(TERMS | {"cadence": Agreement.Cadence.MONTHLY})
+    first = pair_services.agreement_propose(pair=setup.pair, by=setup.mentee, **TERMS)
+    second = pair_services.agreement_propose(
+        pair=setup.pair, by=setup.mentor, **(TERMS | {"cadence": Cadence.MONTHLY})
     )
 
-    assert pairs.agreement_pending(setup.pair) == second
+    assert pair_services.agreement_pending(setup.pair) == second
     assert list(setup.pair.agreements.values_list("number", flat=True)) == [2, 1]
     with pytest.raises(ValidationError, match="older version"):
-        pairs.agreement_accept(pair=setup.pair, by=setup.mentor, agreement_id=first.pk)
+        pair_services.agreement_accept(pair=setup.pair, by=setup.mentor, agreement_id=first.pk)
 
-    pairs.agreement_accept(pair=setup.pair, by=setup.mentee, agreement_id=second.pk)
-    assert pairs.agreement_current(setup.pair) == second
+    pair_services.agreement_accept(pair=setup.pair, by=setup.mentee, agreement_id=second.pk)
+    assert pair_services.agreement_current(setup.pair) == second
 
 
 def test_it_refuses_to_let_the_proposer_accept_their_own_proposal(setup) -> None:
-    proposal = pairs.agreement_propose(pair=setup.pair, by=setup.mentor, **TERMS)
+    proposal = pair_services.agreement_propose(pair=setup.pair, by=setup.mentor, **TERMS)
 
     with pytest.raises(ValidationError, match="waiting for your partner"):
-        pairs.agreement_accept(pair=setup.pair, by=setup.mentor, agreement_id=proposal.pk)
+        pair_services.agreement_accept(pair=setup.pair, by=setup.mentor, agreement_id=proposal.pk)
     proposal.refresh_from_db()
     assert not proposal.agreed
 
 
 def test_it_keeps_the_current_agreement_while_a_change_is_pending(setup) -> None:
-    agreed = pairs.agreement_propose(pair=setup.pair, by=setup.mentor, **TERMS)
-    pairs.agreement_accept(pair=setup.pair, by=setup.mentee, agreement_id=agreed.pk)
+    agreed = pair_services.agreement_propose(pair=setup.pair, by=setup.mentor, **TERMS)
+    pair_services.agreement_accept(pair=setup.pair, by=setup.mentee, agreement_id=agreed.pk)
 
-    change = pairs.agreement_propose(
+    change = pair_services.agreement_propose(
         pair=setup.pair, by=setup.mentee, **(TERMS | {"driver": Role.MENTEE})
     )
 
-    assert pairs.agreement_current(setup.pair) == agreed
-    assert pairs.agreement_pending(setup.pair) == change
+    assert pair_services.agreement_current(setup.pair) == agreed
+    assert pair_services.agreement_pending(setup.pair) == change
 
 
 def test_it_requires_the_confidentiality_pledge(setup) -> None:
     with pytest.raises(ValidationError) as error:
-        pairs.agreement_propose(pair=setup.pair, by=setup.mentee, **(TERMS | {"pledge": False}))
+        pair_services.agreement_propose(
+            pair=setup.pair, by=setup.mentee, **(TERMS | {"pledge": False})
+        )
 
     assert error.value.message_dict == {
         "pledge": ["Both of you need to keep the confidentiality pledge"]
@@ -131,9 +134,9 @@ def test_it_refuses_agreement_changes_on_an_ended_pair(programme) -> None:
     pending = Agreement.objects.create(pair=setup.pair, number=1)
 
     with pytest.raises(ValidationError, match="ended on 3 March 2026"):
-        pairs.agreement_propose(pair=setup.pair, by=setup.mentee, **TERMS)
+        pair_services.agreement_propose(pair=setup.pair, by=setup.mentee, **TERMS)
     with pytest.raises(ValidationError, match="ended"):
-        pairs.agreement_accept(pair=setup.pair, by=setup.mentee, agreement_id=pending.pk)
+        pair_services.agreement_accept(pair=setup.pair, by=setup.mentee, agreement_id=pending.pk)
 
     assert Agreement.objects.count() == 1
     pending.refresh_from_db()
@@ -143,10 +146,10 @@ def test_it_refuses_agreement_changes_on_an_ended_pair(programme) -> None:
 def test_it_lets_a_paused_pair_agree(programme) -> None:
     setup = make_pair(programme, status=Pair.Status.PAUSED, paused_until=date(2026, 2, 1))
 
-    proposal = pairs.agreement_propose(pair=setup.pair, by=setup.mentee, **TERMS)
-    pairs.agreement_accept(pair=setup.pair, by=setup.mentor, agreement_id=proposal.pk)
+    proposal = pair_services.agreement_propose(pair=setup.pair, by=setup.mentee, **TERMS)
+    pair_services.agreement_accept(pair=setup.pair, by=setup.mentor, agreement_id=proposal.pk)
 
-    assert pairs.agreement_current(setup.pair) == proposal
+    assert pair_services.agreement_current(setup.pair) == proposal
 
 
 def test_it_proposes_from_the_page_and_shows_the_partner_the_accept_button(
@@ -155,12 +158,12 @@ def test_it_proposes_from_the_page_and_shows_the_partner_the_accept_button(
     client.get(page_url(setup.mentee))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            page_url(setup.mentee, "programmes:pair_agreement"),
+            page_url(setup.mentee, "pairs:pair_agreement"),
             {"action": "propose", "submission": str(uuid4()), **TERMS},
         )
 
     assert response.status_code == 302
-    send_what_is_due(time_machine, after=pairs.PROPOSAL_HOLD)
+    send_what_is_due(time_machine, after=pair_services.PROPOSAL_HOLD)
     assert len(mail.outbox) == 1
     page = client.get(page_url(setup.mentor)).content.decode()
     assert "Morgan Hale proposes" in page
@@ -176,20 +179,20 @@ def test_it_accepts_from_the_page_for_both_sides(client, setup) -> None:
 
     for participant in (setup.mentee, setup.mentor):
         response = client.post(
-            page_url(participant, "programmes:pair_agreement"),
+            page_url(participant, "pairs:pair_agreement"),
             {"action": "accept", "agreement_id": first.pk},
             follow=True,
         )
         assert "You accepted the agreement." in response.content.decode()
 
-    assert pairs.agreement_current(setup.pair) == first
+    assert pair_services.agreement_current(setup.pair) == first
     page = client.get(page_url(setup.mentee)).content.decode()
     assert "Agreed by you both (version 1)" in page
 
 
 def test_it_shows_the_pledge_error_beside_the_field_and_keeps_what_was_typed(client, setup) -> None:
     response = client.post(
-        page_url(setup.mentee, "programmes:pair_agreement"),
+        page_url(setup.mentee, "pairs:pair_agreement"),
         {"action": "propose", **TERMS, "pledge": "", "cancellation": "Text me the night before"},
     )
 
@@ -201,10 +204,10 @@ def test_it_shows_the_pledge_error_beside_the_field_and_keeps_what_was_typed(cli
 
 
 def test_it_refuses_to_accept_its_own_proposal_from_the_page_with_a_message(client, setup) -> None:
-    proposal = pairs.agreement_propose(pair=setup.pair, by=setup.mentee, **TERMS)
+    proposal = pair_services.agreement_propose(pair=setup.pair, by=setup.mentee, **TERMS)
 
     response = client.post(
-        page_url(setup.mentee, "programmes:pair_agreement"),
+        page_url(setup.mentee, "pairs:pair_agreement"),
         {"action": "accept", "agreement_id": proposal.pk},
         follow=True,
     )
@@ -218,10 +221,10 @@ def test_it_cannot_accept_another_pairs_agreement_by_changing_the_id(
     client, setup, programme
 ) -> None:
     other = make_pair(programme)
-    theirs = pairs.agreement_propose(pair=other.pair, by=other.mentee, **TERMS)
+    theirs = pair_services.agreement_propose(pair=other.pair, by=other.mentee, **TERMS)
 
     response = client.post(
-        page_url(setup.mentor, "programmes:pair_agreement"),
+        page_url(setup.mentor, "pairs:pair_agreement"),
         {"action": "accept", "agreement_id": theirs.pk},
     )
 
@@ -234,7 +237,7 @@ def test_it_refuses_an_agreement_change_on_an_ended_pair_from_the_page(client, p
     setup = make_pair(programme, status=Pair.Status.ENDED, ended_on=date(2026, 3, 3))
 
     response = client.post(
-        page_url(setup.mentee, "programmes:pair_agreement"),
+        page_url(setup.mentee, "pairs:pair_agreement"),
         {"action": "propose", "submission": str(uuid4()), **TERMS},
         follow=True,
     )

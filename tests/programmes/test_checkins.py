@@ -18,15 +18,17 @@ from django.utils import timezone
 
 from notifications.models import Notification
 from notifications.services import notification_send, notify
-from programmes import tasks
-from programmes.checkins import (
+from pairs.models import Meeting, Note, Pair
+from programmes.links import Purpose, make_token, read_token
+from programmes.models import Participant, Role
+from risks import tasks
+from risks.checkins import (
     PAUSE_LENGTH,
     checkin_answer,
     checkins_due,
     pairs_resume_due,
 )
-from programmes.models import CheckIn, Meeting, Note, Pair, Participant, Role
-from surveys.links import Purpose, make_token, read_token
+from risks.models import CheckIn
 from surveys.models import PulseRequest
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for
 
@@ -68,7 +70,7 @@ def checkin_path(checkin: CheckIn, answer: str = "") -> str:
     token = make_token(
         participant_id=checkin.participant_id, purpose=Purpose.CHECKIN, scope=checkin.pk
     )
-    path = reverse("programmes:checkin", args=[token])
+    path = reverse("risks:checkin", args=[token])
     return f"{path}?answer={answer}" if answer else path
 
 
@@ -255,11 +257,11 @@ def test_a_link_for_another_participants_checkin_is_refused(client: Client, pair
     theirs = checkin_of(pair.reverse_mentor)
     token = make_token(participant_id=pair.mentee_id, purpose=Purpose.CHECKIN, scope=theirs.pk)
 
-    response = client.post(reverse("programmes:checkin", args=[token]), {"answer": "pause"})
+    response = client.post(reverse("risks:checkin", args=[token]), {"answer": "pause"})
     missing = make_token(participant_id=pair.mentee_id, purpose=Purpose.CHECKIN, scope="99999")
 
     assert response.status_code == 404
-    assert client.get(reverse("programmes:checkin", args=[missing])).status_code == 404
+    assert client.get(reverse("risks:checkin", args=[missing])).status_code == 404
     theirs.refresh_from_db()
     pair.refresh_from_db()
     assert theirs.choice == ""
@@ -279,11 +281,9 @@ def test_tampered_expired_and_other_purpose_links_get_the_standard_pages(client:
     )
     pulse = make_token(participant_id=pair.mentee_id, purpose=Purpose.PULSE, scope="1")
 
-    tampered = client.post(
-        reverse("programmes:checkin", args=[token[:-2] + "xx"]), {"answer": "pause"}
-    )
-    old = client.get(reverse("programmes:checkin", args=[expired]))
-    other = client.get(reverse("programmes:checkin", args=[pulse]))
+    tampered = client.post(reverse("risks:checkin", args=[token[:-2] + "xx"]), {"answer": "pause"})
+    old = client.get(reverse("risks:checkin", args=[expired]))
+    other = client.get(reverse("risks:checkin", args=[pulse]))
 
     assert tampered.status_code == 400
     assert old.status_code == 410
@@ -337,7 +337,7 @@ def test_rematch_alerts_the_managers_and_never_the_partner(
     assert alert.subject == f"Re-match request: Margaret Hale ({pair.cohort.name})"
     assert "Margaret Hale asked to be re-matched" in alert.body
     assert "Margaret Hale (executive) with Ravi Patel (reverse-mentor)" in alert.body
-    assert f"http://testserver/admin/programmes/pair/{pair.pk}/change/" in alert.body
+    assert f"http://testserver/admin/pairs/pair/{pair.pk}/change/" in alert.body
     assert "Their partner has not been told" in alert.body
     assert PRIVATE not in alert.body
     done = client.get(response["Location"]).content.decode()
@@ -564,7 +564,7 @@ def test_managers_see_the_checkins_on_the_pair_page(
     # cohort, programme, people and counts, 6 its agreements, 7 its sessions with topics
     # and note counts, 8 its check-ins with their people, however many
     with django_assert_num_queries(8):
-        html = client.get(f"/admin/programmes/pair/{pair.pk}/change/").content.decode()
+        html = client.get(f"/admin/pairs/pair/{pair.pk}/change/").content.decode()
 
     assert "Check-ins" in html
     assert "Margaret Hale (Mentee (executive))" in html

@@ -11,8 +11,10 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
-from programmes.admin_diagnosis import NO_ACTION, PAIR_COLUMNS, cohort_diagnosis
-from programmes.models import Agreement, CheckIn, Cohort, Meeting, Pair, Participant, RiskFlag, Role
+from pairs.models import Agreement, Meeting, Pair
+from programmes.models import Cohort, Role
+from risks.admin_diagnosis import NO_ACTION, PAIR_COLUMNS, cohort_diagnosis
+from risks.models import CheckIn, RiskFlag
 from surveys.models import PulseRequest
 from tests.factories import UserFactory
 from tests.programmes.meeting_helpers import agreed_pair
@@ -47,8 +49,8 @@ def add_pair(cohort: Cohort, mentee: str, mentor: str, **fields) -> Pair:
     fields.setdefault("status", Pair.Status.ACTIVE)
     return Pair.objects.create(
         cohort=cohort,
-        mentee=join(cohort, Participant.Role.MENTEE, mentee),
-        reverse_mentor=join(cohort, Participant.Role.REVERSE_MENTOR, mentor),
+        mentee=join(cohort, Role.MENTEE, mentee),
+        reverse_mentor=join(cohort, Role.REVERSE_MENTOR, mentor),
         **fields,
     )
 

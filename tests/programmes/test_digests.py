@@ -13,12 +13,16 @@ import time_machine
 from django.core import mail
 
 from notifications.models import Notification
-from programmes import notices, tasks
-from programmes.digests import risk_digests_due, sponsor_statuses_due
-from programmes.kpis import kpis_compute
-from programmes.models import Cohort, Meeting, Note, Pair, Programme, RiskFlag
-from programmes.risks import risks_detect
-from programmes.sponsor import sponsor_status_path
+from pairs.models import Meeting, Note, Pair
+from programmes.models import Cohort, Programme
+from reporting.digests import sponsor_statuses_due
+from reporting.kpis import kpis_compute
+from reporting.sponsor import sponsor_status_path
+from risks import notices as risk_notices
+from risks import tasks
+from risks.detection import risks_detect
+from risks.digests import risk_digests_due
+from risks.models import RiskFlag
 from surveys.models import Pulse
 from tests.factories import ProgrammeFactory, UserFactory
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for
@@ -144,7 +148,7 @@ def test_the_digest_lists_each_open_flag_with_its_action_and_nothing_anyone_wrot
     # The most severe first: low safety (high) before missed sessions (medium).
     assert body.index(low.reason) < body.index(missed.reason)
     for flag in (missed, low):
-        assert f"http://testserver/admin/programmes/riskflag/{flag.pk}/change/" in body
+        assert f"http://testserver/admin/risks/riskflag/{flag.pk}/change/" in body
     assert pair.cohort.name in body
     for marker in MARKERS:
         assert marker not in body
@@ -213,7 +217,7 @@ def test_the_digest_is_built_in_a_fixed_number_of_queries(
 
     # The recipient's running programmes; their open flags with pairs, cohorts and names.
     with at(MONDAY), django_assert_num_queries(2):
-        message = notices.risk_digest(notification)
+        message = risk_notices.risk_digest(notification)
 
     [entry] = message.context["programmes"]
     assert message.context["pair_count"] == 5

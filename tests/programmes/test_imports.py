@@ -20,7 +20,7 @@ from programmes.imports import (
     parse_people_csv,
     people_import,
 )
-from programmes.models import Cohort, Participant, Person
+from programmes.models import Cohort, Participant, Person, Role
 from tests.factories import CohortFactory, ParticipantFactory, PersonFactory
 
 HEADER = "full_name,email,job_title,department,manager_email,time_zone,language,role,capacity"
@@ -71,8 +71,8 @@ def test_it_creates_people_their_managers_and_participants_from_a_good_file(
     assert sorted(
         Participant.objects.filter(cohort=cohort).values_list("person__email", "role", "capacity")
     ) == [
-        ("grace@example.org", Participant.Role.MENTEE, 1),
-        ("mei@example.org", Participant.Role.REVERSE_MENTOR, 2),
+        ("grace@example.org", Role.MENTEE, 1),
+        ("mei@example.org", Role.REVERSE_MENTOR, 2),
     ]
 
 
@@ -92,11 +92,11 @@ def test_it_reads_columns_in_any_order_and_case_and_forgives_how_people_type(
     ana = plan.rows[0]
     assert (ana.full_name, ana.role, ana.time_zone, ana.language) == (
         "Ana Lima",
-        Participant.Role.REVERSE_MENTOR,
+        Role.REVERSE_MENTOR,
         "Europe/Lisbon",
         "es",
     )
-    assert {r.role for r in plan.rows} == {Participant.Role.REVERSE_MENTOR}
+    assert {r.role for r in plan.rows} == {Role.REVERSE_MENTOR}
     assert plan.rows[2].language == "fr"
 
 
@@ -148,7 +148,7 @@ def test_it_updates_someone_already_in_the_directory_matched_by_email_in_any_cas
 
 def test_it_says_who_is_unchanged_and_who_is_already_in_the_cohort(cohort: Cohort) -> None:
     kim = PersonFactory(full_name="Kim Ode", email="kim@example.org", job_title="Analyst")
-    ParticipantFactory(cohort=cohort, person=kim, role=Participant.Role.REVERSE_MENTOR)
+    ParticipantFactory(cohort=cohort, person=kim, role=Role.REVERSE_MENTOR)
 
     plan = parse_people_csv(
         data=_csv("full_name,email,job_title,role", "Kim Ode,kim@example.org,Analyst,mentor"),
@@ -290,7 +290,7 @@ def test_it_asks_for_a_cohort_when_people_have_a_role(db: None) -> None:
 
 
 def test_it_rejects_someone_already_in_the_cohort_with_another_role(cohort: Cohort) -> None:
-    ParticipantFactory(cohort=cohort, person__email="kim@example.org", role=Participant.Role.MENTEE)
+    ParticipantFactory(cohort=cohort, person__email="kim@example.org", role=Role.MENTEE)
 
     plan = parse_people_csv(
         data=_csv("full_name,email,role", "Kim,kim@example.org,reverse_mentor"), cohort=cohort

@@ -14,7 +14,7 @@ from django.urls.resolvers import RoutePattern
 
 from matching import services as matching
 from matching.models import MatchingRun
-from programmes.models import Audience, Cohort, Intake, IntakeObjective, Participant
+from programmes.models import Audience, Cohort, Intake, IntakeObjective, Role
 from tests.factories import (
     CohortFactory,
     IntakeFactory,
@@ -38,7 +38,7 @@ def test_every_question_sits_under_the_note_that_says_who_reads_it(programme) ->
     cohort = CohortFactory(programme=programme, status=Cohort.Status.INTAKE)
     TopicFactory(programme=programme)
     skill = KeySkillFactory(programme=programme)
-    participant = ParticipantFactory(cohort=cohort, role=Participant.Role.MENTEE)
+    participant = ParticipantFactory(cohort=cohort, role=Role.MENTEE)
     html = Client().get(intake_url(participant)).content.decode()
     notes = [
         (match.start(), match.group(1))
@@ -99,8 +99,8 @@ def test_the_match_introduction_carries_no_intake_answer_and_points_to_the_pair_
         for name in ("objectives", "can_share", "off_limits")
     }
     for role, prefix in (
-        (Participant.Role.MENTEE, "ADA"),
-        (Participant.Role.REVERSE_MENTOR, "ELI"),
+        (Role.MENTEE, "ADA"),
+        (Role.REVERSE_MENTOR, "ELI"),
     ):
         intake = IntakeFactory(participant=ParticipantFactory(cohort=cohort, role=role))
         _fill(intake, prefix, topics)
@@ -154,7 +154,7 @@ def test_the_review_shows_the_note_to_the_programmes_managers(client, manager, p
 
 def test_the_review_of_a_run_without_its_author_does_not_show_it(client, manager, paired) -> None:
     other = CohortFactory(programme=paired[0].cohort.programme, status=Cohort.Status.INTAKE)
-    ParticipantFactory(cohort=other, role=Participant.Role.MENTEE)
+    ParticipantFactory(cohort=other, role=Role.MENTEE)
     run = MatchingRun.objects.create(cohort=other, weights=matching.policy_for(other).weights)
     matching.matching_run_execute(run=run)
     client.force_login(manager)

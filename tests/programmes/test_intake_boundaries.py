@@ -11,7 +11,7 @@ from django.utils.html import escape
 
 from programmes import services
 from programmes.forms import AVOID_SELF, NOT_IN_DIRECTORY
-from programmes.models import Cohort, Intake, KeySkill, Participant, Person, Topic
+from programmes.models import Cohort, Intake, KeySkill, Participant, Person, Role, Topic
 from tests.factories import (
     CohortFactory,
     KeySkillFactory,
@@ -39,7 +39,7 @@ def skills(programme) -> list[KeySkill]:
 def mentee(programme, topics, skills) -> Participant:
     cohort = CohortFactory(programme=programme, status=Cohort.Status.INTAKE)
     person = PersonFactory(full_name="Dana Reyes")
-    return ParticipantFactory(cohort=cohort, role=Participant.Role.MENTEE, person=person)
+    return ParticipantFactory(cohort=cohort, role=Role.MENTEE, person=person)
 
 
 @pytest.fixture

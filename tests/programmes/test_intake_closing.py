@@ -14,8 +14,9 @@ from django.urls import reverse
 from matching import services as matching_services
 from notifications.models import Notification
 from notifications.services import notification_send
-from programmes import notices
-from programmes.models import Cohort, Participant
+from programmes import notices as programme_notices
+from programmes.links import Purpose, make_token
+from programmes.models import Cohort, Participant, Role
 from programmes.reminders import intake_reminders_due
 from programmes.services import (
     IntakeCannotReopen,
@@ -24,7 +25,6 @@ from programmes.services import (
     cohort_intake_unfinished,
     participants_send_intake_invitations,
 )
-from surveys.links import Purpose, make_token
 from tests.factories import (
     CohortFactory,
     IntakeFactory,
@@ -66,7 +66,7 @@ def person(name: str):
 def wave(cohort) -> dict[str, Participant]:
     """Fourteen invited, nine of them with answers in, as in the issue: two unfinished
     mentees (one half-way) and three unfinished reverse-mentors (one never invited)."""
-    mentee, mentor = Participant.Role.MENTEE, Participant.Role.REVERSE_MENTOR
+    mentee, mentor = Role.MENTEE, Role.REVERSE_MENTOR
     people = {}
     for n in range(9):
         done = ParticipantFactory(cohort=cohort, role=(mentee, mentor)[n % 2])
@@ -169,7 +169,7 @@ def test_closing_leaves_other_cohorts_and_other_messages_alone(
     with at(MONDAY):
         invite([wave["ada"], other], django_capture_on_commit_callbacks)
         with django_capture_on_commit_callbacks(execute=False):
-            notices.ask_intake_confirmation(done.intake)  # answers received: still true
+            programme_notices.ask_intake_confirmation(done.intake)  # answers received: still true
         cohort_intake_close(cohort=cohort, by=manager)
         send_everything_due()
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from notifications.models import Notification
 from notifications.tasks import send_notification
 from programmes.forms import IntakeForm
-from programmes.models import Cohort, Intake, IntakeObjective, KeySkill, Participant, Topic
+from programmes.models import Cohort, Intake, IntakeObjective, KeySkill, Participant, Role, Topic
 from programmes.services import IntakeLocked, intake_save_draft, intake_submit
 from surveys.models import ConfidenceRating
 from tests.factories import (
@@ -42,7 +42,7 @@ def skills(programme) -> list[KeySkill]:
 @pytest.fixture
 def mentee(cohort) -> Participant:
     return ParticipantFactory(
-        cohort=cohort, role=Participant.Role.MENTEE, person=PersonFactory(full_name="Dana Reyes")
+        cohort=cohort, role=Role.MENTEE, person=PersonFactory(full_name="Dana Reyes")
     )
 
 

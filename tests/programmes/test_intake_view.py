@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from programmes.models import Cohort, Intake, IntakeObjective, KeySkill, Participant, Topic
-from surveys.links import Purpose, make_token
+from programmes.links import Purpose, make_token
+from programmes.models import Cohort, Intake, IntakeObjective, KeySkill, Participant, Role, Topic
 from surveys.models import ConfidenceRating
 from tests.factories import (
     CohortFactory,
@@ -45,13 +45,13 @@ def skills(programme) -> list[KeySkill]:
 @pytest.fixture
 def mentee(cohort, topics, skills) -> Participant:
     person = PersonFactory(full_name="Dana Reyes", time_zone="America/New_York")
-    return ParticipantFactory(cohort=cohort, role=Participant.Role.MENTEE, person=person)
+    return ParticipantFactory(cohort=cohort, role=Role.MENTEE, person=person)
 
 
 @pytest.fixture
 def mentor(cohort, topics, skills) -> Participant:
     person = PersonFactory(full_name="Eli Okafor", email="eli@example.org")
-    return ParticipantFactory(cohort=cohort, role=Participant.Role.REVERSE_MENTOR, person=person)
+    return ParticipantFactory(cohort=cohort, role=Role.REVERSE_MENTOR, person=person)
 
 
 def url(participant: Participant, name: str = "intake") -> str:

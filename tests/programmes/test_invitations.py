@@ -6,9 +6,9 @@ from django.test import Client
 from notifications.models import Notification
 from notifications.services import notification_send
 from notifications.tasks import send_notification
+from programmes.links import Purpose, read_token
 from programmes.models import Cohort, Participant
 from programmes.services import participants_send_intake_invitations
-from surveys.links import Purpose, read_token
 from tests.factories import CohortFactory, ParticipantFactory
 
 

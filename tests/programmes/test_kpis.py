@@ -9,9 +9,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from programmes import tasks
-from programmes.kpis import kpis_compute
-from programmes.models import KpiSnapshot, Meeting, Pair, Role
+from pairs.models import Meeting, Pair
+from programmes.models import Role
+from reporting import tasks
+from reporting.kpis import kpis_compute
+from reporting.models import KpiSnapshot
 from surveys.models import NpsResponse
 from tests.factories import KeySkillFactory, ProgrammeFactory
 from tests.programmes.kpi_helpers import (

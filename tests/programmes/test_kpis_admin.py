@@ -1,4 +1,4 @@
-"""The managers' KPI page of a programme in the admin (programmes/admin_kpis.py): staff with
+"""The managers' KPI page of a programme in the admin (reporting/admin_kpis.py): staff with
 the admin's permission to view programmes only; the snapshots as tables, "no data" where a
 figure has nothing behind it; never what a participant wrote; a fixed number of queries
 however many cohorts and months; "Recompute now" recomputes on the spot."""
@@ -11,9 +11,10 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from programmes.admin_kpis import format_figure
-from programmes.kpis import kpis_compute
-from programmes.models import KpiSnapshot, Programme
+from programmes.models import Programme
+from reporting.admin_kpis import format_figure
+from reporting.kpis import kpis_compute
+from reporting.models import KpiSnapshot
 from tests.factories import UserFactory
 from tests.programmes.kpi_helpers import (
     HELD,

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from programmes import kpis, tasks
-from programmes.kpis import kpis_due
-from programmes.models import KpiSnapshot, Programme
+from programmes.models import Programme
+from reporting import kpis, tasks
+from reporting.kpis import kpis_due
+from reporting.models import KpiSnapshot
 from tests.factories import ProgrammeFactory
 from tests.programmes.kpi_helpers import cohort_in, pair_in
 

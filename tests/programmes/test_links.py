@@ -9,8 +9,8 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from programmes.links import Purpose, make_token, participant_url
 from programmes.models import Cohort, Intake, Participant
-from surveys.links import Purpose, make_token, participant_url
 from tests.factories import CohortFactory, ParticipantFactory
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -4,8 +4,9 @@ import icalendar
 import pytest
 from django.core import mail
 
-from programmes import meetings
-from programmes.models import Meeting, Pair, Role
+from pairs import meetings
+from pairs.models import Meeting, Pair
+from programmes.models import Role
 from tests.factories import TopicFactory
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for
 

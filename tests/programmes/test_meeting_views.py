@@ -6,8 +6,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from programmes.models import Meeting, Pair, Role
-from surveys.links import Purpose
+from pairs.models import Meeting, Pair
+from programmes.links import Purpose
+from programmes.models import Role
 from tests.factories import TopicFactory
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for, pair_token
 
@@ -36,15 +37,15 @@ def mentee_token(pair: Pair) -> str:
 
 
 def schedule_url(token: str) -> str:
-    return reverse("programmes:meeting_schedule", args=[token])
+    return reverse("pairs:meeting_schedule", args=[token])
 
 
 def edit_url(token: str, meeting: Meeting) -> str:
-    return reverse("programmes:meeting_edit", args=[token, meeting.pk])
+    return reverse("pairs:meeting_edit", args=[token, meeting.pk])
 
 
 def ics_url(token: str, meeting: Meeting) -> str:
-    return reverse("programmes:meeting_ics", args=[token, meeting.pk])
+    return reverse("pairs:meeting_ics", args=[token, meeting.pk])
 
 
 def typed(**overrides: str) -> dict[str, str]:
@@ -74,7 +75,7 @@ def test_it_schedules_in_the_viewers_zone_and_tells_the_partner(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(schedule_url(mentee_token), typed(topic=str(topic.pk)), follow=True)
 
-    page = reverse("programmes:pair", args=[mentee_token, pair.pk])
+    page = reverse("pairs:pair", args=[mentee_token, pair.pk])
     assert response.redirect_chain == [(page, 302)]
     meeting = Meeting.objects.get()
     assert meeting.starts_at == datetime(2026, 3, 10, 14, 0, tzinfo=UTC)

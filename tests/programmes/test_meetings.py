@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from notifications.models import Notification
 from notifications.services import notification_send, notify
 from notifications.tasks import send_notification
-from programmes import meetings
-from programmes.models import Meeting, Pair, Role
+from pairs import meetings
+from pairs.models import Meeting, Pair
+from programmes.models import Role
 from tests.factories import ParticipantFactory, TopicFactory
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for
 

@@ -1,4 +1,4 @@
-"""Ending a pair, whichever way it ends (programmes.pairs.pair_close, reached here through
+"""Ending a pair, whichever way it ends (pairs.services.pair_close, reached here through
 the manager's "end the pair"): sessions still to come are withdrawn from both calendars and
 from every figure, both participants are told once, and whoever is left without a pair is
 free again."""
@@ -15,9 +15,12 @@ from django.utils import timezone
 
 from notifications.models import Notification
 from notifications.tasks import send_notification
-from programmes import notices, remediation
-from programmes.kpis import kpis_compute
-from programmes.models import Intake, KpiSnapshot, Meeting, Pair, Participant, Role
+from pairs import notices as pair_notices
+from pairs.models import Meeting, Pair
+from programmes.models import Intake, Participant, Role
+from reporting.kpis import kpis_compute
+from reporting.models import KpiSnapshot
+from risks import remediation
 from tests.programmes.meeting_helpers import pair_token
 from tests.programmes.remediation_helpers import join, meeting, rematchable_pair
 
@@ -96,7 +99,7 @@ def test_it_sends_nothing_twice(pair, manager, django_capture_on_commit_callback
     end(pair, manager, django_capture_on_commit_callbacks)
 
     with django_capture_on_commit_callbacks(execute=True):
-        notices.ask_pair_ended(pair, pair.mentee)
+        pair_notices.ask_pair_ended(pair, pair.mentee)
     for row in Notification.objects.filter(kind="pair_ended"):
         send_notification.delay(row.pk)  # a second delivery
 
@@ -130,7 +133,7 @@ def test_a_participant_who_has_withdrawn_is_not_written_to(
 def test_whoever_is_left_without_a_pair_is_free_again_and_the_others_stay_matched(
     pair, manager, django_capture_on_commit_callbacks
 ):
-    other_mentee = join(pair, Participant.Role.MENTEE, "Tom Baker")
+    other_mentee = join(pair, Role.MENTEE, "Tom Baker")
     Participant.objects.filter(pk=other_mentee.pk).update(status=Participant.Status.MATCHED)
     Pair.objects.create(
         cohort=pair.cohort,
@@ -186,7 +189,7 @@ def test_the_pair_page_lists_the_withdrawn_session_as_withdrawn_with_nothing_com
 
     end(pair, manager, django_capture_on_commit_callbacks)
 
-    page = client.get(reverse("programmes:pair", args=[pair_token(pair.mentee)]))
+    page = client.get(reverse("pairs:pair", args=[pair_token(pair.mentee)]))
     assert page.status_code == 200
     html = page.content.decode()
     assert "Withdrawn (the pair ended)" in html

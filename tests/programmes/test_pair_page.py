@@ -4,7 +4,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from programmes.models import Agreement, Guide, Meeting, Note, Pair, Participant
+from pairs.models import Agreement, Guide, Meeting, Note, Pair
+from programmes.models import Role
 from surveys.models import Pulse
 from tests.factories import ParticipantFactory, ProgrammeFactory
 from tests.programmes.pair_setup import (
@@ -114,9 +115,9 @@ def test_it_lists_sessions_in_the_viewers_time_zone(client, setup) -> None:
 
     token = token_for(setup.mentor)
     pair_id = setup.pair.pk
-    assert reverse("programmes:meeting_schedule", args=[token, pair_id]) in sessions
-    assert reverse("programmes:meeting_edit", args=[token, pair_id, upcoming.pk]) in sessions
-    assert reverse("programmes:meeting_edit", args=[token, pair_id, held.pk]) in sessions
+    assert reverse("pairs:meeting_schedule", args=[token, pair_id]) in sessions
+    assert reverse("pairs:meeting_edit", args=[token, pair_id, upcoming.pk]) in sessions
+    assert reverse("pairs:meeting_edit", args=[token, pair_id, held.pk]) in sessions
 
 
 @pytest.mark.parametrize(
@@ -173,7 +174,7 @@ def test_it_shows_an_ended_pair_read_only(client, programme, clock) -> None:
 def test_it_shows_the_current_pair_rather_than_an_ended_one(client, programme, clock) -> None:
     old = make_pair(programme, status=Pair.Status.ENDED, ended_on=date(2026, 1, 3))
     new_mentor = ParticipantFactory(
-        cohort=old.cohort, role=Participant.Role.REVERSE_MENTOR, person__full_name="Sam Rivera"
+        cohort=old.cohort, role=Role.REVERSE_MENTOR, person__full_name="Sam Rivera"
     )
     Pair.objects.create(cohort=old.cohort, mentee=old.mentee, reverse_mentor=new_mentor)
 
@@ -313,7 +314,7 @@ def test_the_introduction_links_each_person_to_their_own_pair_page(
     from django.core import mail
 
     from matching.notices import ask_match_introduction
-    from surveys.links import Purpose, read_token
+    from programmes.links import Purpose, read_token
 
     with django_capture_on_commit_callbacks(execute=True):
         ask_match_introduction(setup.pair)

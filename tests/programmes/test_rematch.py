@@ -1,4 +1,4 @@
-"""The re-match services (programmes/remediation.py) and the candidates behind them
+"""The re-match services (risks/remediation.py) and the candidates behind them
 (matching/suggestions.py): the best three partners by score with the matching review's
 reasons, fewer when fewer fit; the manager's pick is the one paired; the partner being left
 goes back to the waiting list with a flag that offers them a re-match too; a stale, tampered
@@ -13,16 +13,18 @@ from matching.late import participant_match_now
 from matching.models import PairRule
 from matching.suggestions import LOWER, PAIRED
 from notifications.models import Notification
-from programmes import remediation
-from programmes.models import Pair, PairAction, Participant, RiskFlag, Role
-from programmes.pairs import PAIRED_AGAIN
+from pairs.models import Pair
+from pairs.services import PAIRED_AGAIN
+from programmes.models import Participant, Role
+from risks import remediation
+from risks.models import PairAction, RiskFlag
 from tests.factories import ParticipantFactory
 from tests.programmes.remediation_helpers import join, open_flag, rematchable_pair, spare
 
 pytestmark = pytest.mark.django_db
 
-MENTOR = Participant.Role.REVERSE_MENTOR
-MENTEE = Participant.Role.MENTEE
+MENTOR = Role.REVERSE_MENTOR
+MENTEE = Role.MENTEE
 
 
 def everything(pair: Pair) -> dict[str, int]:

@@ -13,11 +13,14 @@ from django.utils import timezone
 
 from notifications.models import Notification
 from notifications.services import notify
-from programmes import notices, remediation
-from programmes.checkins import PAUSE_LENGTH, checkin_answer, pairs_resume_due
-from programmes.models import CheckIn, Meeting, Pair, PairAction, Participant, RiskFlag
-from programmes.reminders import session_reminders_due
-from surveys.links import Purpose, make_token
+from pairs.models import Meeting, Pair
+from pairs.reminders import session_reminders_due
+from programmes.links import Purpose, make_token
+from programmes.models import Participant
+from risks import notices as risk_notices
+from risks import remediation
+from risks.checkins import PAUSE_LENGTH, checkin_answer, pairs_resume_due
+from risks.models import CheckIn, PairAction, RiskFlag
 from surveys.models import PulseRequest
 from surveys.pulses import pulse_requests_due
 from tests.programmes.meeting_helpers import agreed_pair
@@ -91,7 +94,9 @@ def test_the_checkin_a_manager_sends_does_not_speak_of_missed_meetings(
 
     # Its own kind, so its own wording: the scan's check-in speaks of two missed meetings.
     assert not Notification.objects.filter(kind="checkin").exists()
-    message = notices.checkin(Notification.objects.get(kind="checkin_manager", object_id=first.pk))
+    message = risk_notices.checkin(
+        Notification.objects.get(kind="checkin_manager", object_id=first.pk)
+    )
     assert message.context["partner"] == pair.reverse_mentor.person
     assert {m.subject for m in mail.outbox} == {f"A quick check-in from {pair.cohort.programme}"}
     assert all("missed" not in m.body for m in mail.outbox)
@@ -101,7 +106,7 @@ def checkin_path(checkin: CheckIn) -> str:
     token = make_token(
         participant_id=checkin.participant_id, purpose=Purpose.CHECKIN, scope=checkin.pk
     )
-    return reverse("programmes:checkin", args=[token])
+    return reverse("risks:checkin", args=[token])
 
 
 def test_the_checkin_page_of_a_managers_checkin_asks_without_speaking_of_missed_meetings(

@@ -14,13 +14,13 @@ from django.utils import timezone
 
 from notifications.models import Notification
 from notifications.services import notification_send
-from programmes import meetings, tasks
-from programmes.models import Agreement, Cohort, Meeting, Pair, Participant, Role
-from programmes.reminders import (
-    agreement_reminders_due,
-    intake_reminders_due,
-    session_reminders_due,
-)
+from pairs import meetings
+from pairs import tasks as pair_tasks
+from pairs.models import Agreement, Meeting, Pair
+from pairs.reminders import agreement_reminders_due, session_reminders_due
+from programmes import tasks as programme_tasks
+from programmes.models import Cohort, Participant, Role
+from programmes.reminders import intake_reminders_due
 from tests.factories import CohortFactory, IntakeFactory, ParticipantFactory
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for
 from tests.programmes.pair_setup import make_pair
@@ -411,8 +411,8 @@ def test_the_beat_task_run_twice_asks_and_sends_one_message_per_key(
     Pair.objects.filter(pk=introduced.pk).update(introduced_at=now - 3 * DAY)
 
     with at(now), django_capture_on_commit_callbacks(execute=True):
-        first = tasks.send_due_reminders()
-        second = tasks.send_due_reminders()
+        first = programme_tasks.send_due_intake_reminders() | pair_tasks.send_due_reminders()
+        second = programme_tasks.send_due_intake_reminders() | pair_tasks.send_due_reminders()
 
     assert first == {"intake": 1, "agreement": 2, "session": 2}
     assert second == {"intake": 0, "agreement": 0, "session": 0}

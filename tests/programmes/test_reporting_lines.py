@@ -1,11 +1,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from programmes.models import Person
 from programmes.reporting_lines import (
     chain_above,
     find_loops,
     in_same_line,
-    load_manager_map,
     tree_intervals,
 )
 from tests.factories import PersonFactory
@@ -47,7 +47,7 @@ def test_it_loads_the_directory_in_one_query(db: None, django_assert_num_queries
     boss = PersonFactory()
     report = PersonFactory(manager=boss)
     with django_assert_num_queries(1):
-        managers = load_manager_map()
+        managers = Person.objects.manager_map()
     assert managers == {boss.pk: None, report.pk: boss.pk}
     assert in_same_line(boss.pk, report.pk, managers)
 
@@ -75,7 +75,7 @@ def test_it_accepts_a_manager_from_another_line(db: None) -> None:
     dev.manager = cfo
     dev.full_clean()  # raises ValidationError if it took this for a loop
     dev.save()
-    assert load_manager_map()[dev.pk] == cfo.pk
+    assert Person.objects.manager_map()[dev.pk] == cfo.pk
 
 
 def test_it_numbers_the_tree_so_that_lines_are_nested_intervals() -> None:

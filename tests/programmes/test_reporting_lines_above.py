@@ -4,8 +4,6 @@ database, instead of the whole directory."""
 from programmes.models import Person
 from programmes.reporting_lines import (
     in_same_line,
-    load_manager_map,
-    load_managers_above,
     tree_intervals,
 )
 from tests.factories import PersonFactory
@@ -26,7 +24,7 @@ def test_it_loads_everyone_above_the_people_asked_and_nobody_else_in_one_query(
     asked = Person.objects.filter(pk__in=[dev.pk, cfo.pk]).values("pk")
 
     with django_assert_num_queries(1):
-        managers = load_managers_above(asked)
+        managers = Person.objects.managers_above(asked)
 
     assert managers == {
         dev.pk: eng.pk,
@@ -44,9 +42,11 @@ def test_its_intervals_nest_as_the_whole_directorys_do(db: None) -> None:
     for k in range(1, 30):  # a random-looking tree: everyone's manager came before them
         people.append(PersonFactory(manager=people[(k * 7) % k]))
     asked = people[5::4]
-    whole = load_manager_map()
+    whole = Person.objects.manager_map()
     part = tree_intervals(
-        load_managers_above(Person.objects.filter(pk__in=[p.pk for p in asked]).values("pk"))
+        Person.objects.managers_above(
+            Person.objects.filter(pk__in=[p.pk for p in asked]).values("pk")
+        )
     )
 
     def above(a: int, b: int) -> bool:
@@ -65,7 +65,7 @@ def test_it_stops_at_a_loop_in_the_directory(db: None) -> None:
     c = PersonFactory(manager=b)
     Person.objects.filter(pk=a.pk).update(manager=b)
 
-    managers = load_managers_above(Person.objects.filter(pk=c.pk).values("pk"))
+    managers = Person.objects.managers_above(Person.objects.filter(pk=c.pk).values("pk"))
 
     assert managers == {c.pk: b.pk, b.pk: a.pk, a.pk: b.pk}
     assert set(tree_intervals(managers)) == {a.pk, b.pk, c.pk}

@@ -1,4 +1,4 @@
-"""At-risk detection (programmes/risks.py): each rule raises its flag when it holds with the
+"""At-risk detection (risks/detection.py): each rule raises its flag when it holds with the
 programme's thresholds and not a moment before, never twice for one occurrence (a resolved
 one stays resolved), updates the open flag for a newer occurrence, and opens a new flag for
 a new occurrence after resolution. Flags keep counts, dates and ids only."""
@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from programmes.checkins import pairs_resume_due
-from programmes.models import Meeting, Pair, Programme, RiskFlag, Role
+from pairs.models import Meeting, Pair
+from programmes.models import Programme, Role
+from risks.checkins import pairs_resume_due
+from risks.models import RiskFlag
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for
 from tests.programmes.risk_helpers import (
     DAY,
@@ -678,29 +680,29 @@ def test_a_run_that_lost_the_race_writes_nothing(programme, monkeypatch) -> None
     """Two runs at once: the pair is locked and evaluated again before writing, so the
     second sees the first one's flag; where the lock is a no-op (SQLite) and both inserts
     race, the constraint stops the second and it leaves the pair alone."""
-    from programmes import risks
+    from risks import detection
 
     pair = new_pair(programme)
     session(pair, 9, MISSED)
     session(pair, 6, MISSED)
-    real_write = risks._write
+    real_write = detection._write
 
     def other_run_first(*args, **kwargs):
         assert real_write(*args, **kwargs) == (1, 0)
         return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(risks, "_write", other_run_first)
+    monkeypatch.setattr(detection, "_write", other_run_first)
     assert detect() == {"opened": 0, "updated": 0}
     assert len(flags(pair, Rule.MISSED)) == 1
 
     # Both saw no flag and both insert: the constraint keeps one.
-    real_evaluate = risks._evaluate
+    real_evaluate = detection._evaluate
 
     def stale(*args, **kwargs):
         findings, _ = real_evaluate(*args, **kwargs)
-        return findings, risks.defaultdict(risks._Known)
+        return findings, detection.defaultdict(detection._Known)
 
-    monkeypatch.setattr(risks, "_write", real_write)
-    monkeypatch.setattr(risks, "_evaluate", stale)
+    monkeypatch.setattr(detection, "_write", real_write)
+    monkeypatch.setattr(detection, "_evaluate", stale)
     assert detect(now=NOW + HOUR) == {"opened": 0, "updated": 0}
     assert len(flags(pair, Rule.MISSED)) == 1

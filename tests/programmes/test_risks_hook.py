@@ -8,8 +8,10 @@ import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from programmes import meetings, tasks
-from programmes.models import Meeting, Pair, RiskFlag
+from pairs import meetings
+from pairs.models import Meeting, Pair
+from risks import tasks
+from risks.models import RiskFlag
 from surveys.models import Pulse
 from tests.programmes.meeting_helpers import meeting_for
 from tests.surveys.pulse_helpers import held_answers, past_session, pulse_url, running_pair

@@ -1,4 +1,4 @@
-"""The sponsors' status selector (programmes/sponsor.py): headline figures from the whole
+"""The sponsors' status selector (reporting/sponsor.py): headline figures from the whole
 programme's snapshots only, marks against the targets at their boundaries, small groups
 suppressed at, just below and just above the threshold, "no data" rather than 0, a month under
 way judged fairly, and counts of pairs and of what was done about them."""
@@ -10,8 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from programmes import sponsor
-from programmes.models import KpiSnapshot, Pair, PairAction, Programme, SponsorAsk
+from pairs.models import Pair
+from programmes.models import Programme
+from reporting import sponsor
+from reporting.models import KpiSnapshot, SponsorAsk
+from risks.models import PairAction
 from tests.factories import KeySkillFactory, ProgrammeFactory, TopicFactory
 from tests.programmes.kpi_helpers import cohort_in, flag, pair_in
 

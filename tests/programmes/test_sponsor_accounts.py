@@ -15,8 +15,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from programmes.models import Programme, SponsorAsk
-from programmes.sponsor import sponsor_status_path
+from programmes.models import Programme
+from reporting.models import SponsorAsk
+from reporting.sponsor import sponsor_status_path
 from tests.factories import ProgrammeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ PASSWORD = "correct horse battery staple"  # the factories' password
 NEW_PASSWORD = "a brand new passphrase 42"
 LOGIN = reverse("login")
 RESET = reverse("password_reset")
-SPONSOR_HOME = reverse("programmes:sponsor_index")
+SPONSOR_HOME = reverse("reporting:sponsor_index")
 
 
 def sign_in(client: Client, user: User, *, password: str = PASSWORD, next: str = ""):
@@ -65,7 +66,7 @@ def test_a_sponsor_of_a_closed_programme_still_lands_on_their_programmes(client:
 
 
 def test_next_is_respected_when_it_stays_on_the_site(client: Client, manager, sponsor) -> None:
-    asks = reverse("admin:programmes_sponsorask_changelist")
+    asks = reverse("admin:reporting_sponsorask_changelist")
     assert landing(client, manager, next=asks) == asks
     client.logout()
     assert landing(client, sponsor, next="/sponsor/1/") == "/sponsor/1/"
@@ -247,13 +248,13 @@ def test_a_signed_in_user_changes_their_password(client: Client, sponsor) -> Non
 
 # --- Targets and asks in the admin -----------------------------------------------------------
 
-ASKS = reverse("admin:programmes_sponsorask_changelist")
-ADD_ASK = reverse("admin:programmes_sponsorask_add")
+ASKS = reverse("admin:reporting_sponsorask_changelist")
+ADD_ASK = reverse("admin:reporting_sponsorask_add")
 ASK_TEXT = "Please mention the programme at the March town hall."
 
 
 def _ask_url(ask: SponsorAsk) -> str:
-    return reverse("admin:programmes_sponsorask_change", args=[ask.pk])
+    return reverse("admin:reporting_sponsorask_change", args=[ask.pk])
 
 
 def test_the_programme_page_has_the_targets_with_their_help(

@@ -1,12 +1,12 @@
-"""The server-drawn trend charts (programmes/charts.py): well-formed SVG with its words, a gap
+"""The server-drawn trend charts (reporting/charts.py): well-formed SVG with its words, a gap
 for a month with nothing to show, the month being read highlighted, any number of months."""
 
 from datetime import date
 from decimal import Decimal
 from xml.etree import ElementTree
 
-from programmes.charts import trend_svg
-from programmes.sponsor import FREQUENCY, NPS, RATE, Trend, TrendPoint
+from reporting.charts import trend_svg
+from reporting.sponsor import FREQUENCY, NPS, RATE, Trend, TrendPoint
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -12,19 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from demo.organisation import PROGRAMME_SLUG, SPONSOR
-from programmes import sponsor as selector
-from programmes.kpis import kpis_compute
-from programmes.models import (
-    Intake,
-    Meeting,
-    Note,
-    Pair,
-    PairAction,
-    Participant,
-    Programme,
-    RiskFlag,
-    SuccessStory,
-)
+from pairs.models import Meeting, Note, Pair
+from programmes.models import Intake, Participant, Programme
+from reporting import sponsor as selector
+from reporting.kpis import kpis_compute
+from reporting.models import SuccessStory
+from risks.models import PairAction, RiskFlag
 from surveys.models import NpsResponse, Pulse
 
 pytestmark = pytest.mark.django_db
@@ -72,14 +65,14 @@ def test_no_sponsor_page_chart_or_csv_of_the_demo_names_anyone_or_quotes_them(cl
     pages = {}
     months = selector.sponsor_months(programme)
     assert len(months) >= 6
-    index = reverse("programmes:sponsor_index")
+    index = reverse("reporting:sponsor_index")
     pages[index] = client.get(index)
     for month in months:
-        for name in ("programmes:sponsor_status", "programmes:sponsor_figures_csv"):
+        for name in ("reporting:sponsor_status", "reporting:sponsor_figures_csv"):
             url = reverse(name, args=[programme.slug, month])
             pages[url] = client.get(url)
     for kpi in selector.CHARTED:
-        url = reverse("programmes:sponsor_chart", args=[programme.slug, kpi])
+        url = reverse("reporting:sponsor_chart", args=[programme.slug, kpi])
         pages[url] = client.get(url, {"month": f"{months[-1]:%Y-%m}"})
 
     stories_shown = 0

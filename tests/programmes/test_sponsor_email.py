@@ -1,5 +1,5 @@
 """The sponsors' monthly e-mail says what their status page says: the month's headline figures
-against their targets (from the page's own selector, programmes.sponsor), the managers' ask,
+against their targets (from the page's own selector, reporting.sponsor), the managers' ask,
 and a link to the page; a figure from too few people reads "fewer than N responses" as it
 does on the page. Never a name or anything a participant wrote. Nothing is sent to someone
 who no longer sponsors the programme, or for a programme no longer running; the scan run
@@ -15,11 +15,12 @@ from django.core import mail
 
 from notifications.models import Notification
 from notifications.services import notification_send
-from programmes import notices
-from programmes import sponsor as sponsor_page
-from programmes.digests import sponsor_statuses_due
-from programmes.kpis import kpis_compute
-from programmes.models import KpiSnapshot, Programme, SponsorAsk
+from programmes.models import Programme
+from reporting import notices as reporting_notices
+from reporting import sponsor as sponsor_page
+from reporting.digests import sponsor_statuses_due
+from reporting.kpis import kpis_compute
+from reporting.models import KpiSnapshot, SponsorAsk
 from tests.factories import ProgrammeFactory, UserFactory
 from tests.programmes.kpi_helpers import (
     SECRETS,
@@ -256,9 +257,9 @@ def test_nothing_is_sent_once_the_programme_closes_or_the_sponsor_steps_down(
     assert Notification.objects.get(user=other).status == Notification.Status.CANCELLED
 
     Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.CLOSED)
-    notices.ask_sponsor_status(sponsor, programme, date(2026, 7, 1), date(2026, 6, 1))
+    reporting_notices.ask_sponsor_status(sponsor, programme, date(2026, 7, 1), date(2026, 6, 1))
     row = Notification.objects.get(
-        key=notices.sponsor_status_key(sponsor, programme, date(2026, 7, 1))
+        key=reporting_notices.sponsor_status_key(sponsor, programme, date(2026, 7, 1))
     )
     assert notification_send(row.pk) == "cancelled"
     assert len(mail.outbox) == 1

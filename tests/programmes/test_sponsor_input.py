@@ -10,8 +10,9 @@ from urllib.parse import quote
 import pytest
 from django.urls import reverse
 
-from programmes.models import Programme, SponsorAsk
-from programmes.sponsor_views import parse_month
+from programmes.models import Programme
+from reporting.models import SponsorAsk
+from reporting.sponsor_views import parse_month
 from tests.programmes.test_sponsor_views import chart_url, programme_url, two_months
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +83,7 @@ def test_a_month_in_the_path_that_is_not_a_month_is_not_found(
     client, with_figures, sponsor, value, tail
 ):
     client.force_login(sponsor)
-    base = reverse("programmes:sponsor_programme", args=[with_figures.slug])
+    base = reverse("reporting:sponsor_programme", args=[with_figures.slug])
 
     response = client.get(f"{base}{quote(value, safe='')}/{tail}")
 
@@ -94,7 +95,7 @@ def test_a_month_in_the_path_that_is_not_a_month_is_not_found(
 )
 def test_a_chart_of_no_such_figure_is_not_found(client, with_figures, sponsor, kpi):
     client.force_login(sponsor)
-    base = reverse("programmes:sponsor_programme", args=[with_figures.slug])
+    base = reverse("reporting:sponsor_programme", args=[with_figures.slug])
 
     response = client.get(f"{base}charts/{quote(kpi, safe='%')}.svg")
 
@@ -132,21 +133,21 @@ def test_the_sponsor_ask_list_answers_hostile_parameters_without_an_error(
 ):
     SponsorAsk.objects.create(programme=programme, month=date(2026, 11, 1), text="Come along")
 
-    response = admin_client.get(reverse("admin:programmes_sponsorask_changelist"), params)
+    response = admin_client.get(reverse("admin:reporting_sponsorask_changelist"), params)
 
     assert response.status_code in (200, 302, 400, 404)
 
 
 @pytest.mark.parametrize("object_id", HOSTILE_IDS)
 def test_the_sponsor_ask_page_of_no_such_ask_is_not_an_error(admin_client, object_id):
-    url = reverse("admin:programmes_sponsorask_change", args=[object_id])
+    url = reverse("admin:reporting_sponsorask_change", args=[object_id])
 
     assert admin_client.get(url).status_code in (302, 404)
 
 
 @pytest.mark.parametrize("month", ["99999999999-1", "10000-01-01", "0000-01-01", "٢٠٢٦-١١-٠١"])
 def test_the_sponsor_ask_form_refuses_a_month_that_is_not_a_date(admin_client, programme, month):
-    url = reverse("admin:programmes_sponsorask_add")
+    url = reverse("admin:reporting_sponsorask_add")
 
     response = admin_client.post(url, {"programme": programme.pk, "month": month, "text": "Hi"})
 

@@ -1,4 +1,4 @@
-"""The sponsors' pages (programmes/sponsor_views.py): who may read them (a programme's
+"""The sponsors' pages (reporting/sponsor_views.py): who may read them (a programme's
 sponsors, its managers and superusers; anyone else gets a 404, anonymous visitors the sign-in
 page), the status page, its CSV and charts, small groups suppressed alike in all three, and a
 fixed number of queries whatever the programme's size."""
@@ -13,21 +13,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from programmes import sponsor as selector
-from programmes.kpis import kpis_compute
-from programmes.models import (
-    Cohort,
-    KpiSnapshot,
-    Pair,
-    PairAction,
-    Participant,
-    Person,
-    Programme,
-    RiskFlag,
-    SponsorAsk,
-    SuccessStory,
-)
-from programmes.sponsor_views import _csv_cell
+from pairs.models import Pair
+from programmes.models import Cohort, Participant, Person, Programme, Role
+from reporting import sponsor as selector
+from reporting.kpis import kpis_compute
+from reporting.models import KpiSnapshot, SponsorAsk, SuccessStory
+from reporting.sponsor_views import _csv_cell
+from risks.models import PairAction, RiskFlag
 from tests.factories import (
     CohortFactory,
     KeySkillFactory,
@@ -45,19 +37,19 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def status_url(programme: Programme, month: date = NOVEMBER) -> str:
-    return reverse("programmes:sponsor_status", args=[programme.slug, month])
+    return reverse("reporting:sponsor_status", args=[programme.slug, month])
 
 
 def csv_url(programme: Programme, month: date = NOVEMBER) -> str:
-    return reverse("programmes:sponsor_figures_csv", args=[programme.slug, month])
+    return reverse("reporting:sponsor_figures_csv", args=[programme.slug, month])
 
 
 def chart_url(programme: Programme, kpi: str = Kpi.NOTES_LOGGED) -> str:
-    return reverse("programmes:sponsor_chart", args=[programme.slug, kpi])
+    return reverse("reporting:sponsor_chart", args=[programme.slug, kpi])
 
 
 def programme_url(programme: Programme) -> str:
-    return reverse("programmes:sponsor_programme", args=[programme.slug])
+    return reverse("reporting:sponsor_programme", args=[programme.slug])
 
 
 def every_url(programme: Programme) -> list[str]:
@@ -87,7 +79,7 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, programme):
     """Participants (mentees and reverse-mentors) have no accounts: their signed links open
     their own pages only, so to these pages they are anonymous visitors, sent to sign in."""
     two_months(programme)
-    for url in [reverse("programmes:sponsor_index"), *every_url(programme)]:
+    for url in [reverse("reporting:sponsor_index"), *every_url(programme)]:
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("login") + "?next=")
@@ -148,7 +140,7 @@ def test_the_index_lists_the_programmes_the_user_sponsors_and_nothing_else(
     ProgrammeFactory(name="Someone Else's")
     client.force_login(sponsor)
 
-    response = client.get(reverse("programmes:sponsor_index"))
+    response = client.get(reverse("reporting:sponsor_index"))
 
     page = response.content.decode()
     assert [p.name for p in response.context["programmes"]] == ["Inclusive Leadership", "Wave Zero"]
@@ -161,7 +153,7 @@ def test_the_index_lists_the_programmes_the_user_sponsors_and_nothing_else(
 def test_the_index_says_so_when_the_user_sponsors_nothing(client, manager, programme):
     client.force_login(manager)  # managers read pages, but sponsor none
 
-    response = client.get(reverse("programmes:sponsor_index"))
+    response = client.get(reverse("reporting:sponsor_index"))
 
     assert response.status_code == 200
     assert "You don't sponsor a programme yet" in response.content.decode()
@@ -462,7 +454,7 @@ def big_programme(pairs: int) -> Programme:
         Participant(
             cohort=cohort,
             person=person,
-            role=Participant.Role.MENTEE if n % 2 == 0 else Participant.Role.REVERSE_MENTOR,
+            role=Role.MENTEE if n % 2 == 0 else Role.REVERSE_MENTOR,
             status=Participant.Status.MATCHED,
         )
         for n, person in enumerate(people)

@@ -1,5 +1,5 @@
 """Success stories: a manager's anonymised text, shown to sponsors only once both participants
-of the pair have consented to that very text (programmes/stories.py)."""
+of the pair have consented to that very text (reporting/stories.py)."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 
 from notifications.models import Notification
 from notifications.tasks import send_notification
-from programmes import stories
-from programmes.models import Pair, Participant, SuccessStory
+from pairs.models import Pair
+from programmes.models import Participant
+from reporting import stories
+from reporting.models import SuccessStory
 from tests.factories import ParticipantFactory, ProgrammeFactory
 from tests.programmes.meeting_helpers import agreed_pair
 

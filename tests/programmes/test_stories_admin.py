@@ -1,5 +1,5 @@
 """Managers write success stories in the admin and follow the participants' consents there;
-sponsors and outsiders cannot reach it. Saving goes through programmes.stories.story_save."""
+sponsors and outsiders cannot reach it. Saving goes through reporting.stories.story_save."""
 
 from datetime import UTC, datetime
 from unittest import mock
@@ -8,14 +8,15 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from programmes import stories
-from programmes.models import Pair, SuccessStory
+from pairs.models import Pair
+from reporting import stories
+from reporting.models import SuccessStory
 from tests.factories import UserFactory
 from tests.programmes.meeting_helpers import agreed_pair
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-LIST = reverse("admin:programmes_successstory_changelist")
-ADD = reverse("admin:programmes_successstory_add")
+LIST = reverse("admin:reporting_successstory_changelist")
+ADD = reverse("admin:reporting_successstory_add")
 TITLE = "From a shared inbox to a customer-first rota"
 BODY = "A director sat in on two early shifts.\r\n\r\nComplaints fell within a month."
 
@@ -45,7 +46,7 @@ def _form(pair: Pair, **fields) -> dict:
 
 
 def _change_url(story: SuccessStory) -> str:
-    return reverse("admin:programmes_successstory_change", args=[story.pk])
+    return reverse("admin:reporting_successstory_change", args=[story.pk])
 
 
 def test_it_is_for_managers_only(client, sponsor, outsider, pair) -> None:
@@ -137,7 +138,7 @@ def test_the_pair_is_chosen_by_typing_a_name(admin_client, pair) -> None:
     response = admin_client.get(
         reverse("admin:autocomplete"),
         {
-            "app_label": "programmes",
+            "app_label": "reporting",
             "model_name": "successstory",
             "field_name": "pair",
             "term": "Patel",

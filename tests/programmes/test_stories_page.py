@@ -8,9 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from programmes import stories
-from programmes.models import Meeting, Pair, Participant, SuccessStory
-from surveys.links import Purpose, make_token
+from pairs.models import Meeting, Pair
+from programmes.links import Purpose, make_token
+from programmes.models import Role
+from reporting import stories
+from reporting.models import SuccessStory
 from tests.factories import ParticipantFactory, PersonFactory
 from tests.programmes.pair_setup import make_pair, meeting, page_url
 
@@ -42,7 +44,7 @@ def _consent(client, participant, story: SuccessStory, answer: str, **data):
     if answer == "yes":
         data.setdefault("version", stories.story_version(story))
     return client.post(
-        page_url(participant, "programmes:pair_story_consent", story.pk),
+        page_url(participant, "pairs:pair_story_consent", story.pk),
         {"consent": answer, **data},
         follow=True,
     )
@@ -156,7 +158,7 @@ def test_it_answers_a_bad_post_with_a_message_and_changes_nothing(client, setup,
     story = _story(setup.pair)
 
     response = client.post(
-        page_url(setup.mentee, "programmes:pair_story_consent", story.pk), data, follow=True
+        page_url(setup.mentee, "pairs:pair_story_consent", story.pk), data, follow=True
     )
 
     assert response.status_code == 200
@@ -181,7 +183,7 @@ def test_another_pair_cannot_see_or_consent_to_this_pairs_story(client, setup, p
     for outsider in (other.mentee, other.mentor):
         assert TITLE not in client.get(page_url(outsider)).content.decode()
         response = client.post(
-            page_url(outsider, "programmes:pair_story_consent", story.pk),
+            page_url(outsider, "pairs:pair_story_consent", story.pk),
             {"consent": "yes", "version": stories.story_version(story)},
         )
         assert response.status_code == 404
@@ -202,7 +204,7 @@ def test_it_refuses_a_tampered_expired_or_wrong_purpose_link(client, setup) -> N
     intake = make_token(participant_id=setup.mentee.pk, purpose=Purpose.INTAKE)
 
     for token, status in ((good[:-2] + "xx", 400), (expired, 410), (intake, 400)):
-        url = reverse("programmes:pair_story_consent", args=[token, story.pk])
+        url = reverse("pairs:pair_story_consent", args=[token, story.pk])
         response = client.post(url, data)
         assert response.status_code == status
         assert "link" in response.content.decode().lower()
@@ -214,7 +216,7 @@ def test_it_refuses_a_tampered_expired_or_wrong_purpose_link(client, setup) -> N
 def test_it_takes_consent_by_post_only(client, setup) -> None:
     story = _story(setup.pair)
 
-    response = client.get(page_url(setup.mentee, "programmes:pair_story_consent", story.pk))
+    response = client.get(page_url(setup.mentee, "pairs:pair_story_consent", story.pk))
 
     assert response.status_code == 405
 
@@ -262,7 +264,7 @@ def test_someone_re_matched_since_still_answers_a_story_about_their_earlier_pair
     Pair.objects.filter(pk=old.pk).update(status=Pair.Status.ENDED, ended_on=date(2026, 1, 3))
     newcomer = ParticipantFactory(
         cohort=old.cohort,
-        role=Participant.Role.REVERSE_MENTOR,
+        role=Role.REVERSE_MENTOR,
         person=PersonFactory(full_name="Ada Byron"),
     )
     Pair.objects.create(
@@ -287,6 +289,6 @@ def test_someone_re_matched_since_still_answers_a_story_about_their_earlier_pair
     # The newcomer was never in the story's pair: it is not theirs to see or answer.
     assert TITLE not in _page(client, newcomer)
     refused = client.post(
-        page_url(newcomer, "programmes:pair_story_consent", story.pk), {"consent": "no"}
+        page_url(newcomer, "pairs:pair_story_consent", story.pk), {"consent": "no"}
     )
     assert refused.status_code == 404

@@ -17,18 +17,12 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from lib.admin_filters import AllowListedFiltersMixin, ChoiceListFilter
 from matching.models import MatchingRun, PairRule
-from programmes.admin_filters import AllowListedFiltersMixin, ChoiceListFilter
-from programmes.models import (
-    Meeting,
-    Pair,
-    Participant,
-    Programme,
-    RiskFlag,
-    Role,
-    SponsorAsk,
-    SuccessStory,
-)
+from pairs.models import Meeting, Pair
+from programmes.models import Participant, Programme, Role
+from reporting.models import SponsorAsk, SuccessStory
+from risks.models import RiskFlag
 from surveys.models import LinkRequest, NpsResponse, Pulse
 from tests.factories import CohortFactory, ParticipantFactory, ProgrammeFactory
 from tests.programmes.meeting_helpers import meeting_for
@@ -37,7 +31,7 @@ from tests.programmes.pair_setup import PairSetup, make_pair
 PROJECT_APPS = {"programmes", "surveys", "matching", "notifications", "health"}
 
 # Models holding participants' answers or anything written about or by someone: their admin
-# lists must declare their filters (programmes/admin_filters.py).
+# lists must declare their filters (lib/admin_filters.py).
 PRIVATE_MODELS = {
     Participant,
     Pair,
@@ -57,7 +51,7 @@ REVIEWED_NOT_PRIVATE = {
     "programmes.programme": "the programme's own settings, written by its managers",
     "programmes.cohort": "names and dates; its answers are shown as counts only",
     "programmes.person": "the organisation's directory: names, titles, departments",
-    "programmes.guide": "role cards and agenda templates for everyone",
+    "pairs.guide": "role cards and agenda templates for everyone",
     "matching.matchingpolicy": "weights, no people",
     "notifications.messagetemplate": "the managers' wording of each message",
     "notifications.notification": "the outbox keeps ids and choices, never a message's text",
@@ -165,12 +159,12 @@ def test_it_refuses_every_undeclared_filter_on_a_private_list(
         "/admin/surveys/pulse/?safety=1",
         "/admin/surveys/pulse/?participant__intake__boundaries_text__icontains=family",
         "/admin/surveys/npsresponse/?score__lte=6",
-        "/admin/programmes/meeting/?cancel_reason__icontains=SECRET",
-        "/admin/programmes/pair/?end_reason__icontains=a",
+        "/admin/pairs/meeting/?cancel_reason__icontains=SECRET",
+        "/admin/pairs/pair/?end_reason__icontains=a",
         "/admin/programmes/participant/?intake__boundaries_text__icontains=family",
-        "/admin/programmes/riskflag/?evidence__at_most=1",
-        "/admin/programmes/riskflag/?resolution_note__icontains=a",
-        "/admin/programmes/successstory/?body__icontains=a",
+        "/admin/risks/riskflag/?evidence__at_most=1",
+        "/admin/risks/riskflag/?resolution_note__icontains=a",
+        "/admin/reporting/successstory/?body__icontains=a",
     ],
 )
 def test_it_refuses_the_issues_examples_with_a_page_that_says_why(
@@ -213,8 +207,8 @@ def test_it_refuses_a_value_a_filter_does_not_offer(
     name = next(iter(query))
     url = {
         "intake": "/admin/programmes/participant/",
-        "status": "/admin/programmes/riskflag/",
-        "starts_at__year": "/admin/programmes/meeting/",
+        "status": "/admin/risks/riskflag/",
+        "starts_at__year": "/admin/pairs/meeting/",
     }.get(name, "/admin/surveys/pulse/")
     assert staff.get(url, query).status_code == 400
 
@@ -249,14 +243,14 @@ def test_it_lists_the_right_rows_for_each_allowed_filter(
         "/admin/surveys/pulse/?held__exact=1&shared__exact=0": 1,
         f"/admin/surveys/npsresponse/?participant__cohort__id__exact={cohort.pk}": 1,
         "/admin/surveys/npsresponse/?moment__exact=end": 0,
-        f"/admin/programmes/meeting/?pair__cohort__id__exact={cohort.pk}": 2,
-        "/admin/programmes/meeting/?status__exact=cancelled&cancelled_by__exact=mentee": 1,
-        f"/admin/programmes/meeting/?starts_at__year={timezone.now().year}&o=2": 2,
+        f"/admin/pairs/meeting/?pair__cohort__id__exact={cohort.pk}": 2,
+        "/admin/pairs/meeting/?status__exact=cancelled&cancelled_by__exact=mentee": 1,
+        f"/admin/pairs/meeting/?starts_at__year={timezone.now().year}&o=2": 2,
         f"/admin/programmes/participant/?cohort__id__exact={cohort.pk}&intake=complete": 2,
         f"/admin/programmes/participant/?cohort__programme__id__exact={programme.pk}&q=Hale": 2,
-        f"/admin/programmes/pair/?cohort__id__exact={cohort.pk}&rematch=yes&p=1": 1,
-        f"/admin/programmes/pair/?cohort__id__exact={cohort.pk}&rematch=no": 0,
-        f"/admin/programmes/riskflag/?pair__id__exact={answered.pair.pk}&status=all": 0,
+        f"/admin/pairs/pair/?cohort__id__exact={cohort.pk}&rematch=yes&p=1": 1,
+        f"/admin/pairs/pair/?cohort__id__exact={cohort.pk}&rematch=no": 0,
+        f"/admin/risks/riskflag/?pair__id__exact={answered.pair.pk}&status=all": 0,
     }
     for url, rows in cases.items():
         response = staff.get(url)
@@ -332,7 +326,7 @@ def test_it_does_not_find_a_pulse_by_its_answer(staff: Client, answered: PairSet
             response = staff.get(url, {"q": query})
             assert response.status_code == 200
             assert response.context["cl"].result_count == 0, (url, query)
-        meetings = staff.get("/admin/programmes/meeting/", {"q": query})
+        meetings = staff.get("/admin/pairs/meeting/", {"q": query})
         assert meetings.context["cl"].result_count == 0
 
 

@@ -14,8 +14,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from programmes.models import Meeting, Note, Pair, Role
-from surveys.links import Purpose, make_token
+from pairs.models import Meeting, Note, Pair
+from programmes.links import Purpose, make_token
+from programmes.models import Role
 from tests.factories import UserFactory
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for, pair_token
 
@@ -69,9 +70,9 @@ def _pages(pair: Pair) -> dict[str, tuple[str, dict[str, str]]]:
             ),
             {},
         ),
-        "pair": (reverse("programmes:pair", args=[token]), {}),
+        "pair": (reverse("pairs:pair", args=[token]), {}),
         "agreement": (
-            reverse("programmes:pair_agreement", args=[token]),
+            reverse("pairs:pair_agreement", args=[token]),
             {
                 "action": "propose",
                 "driver": "mentee",
@@ -84,7 +85,7 @@ def _pages(pair: Pair) -> dict[str, tuple[str, dict[str, str]]]:
             },
         ),
         "note": (
-            reverse("programmes:pair_note_create", args=[token]),
+            reverse("pairs:pair_note_create", args=[token]),
             {
                 "text": "A note",
                 "meeting": str(past.pk),
@@ -93,23 +94,23 @@ def _pages(pair: Pair) -> dict[str, tuple[str, dict[str, str]]]:
             },
         ),
         "note share": (
-            reverse("programmes:pair_note_share", args=[token, note.pk]),
+            reverse("pairs:pair_note_share", args=[token, note.pk]),
             {"shared": "true"},
         ),
         "schedule": (
-            reverse("programmes:meeting_schedule", args=[token]),
+            reverse("pairs:meeting_schedule", args=[token]),
             time | {"submission": "8c5b2f7e-3333-4a4a-9999-123456789abc"},
         ),
         "move": (
-            reverse("programmes:meeting_edit", args=[token, coming.pk]),
+            reverse("pairs:meeting_edit", args=[token, coming.pk]),
             move | {"action": "reschedule"},
         ),
         "cancel": (
-            reverse("programmes:meeting_edit", args=[token, coming.pk]),
+            reverse("pairs:meeting_edit", args=[token, coming.pk]),
             {"action": "cancel", "cancel-reason": "Travel"},
         ),
         "mark": (
-            reverse("programmes:meeting_edit", args=[token, past.pk]),
+            reverse("pairs:meeting_edit", args=[token, past.pk]),
             {"action": "mark", "mark-status": "held", "mark-led_by": "mentee", "mark-topic": ""},
         ),
         "pulse": (
@@ -179,7 +180,7 @@ def test_a_tampered_link_says_what_happened(client: Client, pair: Pair) -> None:
     token = pair_token(pair.mentee)
     tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
 
-    response = client.get(reverse("programmes:pair", args=[tampered]))
+    response = client.get(reverse("pairs:pair", args=[tampered]))
 
     assert response.status_code == 400
     assert "/link/" in response.content.decode()
@@ -201,7 +202,7 @@ def test_a_nul_or_bytes_that_are_not_text_in_a_query_answer_400(
     client: Client, pair: Pair, where: str, query: str
 ) -> None:
     for url in (
-        reverse("programmes:pair", args=[pair_token(pair.mentee)]),
+        reverse("pairs:pair", args=[pair_token(pair.mentee)]),
         reverse("surveys:resend_link"),
         "/admin/programmes/person/",
     ):

@@ -13,8 +13,9 @@ from django.test import Client
 from django.urls import reverse
 
 from notifications.models import Notification
+from pairs.models import Agreement, Meeting, Note, Pair
 from programmes import throttle
-from programmes.models import Agreement, Meeting, Note, Pair, ParticipantAction, Role
+from programmes.models import ParticipantAction, Role
 from surveys.models import Pulse
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for, pair_token
 from tests.surveys.pulse_helpers import held_answers, pulse_url
@@ -57,7 +58,7 @@ def _agreement(n: int) -> dict[str, str]:
 FORMS = [
     RowForm(
         "note",
-        "programmes:pair_note_create",
+        "pairs:pair_note_create",
         Note,
         lambda n: {"text": f"Learned thing {n}"},
         "Learned thing",
@@ -66,7 +67,7 @@ FORMS = [
     ),
     RowForm(
         "session",
-        "programmes:meeting_schedule",
+        "pairs:meeting_schedule",
         Meeting,
         lambda n: {"date": f"2026-04-{n + 1:02d}", "time": "10:00", "duration_minutes": "45"},
         "10:00",
@@ -75,7 +76,7 @@ FORMS = [
     ),
     RowForm(
         "agreement",
-        "programmes:pair_agreement",
+        "pairs:pair_agreement",
         Agreement,
         _agreement,
         "A day ahead, take",
@@ -154,11 +155,11 @@ def test_it_rate_limits_a_flood_and_keeps_what_was_typed(
 
 
 def test_the_limit_is_per_participant(client: Client, pair: Pair) -> None:
-    url = reverse("programmes:pair_note_create", args=[pair_token(pair.mentee)])
+    url = reverse("pairs:pair_note_create", args=[pair_token(pair.mentee)])
     for n in range(throttle.LIMITS[throttle.Kind.NOTE]):
         client.post(url, {"text": f"Note {n}", "submission": str(uuid4())})
 
-    partner_url = reverse("programmes:pair_note_create", args=[pair_token(pair.reverse_mentor)])
+    partner_url = reverse("pairs:pair_note_create", args=[pair_token(pair.reverse_mentor)])
     response = client.post(partner_url, {"text": "Mine", "submission": str(uuid4())})
 
     assert response.status_code == 302
@@ -168,7 +169,7 @@ def test_it_rate_limits_changes_to_a_session_that_mail_the_partner(
     client: Client, pair: Pair
 ) -> None:
     booked = meeting_for(pair, starts_at=NOW + timedelta(days=3), scheduled_by=Role.MENTEE)
-    url = reverse("programmes:meeting_edit", args=[pair_token(pair.mentee), booked.pk])
+    url = reverse("pairs:meeting_edit", args=[pair_token(pair.mentee), booked.pk])
 
     def move(hour: int):
         return client.post(
@@ -195,7 +196,7 @@ def test_it_rate_limits_changes_to_a_session_that_mail_the_partner(
 def test_proposals_close_together_make_one_pending_email_about_the_latest(
     client: Client, pair: Pair
 ) -> None:
-    url = reverse("programmes:pair_agreement", args=[pair_token(pair.mentee)])
+    url = reverse("pairs:pair_agreement", args=[pair_token(pair.mentee)])
     for n in range(4):
         client.post(url, _agreement(n) | {"submission": str(uuid4())})
 

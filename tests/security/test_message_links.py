@@ -18,11 +18,20 @@ from matching.notices import ask_match_introduction
 from notifications.kinds import KINDS
 from notifications.models import Notification
 from notifications.services import notification_send, notify
-from programmes import checkins, meetings, notices, pairs
-from programmes.models import CheckIn, Cohort, Meeting, Pair, Participant, Role, SuccessStory
-from programmes.stories import story_version
+from pairs import meetings
+from pairs import notices as pair_notices
+from pairs import services as pair_services
+from pairs.models import Meeting, Pair
+from programmes import notices as programme_notices
+from programmes.links import SALT, Purpose, read_token
+from programmes.models import Cohort, Participant, Role
+from reporting import notices as reporting_notices
+from reporting.models import SuccessStory
+from reporting.stories import story_version
+from risks import checkins
+from risks import notices as risk_notices
+from risks.models import CheckIn
 from surveys import notices as survey_notices
-from surveys.links import SALT, Purpose, read_token
 from surveys.models import LinkRequest, Pulse, PulseRequest
 from tests.factories import ParticipantFactory, UserFactory
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for, pair_token
@@ -51,15 +60,15 @@ def _send_everything_pending() -> None:
 def _every_message(pair: Pair, actor: Participant, manager) -> dict[str, Received]:
     """Every kind of message, asked the way the product asks it, with ``actor`` doing what
     mails the partner; returns what each address received."""
-    me = pairs.partner_of(pair=pair, participant=actor)
+    me = pair_services.partner_of(pair=pair, participant=actor)
     cohort = pair.cohort
     cohort.programme.managers.add(manager)
 
     # Intake messages, while the cohort takes intakes.
     Cohort.objects.filter(pk=cohort.pk).update(status=Cohort.Status.INTAKE)
     for participant in (me, actor):
-        notices.ask_intake_invitation(participant)
-        notices.ask_intake_reminder(participant, 3)
+        programme_notices.ask_intake_invitation(participant)
+        programme_notices.ask_intake_reminder(participant, 3)
     _send_everything_pending()
     Cohort.objects.filter(pk=cohort.pk).update(status=Cohort.Status.RUNNING)
     # A confirmation is about a submitted intake; its builder reads only the participant.
@@ -67,7 +76,7 @@ def _every_message(pair: Pair, actor: Participant, manager) -> dict[str, Receive
         notify_kind("intake_confirmation", participant)
 
     # The agreement: a proposal by the actor, and the reminder to whoever has not accepted.
-    pairs.agreement_propose(
+    pair_services.agreement_propose(
         pair=pair,
         by=actor,
         driver=Role.REVERSE_MENTOR,
@@ -76,9 +85,9 @@ def _every_message(pair: Pair, actor: Participant, manager) -> dict[str, Receive
         cancellation="A day ahead",
         pledge=True,
     )
-    notices.ask_agreement_reminder(pair, me)
+    pair_notices.ask_agreement_reminder(pair, me)
     _send_everything_pending()
-    pairs.agreement_accept(
+    pair_services.agreement_accept(
         pair=pair, by=me, agreement_id=pair.agreements.order_by("-number").first().pk
     )
 
@@ -87,7 +96,7 @@ def _every_message(pair: Pair, actor: Participant, manager) -> dict[str, Receive
         pair=pair, by=actor, starts_at=NOW + timedelta(days=3), duration_minutes=45, topic=None
     )
     _send_everything_pending()
-    notices.ask_session_reminder(booked, me)
+    pair_notices.ask_session_reminder(booked, me)
     _send_everything_pending()
     meetings.meeting_reschedule(
         meeting=booked,
@@ -124,8 +133,8 @@ def _every_message(pair: Pair, actor: Participant, manager) -> dict[str, Receive
     for participant in (me, actor):
         scan = CheckIn.objects.create(pair=pair, participant=participant, trigger=missed)
         by_hand = CheckIn.objects.create(pair=pair, participant=participant)
-        notices.ask_checkin(scan)
-        notices.ask_checkin(by_hand)
+        risk_notices.ask_checkin(scan)
+        risk_notices.ask_checkin(by_hand)
     _send_everything_pending()
     checkins.checkin_answer(
         checkin=CheckIn.objects.get(participant=actor, trigger=missed),
@@ -145,12 +154,12 @@ def _every_message(pair: Pair, actor: Participant, manager) -> dict[str, Receive
         pair=pair, title="Slides", body="We stopped using them.", anonymised=True
     )
     for participant in (me, actor):
-        notices.ask_story_consent(story, participant, story_version(story))
+        reporting_notices.ask_story_consent(story, participant, story_version(story))
     _send_everything_pending()
 
     # The pair ends with a session still booked: both get the calendar cancellation.
     meeting_for(pair, starts_at=NOW + timedelta(days=5), scheduled_by=actor_side(pair, actor))
-    pairs.pair_close(Pair.objects.get(pk=pair.pk), reason="Re-matched", now=NOW)
+    pair_services.pair_close(Pair.objects.get(pk=pair.pk), reason="Re-matched", now=NOW)
     _send_everything_pending()
 
     received: dict[str, Received] = {}
@@ -173,7 +182,7 @@ def notify_kind(kind: str, participant: Participant) -> None:
 
 
 def actor_side(pair: Pair, actor: Participant) -> Role:
-    return pairs.side_of(pair=pair, participant=actor)
+    return pair_services.side_of(pair=pair, participant=actor)
 
 
 def _participant_of(token: str) -> int:
@@ -224,7 +233,7 @@ def test_the_downloaded_calendar_file_carries_no_personal_link(client, db: None)
     booked = meeting_for(pair, starts_at=NOW + timedelta(days=2))
     for participant in (pair.mentee, pair.reverse_mentor):
         token = pair_token(participant)
-        url = reverse("programmes:meeting_ics", args=[token, booked.pk])
+        url = reverse("pairs:meeting_ics", args=[token, booked.pk])
 
         response = client.get(url)
 
@@ -249,7 +258,7 @@ def test_each_message_about_one_of_two_pairs_links_to_that_pair(client, db: None
     second_mentee = ParticipantFactory(
         cohort=first.cohort,
         person__full_name="Dana Ito",
-        role=Participant.Role.MENTEE,
+        role=Role.MENTEE,
         status=Participant.Status.MATCHED,
     )
     second = Pair.objects.create(
@@ -273,7 +282,7 @@ def test_each_message_about_one_of_two_pairs_links_to_that_pair(client, db: None
     assert {pair_id for _, pair_id in resent} == {str(first.pk), str(second.pk)}
     for token, pair_id in about_second[:1] + resent:
         assert read_token(token, purpose=Purpose.PAIR).participant_id == mentor.pk
-        page = client.get(reverse("programmes:pair", args=[token, int(pair_id)]))
+        page = client.get(reverse("pairs:pair", args=[token, int(pair_id)]))
         assert page.status_code == 200
         partner = "Margaret Hale" if pair_id == str(first.pk) else "Dana Ito"
         assert f"You and {partner}" in page.content.decode()

@@ -21,9 +21,10 @@ from django.urls import reverse
 
 from matching.models import MatchingRun
 from notifications.models import MessageTemplate
-from programmes.models import Cohort, Programme, RiskFlag
+from programmes.links import Purpose
+from programmes.models import Cohort, Programme
+from risks.models import RiskFlag
 from surveys.feedback import MIDPOINT
-from surveys.links import Purpose
 from tests.security.urlconf import routes
 from tests.security.world import SECRETS, World, build_world
 
@@ -145,11 +146,11 @@ ROWS: dict[str, tuple[Build, dict[str, str]]] = {
     # name; the older paths without it are in tests/programmes/test_pair_chooser.py): A and B
     # reach their pair A–B, C is in another pair and gets the page saying the link is not
     # theirs, with how to get their own.
-    "programmes:pair": (link("programmes:pair", Purpose.PAIR, **pair_id), A_AND_B_PAIR),
+    "pairs:pair": (link("pairs:pair", Purpose.PAIR, **pair_id), A_AND_B_PAIR),
     # Accepting A and B's agreement.
-    "programmes:pair_agreement": (
+    "pairs:pair_agreement": (
         link(
-            "programmes:pair_agreement",
+            "pairs:pair_agreement",
             Purpose.PAIR,
             method="POST",
             data=lambda w: {"action": "accept", "agreement_id": w.pair.agreements.last().pk},
@@ -157,9 +158,9 @@ ROWS: dict[str, tuple[Build, dict[str, str]]] = {
         ),
         expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT),
     ),
-    "programmes:pair_note_create": (
+    "pairs:pair_note_create": (
         link(
-            "programmes:pair_note_create",
+            "pairs:pair_note_create",
             Purpose.PAIR,
             method="POST",
             data=lambda w: {"text": "A note", "submission": str(uuid4())},
@@ -168,9 +169,9 @@ ROWS: dict[str, tuple[Build, dict[str, str]]] = {
         expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT),
     ),
     # Only A may share A's note.
-    "programmes:pair_note_share": (
+    "pairs:pair_note_share": (
         link(
-            "programmes:pair_note_share",
+            "pairs:pair_note_share",
             Purpose.PAIR,
             method="POST",
             data={"shared": "on"},
@@ -179,9 +180,9 @@ ROWS: dict[str, tuple[Build, dict[str, str]]] = {
         ),
         expect(LINK, participant_a=REDIRECT, participant_b=DENIED),
     ),
-    "programmes:pair_story_consent": (
+    "pairs:pair_story_consent": (
         link(
-            "programmes:pair_story_consent",
+            "pairs:pair_story_consent",
             Purpose.PAIR,
             method="POST",
             data={"consent": "no"},
@@ -190,29 +191,29 @@ ROWS: dict[str, tuple[Build, dict[str, str]]] = {
         ),
         expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT),
     ),
-    "programmes:pulse_start": (
-        link("programmes:pulse_start", Purpose.PAIR, **pair_id, **meeting_id),
+    "pairs:pulse_start": (
+        link("pairs:pulse_start", Purpose.PAIR, **pair_id, **meeting_id),
         expect(LINK, participant_a=REDIRECT, participant_b=REDIRECT),
     ),
-    "programmes:meeting_schedule": (
-        link("programmes:meeting_schedule", Purpose.PAIR, **pair_id),
+    "pairs:meeting_schedule": (
+        link("pairs:meeting_schedule", Purpose.PAIR, **pair_id),
         A_AND_B_PAIR,
     ),
-    "programmes:meeting_edit": (
-        link("programmes:meeting_edit", Purpose.PAIR, **pair_id, **meeting_id),
+    "pairs:meeting_edit": (
+        link("pairs:meeting_edit", Purpose.PAIR, **pair_id, **meeting_id),
         A_AND_B_PAIR,
     ),
-    "programmes:meeting_ics": (
-        link("programmes:meeting_ics", Purpose.PAIR, **pair_id, **meeting_id),
+    "pairs:meeting_ics": (
+        link("pairs:meeting_ics", Purpose.PAIR, **pair_id, **meeting_id),
         A_AND_B_PAIR,
     ),
     # Scoped links name one record: a link of B or C naming A's check-in is not theirs.
-    "programmes:checkin": (
-        link("programmes:checkin", Purpose.CHECKIN, scope=lambda w: w.checkin.pk),
+    "risks:checkin": (
+        link("risks:checkin", Purpose.CHECKIN, scope=lambda w: w.checkin.pk),
         A_ONLY,
     ),
-    "programmes:checkin_done": (
-        link("programmes:checkin_done", Purpose.CHECKIN, scope=lambda w: w.checkin.pk),
+    "risks:checkin_done": (
+        link("risks:checkin_done", Purpose.CHECKIN, scope=lambda w: w.checkin.pk),
         A_ONLY | {"participant_a": REDIRECT},  # to the question, not answered yet
     ),
     "surveys:pulse": (
@@ -233,30 +234,30 @@ ROWS: dict[str, tuple[Build, dict[str, str]]] = {
     ),
     "surveys:resend_link": (page("surveys:resend_link"), PUBLIC),
     # Sponsors' pages.
-    "programmes:sponsor_index": (page("programmes:sponsor_index"), SIGNED_IN_ONLY),
-    "programmes:sponsor_programme": (
-        page("programmes:sponsor_programme", slug=lambda w: w.programme.slug),
+    "reporting:sponsor_index": (page("reporting:sponsor_index"), SIGNED_IN_ONLY),
+    "reporting:sponsor_programme": (
+        page("reporting:sponsor_programme", slug=lambda w: w.programme.slug),
         SPONSOR_REDIRECT,  # to the latest month
     ),
-    "programmes:sponsor_status": (
+    "reporting:sponsor_status": (
         page(
-            "programmes:sponsor_status",
+            "reporting:sponsor_status",
             slug=lambda w: w.programme.slug,
             month=lambda w: w.meeting.starts_at.strftime("%Y-%m"),
         ),
         SPONSOR_PAGE,
     ),
-    "programmes:sponsor_figures_csv": (
+    "reporting:sponsor_figures_csv": (
         page(
-            "programmes:sponsor_figures_csv",
+            "reporting:sponsor_figures_csv",
             slug=lambda w: w.programme.slug,
             month=lambda w: w.meeting.starts_at.strftime("%Y-%m"),
         ),
         SPONSOR_PAGE,
     ),
-    "programmes:sponsor_chart": (
+    "reporting:sponsor_chart": (
         page(
-            "programmes:sponsor_chart",
+            "reporting:sponsor_chart",
             slug=lambda w: w.programme.slug,
             kpi=lambda w: "session_frequency",
         ),
@@ -290,12 +291,12 @@ MANAGER_MAY: dict[str, frozenset[str]] = {
     "programmes.cohort": ALL,
     "programmes.person": ALL,
     "programmes.participant": ALL,
-    "programmes.pair": READ_ONLY,
-    "programmes.meeting": READ_ONLY,
-    "programmes.guide": ALL,
-    "programmes.riskflag": frozenset({VIEW, CHANGE}),
-    "programmes.successstory": ALL,
-    "programmes.sponsorask": ALL,
+    "pairs.pair": READ_ONLY,
+    "pairs.meeting": READ_ONLY,
+    "pairs.guide": ALL,
+    "risks.riskflag": frozenset({VIEW, CHANGE}),
+    "reporting.successstory": ALL,
+    "reporting.sponsorask": ALL,
     "matching.matchingpolicy": ALL,
     "matching.pairrule": ALL,
     "matching.matchingrun": frozenset({VIEW, CHANGE, DELETE}),
@@ -308,9 +309,9 @@ MANAGER_MAY: dict[str, frozenset[str]] = {
 SUPERUSER_MAY: dict[str, frozenset[str]] = {
     label: MANAGER_MAY[label]
     for label in (
-        "programmes.pair",
-        "programmes.meeting",
-        "programmes.riskflag",
+        "pairs.pair",
+        "pairs.meeting",
+        "risks.riskflag",
         "matching.matchingrun",
         "surveys.linkrequest",
         "surveys.pulse",
@@ -349,9 +350,9 @@ def _any_of(model) -> Callable[[World], str]:
 A_RECORDS: dict[str, Callable[[World], object]] = {
     "programmes.participant": lambda w: w.a,
     "programmes.person": lambda w: w.a.person,
-    "programmes.pair": lambda w: w.pair,
-    "programmes.meeting": lambda w: w.meeting,
-    "programmes.successstory": lambda w: w.story,
+    "pairs.pair": lambda w: w.pair,
+    "pairs.meeting": lambda w: w.meeting,
+    "reporting.successstory": lambda w: w.story,
     "surveys.pulse": lambda w: w.meeting.pulses.get(participant=w.a),
     "surveys.npsresponse": lambda w: w.a.nps.get(),
 }
@@ -437,8 +438,8 @@ ADMIN_ROWS: dict[str, tuple[Build, dict[str, str]]] = {
         page("admin:programmes_participant_import"),
         STAFF_ONLY,
     ),
-    "admin:programmes_riskflag_rematch": (
-        page("admin:programmes_riskflag_rematch", flag_id=_any_of(RiskFlag)),
+    "admin:risks_riskflag_rematch": (
+        page("admin:risks_riskflag_rematch", flag_id=_any_of(RiskFlag)),
         STAFF_ONLY,
     ),
     "admin:matching_matchingrun_start": (page("admin:matching_matchingrun_start"), STAFF_ONLY),
@@ -521,7 +522,7 @@ def test_each_role_reaches_only_what_its_row_allows(world: World, role: str) -> 
 
 def test_the_planted_words_are_on_a_s_own_pages(world: World) -> None:
     """The search for leaks means something only if A's words are on the pages A opens."""
-    pair_page = Client().get(reverse("programmes:pair", args=[world.token(world.a, Purpose.PAIR)]))
+    pair_page = Client().get(reverse("pairs:pair", args=[world.token(world.a, Purpose.PAIR)]))
     assert SECRETS["note"] in pair_page.content.decode()
     assert SECRETS["learning"] in pair_page.content.decode()
     intake = Client().get(reverse("programmes:intake", args=[world.token(world.a, Purpose.INTAKE)]))

@@ -16,9 +16,12 @@ from django.urls import reverse
 
 from notifications.models import Notification
 from notifications.services import notification_send
-from programmes import notices, sponsor
-from programmes.kpis import kpis_compute
-from programmes.models import KpiSnapshot, Pair, Person, Programme, Role
+from pairs.models import Pair
+from programmes.models import Person, Programme, Role
+from reporting import notices as reporting_notices
+from reporting import sponsor
+from reporting.kpis import kpis_compute
+from reporting.models import KpiSnapshot
 from tests.factories import KeySkillFactory, ProgrammeFactory, TopicFactory, UserFactory
 from tests.programmes.kpi_helpers import (
     CANCELLED,
@@ -188,16 +191,16 @@ def everything(client, programme: Programme, month: date = OCT) -> dict[str, str
     user = UserFactory(email="sponsor@example.org")
     programme.sponsors.add(user)
     client.force_login(user)
-    page = client.get(reverse("programmes:sponsor_status", args=[programme.slug, month]))
-    csv = client.get(reverse("programmes:sponsor_figures_csv", args=[programme.slug, month]))
+    page = client.get(reverse("reporting:sponsor_status", args=[programme.slug, month]))
+    csv = client.get(reverse("reporting:sponsor_figures_csv", args=[programme.slug, month]))
     assert (page.status_code, csv.status_code) == (200, 200)
     charts = []
     for kpi in sponsor.CHARTED:
-        url = reverse("programmes:sponsor_chart", args=[programme.slug, kpi])
+        url = reverse("reporting:sponsor_chart", args=[programme.slug, kpi])
         response = client.get(url, {"month": f"{month:%Y-%m}"})
         assert response.status_code == 200
         charts.append(response.content.decode())
-    notices.ask_sponsor_status(user, programme, date(2026, 12, 2), month)
+    reporting_notices.ask_sponsor_status(user, programme, date(2026, 12, 2), month)
     notification = Notification.objects.get(user=user, kind="sponsor_status")
     mail.outbox.clear()
     assert notification_send(notification.pk) == "sent"

@@ -11,19 +11,13 @@ from django.utils import timezone
 from demo.build import build_demo
 from demo.organisation import MANAGER, PROGRAMME_SLUG, SPONSOR
 from matching.models import PairRule
-from programmes.models import (
-    CheckIn,
-    Intake,
-    Meeting,
-    Note,
-    Pair,
-    Participant,
-    Programme,
-    SuccessStory,
-)
+from pairs.models import Meeting, Note, Pair
+from programmes.links import Purpose, make_token
+from programmes.models import Intake, Participant, Programme
 from programmes.roles import MANAGERS_GROUP
+from reporting.models import SuccessStory
+from risks.models import CheckIn
 from surveys.feedback import MIDPOINT
-from surveys.links import Purpose, make_token
 from surveys.models import LinkRequest, NpsResponse, Pulse
 from tests.factories import ProgrammeFactory, UserFactory
 

@@ -5,8 +5,9 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from programmes.models import Meeting, Pair, Participant
-from surveys.links import Purpose, make_token
+from pairs.models import Meeting, Pair
+from programmes.links import Purpose, make_token
+from programmes.models import Participant
 from tests.programmes.meeting_helpers import agreed_pair, meeting_for
 
 

@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from programmes.models import Cohort, Meeting, Pair, Participant
+from pairs.models import Meeting, Pair
+from programmes.models import Cohort, Participant, Role
 from surveys import counts
 from surveys.models import NpsResponse, Pulse, PulseRequest
 from tests.factories import CohortFactory, ParticipantFactory
@@ -30,8 +31,8 @@ SAFETY_WORDS = ["A little", "I could say what was on my mind", "safety"]
 def _pair(cohort: Cohort) -> Pair:
     return Pair.objects.create(
         cohort=cohort,
-        mentee=ParticipantFactory(cohort=cohort, role=Participant.Role.MENTEE),
-        reverse_mentor=ParticipantFactory(cohort=cohort, role=Participant.Role.REVERSE_MENTOR),
+        mentee=ParticipantFactory(cohort=cohort, role=Role.MENTEE),
+        reverse_mentor=ParticipantFactory(cohort=cohort, role=Role.REVERSE_MENTOR),
         started_on=cohort.starts_on,
     )
 
@@ -198,8 +199,8 @@ def test_it_offers_no_counts_on_the_add_page(client: Client, manager) -> None:
 def test_it_shows_the_counts_on_the_pair_pages(client: Client, manager, fixture: Fixture) -> None:
     client.force_login(manager)
 
-    pairs = client.get("/admin/programmes/pair/").content.decode()
-    change = client.get(f"/admin/programmes/pair/{fixture.pair_1.pk}/change/").content.decode()
+    pairs = client.get("/admin/pairs/pair/").content.decode()
+    change = client.get(f"/admin/pairs/pair/{fixture.pair_1.pk}/change/").content.decode()
 
     assert 'class="field-pulses_answered">3 of 4<' in pairs
     assert 'class="field-response_rate">75%<' in pairs
@@ -216,8 +217,8 @@ def test_it_filters_pairs_with_a_rematch_request(client: Client, manager, fixtur
     name_1 = fixture.pair_1.mentee.person.full_name
     name_2 = fixture.pair_2.mentee.person.full_name
 
-    requested = client.get("/admin/programmes/pair/?rematch=yes").content.decode()
-    others = client.get("/admin/programmes/pair/?rematch=no").content.decode()
+    requested = client.get("/admin/pairs/pair/?rematch=yes").content.decode()
+    others = client.get("/admin/pairs/pair/?rematch=no").content.decode()
 
     assert "Re-match requested" in requested  # the filter's choice
     assert name_1 in requested
@@ -232,9 +233,9 @@ def _admin_pages(client: Client, fixture: Fixture) -> dict[str, str]:
     urls = [
         "/admin/programmes/cohort/",
         f"/admin/programmes/cohort/{fixture.cohort.pk}/change/",
-        "/admin/programmes/pair/",
-        f"/admin/programmes/pair/{fixture.pair_1.pk}/change/",
-        "/admin/programmes/pair/?rematch=yes",
+        "/admin/pairs/pair/",
+        f"/admin/pairs/pair/{fixture.pair_1.pk}/change/",
+        "/admin/pairs/pair/?rematch=yes",
         "/admin/surveys/pulse/",
         f"/admin/surveys/pulse/{pulse.pk}/change/",
         "/admin/surveys/pulse/?learning_logged=yes",
@@ -391,7 +392,7 @@ def test_it_lists_pairs_with_response_counts_in_a_fixed_number_of_queries(
     # choices, 6 cohort filter choices (with programmes), 7 count of all pairs, 8 the
     # filtered count, 9 the page of pairs with their session, note and pulse counts
     with django_assert_num_queries(9):
-        response = client.get("/admin/programmes/pair/?rematch=yes")
+        response = client.get("/admin/pairs/pair/?rematch=yes")
     assert response.status_code == 200
     assert response.content.decode().count("(re-match requested)</strong>") == rows
 

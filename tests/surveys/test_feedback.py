@@ -15,7 +15,9 @@ from django.urls import NoReverseMatch, reverse
 
 from notifications.models import Notification
 from notifications.services import notification_send
-from programmes.models import Pair, Participant
+from pairs.models import Pair
+from programmes.links import Purpose, make_token, read_token
+from programmes.models import Participant
 from surveys import feedback
 from surveys.feedback import (
     END,
@@ -26,7 +28,6 @@ from surveys.feedback import (
     feedback_url,
     feedback_window,
 )
-from surveys.links import Purpose, make_token, read_token
 from surveys.models import ConfidenceRating, NpsResponse
 from surveys.notices import ask_feedback_request
 from tests.factories import ParticipantFactory
@@ -791,7 +792,7 @@ def test_the_why_never_appears_in_the_admin(client, manager, setup, clock) -> No
 
     participant_page = f"/admin/programmes/participant/{setup.mentee.pk}/change/"
     assert participant_page in pages
-    assert f"/admin/programmes/pair/{setup.pair.pk}/change/" in pages
+    assert f"/admin/pairs/pair/{setup.pair.pk}/change/" in pages
     assert "Morgan Hale" in pages[participant_page]
     for url, html in pages.items():
         assert "WHY-SECRET" not in html, url

@@ -12,8 +12,9 @@ from django.utils import timezone
 from notifications.models import Notification
 from notifications.services import notification_send, notifications_due
 from notifications.tasks import send_notification
-from programmes.models import Cohort, Pair, Participant
-from surveys.links import Purpose, pair_link_expiry, read_token
+from pairs.models import Pair
+from programmes.links import Purpose, pair_link_expiry, read_token
+from programmes.models import Cohort, Participant, Role
 from surveys.models import LinkRequest
 from surveys.notices import ask_participant_links
 from tests.factories import ParticipantFactory, PersonFactory
@@ -79,7 +80,7 @@ def test_it_includes_the_pair_page_link_once_the_participant_has_a_pair(db: None
     mentee = ParticipantFactory(
         cohort__status=Cohort.Status.RUNNING, status=Participant.Status.MATCHED
     )
-    mentor = ParticipantFactory(cohort=mentee.cohort, role=Participant.Role.REVERSE_MENTOR)
+    mentor = ParticipantFactory(cohort=mentee.cohort, role=Role.REVERSE_MENTOR)
     Pair.objects.create(cohort=mentee.cohort, mentee=mentee, reverse_mentor=mentor)
 
     _send(_request_for(mentee.person))

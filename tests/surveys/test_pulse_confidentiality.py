@@ -5,7 +5,7 @@ answer; nobody else anything, since every page comes from the reader's own signe
 import pytest
 from django.urls import reverse
 
-from surveys.links import Purpose, make_token
+from programmes.links import Purpose, make_token
 from surveys.models import Pulse
 from tests.surveys.pulse_helpers import held_answers, past_session, pulse_url, running_pair
 
@@ -17,7 +17,7 @@ SECRET_ACTION = "ACTION-NOT-SHARED-7731"
 
 def pair_page(client, participant) -> str:
     token = make_token(participant_id=participant.pk, purpose=Purpose.PAIR)
-    return client.get(reverse("programmes:pair", args=[token])).content.decode()
+    return client.get(reverse("pairs:pair", args=[token])).content.decode()
 
 
 @pytest.fixture

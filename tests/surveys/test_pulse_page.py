@@ -11,8 +11,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from programmes.models import Meeting, Pair
-from surveys.links import Purpose, make_token
+from pairs.models import Meeting, Pair
+from programmes.links import Purpose, make_token
 from surveys.models import ConfidenceRating, Pulse, PulseRequest
 from tests.factories import KeySkillFactory
 from tests.surveys.pulse_helpers import (
@@ -529,10 +529,10 @@ def test_not_a_good_fit_goes_to_the_managers_once_and_never_to_the_partner(
     assert 'Margaret Hale answered "not a good fit"' in body
     assert "Graduates share drafts early" not in body
     assert "edit" not in body
-    assert f"/admin/programmes/pair/{pair.pk}/change/" in body
+    assert f"/admin/pairs/pair/{pair.pk}/change/" in body
     partner_page = client.get(
         reverse(
-            "programmes:pair",
+            "pairs:pair",
             args=[make_token(participant_id=pair.reverse_mentor.pk, purpose=Purpose.PAIR)],
         )
     )
@@ -544,12 +544,12 @@ def test_not_a_good_fit_goes_to_the_managers_once_and_never_to_the_partner(
 
 def test_the_pair_page_leads_to_each_sessions_questions(client, programme, pair, session):
     pair_token = make_token(participant_id=pair.mentee.pk, purpose=Purpose.PAIR)
-    page = html_of(client.get(reverse("programmes:pair", args=[pair_token])))
-    start = reverse("programmes:pulse_start", args=[pair_token, pair.pk, session.pk])
+    page = html_of(client.get(reverse("pairs:pair", args=[pair_token])))
+    start = reverse("pairs:pulse_start", args=[pair_token, pair.pk, session.pk])
 
     response = client.get(start)
     other = past_session(running_pair(programme=programme))
-    foreign = client.get(reverse("programmes:pulse_start", args=[pair_token, pair.pk, other.pk]))
+    foreign = client.get(reverse("pairs:pulse_start", args=[pair_token, pair.pk, other.pk]))
 
     assert f'href="{start}"' in page
     assert "Answer 3 questions" in page
@@ -563,10 +563,10 @@ def test_the_pair_page_stops_offering_questions_after_two_weeks(client, pair):
     recent = past_session(pair, hours_ago=24 * 13)
     pair_token = make_token(participant_id=pair.mentee.pk, purpose=Purpose.PAIR)
 
-    page = html_of(client.get(reverse("programmes:pair", args=[pair_token])))
+    page = html_of(client.get(reverse("pairs:pair", args=[pair_token])))
 
-    assert reverse("programmes:pulse_start", args=[pair_token, pair.pk, recent.pk]) in page
-    assert reverse("programmes:pulse_start", args=[pair_token, pair.pk, old.pk]) not in page
+    assert reverse("pairs:pulse_start", args=[pair_token, pair.pk, recent.pk]) in page
+    assert reverse("pairs:pulse_start", args=[pair_token, pair.pk, old.pk]) not in page
 
 
 def test_the_pulse_page_takes_a_fixed_number_of_queries(

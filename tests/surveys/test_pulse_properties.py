@@ -11,7 +11,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from programmes.models import Meeting
+from pairs.models import Meeting
 from surveys.models import ConfidenceRating, Pulse, PulseRequest
 from tests.factories import KeySkillFactory
 from tests.surveys.pulse_helpers import held_answers, past_session, pulse_url, running_pair

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from notifications.models import Notification
 from notifications.services import notification_send, notifications_due
-from programmes.models import Meeting, Pair
+from pairs.models import Meeting, Pair
 from surveys import tasks
 from surveys.models import Pulse, PulseRequest
 from surveys.pulses import pulse_requests_due

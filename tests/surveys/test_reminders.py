@@ -14,7 +14,8 @@ from django.core import mail
 
 from notifications.models import Notification
 from notifications.services import notification_send
-from programmes.models import Meeting, Pair, Participant
+from pairs.models import Meeting, Pair
+from programmes.models import Participant
 from surveys import tasks
 from surveys.feedback import END, MIDPOINT
 from surveys.models import NpsResponse, Pulse, PulseRequest

@@ -12,9 +12,9 @@ from kombu.exceptions import OperationalError
 from notifications import tasks
 from notifications.models import Notification
 from notifications.services import notification_send
+from programmes.links import Purpose, read_token
 from programmes.models import Cohort
 from surveys import services
-from surveys.links import Purpose, read_token
 from surveys.models import LinkRequest
 from tests.factories import ParticipantFactory
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CockpitConfig(AppConfig):
+    name = "cockpit"
+    verbose_name = "Programmes, cohorts and pairs"

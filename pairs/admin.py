@@ -1,0 +1,194 @@
+"""The admin of sessions and guides, and the inlines the pair page of the admin shows
+(cockpit/admin.py)."""
+
+from django.contrib import admin
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+
+from lib.admin import ViewOnlyMixin
+from lib.admin_filters import (
+    AllowListedFiltersMixin,
+    field_filter_parameters,
+)
+from pairs.models import Agreement, Guide, Meeting, Note
+from programmes.admin import CohortFilter
+from programmes.models import Topic
+
+# Pairs and sessions. Managers see where each pair stands (status, dates, how many sessions
+# were held, cancelled or missed, whether notes are being logged, how many pulses were
+# answered and any "not a good fit") but never what anyone wrote: Note is not registered,
+# and no page here reads Note.text or a pulse's answers. Pairs come from matching runs and
+# sessions are logged by the pair themselves, so both are view-only here.
+
+Held = Meeting.Status.HELD
+PAIR_PEOPLE = ["pair__mentee__person", "pair__reverse_mentor__person"]
+
+
+def count_of(rows: QuerySet, outer_field: str) -> Coalesce:
+    """How many of ``rows`` point at the outer row through ``outer_field``, as a subquery:
+    joining them alongside meetings would multiply the meeting counts."""
+    counted = (
+        rows.filter(**{outer_field: OuterRef("pk")})
+        .order_by()
+        .values(outer_field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def note_count(pair_field: str) -> Coalesce:
+    return count_of(Note.objects.all(), pair_field)
+
+
+class AgreementInline(ViewOnlyMixin, admin.TabularInline):
+    model = Agreement
+    extra = 0
+    fields = [
+        "number",
+        "agreed",
+        "driver",
+        "cadence",
+        "meeting_mode",
+        "cancellation",
+        "pledge",
+        "proposed_by",
+        "proposed_at",
+        "mentee_accepted_at",
+        "mentor_accepted_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Agreement]:
+        # Each row is titled with str(agreement), which names the pair's people.
+        return super().get_queryset(request).select_related(*PAIR_PEOPLE)
+
+    @admin.display(description="agreed", boolean=True)
+    def agreed(self, obj: Agreement) -> bool:
+        return obj.agreed
+
+
+class MeetingInline(ViewOnlyMixin, admin.TabularInline):
+    """The pair's sessions: when, what happened and who led; for notes, only how many."""
+
+    model = Meeting
+    verbose_name = "session"
+    verbose_name_plural = "sessions"
+    extra = 0
+    fields = [
+        "starts_at",
+        "duration_minutes",
+        "status",
+        "cancelled_by",
+        "topic",
+        "led_by",
+        "notes_logged",
+    ]
+    readonly_fields = fields
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Meeting]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("topic", *PAIR_PEOPLE)
+            .annotate(notes_logged=note_count("meeting"))
+        )
+
+    @admin.display(description="notes logged")
+    def notes_logged(self, obj: Meeting) -> int:
+        return obj.notes_logged
+
+
+@admin.register(Meeting)
+class MeetingAdmin(AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "pair",
+        "starts_at",
+        "duration_minutes",
+        "status",
+        "cancelled_by",
+        "topic",
+        "led_by",
+        "notes_logged",
+    ]
+    list_filter = [
+        "status",
+        "cancelled_by",
+        "pair__cohort__programme",
+        ("pair__cohort", CohortFilter),
+    ]
+    # The date hierarchy's own parameters are added by the mixin.
+    filter_parameters = field_filter_parameters(
+        "status", "cancelled_by", "pair__cohort__programme__id", "pair__cohort__id"
+    )
+    list_select_related = ["pair__mentee__person", "pair__reverse_mentor__person", "topic"]
+    search_fields = [
+        "pair__mentee__person__full_name",
+        "pair__reverse_mentor__person__full_name",
+    ]
+    date_hierarchy = "starts_at"
+    ordering = ["-starts_at"]
+    # cancel_reason is left out: it is typed by a participant, for their partner.
+    fields = [
+        "pair",
+        "starts_at",
+        "duration_minutes",
+        "status",
+        "cancelled_by",
+        "scheduled_by",
+        "topic",
+        "led_by",
+        "notes_logged",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["notes_logged", "created_at", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Meeting]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("pair__mentee__person", "pair__reverse_mentor__person", "topic")
+            .annotate(notes_logged=note_count("meeting"))
+        )
+
+    @admin.display(description="notes logged", ordering="notes_logged")
+    def notes_logged(self, obj: Meeting) -> int:
+        return obj.notes_logged
+
+
+@admin.register(Guide)
+class GuideAdmin(admin.ModelAdmin):
+    """Role cards, the first-meeting guide and agenda templates. Guides without a programme
+    are the defaults every programme sees; add one with a programme to give it its own."""
+
+    list_display = ["title", "kind", "role", "fits_topic", "programme_or_default", "position"]
+    list_filter = ["kind", "role", "programme"]
+    list_select_related = ["programme", "topic"]
+    search_fields = ["title", "topic_title", "body"]
+    fields = ["programme", "kind", "role", "topic", "topic_title", "title", "body", "position"]
+
+    def get_form(self, request: HttpRequest, obj: Guide | None = None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "topic" in form.base_fields:
+            # Topics are named by title only: say whose road map each one is on.
+            topics = Topic.objects.select_related("programme")
+            form.base_fields["topic"].queryset = topics
+            form.base_fields["topic"].label_from_instance = lambda t: f"{t.programme} – {t.title}"
+        return form
+
+    @admin.display(description="topic", ordering="topic_title")
+    def fits_topic(self, obj: Guide) -> str:
+        return obj.topic.title if obj.topic else obj.topic_title
+
+    @admin.display(description="programme", ordering="programme__name")
+    def programme_or_default(self, obj: Guide) -> str:
+        return str(obj.programme) if obj.programme else "Default (all programmes)"

@@ -1,0 +1,234 @@
+"""Pairs and their life cycle: kickoff agreements, sessions (``Meeting``), notes and the
+guides both sides read."""
+
+from datetime import datetime, timedelta
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from programmes.models import Cadence, Cohort, Intake, Participant, Programme, Role, Topic
+
+
+class Pair(models.Model):
+    """A matched mentee and reverse-mentor. A re-match ends one pair and starts another;
+    ended pairs are kept as history."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ENDED = "ended", "Ended"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="pairs")
+    # RESTRICT, not PROTECT: a pair's history keeps its participants, yet deleting a whole
+    # cohort (which cascades to both) still works.
+    mentee = models.ForeignKey(Participant, on_delete=models.RESTRICT, related_name="mentee_pairs")
+    reverse_mentor = models.ForeignKey(
+        Participant, on_delete=models.RESTRICT, related_name="mentor_pairs"
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
+    started_on = models.DateField(null=True, blank=True)
+    paused_until = models.DateField(null=True, blank=True)
+    # The day its latest pause ended: "no session held for 30 days" counts from here, so a
+    # pair back from a month's pause is not flagged for the pause itself.
+    resumed_on = models.DateField(null=True, blank=True, editable=False)
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=200, blank=True)
+    replaces = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaced_by"
+    )
+    score = models.FloatField(null=True, blank=True, help_text="Matching score when proposed.")
+    introduced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "programmes_pair"  # made by programmes before the move
+        ordering = ["cohort", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mentee"],
+                condition=~models.Q(status="ended"),
+                name="pair_one_current_per_mentee",
+                violation_error_message="This mentee already has a current pair.",
+            ),
+            models.UniqueConstraint(
+                fields=["mentee", "reverse_mentor"],
+                condition=~models.Q(status="ended"),
+                name="pair_current_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mentee.person} & {self.reverse_mentor.person}"
+
+
+class Agreement(models.Model):
+    """One version of a pair's kickoff agreement. Whoever proposes a version accepts it by
+    proposing; it is agreed once the other side accepts too. The current agreement is the
+    latest agreed version; a newer unagreed one is a pending change."""
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="agreements")
+    number = models.PositiveSmallIntegerField()
+    driver = models.CharField(
+        "who schedules and drives the sessions",
+        max_length=20,
+        choices=Role,
+        default=Role.REVERSE_MENTOR,
+    )
+    cadence = models.CharField(max_length=20, choices=Cadence, default=Cadence.FORTNIGHTLY)
+    meeting_mode = models.CharField(
+        max_length=20, choices=Intake.MeetingMode, default=Intake.MeetingMode.VIDEO
+    )
+    cancellation = models.CharField(
+        "how to cancel",
+        max_length=300,
+        default="At least 24 hours ahead, by message, and offer another time.",
+    )
+    pledge = models.BooleanField(
+        "confidentiality pledge",
+        default=True,
+        help_text="What is said in our sessions stays between us unless we both agree.",
+    )
+    proposed_by = models.CharField(max_length=20, choices=Role, blank=True)
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    mentee_accepted_at = models.DateTimeField(null=True, blank=True)
+    mentor_accepted_at = models.DateTimeField(null=True, blank=True)
+    # The one-time token of the form that created the row: the same form sent twice (a double
+    # click, a resent request) finds this row instead of making a second one.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    class Meta:
+        db_table = "programmes_agreement"  # made by programmes before the move
+        ordering = ["pair", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["pair", "number"], name="agreement_version_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Agreement {self.number} of {self.pair}"
+
+    @property
+    def agreed(self) -> bool:
+        return self.mentee_accepted_at is not None and self.mentor_accepted_at is not None
+
+
+class Meeting(models.Model):
+    """A session of a pair (not called Session, which is Django's own)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        HELD = "held", "Held"
+        CANCELLED = "cancelled", "Cancelled"
+        MISSED = "missed", "Missed"
+        # Still to come when its pair ended: taken off both calendars, and neither side's
+        # cancellation, so no KPI or at-risk rule counts it (pairs.services.pair_close).
+        WITHDRAWN = "withdrawn", "Withdrawn (the pair ended)"
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="meetings")
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=45, validators=[MinValueValidator(1), MaxValueValidator(240)]
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.SCHEDULED)
+    topic = models.ForeignKey(
+        Topic, on_delete=models.SET_NULL, null=True, blank=True, related_name="meetings"
+    )
+    led_by = models.CharField(max_length=20, choices=Role, blank=True)
+    cancelled_by = models.CharField(max_length=20, choices=Role, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    scheduled_by = models.CharField(max_length=20, choices=Role, blank=True)
+    # The calendar invitation: the same UID on every update, a higher SEQUENCE each time.
+    uid = models.UUIDField(unique=True, editable=False)
+    sequence = models.PositiveIntegerField(default=0)
+    # The one-time token of the form that created the row: the same form sent twice (a double
+    # click, a resent request) finds this row instead of making a second one.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "programmes_meeting"  # made by programmes before the move
+        ordering = ["pair", "starts_at"]
+        indexes = [models.Index(fields=["pair", "status", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="cancelled") | ~models.Q(cancelled_by=""),
+                name="meeting_cancelled_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pair} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def called_off(self) -> bool:
+        """Cancelled by a side, or withdrawn when the pair ended: it will not take place."""
+        return self.status in (self.Status.CANCELLED, self.Status.WITHDRAWN)
+
+
+class Note(models.Model):
+    """A one-line note, private to its author unless they share it with their partner.
+    Managers and sponsors never see the text."""
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="notes")
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.SET_NULL, null=True, blank=True, related_name="notes"
+    )
+    author = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="notes")
+    text = models.CharField(max_length=280)
+    shared = models.BooleanField(default=False)
+    # The one-time token of the form that created the row: the same form sent twice (a double
+    # click, a resent request) finds this row instead of making a second one.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "programmes_note"  # made by programmes before the move
+        ordering = ["pair", "-created_at"]
+
+    def __str__(self) -> str:
+        # Never the text: this shows up in logs and the admin.
+        return f"Note by {self.author.person} ({'shared' if self.shared else 'private'})"
+
+
+class Guide(models.Model):
+    """Support for pairs, above all for reverse-mentors who lead: role cards, the first
+    meeting guide and agenda templates per topic. Rows without a programme are the defaults
+    every programme sees; a programme can add its own."""
+
+    class Kind(models.TextChoices):
+        ROLE_CARD = "role_card", "Role card"
+        FIRST_MEETING = "first_meeting", "First-meeting guide"
+        AGENDA = "agenda", "Agenda template"
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, null=True, blank=True, related_name="guides"
+    )
+    kind = models.CharField(max_length=20, choices=Kind)
+    role = models.CharField(
+        max_length=20, choices=Role, blank=True, help_text="For role cards: whose card it is."
+    )
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, null=True, blank=True, related_name="agendas"
+    )
+    topic_title = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="For default agendas: the road-map topic title they fit (matched by title).",
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField(
+        help_text="Plain text; blank lines separate paragraphs, “- ” starts a bullet."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        db_table = "programmes_guide"  # made by programmes before the move
+        ordering = ["kind", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,540 @@
+"""The pair page and its actions (agreement, notes, consent to success stories), reached
+through each participant's own signed link. Whose page it is comes from the link alone; which
+of their pairs, from the pair id in the path, looked up only among their own pairs
+(pairs/access.py): no id in a URL or a form can reach another pair."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from pairs import services as pair_services
+from pairs.access import (
+    ambiguous,
+    not_your_pair,
+    pair_choices,
+    pair_scope,
+    pairs_of,
+    render_chooser,
+)
+from pairs.forms import (
+    AgreementAcceptForm,
+    AgreementProposeForm,
+    NoteForm,
+    NoteShareForm,
+)
+from pairs.models import Agreement, Meeting, Note, Pair
+from programmes.links import DEFAULT_LIFETIME, Purpose, make_token, participant_link_required
+from programmes.models import Intake, Participant, Role
+from reporting import stories
+from reporting.models import SuccessStory
+from surveys.feedback import feedback_links_due
+from surveys.models import Pulse
+
+PULSE_OFFER = DEFAULT_LIFETIME[Purpose.PULSE]
+
+
+def _readable_pulses(participant: Participant) -> Prefetch:
+    """The pulses the pair page may show: the viewer's own, and those their partner shared.
+    Never the partner's unshared answers, and never anyone's safety answer."""
+    return Prefetch(
+        "pulses",
+        queryset=Pulse.objects.filter(Q(participant=participant) | Q(shared=True)).only(
+            "meeting_id", "participant_id", "held", "learning", "action", "shared"
+        ),
+        to_attr="readable_pulses",
+    )
+
+
+def _get_pair_for_participant(participant: Participant, pair_id: int | None) -> Pair | None:
+    """The participant's pair ``pair_id``, or without an id their only open pair (the newest
+    open one when there are several, which ``pair_access.ambiguous`` then tells), else their
+    latest ended one, which the page shows read-only; None if there is no such pair of theirs.
+    Loads all the page needs but notes and success stories; ``has_stories`` says whether
+    there are any to load about any of the participant's pairs (most have none, and then the
+    page costs no query for them), ``has_others`` whether they are in another pair."""
+    pair = (
+        pair_scope(participant, pair_id)
+        .select_related(
+            "cohort__programme",
+            "mentee__person",
+            "mentee__intake",
+            "reverse_mentor__person",
+            "reverse_mentor__intake",
+        )
+        .annotate(
+            has_stories=Exists(_stories_of(participant).filter(anonymised=True)),
+            has_others=Exists(pairs_of(participant).exclude(pk=OuterRef("pk"))),
+        )
+        .first()
+    )
+    if pair is not None and not ambiguous(pair):
+        meetings = Meeting.objects.select_related("topic").prefetch_related(
+            _readable_pulses(participant)
+        )
+        prefetch_related_objects([pair], "agreements", Prefetch("meetings", queryset=meetings))
+    return pair
+
+
+def _load(
+    request: HttpRequest, participant: Participant, token: str, pair_id: int | None
+) -> Pair | HttpResponse:
+    """The pair a request is about, or the page to answer with instead: a pair id that is not
+    theirs gets the page that says so, a participant never paired the not-paired page, and a
+    path without an id while several pairs are open the chooser (for a form posted there,
+    with a refusal: nothing is saved on a guess)."""
+    pair = _get_pair_for_participant(participant, pair_id)
+    if pair is None:
+        if pair_id is not None:
+            return not_your_pair(request)
+        status = 200 if request.method in ("GET", "HEAD") else 404
+        return _not_paired(request, participant, status=status)
+    if ambiguous(pair):
+        status = 200 if request.method in ("GET", "HEAD") else 409
+        return render_chooser(request, participant, token, status=status)
+    return pair
+
+
+def _intake(participant: Participant) -> Intake | None:
+    try:
+        return participant.intake
+    except Intake.DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    meeting: Meeting
+    starts_at: datetime  # in the viewer's time zone
+    status: str
+    topic: str
+    led_by: str
+    # The pulse: whether it can be answered, the viewer's own answer, the partner's if shared.
+    pulse_open: bool = False
+    my_pulse: Pulse | None = None
+    partner_pulse: Pulse | None = None
+
+
+def _stories_of(participant: Participant) -> QuerySet[SuccessStory]:
+    """Stories about any pair ``participant`` has been in: someone re-matched since must still
+    be able to agree to, or withdraw from, a story about their earlier pair."""
+    return SuccessStory.objects.filter(
+        Q(pair__mentee=participant) | Q(pair__reverse_mentor=participant)
+    )
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    story: SuccessStory
+    version: str  # what the consent form sends back (reporting.stories.story_version)
+    my_consent_at: datetime | None
+    partner_consent_at: datetime | None
+    partner_name: str  # the partner in the story's pair
+    earlier_pair: bool  # about another of the viewer's pairs than the one the page shows
+
+
+def _story_rows(pair: Pair, participant: Participant) -> list[StoryRow]:
+    """The anonymised stories about the participant's pairs, with each side's consent: the
+    only ones they are asked about (a draft is the manager's until it is marked
+    anonymised)."""
+    if not getattr(pair, "has_stories", False):
+        return []
+    rows = (
+        _stories_of(participant)
+        .filter(anonymised=True)
+        .select_related("pair__mentee__person", "pair__reverse_mentor__person")
+        .order_by("created_at", "pk")
+    )
+    found = []
+    for story in rows:
+        mentee = story.pair.mentee_id == participant.pk
+        mine, theirs = (
+            (story.mentee_consent_at, story.reverse_mentor_consent_at)
+            if mentee
+            else (story.reverse_mentor_consent_at, story.mentee_consent_at)
+        )
+        partner = story.pair.reverse_mentor if mentee else story.pair.mentee
+        found.append(
+            StoryRow(
+                story=story,
+                version=stories.story_version(story),
+                my_consent_at=mine,
+                partner_consent_at=theirs,
+                partner_name=partner.person.full_name,
+                earlier_pair=story.pair_id != pair.pk,
+            )
+        )
+    return found
+
+
+def _who(role: str, *, my_side: Role, partner: Participant) -> str:
+    if not role:
+        return ""
+    return "You" if role == my_side else partner.person.full_name
+
+
+def _not_paired(request: HttpRequest, participant: Participant, *, status: int) -> HttpResponse:
+    context = {
+        "participant": participant,
+        "person": participant.person,
+        "programme": participant.cohort.programme,
+        "cohort": participant.cohort,
+    }
+    return render(request, "pairs/pair_none.html", context, status=status)
+
+
+def _render_page(
+    request: HttpRequest,
+    participant: Participant,
+    pair: Pair,
+    token: str,
+    *,
+    agreement_form: AgreementProposeForm | None = None,
+    note_form: NoteForm | None = None,
+) -> HttpResponse:
+    now = timezone.now()
+    programme = pair.cohort.programme
+    my_side = pair_services.side_of(pair=pair, participant=participant)
+    partner = pair_services.partner_of(pair=pair, participant=participant)
+    zone = ZoneInfo(participant.person.time_zone)
+    topics = list(programme.topics.all())
+    meetings = sorted(pair.meetings.all(), key=lambda meeting: meeting.starts_at)
+
+    def row(meeting: Meeting) -> SessionRow:
+        status = meeting.get_status_display()
+        if meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at < now:
+            status = "Not logged yet"
+        elif meeting.status == Meeting.Status.CANCELLED and meeting.cancelled_by:
+            who = "you" if meeting.cancelled_by == my_side else partner.person.full_name
+            status = f"Cancelled by {who}"
+        pulses = {pulse.participant_id: pulse for pulse in getattr(meeting, "readable_pulses", [])}
+        return SessionRow(
+            meeting=meeting,
+            starts_at=timezone.localtime(meeting.starts_at, zone),
+            status=status,
+            topic=meeting.topic.title if meeting.topic else "",
+            led_by=_who(meeting.led_by, my_side=my_side, partner=partner),
+            # Answers can be looked at any time; a session's questions are offered for as long
+            # as the e-mail's link would last, so old gaps do not nag.
+            pulse_open=not meeting.called_off
+            and meeting.starts_at <= now
+            and (participant.pk in pulses or now - meeting.starts_at <= PULSE_OFFER),
+            my_pulse=pulses.get(participant.pk),
+            partner_pulse=pulses.get(partner.pk),
+        )
+
+    upcoming = [
+        row(meeting)
+        for meeting in meetings
+        if meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at >= now
+    ]
+    past = [
+        row(meeting)
+        for meeting in reversed(meetings)
+        if not (meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at >= now)
+    ]
+    covered = pair_services.topics_covered(meetings)
+    current = pair_services.agreement_current(pair)
+    pending = pair_services.agreement_pending(pair)
+    read_only = pair.status == Pair.Status.ENDED
+    if agreement_form is None:
+        base = pending or current
+        initial = (
+            {
+                name: getattr(base, name)
+                for name in ("driver", "cadence", "meeting_mode", "cancellation", "pledge")
+            }
+            if base
+            else {}
+        )
+        agreement_form = AgreementProposeForm(pair=pair, initial=initial)
+    note_choices = [
+        (meeting, f"{timezone.localtime(meeting.starts_at, zone):%a %-d %b}")
+        for meeting in reversed(meetings)
+        if meeting.starts_at <= now or meeting.status == Meeting.Status.HELD
+    ]
+    if note_form is None:
+        note_form = NoteForm(meetings=note_choices)
+    # The pair's own participant rows carry the intakes it loaded with them.
+    me = pair.mentee if my_side == Role.MENTEE else pair.reverse_mentor
+    my_intake, partner_intake = _intake(me), _intake(partner)
+    shares = set()
+    if partner_intake is not None:
+        # Through the programme's topics, already loaded: one query for the ids.
+        shares = set(partner_intake.can_share.values_list("pk", flat=True))
+    notes = list(pair_services.notes_for(pair=pair, viewer=participant).select_related("meeting"))
+    awaiting_me = pending is not None and (
+        getattr(pending, "mentee_accepted_at" if my_side == Role.MENTEE else "mentor_accepted_at")
+        is None
+    )
+    context: dict[str, Any] = {
+        "token": token,
+        "participant": participant,
+        "person": participant.person,
+        "programme": programme,
+        "cohort": pair.cohort,
+        "pair": pair,
+        "my_side": my_side,
+        "partner": partner,
+        "partner_person": partner.person,
+        "my_goals": my_intake.goals if my_intake else [],
+        "partner_goals": partner_intake.goals if partner_intake else [],
+        "partner_shares": [topic for topic in topics if topic.pk in shares],
+        "road_map": [(topic, topic.pk in covered) for topic in topics],
+        "covered_count": sum(1 for topic in topics if topic.pk in covered),
+        "upcoming": upcoming,
+        "past": past,
+        "time_zone": participant.person.time_zone,
+        "next_step": pair_services.next_step(
+            pair=pair, viewer=participant, current=current, meetings=meetings, now=now
+        ),
+        "current": current,
+        "pending": pending,
+        "awaiting_me": awaiting_me,
+        "driver_name": _who(current.driver, my_side=my_side, partner=partner) if current else "",
+        "pending_driver_name": (
+            _who(pending.driver, my_side=my_side, partner=partner) if pending else ""
+        ),
+        "agreement_form": agreement_form,
+        "note_form": note_form,
+        "notes": [(note, note.author_id == participant.pk) for note in notes],
+        "guides": pair_services.guides_for(pair=pair, viewer=participant, topics=topics),
+        "before_first_session": not any(m.status == Meeting.Status.HELD for m in meetings),
+        "read_only": read_only,
+        "stories": _story_rows(pair, participant),
+        "feedback_due": feedback_links_due(participant, now=now),
+        # The viewer's other pairs (a reverse-mentor with two places, or someone re-matched):
+        # one query, only for those who have any.
+        "other_pairs": (
+            [choice for choice in pair_choices(participant) if choice.pair.pk != pair.pk]
+            if getattr(pair, "has_others", False)
+            else []
+        ),
+    }
+    status = 400 if agreement_form.errors or note_form.errors else 200
+    return render(request, "pairs/pair_page.html", context, status=status)
+
+
+@require_safe
+@participant_link_required(Purpose.PAIR)
+def pair_page(
+    request: HttpRequest, participant: Participant, *, token: str, pair_id: int | None = None
+) -> HttpResponse:
+    pair = _load(request, participant, token, pair_id)
+    if isinstance(pair, HttpResponse):
+        return pair
+    if pair.status != Pair.Status.ENDED and not pair.agreements.all():
+        pair_services.agreement_start(pair=pair)
+        pair = _get_pair_for_participant(participant, pair.pk)
+    return _render_page(request, participant, pair, token)
+
+
+@require_POST
+@participant_link_required(Purpose.PAIR)
+def agreement(
+    request: HttpRequest, participant: Participant, *, token: str, pair_id: int | None = None
+) -> HttpResponse:
+    pair = _load(request, participant, token, pair_id)
+    if isinstance(pair, HttpResponse):
+        return pair
+    page = _page_url(token, pair.pk)
+    if pair.status == Pair.Status.ENDED:
+        messages.error(request, pair_services.ended_message(pair))
+        return redirect(page)
+    if request.POST.get("action") == "accept":
+        form = AgreementAcceptForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "That version of your agreement could not be found.")
+            return redirect(page)
+        try:
+            pair_services.agreement_accept(
+                pair=pair, by=participant, agreement_id=form.cleaned_data["agreement_id"]
+            )
+        except Agreement.DoesNotExist as exc:
+            raise Http404("No such agreement in your pair.") from exc
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(page)
+        messages.success(request, "You accepted the agreement.")
+        return redirect(page)
+
+    form = AgreementProposeForm(request.POST, pair=pair)
+    if form.is_valid():
+        try:
+            pair_services.agreement_propose(pair=pair, by=participant, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            partner = pair_services.partner_of(pair=pair, participant=participant)
+            messages.success(
+                request,
+                f"Your proposal is saved. We've let {partner.person.full_name} know; it "
+                "applies once they accept it.",
+            )
+            return redirect(page)
+    return _render_page(request, participant, pair, token, agreement_form=form)
+
+
+@require_POST
+@participant_link_required(Purpose.PAIR)
+def note_create(
+    request: HttpRequest, participant: Participant, *, token: str, pair_id: int | None = None
+) -> HttpResponse:
+    pair = _load(request, participant, token, pair_id)
+    if isinstance(pair, HttpResponse):
+        return pair
+    if pair.status == Pair.Status.ENDED:
+        messages.error(request, pair_services.ended_message(pair))
+        return redirect(_page_url(token, pair.pk))
+    form = NoteForm(request.POST, meetings=[(meeting, "") for meeting in pair.meetings.all()])
+    if form.is_valid():
+        try:
+            note = pair_services.note_add(pair=pair, author=participant, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            partner = pair_services.partner_of(pair=pair, participant=participant)
+            messages.success(
+                request,
+                f"Your note is saved and shared with {partner.person.full_name}."
+                if note.shared
+                else "Your note is saved. Only you can see it.",
+            )
+            return redirect(f"{_page_url(token, pair.pk)}#notes")
+    return _render_page(request, participant, pair, token, note_form=form)
+
+
+@require_POST
+@participant_link_required(Purpose.PAIR)
+def note_share(
+    request: HttpRequest,
+    participant: Participant,
+    note_id: int,
+    *,
+    token: str,
+    pair_id: int | None = None,
+) -> HttpResponse:
+    # Only the viewer's own notes in their own pairs (in the pair the path names, if it names
+    # one): any other id is a 404, whoever wrote it.
+    notes = Note.objects.filter(pk=note_id, author=participant, pair__in=pairs_of(participant))
+    if pair_id is not None:
+        notes = notes.filter(pair_id=pair_id)
+    note = notes.select_related(
+        "pair__mentee__person", "pair__reverse_mentor__person", "pair__cohort"
+    ).first()
+    if note is None:
+        if pair_id is not None and not pairs_of(participant).filter(pk=pair_id).exists():
+            return not_your_pair(request)
+        raise Http404("No such note of yours.")
+    pair = note.pair
+    form = NoteShareForm(request.POST)
+    form.is_valid()  # A single optional checkbox: anything but "on"/"true" means private.
+    shared = form.cleaned_data.get("shared", False)
+    try:
+        pair_services.note_share(note=note, by=participant, shared=shared)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        partner = pair_services.partner_of(pair=pair, participant=participant)
+        messages.success(
+            request,
+            f"{partner.person.full_name} can now see this note."
+            if shared
+            else "This note is private again: only you can see it.",
+        )
+    return redirect(f"{_page_url(token, pair.pk)}#notes")
+
+
+@require_POST
+@participant_link_required(Purpose.PAIR)
+def story_consent(
+    request: HttpRequest,
+    participant: Participant,
+    story_id: int,
+    *,
+    token: str,
+    pair_id: int | None = None,
+) -> HttpResponse:
+    """Give or withdraw the viewer's consent to a success story about one of their pairs.
+    Ended pairs too: stories are usually written as a pair ends, and withdrawing must stay
+    possible for as long as the page can be reached."""
+    # Only a story about one of the viewer's pairs: any other id is a 404, whichever pair it
+    # is about.
+    story = (
+        _stories_of(participant)
+        .filter(pk=story_id)
+        .select_related("pair__mentee__person", "pair__reverse_mentor__person")
+        .first()
+    )
+    if story is None:
+        if pair_id is not None and not pairs_of(participant).filter(pk=pair_id).exists():
+            return not_your_pair(request)
+        raise Http404("No such story about your pair.")
+    if pair_id is not None and not pairs_of(participant).filter(pk=pair_id).exists():
+        return not_your_pair(request)
+    pair = story.pair
+    # Back to the page the form was on: each of the viewer's pair pages lists the stories.
+    page = _page_url(token, pair_id if pair_id is not None else pair.pk)
+    answer = request.POST.get("consent")
+    if answer not in ("yes", "no"):
+        messages.error(request, "Choose whether you agree or withdraw, then try again.")
+        return redirect(f"{page}#stories")
+    try:
+        story = stories.story_consent(
+            story=story,
+            by=participant,
+            consent=answer == "yes",
+            seen_version=request.POST.get("version", "") if answer == "yes" else None,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        partner = pair_services.partner_of(pair=pair, participant=participant)
+        if answer == "no":
+            message = "You withdrew your consent: the programme's sponsors cannot see this story."
+        elif story.publishable:
+            message = "Thank you. You have both agreed: the programme's sponsors can now read it."
+        else:
+            message = (
+                f"Thank you. The story will be shown to the programme's sponsors once "
+                f"{partner.person.full_name} agrees too."
+            )
+        messages.success(request, message)
+    return redirect(f"{page}#stories")
+
+
+@require_safe
+@participant_link_required(Purpose.PAIR)
+def pulse_start(
+    request: HttpRequest,
+    participant: Participant,
+    meeting_id: int,
+    *,
+    token: str,
+    pair_id: int | None = None,
+) -> HttpResponse:
+    """From a session on the pair page to its pulse: a fresh pulse link for this participant
+    and session, so a lost or expired pulse e-mail never stops anyone answering."""
+    found = Meeting.objects.filter(pk=meeting_id, pair__in=pairs_of(participant))
+    if pair_id is not None:
+        found = found.filter(pair_id=pair_id)
+    meeting = found.only("pk").first()
+    if meeting is None:
+        if pair_id is not None and not pairs_of(participant).filter(pk=pair_id).exists():
+            return not_your_pair(request)
+        raise Http404("No such session in your pair.")
+    pulse_token = make_token(participant_id=participant.pk, purpose=Purpose.PULSE, scope=meeting.pk)
+    return redirect("surveys:pulse", pulse_token)
+
+
+def _page_url(token: str, pair_id: int) -> str:
+    return reverse("pairs:pair", args=[token, pair_id])

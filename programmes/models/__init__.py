@@ -1,0 +1,31 @@
+"""The programmes app's models: programmes and cohorts (``programme.py``), the directory,
+participants and their intake (``people.py``)."""
+
+from programmes.models.people import (
+    Audience,
+    Cadence,
+    Intake,
+    IntakeObjective,
+    Participant,
+    ParticipantAction,
+    PasswordResetRequest,
+    Person,
+    Role,
+)
+from programmes.models.programme import Cohort, KeySkill, Programme, Topic
+
+__all__ = [
+    "Audience",
+    "Cadence",
+    "Cohort",
+    "Intake",
+    "IntakeObjective",
+    "KeySkill",
+    "Participant",
+    "ParticipantAction",
+    "PasswordResetRequest",
+    "Person",
+    "Programme",
+    "Role",
+    "Topic",
+]

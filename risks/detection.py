@@ -1,0 +1,458 @@
+"""At-risk detection: which of DESIGN.md's rules hold for each open pair, with its programme's
+thresholds, written as RiskFlag rows (see the model for the evidence each rule keeps).
+
+``risks_detect`` runs hourly for every open pair (beat, ``risks.tasks.detect_risks``) and
+for one pair after a pulse or a session change (``risks_detect_on_commit``). It evaluates the
+rules in a fixed number of queries per programme, however many pairs it has, then writes only
+for the pairs where something changed, each under its own lock. For each rule that holds it
+keeps one *occurrence*, its ``condition``:
+
+- no flag has this condition and no flag of the rule is open: a flag is opened;
+- a flag of the rule is open with another condition: that flag is updated (a newer occurrence
+  of the same trouble never opens a second flag);
+- a flag, open or resolved, has this condition already: nothing (a resolved condition never
+  opens again; the next occurrence does).
+
+Flags are never closed here: a manager resolves them. Running it twice changes nothing the
+second time.
+
+The rules, counting only sessions whose time has come, in start order ("did not happen" is
+missed or cancelled; a past session nobody has logged is neither held nor missed):
+
+- **missed** (active pairs): the last ``risk_missed_in_a_row`` sessions did not happen;
+  otherwise ``risk_missed_in_window`` sessions that did not happen started within the last
+  ``risk_window_days`` days. The occurrence is the latest of them.
+- **no_session** (active pairs): no session held for ``risk_days_without_session`` days,
+  counted in the programme's time zone from the latest held session, or from the pair's start
+  when it has held none, or from the day it came back from a pause if that is later (a pause
+  is not a gap). The occurrence is that date.
+- **no_pulse** (active pairs): the last ``risk_held_without_pulse`` held sessions whose pulse
+  has had time to come in (PULSE_GRACE) have no pulse from either participant. The
+  occurrence is the latest of them.
+- **low_safety** (active or paused): a pulse with a safety answer at or below
+  ``risk_safety_at_most``. The occurrence is the latest such answer given. Its evidence
+  keeps the date and the side only, not the threshold: with the threshold moved to 1, "at or
+  below 1" would be the answer itself.
+- **reversion** (active): at least ``risk_reversion_count`` of the last
+  ``risk_reversion_window`` held sessions reverted (a pulse said the executive did most of
+  the teaching). The occurrence is the latest reverted session.
+- **not_a_good_fit** (active or paused): a "not a good fit" answer (asked after the first
+  session only). The occurrence is the latest such answer given.
+
+"Latest answer given" is the most recent pulse row, and an answer older than one already
+flagged for the same rule never opens or moves a flag (the pair was flagged for that trouble
+after it): not when an older pulse is changed to a low answer within its edit window, and not
+when a manager lowers the safety threshold, which would otherwise move the flag back to the
+older answer still under it and so tell the manager both answers' values.
+
+Only counts, dates, session and pulse ids are read or kept: never what anyone wrote (learning,
+action, notes, cancellation reasons) and never the value of a safety answer.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from notifications.services import publish
+from pairs.models import Meeting, Pair
+from programmes.models import Programme, Role
+from risks.models import RiskFlag
+from surveys.models import Pulse
+from surveys.pulses import REQUEST_DELAY
+from surveys.reminders import PULSE_NUDGE_AFTER
+
+Rule = RiskFlag.Rule
+
+OPEN = (Pair.Status.ACTIVE, Pair.Status.PAUSED)
+NOT_HAPPENED = (Meeting.Status.MISSED, Meeting.Status.CANCELLED)
+# Which rules are looked at for a pair in each status.
+RULES_FOR = {
+    Pair.Status.ACTIVE: frozenset(Rule),
+    Pair.Status.PAUSED: frozenset({Rule.LOW_SAFETY, Rule.NOT_A_GOOD_FIT}),
+}
+# teaching: 1 = mostly the reverse-mentor taught … 5 = mostly the executive taught.
+REVERTED_FROM = 4
+# How long after a held session ends its pulse may still be on its way: the request goes an
+# hour after the end (REQUEST_DELAY), the nudge 48 hours after the request (PULSE_NUDGE_AFTER),
+# and a day more for the answer to the nudge (and for either e-mail waiting for 08:00 where
+# the participant lives). Flagging sooner would flag pairs whose answers are only late.
+PULSE_GRACE = REQUEST_DELAY + PULSE_NUDGE_AFTER + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One occurrence of a rule on a pair."""
+
+    rule: str
+    condition: str
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Session:
+    id: int
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    by: str  # the side that cancelled, or ""
+    has_pulse: bool
+    reverted: bool
+
+
+@dataclass(frozen=True)
+class _Answer:
+    id: int
+    starts_at: datetime  # of the session it is about
+    side: str
+    low_safety: bool
+    not_a_good_fit: bool
+
+
+# A rule's occurrence: its condition and evidence, or None when the rule does not hold.
+Occurrence = tuple[str, dict[str, Any]] | None
+
+
+@dataclass
+class _Known:
+    """A pair's flags: every condition ever flagged per rule, and the open flag per rule."""
+
+    conditions: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    open: dict[str, tuple[int, str]] = field(default_factory=dict)  # rule: (pk, condition)
+
+
+# --- Evaluation: a fixed number of queries for any number of pairs -----------------------------
+
+
+def _pairs_in(programme: Programme, pairs: QuerySet[Pair]) -> QuerySet[Pair]:
+    return pairs.filter(cohort__programme=programme, status__in=OPEN)
+
+
+def _evaluate(
+    programme: Programme, pairs: list[Pair], scope: QuerySet[Pair], now: datetime
+) -> tuple[dict[int, list[Finding]], dict[int, _Known]]:
+    """The findings and the known flags of ``pairs``, all in ``scope`` (the same pairs, as a
+    subquery). Three queries: the started sessions, the answers that matter, the flags."""
+    at_most = programme.risk_safety_at_most
+    sessions: dict[int, list[_Session]] = defaultdict(list)
+    for pk, pair_id, status, starts_at, minutes, by, has_pulse, reverted in (
+        Meeting.objects.filter(pair__in=scope.values("pk"), starts_at__lte=now)
+        .annotate(
+            has_pulse=Exists(Pulse.objects.filter(meeting=OuterRef("pk"))),
+            reverted=Exists(
+                Pulse.objects.filter(meeting=OuterRef("pk"), teaching__gte=REVERTED_FROM)
+            ),
+        )
+        .order_by("pair_id", "starts_at", "pk")
+        .values_list(
+            "pk",
+            "pair_id",
+            "status",
+            "starts_at",
+            "duration_minutes",
+            "cancelled_by",
+            "has_pulse",
+            "reverted",
+        )
+    ):
+        sessions[pair_id].append(
+            _Session(
+                id=pk,
+                status=status,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=minutes),
+                by=by,
+                has_pulse=has_pulse,
+                reverted=reverted,
+            )
+        )
+
+    mentees = {pair.pk: pair.mentee_id for pair in pairs}
+    answers: dict[int, list[_Answer]] = defaultdict(list)
+    # Two yes/no facts per answer, worked out by the database: the safety value itself is
+    # never read, nor anything anyone wrote.
+    for pk, pair_id, starts_at, participant_id, low, unfit in (
+        Pulse.objects.filter(meeting__pair__in=scope.values("pk"))
+        .filter(Q(safety__lte=at_most) | Q(good_fit=False))
+        .annotate(
+            low=ExpressionWrapper(Q(safety__lte=at_most), output_field=BooleanField()),
+            unfit=ExpressionWrapper(Q(good_fit=False), output_field=BooleanField()),
+        )
+        .order_by("pk")
+        .values_list(
+            "pk", "meeting__pair_id", "meeting__starts_at", "participant_id", "low", "unfit"
+        )
+    ):
+        side = Role.MENTEE if participant_id == mentees.get(pair_id) else Role.REVERSE_MENTOR
+        answers[pair_id].append(
+            _Answer(
+                id=pk,
+                starts_at=starts_at,
+                side=side,
+                low_safety=bool(low),
+                not_a_good_fit=bool(unfit),
+            )
+        )
+
+    known: dict[int, _Known] = defaultdict(_Known)
+    for pk, pair_id, rule, condition, resolved_at in RiskFlag.objects.filter(
+        pair__in=scope.values("pk")
+    ).values_list("pk", "pair_id", "rule", "condition", "resolved_at"):
+        known[pair_id].conditions[rule].add(condition)
+        if resolved_at is None:
+            known[pair_id].open[rule] = (pk, condition)
+
+    zone = ZoneInfo(programme.time_zone)
+    findings = {
+        pair.pk: _findings(programme, pair, sessions[pair.pk], answers[pair.pk], now=now, zone=zone)
+        for pair in pairs
+    }
+    return findings, known
+
+
+def _day(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).date().isoformat()
+
+
+def _findings(
+    programme: Programme,
+    pair: Pair,
+    sessions: list[_Session],
+    answers: list[_Answer],
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+) -> list[Finding]:
+    """``sessions``: the pair's started sessions, oldest first; ``answers``: its low-safety
+    and not-a-good-fit answers, in the order they were given."""
+    rules = RULES_FOR.get(pair.status, frozenset())
+    checks = (
+        (Rule.MISSED, lambda: _missed(programme, sessions, now, zone)),
+        (Rule.NO_SESSION, lambda: _no_session(programme, pair, sessions, now, zone)),
+        (Rule.NO_PULSE, lambda: _no_pulse(programme, sessions, now, zone)),
+        (Rule.LOW_SAFETY, lambda: _low_safety(answers, zone)),
+        (Rule.REVERSION, lambda: _reversion(programme, sessions, zone)),
+        (Rule.NOT_A_GOOD_FIT, lambda: _not_a_good_fit(answers, zone)),
+    )
+    found = []
+    for rule, check in checks:
+        if rule in rules:
+            evidence = check()
+            if evidence is not None:
+                condition, details = evidence
+                found.append(Finding(rule=rule, condition=condition, evidence=details))
+    return found
+
+
+def _missed(programme: Programme, sessions: list[_Session], now: datetime, zone) -> Occurrence:
+    in_a_row = programme.risk_missed_in_a_row
+    since = now - timedelta(days=programme.risk_window_days)
+    in_window = [s for s in sessions if s.status in NOT_HAPPENED and s.starts_at >= since]
+    latest = sessions[-in_a_row:]
+    if len(latest) == in_a_row and all(s.status in NOT_HAPPENED for s in latest):
+        concerned, row = latest, in_a_row
+    elif len(in_window) >= programme.risk_missed_in_window:
+        concerned, row = in_window, None
+    else:
+        return None
+    return f"meeting:{concerned[-1].id}", {
+        "in_a_row": row,
+        "in_window": len(in_window),
+        "window_days": programme.risk_window_days,
+        "sessions": [
+            {"id": s.id, "date": _day(s.starts_at, zone), "status": s.status, "by": s.by}
+            for s in concerned
+        ],
+    }
+
+
+def _no_session(
+    programme: Programme, pair: Pair, sessions: list[_Session], now: datetime, zone
+) -> Occurrence:
+    held = [s for s in sessions if s.status == Meeting.Status.HELD]
+    last_held = held[-1].starts_at.astimezone(zone).date() if held else None
+    since: date = last_held or pair.started_on or pair.created_at.astimezone(zone).date()
+    # A pause is not a gap: a pair back from one is counted from the day it resumed.
+    resumed = pair.resumed_on if pair.resumed_on and pair.resumed_on > since else None
+    since = resumed or since
+    days = (now.astimezone(zone).date() - since).days
+    if days < programme.risk_days_without_session:
+        return None
+    return f"since:{since.isoformat()}", {
+        "days": days,
+        "last_held": last_held.isoformat() if last_held else None,
+        "since": since.isoformat(),
+        "resumed_on": resumed.isoformat() if resumed else None,
+    }
+
+
+def _no_pulse(programme: Programme, sessions: list[_Session], now: datetime, zone) -> Occurrence:
+    count = programme.risk_held_without_pulse
+    settled = [
+        s for s in sessions if s.status == Meeting.Status.HELD and s.ends_at + PULSE_GRACE <= now
+    ]
+    latest = settled[-count:]
+    if len(latest) < count or any(s.has_pulse for s in latest):
+        return None
+    return f"meeting:{latest[-1].id}", {
+        "sessions": [{"id": s.id, "date": _day(s.starts_at, zone)} for s in latest]
+    }
+
+
+def _low_safety(answers: list[_Answer], zone) -> Occurrence:
+    low = [a for a in answers if a.low_safety]
+    if not low:
+        return None
+    answer = low[-1]
+    # Never the threshold: see the module's docstring.
+    return f"pulse:{answer.id}", {"date": _day(answer.starts_at, zone), "side": answer.side}
+
+
+def _reversion(programme: Programme, sessions: list[_Session], zone) -> Occurrence:
+    held = [s for s in sessions if s.status == Meeting.Status.HELD]
+    looked_at = held[-programme.risk_reversion_window :]
+    reverted = [s for s in looked_at if s.reverted]
+    if len(reverted) < programme.risk_reversion_count:
+        return None
+    return f"meeting:{reverted[-1].id}", {
+        "reverted": len(reverted),
+        "of": len(looked_at),
+        "sessions": [{"id": s.id, "date": _day(s.starts_at, zone)} for s in reverted],
+    }
+
+
+def _not_a_good_fit(answers: list[_Answer], zone) -> Occurrence:
+    unfit = [a for a in answers if a.not_a_good_fit]
+    if not unfit:
+        return None
+    answer = unfit[-1]
+    return f"pulse:{answer.id}", {"date": _day(answer.starts_at, zone), "side": answer.side}
+
+
+def _pulse_id(condition: str) -> int | None:
+    kind, _, pk = condition.partition(":")
+    return int(pk) if kind == "pulse" and pk.isdigit() else None
+
+
+def _to_write(findings: list[Finding], known: _Known) -> list[Finding]:
+    """The findings not flagged yet, leaving out an answer older than one already flagged
+    for its rule (see the module's docstring)."""
+    written = []
+    for finding in findings:
+        if finding.condition in known.conditions[finding.rule]:
+            continue
+        answer = _pulse_id(finding.condition)
+        flagged = [_pulse_id(c) or 0 for c in known.conditions[finding.rule]]
+        if answer is not None and any(answer < pk for pk in flagged):
+            continue
+        written.append(finding)
+    return written
+
+
+# --- Detection ----------------------------------------------------------------------------------
+
+
+def risks_detect(
+    *, now: datetime | None = None, pair_ids: list[int] | None = None
+) -> dict[str, int]:
+    """Open or update the flags of every open pair (or of ``pair_ids`` only, if open); see
+    the module's rules. Returns {"opened": n, "updated": n}.
+
+    One query for the pairs, then three per programme (their started sessions, the answers
+    that matter, their flags), however many pairs; a pair with something to write is then
+    locked and evaluated again alone before anything is written."""
+    now = now or timezone.now()
+    pairs = Pair.objects.all()
+    if pair_ids is not None:
+        pairs = pairs.filter(pk__in=pair_ids)
+    by_programme: dict[int, list[Pair]] = defaultdict(list)
+    programmes: dict[int, Programme] = {}
+    for pair in pairs.filter(status__in=OPEN).select_related("cohort__programme").order_by("pk"):
+        programme = pair.cohort.programme
+        programmes.setdefault(programme.pk, programme)
+        by_programme[programme.pk].append(pair)
+
+    counts = {"opened": 0, "updated": 0}
+    for programme_id, its_pairs in by_programme.items():
+        programme = programmes[programme_id]
+        findings, known = _evaluate(programme, its_pairs, _pairs_in(programme, pairs), now)
+        for pair in its_pairs:
+            if _to_write(findings[pair.pk], known[pair.pk]):
+                opened, updated = _write(programme, pair.pk, now)
+                counts["opened"] += opened
+                counts["updated"] += updated
+    return counts
+
+
+def _write(programme: Programme, pair_id: int, now: datetime) -> tuple[int, int]:
+    """Under the pair's row lock, evaluate the pair again (another run may have written in
+    between, or the pair changed) and write what it still needs. Returns (opened, updated).
+
+    On SQLite the lock is a no-op; a concurrent run that wrote the same flag first trips a
+    unique constraint, and this run leaves the pair to it."""
+    try:
+        with transaction.atomic():
+            pair = Pair.objects.select_for_update().filter(pk=pair_id, status__in=OPEN).first()
+            if pair is None:
+                return 0, 0
+            scope = Pair.objects.filter(pk=pair_id)
+            findings, known = _evaluate(programme, [pair], scope, now)
+            return _apply(pair, _to_write(findings[pair.pk], known[pair.pk]), known[pair.pk], now)
+    except IntegrityError:
+        return 0, 0
+
+
+def _apply(pair: Pair, findings: list[Finding], known: _Known, now: datetime) -> tuple[int, int]:
+    opened = updated = 0
+    for finding in findings:
+        flag = known.open.get(finding.rule)
+        # The open flag takes the newer occurrence, unless a manager has resolved it in the
+        # meantime: the occurrence then opens a flag of its own.
+        if flag is not None and _update(flag[0], finding, now):
+            updated += 1
+            continue
+        RiskFlag.objects.create(
+            pair=pair,
+            rule=finding.rule,
+            severity=RiskFlag.SEVERITY[Rule(finding.rule)],
+            condition=finding.condition,
+            evidence=finding.evidence,
+            opened_at=now,
+            updated_at=now,
+        )
+        opened += 1
+    return opened, updated
+
+
+def _update(flag_id: int, finding: Finding, now: datetime) -> bool:
+    return (
+        RiskFlag.objects.filter(pk=flag_id, resolved_at__isnull=True).update(
+            condition=finding.condition, evidence=finding.evidence, updated_at=now
+        )
+        == 1
+    )
+
+
+# --- After a pulse or a session change ------------------------------------------------------------
+
+
+def risks_detect_on_commit(*, pair_id: int) -> None:
+    """Queue the detection of ``pair_id`` once the current transaction commits. If the broker
+    is down the error is logged and swallowed (``publish``, whose breaker then skips the
+    broker for a while): the change that called this must
+    not fail for it, and the hourly scan catches up."""
+    transaction.on_commit(_queue_detection(pair_id), robust=True)
+
+
+def _queue_detection(pair_id: int):
+    def queue_detection() -> None:
+        from risks import tasks
+
+        publish(lambda: tasks.detect_pair_risks.delay(pair_id))
+
+    return queue_detection
