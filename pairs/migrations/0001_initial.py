@@ -5,11 +5,14 @@ import django.core.validators
 import django.db.models.deletion
 from django.db import migrations, models
 
+from lib.moved_models import relabel_content_types
+
 
 class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ("contenttypes", "0002_remove_content_type_name"),
         ("programmes", "0015_cohort_intake_closing"),
     ]
 
@@ -470,5 +473,10 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
+        ),
+        relabel_content_types(
+            models=["pair", "agreement", "meeting", "note", "guide"],
+            old_app="programmes",
+            new_app="pairs",
         ),
     ]

@@ -4,43 +4,9 @@ an existing database migrates without copying a row."""
 
 from django.db import migrations
 
-MOVED = {
-    "pair": "pairs",
-    "agreement": "pairs",
-    "meeting": "pairs",
-    "note": "pairs",
-    "guide": "pairs",
-    "checkin": "risks",
-    "riskflag": "risks",
-    "pairaction": "risks",
-    "kpisnapshot": "reporting",
-    "successstory": "reporting",
-    "sponsorask": "reporting",
-}
-
-
-def _relabel(apps, schema_editor, *, forward: bool) -> None:
-    """Content types follow their models, so permissions granted on them, the admin's log
-    and the outbox's rows about them (Notification.about) keep pointing at the same rows."""
-    content_type = apps.get_model("contenttypes", "ContentType")
-    for model, app in MOVED.items():
-        old, new = ("programmes", app) if forward else (app, "programmes")
-        if content_type.objects.filter(app_label=new, model=model).exists():
-            continue
-        content_type.objects.filter(app_label=old, model=model).update(app_label=new)
-
-
-def relabel_forward(apps, schema_editor) -> None:
-    _relabel(apps, schema_editor, forward=True)
-
-
-def relabel_backward(apps, schema_editor) -> None:
-    _relabel(apps, schema_editor, forward=False)
-
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contenttypes", "0002_remove_content_type_name"),
         ("programmes", "0015_cohort_intake_closing"),
         ("surveys", "0005_meeting_moved_to_pairs"),
     ]
@@ -193,5 +159,4 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.RunPython(relabel_forward, relabel_backward),
     ]

@@ -5,11 +5,14 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from lib.moved_models import relabel_content_types
+
 
 class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ("contenttypes", "0002_remove_content_type_name"),
         ("pairs", "0001_initial"),
         ("programmes", "0016_move_pairs_risks_reporting_out"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -217,5 +220,10 @@ class Migration(migrations.Migration):
                     },
                 ),
             ],
+        ),
+        relabel_content_types(
+            models=["kpisnapshot", "successstory", "sponsorask"],
+            old_app="programmes",
+            new_app="reporting",
         ),
     ]
