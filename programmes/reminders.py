@@ -11,7 +11,7 @@ help, and an old row is never scanned again.
 The due condition is about the subject (when the invitation went, when the pair was
 introduced, when the session starts), never about the hour where the recipient lives:
 ``notify`` holds participants' mail for a sensible local hour, and each builder checks again
-at send time that the reminder is still wanted (programmes/notices.py).
+at send time that the reminder is still wanted (the app's notices.py).
 """
 
 from datetime import datetime, timedelta

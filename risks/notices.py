@@ -117,7 +117,7 @@ def checkin_answer(notification: Notification) -> Message | None:
     )
 
 
-# --- Digests to managers and sponsors (asked by the scans in risks/digests.py) ----------
+# --- The managers' weekly digest (asked by the scan in risks/digests.py) ------------------
 
 
 def risk_digest_key(user, year: int, week: int) -> str:
