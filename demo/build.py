@@ -120,7 +120,7 @@ def demo_pulse_link() -> tuple[Participant, str] | None:
         Meeting.objects.filter(
             pair__cohort__programme__slug=PROGRAMME_SLUG,
             pair__status=Pair.Status.ACTIVE,
-            status__in=[Meeting.Status.SCHEDULED, Meeting.Status.HELD],
+            status__in=Meeting.MAYBE_HELD,
             starts_at__lte=timezone.now(),
         )
         .select_related("pair__mentee__person", "pair__reverse_mentor__person")

@@ -450,8 +450,8 @@ def build(ctx: DemoContext) -> None:
         Pair.objects.filter(cohort=ctx.cohorts["pilot"]).select_related(*related).order_by("pk")
     )
     wave = list(
-        Pair.objects.filter(cohort=ctx.cohorts["wave2"])
-        .exclude(status=Pair.Status.ENDED)
+        Pair.objects.current()
+        .filter(cohort=ctx.cohorts["wave2"])
         .select_related(*related)
         .order_by("pk")
     )
@@ -460,7 +460,7 @@ def build(ctx: DemoContext) -> None:
     for meeting in (
         Meeting.objects.filter(
             pair__in=pilot + wave,
-            status__in=[Meeting.Status.HELD, Meeting.Status.MISSED],
+            status__in=Meeting.MARKED,
             starts_at__lt=now - REQUEST_DELAY,
         )
         .select_related("topic")

@@ -21,7 +21,6 @@ from programmes.models import Cohort, Intake, IntakeObjective, Participant, Pers
 from programmes.reporting_lines import tree_intervals
 
 MODES = {Intake.MeetingMode.IN_PERSON: engine.IN_PERSON, Intake.MeetingMode.VIDEO: engine.VIDEO}
-CURRENT_PAIR = [Pair.Status.PROPOSED, Pair.Status.ACTIVE, Pair.Status.PAUSED]
 
 
 @dataclass
@@ -133,8 +132,8 @@ def cohort_data(cohort: Cohort, *, allow_without_shared_time: bool = False) -> C
 
     # The same few colleagues get asked again and again: cap anyone's load across programmes.
     load = dict(
-        Pair.objects.filter(
-            status__in=CURRENT_PAIR,
+        Pair.objects.current()
+        .filter(
             reverse_mentor__person__in=taking_part.filter(role=Role.REVERSE_MENTOR).values(
                 "person"
             ),
@@ -205,9 +204,9 @@ def _constraints(
     # Pairs already made in this cohort, or proposed by its latest run, are kept where it
     # costs little: one changed weight should not reshuffle everyone.
     current = list(
-        Pair.objects.filter(cohort=cohort, status__in=CURRENT_PAIR).values_list(
-            "mentee__person", "reverse_mentor__person"
-        )
+        Pair.objects.current()
+        .filter(cohort=cohort)
+        .values_list("mentee__person", "reverse_mentor__person")
     )
     latest = (
         MatchingRun.objects.filter(

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from matching import notices
-from matching.cohort_data import CURRENT_PAIR
 from matching.suggestions import best_partner_for
 from pairs.matchmaking import PartnerSuggestion
 from pairs.models import Pair
@@ -37,7 +36,7 @@ def _check_waiting(participant: Participant) -> None:
             "match them once they have finished.",
             code="no_intake",
         )
-    current = Pair.objects.filter(status__in=CURRENT_PAIR)
+    current = Pair.objects.current()
     if participant.role == Role.MENTEE:
         if current.filter(mentee=participant).exists():
             raise ValidationError(f"{name} already has a partner.", code="matched")

@@ -27,9 +27,9 @@ def match_introduction(notification: Notification) -> Message | None:
     from pairs.notices import pair_context, pair_people, sides_for
 
     pair = (
-        Pair.objects.select_related(*pair_people(), "mentee__intake", "reverse_mentor__intake")
+        Pair.objects.current()
+        .select_related(*pair_people(), "mentee__intake", "reverse_mentor__intake")
         .filter(pk=notification.object_id)
-        .exclude(status=Pair.Status.ENDED)
         .first()
     )
     if pair is None:

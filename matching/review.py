@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from matching import engine, notices
-from matching.cohort_data import CURRENT_PAIR, cohort_data
+from matching.cohort_data import cohort_data
 from matching.explain import reasons
 from matching.models import MatchingRun, PairRule, ProposedPair
 from pairs.models import Pair
@@ -186,8 +186,9 @@ def matching_run_approve(*, run: MatchingRun, user=None) -> list[Pair]:
         list(Participant.objects.select_for_update().filter(pk__in=people).order_by("pk"))
         current = {
             pair.mentee_id: pair
-            for pair in Pair.objects.select_for_update()
-            .filter(mentee__in=[p.mentee_id for p in proposals], status__in=CURRENT_PAIR)
+            for pair in Pair.objects.current()
+            .select_for_update()
+            .filter(mentee__in=[p.mentee_id for p in proposals])
             .order_by("pk")
         }
         start = max(timezone.localdate(now), cohort.starts_on)

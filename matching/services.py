@@ -12,7 +12,7 @@ Partners for one participant later in a cohort's life (a re-match, a late intake
 
 from __future__ import annotations
 
-from matching.cohort_data import CURRENT_PAIR, CohortData, cohort_data, policy_for
+from matching.cohort_data import CohortData, cohort_data, policy_for
 from matching.explain import reasons
 from matching.review import (
     MatchingError,
@@ -26,7 +26,6 @@ from matching.review import (
 from matching.runs import matching_run_execute, matching_run_start, matching_runs_due
 
 __all__ = [
-    "CURRENT_PAIR",
     "CohortData",
     "MatchingError",
     "PairCheck",

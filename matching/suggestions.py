@@ -12,7 +12,7 @@ from django.db.models import Count
 
 from matching import engine, notices
 from matching.models import PairRule
-from matching.services import CURRENT_PAIR, cohort_data, pair_rule_add, policy_for, reasons
+from matching.services import cohort_data, pair_rule_add, policy_for, reasons
 from pairs.matchmaking import PartnerSuggestion, Suggestions
 from pairs.models import Pair
 from programmes.models import Cohort, Participant, Role
@@ -45,7 +45,7 @@ def best_partners_for(
         data.mentee_side, data.mentor_side, weights=policy.weights, constraints=data.constraints
     )
     me = mine.index(participant)
-    busy = Pair.objects.filter(cohort=cohort, status__in=CURRENT_PAIR)
+    busy = Pair.objects.current().filter(cohort=cohort)
     if mentee:
         load = dict(
             busy.values("reverse_mentor").annotate(n=Count("pk")).values_list("reverse_mentor", "n")

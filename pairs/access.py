@@ -1,11 +1,12 @@
 """Which of a participant's pairs a pair link opens.
 
 A pair link is signed for a participant, not a pair, and a reverse-mentor with two places has
-two open pairs. So every pair page takes the pair from its path (``/pair/<token>/<pair_id>/…``)
-and looks it up only among the participant's own pairs: an id of anyone else's pair finds
-nothing. The older paths without an id (in every e-mail sent before pairs had their own pages)
-still work: they open the participant's only open pair, else their latest ended one, and when
-there are several open pairs ``/pair/<token>/`` shows a chooser.
+two current pairs. So every pair page takes the pair from its path
+(``/pair/<token>/<pair_id>/…``) and looks it up only among the participant's own pairs: an id
+of anyone else's pair finds nothing. The older paths without an id (in every e-mail sent
+before pairs had their own pages) still work: they open the participant's only current pair,
+else their latest ended one, and when there are several current pairs ``/pair/<token>/``
+shows a chooser.
 """
 
 from dataclasses import dataclass
@@ -14,12 +15,12 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from pairs.models import Pair
+from pairs.models import Pair, PairQuerySet
 from programmes.links import Purpose, link_problem
 from programmes.models import Participant, Person
 
-# Open pairs first (newest first), then ended ones, newest first: the pair a path without an id
-# opens is the first of these, and the chooser lists them in this order.
+# Current pairs first (newest first), then ended ones, newest first: the pair a path without an
+# id opens is the first of these, and the chooser lists them in this order.
 DEFAULT_ORDER = (
     Case(When(status=Pair.Status.ENDED, then=Value(1)), default=Value(0)),
     "-created_at",
@@ -27,7 +28,7 @@ DEFAULT_ORDER = (
 )
 
 
-def pairs_of(participant: Participant) -> QuerySet[Pair]:
+def pairs_of(participant: Participant) -> PairQuerySet:
     """Every pair ``participant`` is or was in, and no other."""
     return Pair.objects.filter(Q(mentee=participant) | Q(reverse_mentor=participant))
 
@@ -35,18 +36,19 @@ def pairs_of(participant: Participant) -> QuerySet[Pair]:
 def pair_scope(participant: Participant, pair_id: int | None) -> QuerySet[Pair]:
     """The pair a request names, as a queryset the view completes with what it needs: the
     participant's pair ``pair_id`` (empty if it is not theirs), or without an id their pairs
-    in DEFAULT_ORDER, annotated with ``another_open`` (whether an open pair other than the row
-    exists, in which case an open row is not the only one and the request is ambiguous)."""
+    in DEFAULT_ORDER, annotated with ``another_current`` (whether a current pair other than
+    the row exists, in which case a current row is not the only one and the request is
+    ambiguous)."""
     mine = pairs_of(participant)
     if pair_id is not None:
-        return mine.filter(pk=pair_id).annotate(another_open=Value(False))
-    others = mine.exclude(pk=OuterRef("pk")).exclude(status=Pair.Status.ENDED)
-    return mine.annotate(another_open=Exists(others)).order_by(*DEFAULT_ORDER)
+        return mine.filter(pk=pair_id).annotate(another_current=Value(False))
+    others = mine.current().exclude(pk=OuterRef("pk"))
+    return mine.annotate(another_current=Exists(others)).order_by(*DEFAULT_ORDER)
 
 
 def ambiguous(pair: Pair) -> bool:
-    """Whether ``pair``, found by a path without an id, is one of several open pairs."""
-    return pair.status != Pair.Status.ENDED and getattr(pair, "another_open", False)
+    """Whether ``pair``, found by a path without an id, is one of several current pairs."""
+    return pair.status in Pair.CURRENT_STATUSES and getattr(pair, "another_current", False)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class PairChoice:
 
 
 def pair_choices(participant: Participant) -> list[PairChoice]:
-    """The participant's pairs with their partners, open ones first (one query)."""
+    """The participant's pairs with their partners, current ones first (one query)."""
     rows = (
         pairs_of(participant)
         .select_related("mentee__person", "reverse_mentor__person")
@@ -83,8 +85,8 @@ def render_chooser(
     request: HttpRequest, participant: Participant, token: str, *, status: int = 200
 ) -> HttpResponse:
     """The list of the participant's pairs, each linking to its own page. Also the answer to
-    an action posted to a path without an id while several pairs are open: nothing is saved
-    and the page says to choose the pair first."""
+    an action posted to a path without an id while several pairs are current: nothing is
+    saved and the page says to choose the pair first."""
     choices = pair_choices(participant)
     context = {
         "participant": participant,

@@ -26,7 +26,7 @@ from pairs.meeting_forms import (
 from pairs.models import Meeting, Pair
 from pairs.services import partner_of
 from programmes.links import Purpose, participant_link_required
-from programmes.models import Participant
+from programmes.models import Participant, Role
 
 # Service errors name model fields; the forms ask for the start as a date and a time.
 FIELD_OF = {"starts_at": "time"}
@@ -240,7 +240,7 @@ def meeting_edit(
 def _side_name(role: str, pair: Pair, viewer: Participant) -> str:
     if not role:
         return ""
-    who = pair.mentee if role == "mentee" else pair.reverse_mentor
+    who = pair.mentee if role == Role.MENTEE else pair.reverse_mentor
     return "you" if who.pk == viewer.pk else who.person.full_name
 
 

@@ -283,7 +283,7 @@ def meeting_mark(
     side = side_of(pair=pair, participant=by)
     _check_open(pair)
     errors = _topic_errors(pair, topic)
-    if status not in (Meeting.Status.HELD, Meeting.Status.MISSED):
+    if status not in Meeting.MARKED:
         errors["status"] = "Say whether the session was held or missed."
     if led_by not in ("", *Role.values):
         errors["led_by"] = "Choose who led the session."

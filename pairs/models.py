@@ -9,6 +9,22 @@ from django.db import models
 from programmes.models import Cadence, Cohort, Intake, Participant, Programme, Role, Topic
 
 
+class PairQuerySet(models.QuerySet["Pair"]):
+    """The pair-state groupings, by what they mean (``Pair.*_STATUSES`` for checks in Python)."""
+
+    def current(self) -> "PairQuerySet":
+        """Not ended: proposed, active or paused. Holds its participants' places."""
+        return self.filter(status__in=Pair.CURRENT_STATUSES)
+
+    def open(self) -> "PairQuerySet":
+        """Under way: active or paused (not proposed, not ended)."""
+        return self.filter(status__in=Pair.OPEN_STATUSES)
+
+    def started(self) -> "PairQuerySet":
+        """Past the proposal: active, paused or ended."""
+        return self.filter(status__in=Pair.STARTED_STATUSES)
+
+
 class Pair(models.Model):
     """A matched mentee and reverse-mentor. A re-match ends one pair and starts another;
     ended pairs are kept as history."""
@@ -18,6 +34,13 @@ class Pair(models.Model):
         ACTIVE = "active", "Active"
         PAUSED = "paused", "Paused"
         ENDED = "ended", "Ended"
+
+    # Not ended: a participant in one of these has a partner (``Pair.objects.current()``).
+    CURRENT_STATUSES = (Status.PROPOSED, Status.ACTIVE, Status.PAUSED)
+    # Under way: active or paused (``Pair.objects.open()``).
+    OPEN_STATUSES = (Status.ACTIVE, Status.PAUSED)
+    # Past the proposal: active, paused or ended (``Pair.objects.started()``).
+    STARTED_STATUSES = (Status.ACTIVE, Status.PAUSED, Status.ENDED)
 
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="pairs")
     # RESTRICT, not PROTECT: a pair's history keeps its participants, yet deleting a whole
@@ -40,6 +63,8 @@ class Pair(models.Model):
     score = models.FloatField(null=True, blank=True, help_text="Matching score when proposed.")
     introduced_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PairQuerySet.as_manager()
 
     class Meta:
         db_table = "programmes_pair"  # made by programmes before the move
@@ -124,6 +149,15 @@ class Meeting(models.Model):
         # cancellation, so no KPI or at-risk rule counts it (pairs.services.pair_close).
         WITHDRAWN = "withdrawn", "Withdrawn (the pair ended)"
 
+    # Did not take place: missed, or cancelled by a side (a withdrawn session is neither).
+    NOT_HAPPENED = (Status.MISSED, Status.CANCELLED)
+    # Logged after its start: held or missed (a mark, which can be corrected).
+    MARKED = (Status.HELD, Status.MISSED)
+    # May have taken place: held, or still scheduled (not logged yet). Its pulse is asked for.
+    MAYBE_HELD = (Status.SCHEDULED, Status.HELD)
+    # Will not take place: cancelled by a side, or withdrawn when the pair ended.
+    CALLED_OFF = (Status.CANCELLED, Status.WITHDRAWN)
+
     pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="meetings")
     starts_at = models.DateTimeField()
     duration_minutes = models.PositiveSmallIntegerField(
@@ -167,7 +201,7 @@ class Meeting(models.Model):
     @property
     def called_off(self) -> bool:
         """Cancelled by a side, or withdrawn when the pair ended: it will not take place."""
-        return self.status in (self.Status.CANCELLED, self.Status.WITHDRAWN)
+        return self.status in self.CALLED_OFF
 
 
 class Note(models.Model):

@@ -151,7 +151,7 @@ def meeting_update(notification: Notification) -> Message | None:
         "rescheduled": sequence > 0 and meeting.status == Meeting.Status.SCHEDULED,
         "cancelled": meeting.status == Meeting.Status.CANCELLED,
         # A mark corrected since (its time moved on) is told by the correction's own message.
-        "marked": meeting.status in (Meeting.Status.HELD, Meeting.Status.MISSED)
+        "marked": meeting.status in Meeting.MARKED
         and marked_at is not None
         and parse_datetime(marked_at) == meeting.updated_at,
     }

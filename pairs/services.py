@@ -70,9 +70,6 @@ def _locked(pair: Pair, by: Participant) -> Pair:
 # --- Ending a pair ---------------------------------------------------------------------------
 
 
-CURRENT = (Pair.Status.PROPOSED, Pair.Status.ACTIVE, Pair.Status.PAUSED)
-
-
 PAIRED_AGAIN = "Paired again."
 
 
@@ -132,8 +129,8 @@ def pair_close(pair: Pair, *, reason: str, now: datetime) -> None:
     submitted = Intake.objects.filter(participant=OuterRef("pk"), submitted_at__isnull=False)
     people.filter(status=Participant.Status.MATCHED).exclude(
         Exists(
-            Pair.objects.filter(
-                Q(mentee=OuterRef("pk")) | Q(reverse_mentor=OuterRef("pk")), status__in=CURRENT
+            Pair.objects.current().filter(
+                Q(mentee=OuterRef("pk")) | Q(reverse_mentor=OuterRef("pk"))
             )
         )
     ).update(

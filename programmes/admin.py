@@ -41,14 +41,6 @@ class CohortInline(admin.TabularInline):
     show_change_link = True
 
 
-TARGETS_HELP = (
-    "The sponsors' monthly status marks each headline figure against its target here: on "
-    "track, watch or off track. Shares are whole percentages of the month's sessions or "
-    "pulses; the cancellation and reversion rates are met by staying at or below them. The "
-    "confidence change is the mean rise on the 1–5 scale since the intake."
-)
-
-
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
     list_display = ["full_name", "email", "job_title", "department", "manager", "time_zone"]

@@ -12,9 +12,8 @@ from notifications.kinds import Message
 from notifications.models import Notification
 from notifications.services import notify
 from programmes.links import Purpose, participant_url
-from programmes.models import Cohort, Intake, Participant
+from programmes.models import Intake, Participant
 
-OPEN_FOR_INTAKE = tuple(Cohort.OPEN_FOR_INTAKE)
 # The e-mails that ask for an intake: closing intake withdraws them (cohort_intake_close).
 INTAKE_REQUESTS = ("intake_invitation", "intake_reminder")
 

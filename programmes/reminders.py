@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from notifications.services import ask_unasked
 from programmes import notices
-from programmes.models import Intake, Participant
+from programmes.models import Cohort, Intake, Participant
 
 INTAKE_REMINDER_DAYS = (3, 7)
 # Shorter than the gap between the two intake reminders, so nobody gets both at once.
@@ -44,7 +44,7 @@ def intake_reminders_due(*, now: datetime | None = None) -> int:
             Participant.objects.filter(
                 invitation_sent_at__lte=due_at,
                 invitation_sent_at__gt=due_at - INTAKE_REMINDER_WINDOW,
-                cohort__status__in=notices.OPEN_FOR_INTAKE,
+                cohort__status__in=Cohort.OPEN_FOR_INTAKE,
             )
             .exclude(status=Participant.Status.WITHDRAWN)
             .exclude(Exists(submitted))

@@ -64,8 +64,6 @@ class IntakeLocked(Exception):
     """Matching has started in the participant's cohort: their intake can no longer change."""
 
 
-OPEN_FOR_INTAKE = Cohort.OPEN_FOR_INTAKE
-
 # What a draft may hold: the intake form's own field names, nothing else.
 DRAFT_TEXT_FIELDS = frozenset({"objective_1", "objective_2", "objective_3", *Intake.ANSWER_FIELDS})
 DRAFT_LIST_FIELDS = frozenset({"availability", "can_share", "off_limits", "avoid"})
@@ -144,7 +142,7 @@ def intake_submit(*, participant: Participant, data: Mapping[str, Any]) -> Intak
             .values_list("status", flat=True)
             .get()
         )
-        if status not in OPEN_FOR_INTAKE:
+        if status not in Cohort.OPEN_FOR_INTAKE:
             raise IntakeLocked
         objectives = list(data["objectives"])
         topic_ids = {*objectives, *data["can_share"], *data["off_limits"]}

@@ -32,8 +32,6 @@ from programmes.models import Cohort, Participant, Programme, Role
 from risks.models import RiskFlag
 from surveys.models import ConfidenceRating, NpsResponse, Pulse, PulseRequest
 
-# Pulse answers 4 and 5 to "who taught most?" (1 = the reverse-mentor … 5 = the executive).
-REVERTED_FROM = 4
 PROMOTERS_FROM = 9
 DETRACTORS_UP_TO = 6
 
@@ -179,9 +177,7 @@ def count_sessions(counts: dict, cohort_ids: list[int], cal: Calendar, now: date
     rows = sessions.values("pair__cohort", "month").annotate(
         held=Count("pk", filter=held),
         due=Count("pk", filter=came),
-        not_happened=Count(
-            "pk", filter=came & Q(status__in=[Meeting.Status.CANCELLED, Meeting.Status.MISSED])
-        ),
+        not_happened=Count("pk", filter=came & Q(status__in=Meeting.NOT_HAPPENED)),
         cancelled_by_mentee=Count("pk", filter=cancelled & Q(cancelled_by=Role.MENTEE)),
         cancelled_by_mentor=Count("pk", filter=cancelled & Q(cancelled_by=Role.REVERSE_MENTOR)),
         held_mentees=Count("pair__mentee", distinct=True, filter=held),
@@ -260,7 +256,7 @@ def count_answers(counts: dict, cohort_ids: list[int], cal: Calendar) -> None:
             reverted=Count(
                 "meeting",
                 distinct=True,
-                filter=held_session & Q(answer__teaching__gte=REVERTED_FROM),
+                filter=held_session & Q(answer__teaching__gte=Pulse.REVERTED_FROM),
             ),
             taught=Count(
                 "meeting", distinct=True, filter=held_session & Q(answer__teaching__isnull=False)
@@ -289,8 +285,8 @@ def count_pairs(counts: dict, cohort_ids: list[int], cal: Calendar) -> None:
         aggregates[f"mentees_{i}"] = Count("mentee", distinct=True, filter=active)
         aggregates[f"mentors_{i}"] = Count("reverse_mentor", distinct=True, filter=active)
     rows = (
-        Pair.objects.filter(cohort__in=cohort_ids)
-        .exclude(status=Pair.Status.PROPOSED)
+        Pair.objects.started()
+        .filter(cohort__in=cohort_ids)
         .order_by()
         .values("cohort")
         .annotate(**aggregates)

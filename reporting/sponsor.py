@@ -365,9 +365,8 @@ def _pairs(
     # One query: the pairs as they are today.
     open_flag = RiskFlag.objects.filter(pair=OuterRef("pk"), resolved_at__isnull=True)
     today = (
-        Pair.objects.filter(
-            cohort__programme=programme, status__in=[Pair.Status.ACTIVE, Pair.Status.PAUSED]
-        )
+        Pair.objects.open()
+        .filter(cohort__programme=programme)
         .order_by()
         .aggregate(
             active=Count("pk", filter=Q(status=Pair.Status.ACTIVE)),

@@ -298,6 +298,7 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
             "end_form": end_form,
             "resolve_form": resolve_form,
             "can_change": self.has_change_permission(request, flag),
+            "can_rematch": flag.pair.status in Pair.OPEN_STATUSES,
             # A refused form is shown again with what was typed, even if the pair or the flag
             # has moved on meanwhile (ended, resolved by someone else).
             "posted": request.POST.get("action", "") if post else "",

@@ -33,7 +33,6 @@ SPONSOR_RECENT_DAYS = 30
 # Below this share of pulses answered, the week's figures say little: a measurement gap.
 MIN_RESPONSE_RATE = 0.5
 NO_ACTION = "No action needed"
-CURRENT = (Pair.Status.ACTIVE, Pair.Status.PAUSED)
 
 
 # --- The seven-day diagnosis of a cohort --------------------------------------------------------
@@ -211,7 +210,7 @@ def _checklist(
     held_without_pulse: int,
     open_flags: list[RiskFlag],
 ) -> list[Check]:
-    current = [p for p in pairs if p.status in CURRENT]
+    current = [p for p in pairs if p.status in Pair.OPEN_STATUSES]
     scores = [p.score for p in current if p.score is not None]
     unhappy = sum(1 for p in current if p.not_a_good_fit or p.rematch_asked)
     rematches = sum(1 for p in pairs if p.replaces_id)

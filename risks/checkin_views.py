@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from pairs.models import Pair
 from pairs.services import partner_of
 from programmes.links import Purpose, link_problem, participant_link_required
 from programmes.models import Participant
@@ -56,7 +57,7 @@ def _context(checkin: CheckIn, participant: Participant) -> dict[str, Any]:
         "person": participant.person,
         "partner_person": partner_of(pair=pair, participant=participant).person,
         "programme": pair.cohort.programme,
-        "open": pair.status in checkins.OPEN_PAIR,
+        "open": pair.status in Pair.OPEN_STATUSES,
         "paused_by_answer": checkin.choice == CheckIn.Choice.PAUSE,
         "paused_message": checkins.paused_message(pair),
         "answered_at": timezone.localtime(answered_at, ZoneInfo(zone)) if answered_at else None,
@@ -89,7 +90,7 @@ def checkin(
     if found is None:
         return _not_yours(request)
     if request.method != "POST":
-        if found.pair.status not in checkins.OPEN_PAIR or found.choice == CheckIn.Choice.PAUSE:
+        if found.pair.status not in Pair.OPEN_STATUSES or found.choice == CheckIn.Choice.PAUSE:
             return _render(request, found, participant, None)  # says why, no form
         preselected = request.GET.get("answer", "")
         if preselected not in CheckIn.Choice.values:

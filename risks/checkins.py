@@ -41,8 +41,6 @@ from risks.models import CheckIn
 
 HORIZON = timedelta(days=30)
 PAUSE_LENGTH = timedelta(days=30)
-NOT_HAPPENED = (Meeting.Status.MISSED, Meeting.Status.CANCELLED)
-OPEN_PAIR = (Pair.Status.ACTIVE, Pair.Status.PAUSED)
 CHOOSE_ONE = "Choose one of the three answers."
 
 
@@ -65,8 +63,8 @@ def _pairs_due(now: datetime) -> QuerySet[Pair]:
             before_status=Subquery(started.values("status")[1:2]),
         )
         .filter(
-            trigger_status__in=NOT_HAPPENED,
-            before_status__in=NOT_HAPPENED,
+            trigger_status__in=Meeting.NOT_HAPPENED,
+            before_status__in=Meeting.NOT_HAPPENED,
             trigger_starts_at__gte=now - HORIZON,
         )
         .exclude(Exists(asked))
@@ -120,7 +118,7 @@ def checkin_check(checkin: CheckIn, pair: Pair, choice: str) -> None:
     """Raise a ValidationError, in the participant's words, if ``choice`` cannot be recorded."""
     if choice not in CheckIn.Choice.values:
         raise ValidationError({"answer": CHOOSE_ONE}, code="invalid_choice")
-    if pair.status not in OPEN_PAIR:
+    if pair.status not in Pair.OPEN_STATUSES:
         raise ValidationError("Your pair has ended, so there is nothing to answer.", code="closed")
     if checkin.choice == CheckIn.Choice.PAUSE and choice != CheckIn.Choice.PAUSE:
         raise ValidationError(paused_message(pair), code="paused")

@@ -60,7 +60,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from django.utils import timezone
 
 from notifications.services import publish
-from pairs.models import Meeting, Pair
+from pairs.models import Meeting, Pair, PairQuerySet
 from programmes.models import Programme, Role
 from risks.models import RiskFlag
 from surveys.models import Pulse
@@ -69,15 +69,11 @@ from surveys.reminders import PULSE_NUDGE_AFTER
 
 Rule = RiskFlag.Rule
 
-OPEN = (Pair.Status.ACTIVE, Pair.Status.PAUSED)
-NOT_HAPPENED = (Meeting.Status.MISSED, Meeting.Status.CANCELLED)
 # Which rules are looked at for a pair in each status.
 RULES_FOR = {
     Pair.Status.ACTIVE: frozenset(Rule),
     Pair.Status.PAUSED: frozenset({Rule.LOW_SAFETY, Rule.NOT_A_GOOD_FIT}),
 }
-# teaching: 1 = mostly the reverse-mentor taught … 5 = mostly the executive taught.
-REVERTED_FROM = 4
 # How long after a held session ends its pulse may still be on its way: the request goes an
 # hour after the end (REQUEST_DELAY), the nudge 48 hours after the request (PULSE_NUDGE_AFTER),
 # and a day more for the answer to the nudge (and for either e-mail waiting for 08:00 where
@@ -129,8 +125,8 @@ class _Known:
 # --- Evaluation: a fixed number of queries for any number of pairs -----------------------------
 
 
-def _pairs_in(programme: Programme, pairs: QuerySet[Pair]) -> QuerySet[Pair]:
-    return pairs.filter(cohort__programme=programme, status__in=OPEN)
+def _pairs_in(programme: Programme, pairs: PairQuerySet) -> QuerySet[Pair]:
+    return pairs.open().filter(cohort__programme=programme)
 
 
 def _evaluate(
@@ -145,7 +141,7 @@ def _evaluate(
         .annotate(
             has_pulse=Exists(Pulse.objects.filter(meeting=OuterRef("pk"))),
             reverted=Exists(
-                Pulse.objects.filter(meeting=OuterRef("pk"), teaching__gte=REVERTED_FROM)
+                Pulse.objects.filter(meeting=OuterRef("pk"), teaching__gte=Pulse.REVERTED_FROM)
             ),
         )
         .order_by("pair_id", "starts_at", "pk")
@@ -252,9 +248,9 @@ def _findings(
 def _missed(programme: Programme, sessions: list[_Session], now: datetime, zone) -> Occurrence:
     in_a_row = programme.risk_missed_in_a_row
     since = now - timedelta(days=programme.risk_window_days)
-    in_window = [s for s in sessions if s.status in NOT_HAPPENED and s.starts_at >= since]
+    in_window = [s for s in sessions if s.status in Meeting.NOT_HAPPENED and s.starts_at >= since]
     latest = sessions[-in_a_row:]
-    if len(latest) == in_a_row and all(s.status in NOT_HAPPENED for s in latest):
+    if len(latest) == in_a_row and all(s.status in Meeting.NOT_HAPPENED for s in latest):
         concerned, row = latest, in_a_row
     elif len(in_window) >= programme.risk_missed_in_window:
         concerned, row = in_window, None
@@ -372,7 +368,7 @@ def risks_detect(
         pairs = pairs.filter(pk__in=pair_ids)
     by_programme: dict[int, list[Pair]] = defaultdict(list)
     programmes: dict[int, Programme] = {}
-    for pair in pairs.filter(status__in=OPEN).select_related("cohort__programme").order_by("pk"):
+    for pair in pairs.open().select_related("cohort__programme").order_by("pk"):
         programme = pair.cohort.programme
         programmes.setdefault(programme.pk, programme)
         by_programme[programme.pk].append(pair)
@@ -397,7 +393,7 @@ def _write(programme: Programme, pair_id: int, now: datetime) -> tuple[int, int]
     unique constraint, and this run leaves the pair to it."""
     try:
         with transaction.atomic():
-            pair = Pair.objects.select_for_update().filter(pk=pair_id, status__in=OPEN).first()
+            pair = Pair.objects.open().select_for_update().filter(pk=pair_id).first()
             if pair is None:
                 return 0, 0
             scope = Pair.objects.filter(pk=pair_id)

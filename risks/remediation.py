@@ -67,7 +67,6 @@ REMATCHED = "Re-matched"
 REMATCH_RULE_NOTE = "Re-matched from the at-risk queue"
 NOTE_REQUIRED = "Write a few words on what was done; they stay with the pair's history."
 END_NOTE_REQUIRED = "Say in a few words why the pair ends; it is kept as the end reason."
-CURRENT = (Pair.Status.ACTIVE, Pair.Status.PAUSED)
 REMATCH_CANDIDATES = 3
 
 
@@ -255,10 +254,8 @@ def _sides(pair: Pair, side: str) -> tuple[Participant, Participant]:
     raise ValidationError("Choose whose new partner to look for.", code="side")
 
 
-def _current_pairs(participant: Participant) -> QuerySet[Pair]:
-    return Pair.objects.filter(
-        Q(mentee=participant) | Q(reverse_mentor=participant), status__in=CURRENT
-    )
+def _open_pairs(participant: Participant) -> QuerySet[Pair]:
+    return Pair.objects.open().filter(Q(mentee=participant) | Q(reverse_mentor=participant))
 
 
 def _check_can_be_matched(keeps: Participant) -> None:
@@ -309,7 +306,7 @@ def _parties(
                 f"{_day(timezone.localdate(flag.resolved_at))}: nothing more to do here.",
                 code="resolved",
             )
-        again = _current_pairs(keeps).select_related("mentee__person", "reverse_mentor__person")
+        again = _open_pairs(keeps).select_related("mentee__person", "reverse_mentor__person")
         for current in again[:1]:
             other = current.reverse_mentor if current.mentee_id == keeps.pk else current.mentee
             raise ValidationError(
@@ -323,7 +320,7 @@ def _parties(
     if pair.status == Pair.Status.ENDED:
         _rematched_already(pair)
     _check_not_ended(pair)
-    if pair.status not in CURRENT:
+    if pair.status not in Pair.OPEN_STATUSES:
         raise ValidationError(
             "Only an active or paused pair can be re-matched.", code="not_current"
         )
@@ -334,7 +331,7 @@ def _parties(
 def _waits(leaves: Participant, pair: Pair) -> bool:
     return (
         leaves.status != Participant.Status.WITHDRAWN
-        and not _current_pairs(leaves).exclude(pk=pair.pk).exists()
+        and not _open_pairs(leaves).exclude(pk=pair.pk).exists()
     )
 
 
@@ -392,7 +389,7 @@ def _pick(
             "was changed; choose one of the candidates below.",
             code="not_offered",
         )
-    if _current_pairs(picked).exists():
+    if _open_pairs(picked).exists():
         raise ValidationError(
             f"{picked.person.full_name} has been paired meanwhile and has no place left. "
             "Nothing was changed; choose again from the candidates below.",

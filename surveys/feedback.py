@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from pairs.models import Pair
+from programmes.forms import CONFIDENCE_PREFIX
 from programmes.links import Purpose, participant_url
 from programmes.models import Cohort, KeySkill, Participant
 from surveys.models import EDIT_WINDOW, ConfidenceRating, NpsResponse
@@ -44,7 +45,6 @@ MOMENT_LABELS = {
 END_OPENS_BEFORE = timedelta(days=7)
 END_CLOSES_AFTER = timedelta(days=30)
 WHY_MAX_LENGTH = 500
-CONFIDENCE_PREFIX = "confidence_"  # the form's field names, so errors land on their field
 
 SCORE_MESSAGE = "Choose a number from 0 to 10."
 WHY_TOO_LONG = "Keep it to %(limit)d characters (it has %(count)d)."

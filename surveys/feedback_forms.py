@@ -5,10 +5,9 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from programmes.forms import FirstOptionRadioSelect
+from programmes.forms import CONFIDENCE_PREFIX, FirstOptionRadioSelect
 from programmes.models import KeySkill
 from surveys.feedback import (
-    CONFIDENCE_PREFIX,
     CONTROL_CHARACTERS,
     END,
     SCORE_MESSAGE,

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from programmes.forms import CONFIDENCE_PREFIX
 from programmes.links import Purpose, link_problem, participant_link_required
 from programmes.models import KeySkill, Participant
 from surveys import feedback as nps
@@ -164,9 +165,7 @@ def feedback(
     if answer is not None:
         initial = {"score": answer.score, "why": answer.why}
         ratings = nps.feedback_end_ratings(participant) if skills else {}
-        initial |= {
-            f"{nps.CONFIDENCE_PREFIX}{skill_id}": value for skill_id, value in ratings.items()
-        }
+        initial |= {f"{CONFIDENCE_PREFIX}{skill_id}": value for skill_id, value in ratings.items()}
     form = FeedbackForm(initial=initial, moment=moment, key_skills=skills)
     return _render_form(request, participant, moment, token, form, answer)
 

@@ -127,6 +127,10 @@ class Pulse(models.Model):
         MISSED = "missed", "It did not happen"
         RESCHEDULED = "rescheduled", "It was moved to another time"
 
+    # A teaching answer from here up says the executive did most of the teaching: the
+    # session reverted to traditional mentoring.
+    REVERTED_FROM = 4
+
     meeting = models.ForeignKey("pairs.Meeting", on_delete=models.CASCADE, related_name="pulses")
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="pulses")
     held = models.BooleanField()

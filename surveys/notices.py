@@ -87,7 +87,7 @@ def _pulse_message(notification: Notification, *, first_ask: bool) -> Message | 
     meeting, participant = request.meeting, request.participant
     if (
         meeting.pair.status != Pair.Status.ACTIVE
-        or meeting.status not in (Meeting.Status.SCHEDULED, Meeting.Status.HELD)
+        or meeting.status not in Meeting.MAYBE_HELD
         or Pulse.objects.filter(meeting=meeting, participant=participant).exists()
     ):
         return None

@@ -11,12 +11,12 @@ from django.utils import timezone
 
 from pairs.meeting_forms import local_to_utc
 from pairs.meetings import MAX_AHEAD
+from programmes.forms import CONFIDENCE_PREFIX
 from programmes.models import Role
 from surveys.models import Pulse
 from surveys.pulses import LINE_MAX_LENGTH, Answers, PulseSituation
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
-CONFIDENCE_PREFIX = "confidence_"
 SCALE = [(str(n), str(n)) for n in range(1, 6)]
 SAFETY_CHOICES = [
     ("1", "Not at all"),

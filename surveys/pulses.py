@@ -347,7 +347,7 @@ def pulse_requests_due(*, now: datetime | None = None) -> int:
     candidates = (
         Meeting.objects.filter(
             pair__status=Pair.Status.ACTIVE,
-            status__in=[Meeting.Status.SCHEDULED, Meeting.Status.HELD],
+            status__in=Meeting.MAYBE_HELD,
             starts_at__gte=now - REQUEST_HORIZON,
             starts_at__lte=now - REQUEST_DELAY,
         )

@@ -50,7 +50,7 @@ def pulse_reminders_due(*, now: datetime | None = None) -> int:
             sent_at__lte=due_at,
             sent_at__gt=due_at - PULSE_NUDGE_WINDOW,
             meeting__pair__status=Pair.Status.ACTIVE,
-            meeting__status__in=[Meeting.Status.SCHEDULED, Meeting.Status.HELD],
+            meeting__status__in=Meeting.MAYBE_HELD,
         )
         .exclude(Exists(answered))
         .select_related("participant__person")
