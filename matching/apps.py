@@ -1,11 +1,15 @@
 from django.apps import AppConfig
 
+from matching import kinds
+from notifications.kinds import register
+
 
 class MatchingConfig(AppConfig):
     name = "matching"
     verbose_name = "Matching"
 
     def ready(self) -> None:
+        register(*kinds.KINDS)
         from matching.suggestions import CohortMatchmaker
         from pairs import matchmaking
 

@@ -13,7 +13,7 @@ from django.template import Context, Template, TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from notifications.kinds import kind_of
+from notifications.kinds import KINDS
 from notifications.models import MessageTemplate
 
 
@@ -57,7 +57,7 @@ def render_files(kind: str, context: dict[str, Any]) -> Rendered:
 
 
 def render_message(kind: str, context: dict[str, Any], language: str) -> Rendered:
-    context = kind_of(kind).project(context)
+    context = KINDS[kind].project(context)
     with translation.override(language or None):
         row = template_for(kind, language)
         return render_from(row, context) if row else render_files(kind, context)

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -38,9 +38,27 @@ from notifications.hours import sensible_time
 from notifications.kinds import KINDS
 from notifications.models import Notification
 from notifications.rendering import render_message
-from programmes.models import Person
 
 logger = logging.getLogger(__name__)
+
+
+class Addressee(Protocol):
+    """A participant as the outbox sees one: the row of ``Notification.person``'s model."""
+
+    email: str
+    time_zone: str
+
+
+# Whom a message goes to: a participant, whose time zone sets the hour, a user account, or a
+# bare address.
+Recipient = Addressee | AbstractBaseUser | str
+
+
+def _as_person(to: Recipient) -> Addressee | None:
+    """``to`` when it is a row of the model ``Notification.person`` points to."""
+    model = Notification._meta.get_field("person").related_model
+    return to if isinstance(to, model) else None  # type: ignore[arg-type, return-value]
+
 
 T = TypeVar("T")
 
@@ -67,7 +85,7 @@ def notify(
     *,
     kind: str,
     key: str,
-    to: Person | AbstractBaseUser | str,
+    to: Recipient,
     about: models.Model | None = None,
     data: dict | None = None,
     not_before: datetime | None = None,
@@ -81,7 +99,7 @@ def notify(
 def notify_each(
     *,
     kind: str,
-    messages: Iterable[tuple[str, Person | AbstractBaseUser | str, models.Model | None]],
+    messages: Iterable[tuple[str, Recipient, models.Model | None]],
     data: dict | None = None,
     not_before: datetime | None = None,
 ) -> None:
@@ -93,7 +111,7 @@ def notify_each(
     now = timezone.now()
     rows = []
     for key, to, about in messages:
-        person = to if isinstance(to, Person) else None
+        person = _as_person(to)
         user = to if isinstance(to, AbstractBaseUser) else None
         email = to if isinstance(to, str) else to.email
         when = not_before or now

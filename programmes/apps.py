@@ -1,12 +1,16 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from notifications.kinds import register
+from programmes import kinds
+
 
 class ProgrammesConfig(AppConfig):
     name = "programmes"
     verbose_name = "Programmes"
 
     def ready(self) -> None:
+        register(*kinds.KINDS)
         from programmes.roles import sync_roles_after_migrate
 
         # Keeps the programme managers' group in step with the models every migration adds.

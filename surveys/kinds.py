@@ -1,0 +1,62 @@
+"""The messages of pulses, links and programme questions (built in surveys/notices.py)."""
+
+from notifications.kinds import COHORT, LINKS, PARTICIPANT, PERSON, PROGRAMME, VALUE, Kind
+from notifications.schema import ListOf, fields
+from pairs.kinds import MEETING, PAIR
+
+PLACES = ListOf(
+    fields(
+        "participant.role",
+        "participant.get_role_display",
+        "participant.cohort.name",
+        "participant.cohort.programme.name",
+        links=LINKS,
+    )
+)
+_PULSE = {"person": PERSON, "partner": PERSON, "programme": PROGRAMME, "meeting": MEETING}
+_PULSE |= dict.fromkeys(("starts", "zone", "held_url", "not_held_url"), VALUE)
+
+KINDS = [
+    Kind(
+        "participant_links",
+        "Links sent again on request",
+        "surveys.notices.participant_links",
+        {"person": PERSON, "places": PLACES, "site_url": VALUE},
+        quiet_hours=False,
+    ),
+    Kind("pulse_request", "Pulse after a session", "surveys.notices.pulse_request", _PULSE),
+    Kind(
+        "rematch_alert",
+        "'Not a good fit' alert to managers",
+        "surveys.notices.rematch_alert",
+        {
+            "person": PERSON,
+            "pair": PAIR,
+            "programme": PROGRAMME,
+            "cohort": COHORT,
+            "pair_admin_url": VALUE,
+        },
+        quiet_hours=False,
+    ),
+    Kind(
+        "feedback_request",
+        "Programme questions at mid-point and end",
+        "surveys.notices.feedback_request",
+        {
+            "person": PERSON,
+            "participant": PARTICIPANT,
+            "programme": PROGRAMME,
+            "cohort": COHORT,
+            **dict.fromkeys(
+                ("moment", "moment_label", "feedback_url", "closes_on", "site_url"), VALUE
+            ),
+        },
+    ),
+    # Asked by beat's "what is due" scan (surveys/reminders.py).
+    Kind(
+        "pulse_nudge",
+        "Pulse nudge, 48 hours after the pulse request",
+        "surveys.notices.pulse_nudge",
+        _PULSE,
+    ),
+]
