@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.views.decorators.http import require_GET, require_http_methods
 
-from pairs import meetings
+from pairs import ics, meetings
 from pairs.access import ambiguous, not_your_pair, pair_scope, pairs_of, render_chooser
 from pairs.meeting_forms import (
     MeetingCancelForm,
@@ -24,7 +24,7 @@ from pairs.meeting_forms import (
     MeetingTimeForm,
 )
 from pairs.models import Meeting, Pair
-from pairs.services import partner_of
+from pairs.queries import partner_of
 from programmes.links import Purpose, participant_link_required
 from programmes.models import Participant, Role
 
@@ -95,7 +95,7 @@ def _apply(form: Form, error: ValidationError) -> None:
 
 
 def _when(meeting: Meeting, zone: str) -> str:
-    return format_date(meetings.local_time(meeting.starts_at, zone), r"l j F \a\t H:i")
+    return format_date(ics.local_time(meeting.starts_at, zone), r"l j F \a\t H:i")
 
 
 def _pair_url(token: str, pair: Pair) -> str:
@@ -308,8 +308,8 @@ def meeting_ics(
     if isinstance(meeting, HttpResponse):
         return meeting
     response = HttpResponse(
-        meetings.meeting_ics(meeting, for_participant=participant),
+        ics.meeting_ics(meeting, for_participant=participant),
         content_type="text/calendar; charset=utf-8",
     )
-    response["Content-Disposition"] = f'attachment; filename="{meetings.ics_filename(meeting)}"'
+    response["Content-Disposition"] = f'attachment; filename="{ics.ics_filename(meeting)}"'
     return response

@@ -9,20 +9,18 @@ has committed. Times are stored in UTC and shown in each reader's own time zone.
 
 from datetime import datetime, timedelta
 from typing import Literal
-from urllib.parse import urlsplit
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
-import icalendar
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
+from pairs import notices
+from pairs.ics import local_time
 from pairs.models import Meeting, Pair
-from pairs.services import agreement_current, partner_of, side_of
+from pairs.queries import agreement_current, side_of
+from pairs.signals import pair_activity_on_commit
 from programmes.models import Participant, Role, Topic
 from programmes.throttle import Kind as ActionKind
 from programmes.throttle import action_count, participant_lock
@@ -43,10 +41,6 @@ Mark = Literal["held", "missed"]
 
 
 # --- Checks ---------------------------------------------------------------------------------
-
-
-def local_time(moment: datetime, zone: str) -> datetime:
-    return timezone.localtime(moment, ZoneInfo(zone))
 
 
 def _check_open(pair: Pair) -> None:
@@ -150,12 +144,9 @@ def _queue_update(meeting: Meeting, kind: Kind, by: Participant, side: Role) -> 
     """The partner's e-mail, and a fresh look at the pair's at-risk flags, both once the
     transaction commits. Counted by the rate limit first: over it, the ValidationError undoes
     the change."""
-    from pairs import notices
-    from risks.detection import risks_detect_on_commit  # it reads the surveys' timings
-
     action_count(participant=by, kind=ActionKind.PARTNER_MAIL)
     notices.ask_meeting_update(meeting, kind, side)
-    risks_detect_on_commit(pair_id=meeting.pair_id)
+    pair_activity_on_commit(pair_id=meeting.pair_id)
 
 
 # --- Services -------------------------------------------------------------------------------
@@ -309,66 +300,3 @@ def meeting_mark(
         meeting.save(update_fields=["status", "led_by", "topic", "updated_at"])
         _queue_update(meeting, "marked", by, side)
     return meeting
-
-
-# --- The calendar invitation ----------------------------------------------------------------
-
-
-def _lost_link_url() -> str:
-    """The page where anyone asks for their links again: it identifies nobody, so a calendar
-    that is forwarded, shared or synced to the partner's account opens nobody's pair page."""
-    return settings.SITE_URL + reverse("surveys:resend_link")
-
-
-def _address(participant: Participant, *, role: str | None = None) -> icalendar.vCalAddress:
-    address = icalendar.vCalAddress(f"mailto:{participant.person.email}")
-    address.params["CN"] = participant.person.full_name
-    if role:
-        address.params["ROLE"] = role
-    return address
-
-
-def meeting_ics(meeting: Meeting, *, for_participant: Participant) -> bytes:
-    """The invitation as ``for_participant`` receives it: a REQUEST while the session stands,
-    a CANCEL once it is cancelled or withdrawn; the same UID throughout and the meeting's
-    SEQUENCE. It carries no personal link (see ``_lost_link_url``)."""
-    pair = meeting.pair
-    partner = partner_of(pair=pair, participant=for_participant)
-    cancelled = meeting.called_off
-    host = urlsplit(settings.SITE_URL).hostname or "localhost"
-
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", f"-//Reverse mentoring//{host}//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
-
-    event = icalendar.Event()
-    event.add("uid", f"{meeting.uid}@{host}")
-    event.add("sequence", meeting.sequence)
-    event.add("dtstamp", timezone.now().astimezone(ZoneInfo("UTC")))
-    event.add("dtstart", meeting.starts_at.astimezone(ZoneInfo("UTC")))
-    event.add("dtend", meeting.ends_at.astimezone(ZoneInfo("UTC")))
-    event.add("summary", f"Reverse mentoring: {partner.person.full_name}")
-    lines = []
-    if meeting.topic is not None:
-        lines.append(f"Topic: {meeting.topic.title}")
-    if meeting.status == Meeting.Status.WITHDRAWN:
-        lines.append("Cancelled: your pair has ended.")
-    elif cancelled and meeting.cancel_reason:
-        lines.append(f"Cancelled: {meeting.cancel_reason}")
-    # Never a signed link: a calendar file is forwarded and shared (it is, after all, an
-    # invitation), and a personal link would open its holder's notes to whoever gets it.
-    lost = _lost_link_url()
-    lines.append(f"Your pair page: open it from your e-mails, or ask for a new link at {lost}")
-    event.add("description", "\n".join(lines))
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    organiser = pair.mentee if meeting.scheduled_by == Role.MENTEE else pair.reverse_mentor
-    event.add("organizer", _address(organiser))
-    for participant in (pair.mentee, pair.reverse_mentor):
-        event.add("attendee", _address(participant, role="REQ-PARTICIPANT"))
-    calendar.add_component(event)
-    return calendar.to_ical()
-
-
-def ics_filename(meeting: Meeting) -> str:
-    return f"session-{meeting.starts_at:%Y-%m-%d}.ics"

@@ -14,8 +14,9 @@ from django.utils.dateparse import parse_datetime
 from notifications.kinds import Message
 from notifications.models import Notification
 from notifications.services import notify
-from pairs.meetings import ics_filename, local_time, meeting_ics
+from pairs.ics import ics_filename, local_time, meeting_ics
 from pairs.models import Agreement, Meeting, Pair
+from pairs.queries import agreement_pending, agreement_waits_for
 from programmes.links import Purpose, pair_link_expiry, participant_url
 from programmes.models import Participant, Role
 
@@ -232,19 +233,6 @@ def pair_ended(notification: Notification) -> Message | None:
     )
 
 
-def agreement_waits_for(pair: Pair) -> list[Participant]:
-    """The sides the kickoff agreement waits for: nobody once a version is agreed; else
-    whoever has not accepted the latest version, or both when there is none. Uses
-    ``prefetch_related("agreements")`` when present."""
-    from pairs.services import agreement_current, agreement_pending
-
-    if agreement_current(pair) is not None:
-        return []
-    latest = agreement_pending(pair)
-    sides = ((pair.mentee, "mentee_accepted_at"), (pair.reverse_mentor, "mentor_accepted_at"))
-    return [who for who, field in sides if latest is None or getattr(latest, field) is None]
-
-
 def agreement_reminder_key(pair: Pair, participant: Participant) -> str:
     return f"agreement_reminder:{pair.pk}:{participant.pk}"
 
@@ -262,8 +250,6 @@ def ask_agreement_reminder(pair: Pair, participant: Participant) -> None:
 def agreement_reminder(notification: Notification) -> Message | None:
     """Nothing if the pair is no longer active, or the agreement no longer waits for the
     recipient (agreed meanwhile, or they have accepted the latest version)."""
-    from pairs.services import agreement_pending
-
     pair = (
         Pair.objects.select_related(
             "cohort__programme",

@@ -10,6 +10,7 @@ from django.utils import timezone
 from notifications.services import ask_unasked
 from pairs import notices
 from pairs.models import Agreement, Meeting, Pair
+from pairs.queries import agreement_waits_for
 
 AGREEMENT_REMINDER_AFTER = timedelta(days=3)
 AGREEMENT_REMINDER_WINDOW = timedelta(days=2)
@@ -40,9 +41,7 @@ def agreement_reminders_due(*, now: datetime | None = None) -> int:
         .prefetch_related("agreements")
         .order_by("pk")
     )
-    wanted = [
-        (pair, participant) for pair in pairs for participant in notices.agreement_waits_for(pair)
-    ]
+    wanted = [(pair, participant) for pair in pairs for participant in agreement_waits_for(pair)]
     return ask_unasked(
         wanted,
         key=lambda item: notices.agreement_reminder_key(*item),

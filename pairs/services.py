@@ -19,33 +19,18 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
 from notifications.models import Notification
+from pairs import notices
 from pairs.models import Agreement, Guide, Meeting, Note, Pair
+from pairs.queries import agreement_versions, partner_of, side_of
+from pairs.signals import pair_closing, partners_found
 from programmes.models import Intake, Participant, Role, Topic
 from programmes.throttle import Kind as ActionKind
 from programmes.throttle import action_count, participant_lock
-from risks.models import RiskFlag
 
 NOTE_MAX_LENGTH = 280
 # How long the partner's e-mail about a proposal waits for a newer proposal to replace it.
 PROPOSAL_HOLD = timedelta(minutes=2)
 PLEDGE_REQUIRED = "Both of you need to keep the confidentiality pledge"
-
-
-# --- Who is who ---------------------------------------------------------------------------
-
-
-def side_of(*, pair: Pair, participant: Participant) -> Role:
-    """The side ``participant`` is on in ``pair``; ValidationError if they are not in it."""
-    if participant.pk == pair.mentee_id:
-        return Role.MENTEE
-    if participant.pk == pair.reverse_mentor_id:
-        return Role.REVERSE_MENTOR
-    raise ValidationError("You are not part of this pair.", code="not_in_pair")
-
-
-def partner_of(*, pair: Pair, participant: Participant) -> Participant:
-    side = side_of(pair=pair, participant=participant)
-    return pair.reverse_mentor if side == Role.MENTEE else pair.mentee
 
 
 def ended_message(pair: Pair) -> str:
@@ -70,19 +55,12 @@ def _locked(pair: Pair, by: Participant) -> Pair:
 # --- Ending a pair ---------------------------------------------------------------------------
 
 
-PAIRED_AGAIN = "Paired again."
-
-
 def participants_paired(*, participant_ids: list[int], now: datetime) -> None:
     """Whoever was just given a new pair (by an approved run, a re-match or a late match) is
-    matched, and no longer waiting for a partner: an open "left without a partner" flag about
-    them is resolved, so the queue does not ask a manager to find a partner for someone who
-    has one. Two queries, however many people."""
+    matched, and no longer waiting for a partner (``partners_found``: risks/ resolves its
+    "left without a partner" flags about them). Two queries, however many people."""
     Participant.objects.filter(pk__in=participant_ids).update(status=Participant.Status.MATCHED)
-    RiskFlag.objects.filter(rule=RiskFlag.Rule.NEEDS_PARTNER, resolved_at__isnull=True).filter(
-        Q(evidence__side=Role.MENTEE, pair__mentee__in=participant_ids)
-        | Q(evidence__side=Role.REVERSE_MENTOR, pair__reverse_mentor__in=participant_ids)
-    ).update(resolved_at=now, resolution_note=PAIRED_AGAIN, updated_at=now)
+    partners_found.send(sender=Pair, participant_ids=participant_ids, now=now)
 
 
 def pair_close(pair: Pair, *, reason: str, now: datetime) -> None:
@@ -99,25 +77,21 @@ def pair_close(pair: Pair, *, reason: str, now: datetime) -> None:
     - a participant left with no current pair back to "intake complete" (or "invited" if
       they were paired without an intake), so the admin does not show them as matched.
     """
-    from pairs import notices
-    from surveys.models import PulseRequest
-
     pair.status, pair.ended_on, pair.paused_until = Pair.Status.ENDED, timezone.localdate(now), None
     pair.end_reason = reason[: Pair._meta.get_field("end_reason").max_length]
     pair.save(update_fields=["status", "ended_on", "paused_until", "end_reason"])
 
     to_come = Meeting.objects.filter(pair=pair, starts_at__gt=now)
-    Notification.objects.filter(
-        Q(
-            content_type=ContentType.objects.get_for_model(Meeting),
-            object_id__in=to_come.values("pk"),
-        )
-        | Q(
-            content_type=ContentType.objects.get_for_model(PulseRequest),
-            object_id__in=PulseRequest.objects.filter(meeting__pair=pair).values("pk"),
-        ),
-        status=Notification.Status.PENDING,
-    ).update(status=Notification.Status.CANCELLED)
+    unsent = Q(
+        content_type=ContentType.objects.get_for_model(Meeting),
+        object_id__in=to_come.values("pk"),
+    )
+    # What the apps above asked of the pair (surveys/: its pulse requests), in the same UPDATE.
+    for _, asked in pair_closing.send(sender=Pair, pair=pair):
+        unsent |= asked
+    Notification.objects.filter(unsent, status=Notification.Status.PENDING).update(
+        status=Notification.Status.CANCELLED
+    )
     # A higher SEQUENCE, as for any change, so calendars take the cancellation.
     to_come.filter(status=Meeting.Status.SCHEDULED).update(
         status=Meeting.Status.WITHDRAWN, sequence=F("sequence") + 1, updated_at=now
@@ -145,29 +119,11 @@ def pair_close(pair: Pair, *, reason: str, now: datetime) -> None:
 # --- The kickoff agreement ----------------------------------------------------------------
 
 
-def _versions(pair: Pair) -> list[Agreement]:
-    """All versions, newest first; uses ``prefetch_related("agreements")`` when present."""
-    return sorted(pair.agreements.all(), key=lambda agreement: agreement.number, reverse=True)
-
-
-def agreement_current(pair: Pair) -> Agreement | None:
-    """The latest agreed version: what the pair has agreed to now."""
-    return next((version for version in _versions(pair) if version.agreed), None)
-
-
-def agreement_pending(pair: Pair) -> Agreement | None:
-    """The latest version, if it is newer than the current one and not agreed yet."""
-    versions = _versions(pair)
-    if versions and not versions[0].agreed:
-        return versions[0]
-    return None
-
-
 def agreement_start(*, pair: Pair) -> Agreement:
     """Version 1 with the defaults, proposed by nobody so both sides accept it, if the pair has
     no agreement yet; otherwise the latest version. Called lazily on the first page view."""
     _check_open(pair)
-    versions = _versions(pair)
+    versions = agreement_versions(pair)
     if versions:
         return versions[0]
     with transaction.atomic():
@@ -195,8 +151,6 @@ def agreement_propose(
     it that has not gone yet: proposals close together make one e-mail, about the latest.
     ``submission`` is the form's one-time token: the same form sent again returns the version
     it proposed, without another version or e-mail. Counted by the rate limit."""
-    from pairs import notices
-
     side = side_of(pair=pair, participant=by)
     _check_open(pair)
     if not pledge:

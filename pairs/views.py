@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from pairs import queries as pair_queries
 from pairs import services as pair_services
 from pairs.access import (
     ambiguous,
@@ -203,8 +204,8 @@ def _render_page(
 ) -> HttpResponse:
     now = timezone.now()
     programme = pair.cohort.programme
-    my_side = pair_services.side_of(pair=pair, participant=participant)
-    partner = pair_services.partner_of(pair=pair, participant=participant)
+    my_side = pair_queries.side_of(pair=pair, participant=participant)
+    partner = pair_queries.partner_of(pair=pair, participant=participant)
     zone = ZoneInfo(participant.person.time_zone)
     topics = list(programme.topics.all())
     meetings = sorted(pair.meetings.all(), key=lambda meeting: meeting.starts_at)
@@ -243,8 +244,8 @@ def _render_page(
         if not (meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at >= now)
     ]
     covered = pair_services.topics_covered(meetings)
-    current = pair_services.agreement_current(pair)
-    pending = pair_services.agreement_pending(pair)
+    current = pair_queries.agreement_current(pair)
+    pending = pair_queries.agreement_pending(pair)
     read_only = pair.status == Pair.Status.ENDED
     if agreement_form is None:
         base = pending or current
@@ -374,7 +375,7 @@ def agreement(
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            partner = pair_services.partner_of(pair=pair, participant=participant)
+            partner = pair_queries.partner_of(pair=pair, participant=participant)
             messages.success(
                 request,
                 f"Your proposal is saved. We've let {partner.person.full_name} know; it "
@@ -402,7 +403,7 @@ def note_create(
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            partner = pair_services.partner_of(pair=pair, participant=participant)
+            partner = pair_queries.partner_of(pair=pair, participant=participant)
             messages.success(
                 request,
                 f"Your note is saved and shared with {partner.person.full_name}."
@@ -444,7 +445,7 @@ def note_share(
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        partner = pair_services.partner_of(pair=pair, participant=participant)
+        partner = pair_queries.partner_of(pair=pair, participant=participant)
         messages.success(
             request,
             f"{partner.person.full_name} can now see this note."
@@ -498,7 +499,7 @@ def story_consent(
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        partner = pair_services.partner_of(pair=pair, participant=participant)
+        partner = pair_queries.partner_of(pair=pair, participant=participant)
         if answer == "no":
             message = "You withdrew your consent: the programme's sponsors cannot see this story."
         elif story.publishable:

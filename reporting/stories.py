@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from pairs import services as pair_services
+from pairs import queries as pair_queries
 from pairs.models import Pair
 from programmes.models import Participant, Programme, Role
 from reporting.models import SuccessStory
@@ -119,7 +119,7 @@ def story_consent(
     manager has marked the story anonymised and, when ``seen_version`` (``story_version`` of
     the text the participant read) is given, when the text has changed since. Withdrawing is
     always possible, also for an ended pair, where stories are usually written."""
-    side = pair_services.side_of(pair=story.pair, participant=by)
+    side = pair_queries.side_of(pair=story.pair, participant=by)
     field = _consent_field(side)
     with transaction.atomic():
         locked = SuccessStory.objects.select_for_update().get(pk=story.pk)

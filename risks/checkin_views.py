@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from pairs.models import Pair
-from pairs.services import partner_of
+from pairs.queries import partner_of
 from programmes.links import Purpose, link_problem, participant_link_required
 from programmes.models import Participant
 from risks import checkins

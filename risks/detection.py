@@ -2,10 +2,10 @@
 thresholds, written as RiskFlag rows (see the model for the evidence each rule keeps).
 
 ``risks_detect`` runs hourly for every open pair (beat, ``risks.tasks.detect_risks``) and
-for one pair after a pulse or a session change (``risks_detect_on_commit``). It evaluates the
-rules in a fixed number of queries per programme, however many pairs it has, then writes only
-for the pairs where something changed, each under its own lock. For each rule that holds it
-keeps one *occurrence*, its ``condition``:
+for one pair after a pulse or a session change (the ``pair_activity`` signal, connected in
+``risks/apps.py``). It evaluates the rules in a fixed number of queries per programme,
+however many pairs it has, then writes only for the pairs where something changed, each under
+its own lock. For each rule that holds it keeps one *occurrence*, its ``condition``:
 
 - no flag has this condition and no flag of the rule is open: a flag is opened;
 - a flag of the rule is open with another condition: that flag is updated (a newer occurrence
@@ -59,7 +59,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from notifications.services import publish
 from pairs.models import Meeting, Pair, PairQuerySet
 from programmes.models import Programme, Role
 from risks.models import RiskFlag
@@ -432,23 +431,3 @@ def _update(flag_id: int, finding: Finding, now: datetime) -> bool:
         )
         == 1
     )
-
-
-# --- After a pulse or a session change ------------------------------------------------------------
-
-
-def risks_detect_on_commit(*, pair_id: int) -> None:
-    """Queue the detection of ``pair_id`` once the current transaction commits. If the broker
-    is down the error is logged and swallowed (``publish``, whose breaker then skips the
-    broker for a while): the change that called this must
-    not fail for it, and the hourly scan catches up."""
-    transaction.on_commit(_queue_detection(pair_id), robust=True)
-
-
-def _queue_detection(pair_id: int):
-    def queue_detection() -> None:
-        from risks import tasks
-
-        publish(lambda: tasks.detect_pair_risks.delay(pair_id))
-
-    return queue_detection

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 
 from notifications.kinds import register
+from pairs.signals import pair_closing
 from surveys import kinds
 
 
@@ -10,3 +11,6 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         register(*kinds.KINDS)
+        from surveys import receivers
+
+        pair_closing.connect(receivers.unsent_pulse_requests, dispatch_uid="surveys.pair_closing")

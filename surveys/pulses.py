@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from pairs import meetings
 from pairs.models import Meeting, Pair
-from pairs.services import partner_of, side_of
+from pairs.queries import partner_of, side_of
+from pairs.signals import pair_activity_on_commit
 from programmes.links import Purpose, participant_url
 from programmes.models import KeySkill, Participant, Role
 from surveys.models import EDIT_WINDOW, ConfidenceRating, Pulse, PulseRequest
@@ -245,8 +246,6 @@ def pulse_submit(
 ) -> Pulse:
     """Save ``answers`` as the participant's pulse for the session (or change their earlier
     one within the edit window). All of it or none of it is saved."""
-    from risks.detection import risks_detect_on_commit  # it imports this module
-
     now = now or timezone.now()
     participant, meeting = situation.participant, situation.meeting
     _check(situation, answers)
@@ -265,7 +264,7 @@ def pulse_submit(
             _log_session(fresh, answers)
             pulse = _save(fresh, answers, now, session_starts_at=answered_start)
             # A low safety answer, "not a good fit" or a missed session may raise a flag.
-            risks_detect_on_commit(pair_id=meeting.pair_id)
+            pair_activity_on_commit(pair_id=meeting.pair_id)
     except IntegrityError as error:
         # Only reachable where the lock above is a no-op and another submission won.
         raise ValidationError(BUSY_MESSAGE, code="busy") from error

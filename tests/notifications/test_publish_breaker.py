@@ -11,8 +11,8 @@ from matching.models import MatchingRun
 from notifications import tasks
 from notifications.models import Notification
 from notifications.services import PUBLISH_BREAKER, notify, publish
+from pairs.signals import pair_activity_on_commit
 from programmes.models import Cohort
-from risks import detection
 from risks import tasks as risk_tasks
 from tests.factories import CohortFactory, ParticipantFactory
 
@@ -147,7 +147,7 @@ def test_a_pairs_risk_scan_after_a_failed_publish_is_left_to_the_hourly_scan(
     monkeypatch.setattr(risk_tasks.detect_pair_risks, "delay", down)
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        detection.risks_detect_on_commit(pair_id=1)
+        pair_activity_on_commit(pair_id=1)
 
     assert down.count == 0
 

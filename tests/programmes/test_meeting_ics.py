@@ -4,7 +4,7 @@ import icalendar
 import pytest
 from django.core import mail
 
-from pairs import meetings
+from pairs import ics, meetings
 from pairs.models import Meeting, Pair
 from programmes.models import Role
 from tests.factories import TopicFactory
@@ -35,15 +35,15 @@ def test_it_round_trips_the_right_utc_instant(pair: Pair) -> None:
     topic = TopicFactory(programme=pair.cohort.programme, title="Digital habits")
     meeting = meeting_for(pair, starts_at=NEW_YORK_10AM, duration_minutes=50, topic=topic)
 
-    ics = meetings.meeting_ics(meeting, for_participant=pair.reverse_mentor)
+    invitation = ics.meeting_ics(meeting, for_participant=pair.reverse_mentor)
 
-    calendar, event = event_of(ics)
+    calendar, event = event_of(invitation)
     assert calendar["VERSION"] == "2.0"
     assert calendar["METHOD"] == "REQUEST"
     assert "PRODID" in calendar
     assert event.decoded("DTSTART") == NEW_YORK_10AM
     assert event.decoded("DTEND") == NEW_YORK_10AM + timedelta(minutes=50)
-    assert b"DTSTART:20260310T140000Z" in ics
+    assert b"DTSTART:20260310T140000Z" in invitation
     assert event["UID"] == f"{meeting.uid}@testserver"
     assert event["SEQUENCE"] == 0
     assert event["STATUS"] == "CONFIRMED"
@@ -58,7 +58,7 @@ def test_it_round_trips_the_right_utc_instant(pair: Pair) -> None:
 def test_each_person_sees_their_partners_name(pair: Pair) -> None:
     meeting = meeting_for(pair, starts_at=NEW_YORK_10AM)
 
-    _, event = event_of(meetings.meeting_ics(meeting, for_participant=pair.mentee))
+    _, event = event_of(ics.meeting_ics(meeting, for_participant=pair.mentee))
 
     assert event["SUMMARY"] == "Reverse mentoring: Ravi Patel"
 
@@ -66,7 +66,7 @@ def test_each_person_sees_their_partners_name(pair: Pair) -> None:
 def test_the_organiser_is_whoever_booked_and_both_attend(pair: Pair) -> None:
     meeting = meeting_for(pair, starts_at=NEW_YORK_10AM, scheduled_by=Role.MENTEE)
 
-    _, event = event_of(meetings.meeting_ics(meeting, for_participant=pair.mentee))
+    _, event = event_of(ics.meeting_ics(meeting, for_participant=pair.mentee))
 
     assert event["ORGANIZER"] == f"mailto:{pair.mentee.person.email}"
     assert event["ORGANIZER"].params["CN"] == "Margaret Hale"
@@ -117,7 +117,5 @@ def test_a_cancelled_session_is_a_cancel_with_the_same_uid(
     assert event["STATUS"] == "CANCELLED"
     assert event["UID"] == f"{meeting.uid}@testserver"
     assert event["SEQUENCE"] == 2
-    downloaded = meetings.meeting_ics(
-        Meeting.objects.get(pk=meeting.pk), for_participant=pair.mentee
-    )
+    downloaded = ics.meeting_ics(Meeting.objects.get(pk=meeting.pk), for_participant=pair.mentee)
     assert event_of(downloaded)[0]["METHOD"] == "CANCEL"

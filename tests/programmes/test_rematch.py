@@ -14,7 +14,7 @@ from matching.models import PairRule
 from matching.suggestions import LOWER, PAIRED
 from notifications.models import Notification
 from pairs.models import Pair
-from pairs.services import PAIRED_AGAIN
+from risks.receivers import PAIRED_AGAIN
 from programmes.models import Participant, Role
 from risks import remediation
 from risks.models import PairAction, RiskFlag

@@ -20,6 +20,7 @@ from notifications.models import Notification
 from notifications.services import notification_send, notify
 from pairs import meetings
 from pairs import notices as pair_notices
+from pairs import queries as pair_queries
 from pairs import services as pair_services
 from pairs.models import Meeting, Pair
 from programmes import notices as programme_notices
@@ -60,7 +61,7 @@ def _send_everything_pending() -> None:
 def _every_message(pair: Pair, actor: Participant, manager) -> dict[str, Received]:
     """Every kind of message, asked the way the product asks it, with ``actor`` doing what
     mails the partner; returns what each address received."""
-    me = pair_services.partner_of(pair=pair, participant=actor)
+    me = pair_queries.partner_of(pair=pair, participant=actor)
     cohort = pair.cohort
     cohort.programme.managers.add(manager)
 
@@ -182,7 +183,7 @@ def notify_kind(kind: str, participant: Participant) -> None:
 
 
 def actor_side(pair: Pair, actor: Participant) -> Role:
-    return pair_services.side_of(pair=pair, participant=actor)
+    return pair_queries.side_of(pair=pair, participant=actor)
 
 
 def _participant_of(token: str) -> int:
