@@ -8,7 +8,7 @@ A batch is what a page asking for mail to many people does: ``notify`` once per 
 inside one transaction, then commit, which runs one after-commit publish per ``notify``. The
 broker is a closed port on 127.0.0.1 (a connection is refused at once, as when Redis is
 stopped), through the real Celery app and its settings (publish retry policy and timeouts).
-Before each batch the publish breaker (notifications.services.PUBLISH_BREAKER) is closed, so
+Before each batch the publish breaker (notifications.sending.PUBLISH_BREAKER) is closed, so
 every batch pays for its first failed publish, as the first request of an outage does.
 
 It prints, best of ``--repeat``:

@@ -114,7 +114,7 @@ def demo_pulse_link() -> tuple[Participant, str] | None:
     from demo.organisation import PROGRAMME_SLUG
     from pairs.models import Meeting, Pair
     from surveys.models import Pulse
-    from surveys.pulses import pulse_url
+    from surveys.notices import pulse_url
 
     sessions = (
         Meeting.objects.filter(

@@ -36,7 +36,7 @@ from matching.models import (
     Stage,
     WaitingEntry,
 )
-from notifications.services import publish
+from notifications.sending import publish
 from programmes.models import Cohort
 
 logger = logging.getLogger(__name__)

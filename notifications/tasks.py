@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from notifications.services import notification_send, notifications_due
+from notifications.sending import notification_send, notifications_due
 
 
 @shared_task(soft_time_limit=60, time_limit=90)

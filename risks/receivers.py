@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from notifications.services import publish
+from notifications.sending import publish
 from programmes.models import Role
 from risks import tasks
 from risks.models import RiskFlag

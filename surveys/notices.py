@@ -3,6 +3,7 @@ pulse after a session, the managers' alert on a "not a good fit", and the progra
 at a cohort's mid-point and end."""
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,7 +11,15 @@ from notifications.kinds import Message
 from notifications.models import Notification
 from notifications.services import notify
 from pairs.models import Meeting, Pair
-from programmes.models import Participant
+from programmes.links import PAIR_LINK_GRACE, Purpose, pair_link_expiry, participant_url
+from programmes.models import Cohort, Participant
+from surveys.feedback import (
+    MOMENT_LABELS,
+    MOMENTS,
+    feedback_answer,
+    feedback_url,
+    feedback_window,
+)
 from surveys.models import LinkRequest, Pulse, PulseRequest
 
 # --- Links sent again -----------------------------------------------------------------------
@@ -27,9 +36,55 @@ def ask_participant_links(link_request: LinkRequest) -> None:
     )
 
 
-def participant_links(notification: Notification) -> Message | None:
-    from surveys.services import current_participations, links_for
+def current_participations(person_id: int) -> list[Participant]:
+    """The places someone holds now: not withdrawn, in a cohort that has not finished or
+    ended within PAIR_LINK_GRACE (the pair page, its last pulses and the end-of-programme
+    questions stay open that long)."""
+    recently = timezone.localdate() - PAIR_LINK_GRACE
+    return list(
+        Participant.objects.filter(person_id=person_id)
+        .exclude(status=Participant.Status.WITHDRAWN)
+        .exclude(cohort__status=Cohort.Status.FINISHED, cohort__ends_on__lt=recently)
+        .select_related("person", "cohort__programme")
+        .order_by("cohort__starts_on", "pk")
+    )
 
+
+def links_for(participant: Participant) -> list[tuple[str, str]]:
+    """Fresh (label, url) links for one place in a programme: the intake link while intake is
+    open, and once the participant has pairs (current or ended) one link to each pair's page,
+    valid for the cohort's length: a reverse-mentor with two partners gets both."""
+    links = []
+    if not participant.intake_locked:
+        links.append(
+            (
+                "Your intake form",
+                participant_url(participant_id=participant.pk, purpose=Purpose.INTAKE),
+            )
+        )
+    pairs = list(
+        Pair.objects.filter(Q(mentee=participant) | Q(reverse_mentor=participant))
+        .select_related("mentee__person", "reverse_mentor__person")
+        .order_by("-created_at", "-pk")
+    )
+    expires_at = pair_link_expiry(participant.cohort.ends_on)
+    for pair in pairs:
+        label = "Your pair page"
+        if len(pairs) > 1:
+            partner = pair.reverse_mentor if pair.mentee_id == participant.pk else pair.mentee
+            ended = " (ended)" if pair.status == Pair.Status.ENDED else ""
+            label = f"Your pair page with {partner.person.full_name}{ended}"
+        url = participant_url(
+            participant_id=participant.pk,
+            purpose=Purpose.PAIR,
+            expires_at=expires_at,
+            pair_id=pair.pk,
+        )
+        links.append((label, url))
+    return links
+
+
+def participant_links(notification: Notification) -> Message | None:
     link_request = (
         LinkRequest.objects.select_related("person")
         .filter(pk=notification.object_id, rate_limited=False)
@@ -66,12 +121,14 @@ def ask_pulse_request(request: PulseRequest) -> None:
     )
 
 
+def pulse_url(*, participant: Participant, meeting: Meeting) -> str:
+    return participant_url(participant_id=participant.pk, purpose=Purpose.PULSE, scope=meeting.pk)
+
+
 def _pulse_message(notification: Notification, *, first_ask: bool) -> Message | None:
     """The one-tap pulse links of a PulseRequest, for the request and for its nudge. Nothing if
     the pulse was answered meanwhile, the session was cancelled or logged as missed, or the
     pair is no longer active (paused pairs get no pulse mail)."""
-    from surveys.pulses import pulse_url
-
     request = (
         PulseRequest.objects.select_related(
             "participant__person",
@@ -173,14 +230,6 @@ def ask_feedback_request(participant: Participant, moment: str) -> None:
 
 def feedback_request(notification: Notification) -> Message | None:
     """Nothing if the participant has answered already or the questions have closed."""
-    from surveys.feedback import (
-        MOMENT_LABELS,
-        MOMENTS,
-        feedback_answer,
-        feedback_url,
-        feedback_window,
-    )
-
     moment = notification.data.get("moment")
     participant = (
         Participant.objects.select_related("person", "cohort__programme")

@@ -20,8 +20,8 @@ from pairs import meetings
 from pairs.models import Meeting, Pair
 from pairs.queries import partner_of, side_of
 from pairs.signals import pair_activity_on_commit
-from programmes.links import Purpose, participant_url
 from programmes.models import KeySkill, Participant, Role
+from surveys import notices
 from surveys.models import EDIT_WINDOW, ConfidenceRating, Pulse, PulseRequest
 
 # How many key skills a pulse asks confidence on; they rotate from one pulse to the next.
@@ -64,10 +64,6 @@ class PulseSituation:
     @property
     def is_edit(self) -> bool:
         return self.existing is not None and self.state == State.OPEN
-
-
-def pulse_url(*, participant: Participant, meeting: Meeting) -> str:
-    return participant_url(participant_id=participant.pk, purpose=Purpose.PULSE, scope=meeting.pk)
 
 
 def meeting_for(participant: Participant, scope: str) -> Meeting | None:
@@ -301,8 +297,6 @@ def _save(
         meeting=meeting, participant=participant, defaults={"requested_at": now}
     )
     if pulse.good_fit is False and pulse.rematch_alert_sent_at is None:
-        from surveys import notices
-
         notices.ask_rematch_alert(pulse)
         Pulse.objects.filter(pk=pulse.pk).update(rematch_alert_sent_at=now)
     return pulse
@@ -340,8 +334,6 @@ def pulse_requests_due(*, now: datetime | None = None) -> int:
     ago and was not cancelled or logged as missed. A request that exists already (an earlier
     scan, an answer given first from the pair page) is left alone. Returns how many were
     written."""
-    from surveys import notices
-
     now = now or timezone.now()
     candidates = (
         Meeting.objects.filter(

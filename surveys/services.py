@@ -13,9 +13,8 @@ from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from pairs.models import Pair
-from programmes.links import PAIR_LINK_GRACE, Purpose, pair_link_expiry, participant_url
-from programmes.models import Cohort, Participant, Person
+from programmes.models import Person
+from surveys import notices
 from surveys.models import LinkRequest
 
 logger = logging.getLogger(__name__)
@@ -43,8 +42,6 @@ def link_request_create(*, email: str, ip_address: str | None) -> LinkRequest:
     row is locked, so the per-address limit (the one that protects an inbox) holds exactly on
     PostgreSQL.
     """
-    from surveys import notices  # notices import this module's helpers
-
     now = timezone.now()
     with transaction.atomic():
         # The same query whether or not the address is known; matches the functional unique
@@ -86,51 +83,3 @@ def link_request_create(*, email: str, ip_address: str | None) -> LinkRequest:
             # that neither the response time nor the rows written tell known addresses apart.
             notices.ask_participant_links(link_request)
     return link_request
-
-
-def current_participations(person_id: int) -> list[Participant]:
-    """The places someone holds now: not withdrawn, in a cohort that has not finished or
-    ended within PAIR_LINK_GRACE (the pair page, its last pulses and the end-of-programme
-    questions stay open that long)."""
-    recently = timezone.localdate() - PAIR_LINK_GRACE
-    return list(
-        Participant.objects.filter(person_id=person_id)
-        .exclude(status=Participant.Status.WITHDRAWN)
-        .exclude(cohort__status=Cohort.Status.FINISHED, cohort__ends_on__lt=recently)
-        .select_related("person", "cohort__programme")
-        .order_by("cohort__starts_on", "pk")
-    )
-
-
-def links_for(participant: Participant) -> list[tuple[str, str]]:
-    """Fresh (label, url) links for one place in a programme: the intake link while intake is
-    open, and once the participant has pairs (current or ended) one link to each pair's page,
-    valid for the cohort's length: a reverse-mentor with two partners gets both."""
-    links = []
-    if not participant.intake_locked:
-        links.append(
-            (
-                "Your intake form",
-                participant_url(participant_id=participant.pk, purpose=Purpose.INTAKE),
-            )
-        )
-    pairs = list(
-        Pair.objects.filter(Q(mentee=participant) | Q(reverse_mentor=participant))
-        .select_related("mentee__person", "reverse_mentor__person")
-        .order_by("-created_at", "-pk")
-    )
-    expires_at = pair_link_expiry(participant.cohort.ends_on)
-    for pair in pairs:
-        label = "Your pair page"
-        if len(pairs) > 1:
-            partner = pair.reverse_mentor if pair.mentee_id == participant.pk else pair.mentee
-            ended = " (ended)" if pair.status == Pair.Status.ENDED else ""
-            label = f"Your pair page with {partner.person.full_name}{ended}"
-        url = participant_url(
-            participant_id=participant.pk,
-            purpose=Purpose.PAIR,
-            expires_at=expires_at,
-            pair_id=pair.pk,
-        )
-        links.append((label, url))
-    return links

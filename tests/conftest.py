@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from django.contrib.auth.models import Group, User
 
-from notifications.services import PUBLISH_BREAKER
+from notifications.sending import PUBLISH_BREAKER
 from programmes.models import Programme
 from programmes.roles import MANAGERS_GROUP
 from tests.factories import ProgrammeFactory, UserFactory

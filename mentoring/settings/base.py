@@ -257,7 +257,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # sweep or scan publishes it again, so one quick retry is enough. Celery's default (three
 # retries, 0.2 s apart) made each failed publish cost 0.6 s; the connection attempt itself is
 # bounded by the timeouts below (2 s for a broker that does not answer at all). After one
-# failure notifications.services.publish skips the broker for 30 s (docs/operations.md).
+# failure notifications.sending.publish skips the broker for 30 s (docs/operations.md).
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,

@@ -15,7 +15,8 @@ from django.db import connection, transaction
 from mentoring.celery import app as celery_app
 from notifications import tasks
 from notifications.models import Notification
-from notifications.services import message_id, notify
+from notifications.sending import message_id
+from notifications.services import notify
 from programmes.models import Cohort
 from tests.factories import ParticipantFactory
 from tests.integration.workers import Workers, wait_until

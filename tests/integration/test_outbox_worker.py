@@ -13,7 +13,8 @@ from django.db import transaction
 from mentoring.celery import app as celery_app
 from notifications import tasks
 from notifications.models import Notification
-from notifications.services import notifications_due, notify
+from notifications.sending import notifications_due
+from notifications.services import notify
 from programmes.models import Cohort
 from tests.factories import ParticipantFactory
 from tests.integration.workers import Workers, wait_until

@@ -15,7 +15,7 @@ from types import TracebackType
 from django.conf import settings
 from django.db import connection
 
-from notifications.services import notifications_due
+from notifications.sending import notifications_due
 from notifications.tasks import send_notification
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,8 @@ from notifications.kinds import KINDS
 from notifications.models import MessageTemplate, Notification
 from notifications.rendering import render_files, render_message
 from notifications.samples import sample_context
-from notifications.services import notification_send, notify
+from notifications.sending import notification_send
+from notifications.services import notify
 from notifications.template_checks import wording_problems
 from programmes.models import Cohort
 from tests.factories import CohortFactory, ParticipantFactory, UserFactory

@@ -13,17 +13,17 @@ from django.core import mail
 from django.db import OperationalError, connection, transaction
 from django.utils.timezone import now as timezone_now
 
-from notifications import services, tasks
+from notifications import sending, tasks
 from notifications.hours import sensible_time
 from notifications.models import MessageTemplate, Notification
-from notifications.services import (
+from notifications.sending import (
     MAX_ATTEMPTS,
     lease,
     message_id,
     notification_send,
     notifications_due,
-    notify,
 )
+from notifications.services import notify
 from programmes.models import Cohort
 from tests.factories import CohortFactory, ParticipantFactory
 
@@ -278,7 +278,7 @@ def _lose_connection_on_marking_sent(*, times: int, after_commit: bool = False) 
 
 @pytest.fixture
 def no_pause(monkeypatch) -> None:
-    monkeypatch.setattr(services, "RECORD_RETRY_DELAYS", (0.0,) * 5)
+    monkeypatch.setattr(sending, "RECORD_RETRY_DELAYS", (0.0,) * 5)
 
 
 def invite_unsent(participant, monkeypatch) -> Notification:
@@ -324,7 +324,7 @@ def test_a_delivered_message_that_cannot_be_marked_is_logged_and_keeps_its_messa
     receiving system can drop it."""
     row = invite_unsent(participant, monkeypatch)
 
-    lost = _lose_connection_on_marking_sent(times=len(services.RECORD_RETRY_DELAYS) + 1)
+    lost = _lose_connection_on_marking_sent(times=len(sending.RECORD_RETRY_DELAYS) + 1)
     with connection.execute_wrapper(lost), pytest.raises(OperationalError):
         notification_send(row.pk)
 

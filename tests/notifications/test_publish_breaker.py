@@ -10,7 +10,8 @@ from matching import runs
 from matching.models import MatchingRun
 from notifications import tasks
 from notifications.models import Notification
-from notifications.services import PUBLISH_BREAKER, notify, publish
+from notifications.sending import PUBLISH_BREAKER, publish
+from notifications.services import notify
 from pairs.signals import pair_activity_on_commit
 from programmes.models import Cohort
 from risks import tasks as risk_tasks

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from notifications import tasks
 from notifications.models import Notification
-from notifications.services import notification_send, retry_delay
+from notifications.sending import notification_send, retry_delay
 from pairs import meetings
 from programmes.links import Purpose, read_token
 from programmes.models import Cohort

@@ -23,7 +23,8 @@ from notifications.kinds import KINDS, Message
 from notifications.models import MessageTemplate, Notification
 from notifications.samples import sample_context
 from notifications.schema import PLAIN, VALUE, Fields, ListOf, Record, Row, UndeclaredContext
-from notifications.services import notification_send, notify
+from notifications.sending import notification_send
+from notifications.services import notify
 from notifications.template_checks import wording_problems
 from pairs import notices as pair_notices
 from pairs.models import Agreement, Meeting, Pair

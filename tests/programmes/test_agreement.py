@@ -6,7 +6,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from notifications.services import notification_send, notifications_due
+from notifications.sending import notification_send, notifications_due
 from pairs import queries as pair_queries
 from pairs import services as pair_services
 from pairs.models import Agreement, Pair

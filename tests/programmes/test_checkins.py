@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Notification
-from notifications.services import notification_send, notify
+from notifications.sending import notification_send
+from notifications.services import notify
 from pairs.models import Meeting, Note, Pair
 from programmes.links import Purpose, make_token, read_token
 from programmes.models import Participant, Role

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from matching import services as matching_services
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.sending import notification_send
 from programmes import notices as programme_notices
 from programmes.links import Purpose, make_token
 from programmes.models import Cohort, Participant, Role

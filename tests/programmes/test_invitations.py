@@ -4,7 +4,7 @@ from django.core import mail
 from django.test import Client
 
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.sending import notification_send
 from notifications.tasks import send_notification
 from programmes.links import Purpose, read_token
 from programmes.models import Cohort, Participant

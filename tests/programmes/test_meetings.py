@@ -6,7 +6,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from notifications.models import Notification
-from notifications.services import notification_send, notify
+from notifications.sending import notification_send
+from notifications.services import notify
 from notifications.tasks import send_notification
 from pairs import meetings
 from pairs.models import Meeting, Pair

@@ -14,10 +14,10 @@ from matching.models import PairRule
 from matching.suggestions import LOWER, PAIRED
 from notifications.models import Notification
 from pairs.models import Pair
-from risks.receivers import PAIRED_AGAIN
 from programmes.models import Participant, Role
 from risks import remediation
 from risks.models import PairAction, RiskFlag
+from risks.receivers import PAIRED_AGAIN
 from tests.factories import ParticipantFactory
 from tests.programmes.remediation_helpers import join, open_flag, rematchable_pair, spare
 

@@ -13,7 +13,7 @@ from django.core import mail
 from django.utils import timezone
 
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.sending import notification_send
 from pairs import meetings
 from pairs import tasks as pair_tasks
 from pairs.models import Agreement, Meeting, Pair

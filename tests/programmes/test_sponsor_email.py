@@ -14,7 +14,7 @@ import time_machine
 from django.core import mail
 
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.sending import notification_send
 from programmes.models import Programme
 from reporting import notices as reporting_notices
 from reporting import sponsor as sponsor_page

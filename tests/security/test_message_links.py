@@ -17,7 +17,8 @@ from django.urls import reverse
 from matching.notices import ask_match_introduction
 from notifications.kinds import KINDS
 from notifications.models import Notification
-from notifications.services import notification_send, notify
+from notifications.sending import notification_send
+from notifications.services import notify
 from pairs import meetings
 from pairs import notices as pair_notices
 from pairs import queries as pair_queries

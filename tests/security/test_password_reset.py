@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.sending import notification_send
 from programmes.models import PasswordResetRequest
 from tests.factories import UserFactory
 

@@ -15,7 +15,7 @@ from django.core import mail
 from django.urls import reverse
 
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.sending import notification_send
 from pairs.models import Pair
 from programmes.models import Person, Programme, Role
 from reporting import notices as reporting_notices

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.sending import notification_send
 from pairs.models import Pair
 from programmes.links import Purpose, make_token, read_token
 from programmes.models import Participant

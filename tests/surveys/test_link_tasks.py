@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from notifications.models import Notification
-from notifications.services import notification_send, notifications_due
+from notifications.sending import notification_send, notifications_due
 from notifications.tasks import send_notification
 from pairs.models import Pair
 from programmes.links import Purpose, pair_link_expiry, read_token

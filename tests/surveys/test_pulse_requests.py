@@ -12,7 +12,7 @@ from django.core import mail
 from django.utils import timezone
 
 from notifications.models import Notification
-from notifications.services import notification_send, notifications_due
+from notifications.sending import notification_send, notifications_due
 from pairs.models import Meeting, Pair
 from surveys import tasks
 from surveys.models import Pulse, PulseRequest

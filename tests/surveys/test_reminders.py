@@ -13,7 +13,7 @@ import time_machine
 from django.core import mail
 
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.sending import notification_send
 from pairs.models import Meeting, Pair
 from programmes.models import Participant
 from surveys import tasks

@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError
 
 from notifications import tasks
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.sending import notification_send
 from programmes.links import Purpose, read_token
 from programmes.models import Cohort
 from surveys import services
