@@ -26,7 +26,7 @@ from programmes.models import (
     Role,
     Topic,
 )
-from surveys.models import ConfidenceRating
+from programmes.signals import intake_submitted
 
 
 @dataclass(frozen=True)
@@ -187,13 +187,9 @@ def intake_submit(*, participant: Participant, data: Mapping[str, Any]) -> Intak
         intake.off_limits.set(data["off_limits"])
         intake.avoid.set(avoid)
 
-        for skill_id, value in confidence.items():
-            ConfidenceRating.objects.update_or_create(
-                participant=participant,
-                key_skill_id=skill_id,
-                context=ConfidenceRating.Context.INTAKE,
-                defaults={"value": value, "recorded_at": now},
-            )
+        intake_submitted.send(
+            sender=Intake, participant=participant, confidence=confidence, now=now
+        )
 
         if participant.status == Participant.Status.INVITED:
             Participant.objects.filter(pk=participant.pk, status=Participant.Status.INVITED).update(

@@ -17,9 +17,8 @@ from lib.clients import client_ip
 from programmes import availability, services
 from programmes.forms import CONFIDENCE_PREFIX, OBJECTIVE_FIELDS, IntakeForm
 from programmes.links import Purpose, participant_link_required
-from programmes.models import Intake, Participant
+from programmes.models import BASELINE, Intake, Participant
 from programmes.password_resets import password_reset_request_create, reset_link_lifetime
-from surveys.models import ConfidenceRating
 
 LOCKED_MESSAGE = (
     "The intake for your cohort has closed and matching has started, so your answers can no "
@@ -47,7 +46,7 @@ def _shows_draft(intake: Intake | None) -> bool:
     return intake.submitted_at is None or intake.draft_saved_at > intake.submitted_at
 
 
-def _submitted_answers(intake: Intake) -> dict[str, Any]:
+def _submitted_answers(participant: Participant, intake: Intake) -> dict[str, Any]:
     initial: dict[str, Any] = {
         name: getattr(intake, name) for name in (*Intake.ANSWER_FIELDS, "availability")
     }
@@ -56,9 +55,9 @@ def _submitted_answers(intake: Intake) -> dict[str, Any]:
     initial["can_share"] = list(intake.can_share.values_list("pk", flat=True))
     initial["off_limits"] = list(intake.off_limits.values_list("pk", flat=True))
     initial["avoid"] = [str(pk) for pk in intake.avoid.values_list("pk", flat=True)]
-    ratings = ConfidenceRating.objects.filter(
-        participant_id=intake.participant_id, context=ConfidenceRating.Context.INTAKE
-    ).values_list("key_skill_id", "value")
+    ratings = participant.confidence_ratings.filter(context=BASELINE).values_list(
+        "key_skill_id", "value"
+    )
     initial.update({f"{CONFIDENCE_PREFIX}{skill_id}": value for skill_id, value in ratings})
     return initial
 
@@ -135,9 +134,7 @@ def _render_readonly(
             "off_limits": list(intake.off_limits.all()),
             "avoid": list(intake.avoid.order_by("full_name")),
             "ratings": list(
-                ConfidenceRating.objects.filter(
-                    participant=participant, context=ConfidenceRating.Context.INTAKE
-                ).select_related("key_skill")
+                participant.confidence_ratings.filter(context=BASELINE).select_related("key_skill")
             ),
             "availability": [
                 (availability.DAYS[day], _hour_ranges([slot % 24 for slot in day_slots]))
@@ -181,7 +178,7 @@ def intake(request: HttpRequest, participant: Participant, *, token: str) -> Htt
     if _shows_draft(intake):
         initial = dict(intake.draft)
     elif intake is not None and intake.submitted_at is not None:
-        initial = _submitted_answers(intake)
+        initial = _submitted_answers(participant, intake)
     else:
         initial = {}
     return _render_form(

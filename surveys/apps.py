@@ -2,6 +2,7 @@ from django.apps import AppConfig
 
 from notifications.kinds import register
 from pairs.signals import pair_closing
+from programmes.signals import intake_submitted
 from surveys import kinds
 
 
@@ -14,3 +15,4 @@ class SurveysConfig(AppConfig):
         from surveys import receivers
 
         pair_closing.connect(receivers.unsent_pulse_requests, dispatch_uid="surveys.pair_closing")
+        intake_submitted.connect(receivers.record_baseline, dispatch_uid="surveys.baseline")

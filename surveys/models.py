@@ -4,7 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from programmes.models import KeySkill, Participant
+from programmes.models import BASELINE, KeySkill, Participant
 
 # A pulse or a programme-questions answer can be changed by submitting it again within this
 # long of the first submission; after that it is read-only, so the figures built on it settle.
@@ -17,7 +17,7 @@ class ConfidenceRating(models.Model):
     with the baseline."""
 
     class Context(models.TextChoices):
-        INTAKE = "intake", "Intake baseline"
+        INTAKE = BASELINE, "Intake baseline"
         PULSE = "pulse", "After a session"
         END = "end", "End of cohort"
 

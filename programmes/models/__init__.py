@@ -2,6 +2,7 @@
 participants and their intake (``people.py``)."""
 
 from programmes.models.people import (
+    BASELINE,
     Audience,
     Cadence,
     Intake,
@@ -15,6 +16,7 @@ from programmes.models.people import (
 from programmes.models.programme import Cohort, KeySkill, Programme, Topic
 
 __all__ = [
+    "BASELINE",
     "Audience",
     "Cadence",
     "Cohort",

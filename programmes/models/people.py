@@ -184,6 +184,11 @@ class Audience(models.TextChoices):
     )
 
 
+# The context of the confidence ratings given at intake: each key skill's baseline (the ratings
+# are surveys.ConfidenceRating, reached from a participant as ``confidence_ratings``).
+BASELINE = "intake"
+
+
 class Intake(models.Model):
     """What a participant tells us before matching. Who reads each answer is ``AUDIENCE``:
     goals and what one can share reach the partner; the boundaries text reaches the
