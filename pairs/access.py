@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from pairs.models import Pair, PairQuerySet
 from programmes.links import Purpose, link_problem
@@ -105,3 +106,7 @@ def not_your_pair(request: HttpRequest) -> HttpResponse:
     """A pair id that is not one of the link holder's pairs (changed by hand, or a link mixed
     up with someone else's): 404, with how to get a link of one's own."""
     return link_problem(request, reason="not_yours", purpose=Purpose.PAIR)
+
+
+def pair_page_url(token: str, pair_id: int) -> str:
+    return reverse("pairs:pair", args=[token, pair_id])

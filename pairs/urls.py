@@ -1,6 +1,7 @@
 from django.urls import path
 
 from pairs import meeting_views, views
+from pairs.sections import PARTS
 
 app_name = "pairs"
 
@@ -17,12 +18,13 @@ urlpatterns = [
         ("agreement/", views.agreement, "pair_agreement"),
         ("notes/", views.note_create, "pair_note_create"),
         ("notes/<int:note_id>/share/", views.note_share, "pair_note_share"),
-        ("stories/<int:story_id>/consent/", views.story_consent, "pair_story_consent"),
         ("meetings/<int:meeting_id>/pulse/", views.pulse_start, "pulse_start"),
         # Sessions and calendar files (pairs/meeting_views.py).
         ("meetings/new/", meeting_views.meeting_schedule, "meeting_schedule"),
         ("meetings/<int:meeting_id>/", meeting_views.meeting_edit, "meeting_edit"),
         ("meetings/<int:meeting_id>/invite.ics", meeting_views.meeting_ics, "meeting_ics"),
+        # The other apps' pages under the pair link (pairs/sections.py).
+        *(route for part in PARTS for route in part.routes),
     )
     for pair_part in ("<int:pair_id>/", "")
 ]

@@ -10,10 +10,9 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Exists, Model, OuterRef, Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
@@ -23,6 +22,7 @@ from pairs.access import (
     ambiguous,
     not_your_pair,
     pair_choices,
+    pair_page_url,
     pair_scope,
     pairs_of,
     render_chooser,
@@ -34,35 +34,24 @@ from pairs.forms import (
     NoteShareForm,
 )
 from pairs.models import Agreement, Meeting, Note, Pair
+from pairs.sections import MEETING_PULSES, PARTS
 from programmes.links import DEFAULT_LIFETIME, Purpose, make_token, participant_link_required
 from programmes.models import Intake, Participant, Role
-from reporting import stories
-from reporting.models import SuccessStory
-from surveys.feedback import feedback_links_due
-from surveys.models import Pulse
 
 PULSE_OFFER = DEFAULT_LIFETIME[Purpose.PULSE]
-
-
-def _readable_pulses(participant: Participant) -> Prefetch:
-    """The pulses the pair page may show: the viewer's own, and those their partner shared.
-    Never the partner's unshared answers, and never anyone's safety answer."""
-    return Prefetch(
-        "pulses",
-        queryset=Pulse.objects.filter(Q(participant=participant) | Q(shared=True)).only(
-            "meeting_id", "participant_id", "held", "learning", "action", "shared"
-        ),
-        to_attr="readable_pulses",
-    )
 
 
 def _get_pair_for_participant(participant: Participant, pair_id: int | None) -> Pair | None:
     """The participant's pair ``pair_id``, or without an id their only open pair (the newest
     open one when there are several, which ``pair_access.ambiguous`` then tells), else their
     latest ended one, which the page shows read-only; None if there is no such pair of theirs.
-    Loads all the page needs but notes and success stories; ``has_stories`` says whether
-    there are any to load about any of the participant's pairs (most have none, and then the
-    page costs no query for them), ``has_others`` whether they are in another pair."""
+    Loads all the page needs but notes and what the other apps' parts load themselves (they
+    annotate the pair with whether they have anything, so most pages cost no query for them);
+    ``has_others`` says whether the participant is in another pair."""
+    annotations = {}
+    for part in PARTS:
+        if part.annotate is not None:
+            annotations |= part.annotate(participant)
     pair = (
         pair_scope(participant, pair_id)
         .select_related(
@@ -72,15 +61,13 @@ def _get_pair_for_participant(participant: Participant, pair_id: int | None) -> 
             "reverse_mentor__person",
             "reverse_mentor__intake",
         )
-        .annotate(
-            has_stories=Exists(_stories_of(participant).filter(anonymised=True)),
-            has_others=Exists(pairs_of(participant).exclude(pk=OuterRef("pk"))),
-        )
+        .annotate(has_others=Exists(pairs_of(participant).exclude(pk=OuterRef("pk"))))
+        .annotate(**annotations)
         .first()
     )
     if pair is not None and not ambiguous(pair):
         meetings = Meeting.objects.select_related("topic").prefetch_related(
-            _readable_pulses(participant)
+            *(part.meeting_prefetch(participant) for part in PARTS if part.meeting_prefetch)
         )
         prefetch_related_objects([pair], "agreements", Prefetch("meetings", queryset=meetings))
     return pair
@@ -121,60 +108,8 @@ class SessionRow:
     led_by: str
     # The pulse: whether it can be answered, the viewer's own answer, the partner's if shared.
     pulse_open: bool = False
-    my_pulse: Pulse | None = None
-    partner_pulse: Pulse | None = None
-
-
-def _stories_of(participant: Participant) -> QuerySet[SuccessStory]:
-    """Stories about any pair ``participant`` has been in: someone re-matched since must still
-    be able to agree to, or withdraw from, a story about their earlier pair."""
-    return SuccessStory.objects.filter(
-        Q(pair__mentee=participant) | Q(pair__reverse_mentor=participant)
-    )
-
-
-@dataclass(frozen=True)
-class StoryRow:
-    story: SuccessStory
-    version: str  # what the consent form sends back (reporting.stories.story_version)
-    my_consent_at: datetime | None
-    partner_consent_at: datetime | None
-    partner_name: str  # the partner in the story's pair
-    earlier_pair: bool  # about another of the viewer's pairs than the one the page shows
-
-
-def _story_rows(pair: Pair, participant: Participant) -> list[StoryRow]:
-    """The anonymised stories about the participant's pairs, with each side's consent: the
-    only ones they are asked about (a draft is the manager's until it is marked
-    anonymised)."""
-    if not getattr(pair, "has_stories", False):
-        return []
-    rows = (
-        _stories_of(participant)
-        .filter(anonymised=True)
-        .select_related("pair__mentee__person", "pair__reverse_mentor__person")
-        .order_by("created_at", "pk")
-    )
-    found = []
-    for story in rows:
-        mentee = story.pair.mentee_id == participant.pk
-        mine, theirs = (
-            (story.mentee_consent_at, story.reverse_mentor_consent_at)
-            if mentee
-            else (story.reverse_mentor_consent_at, story.mentee_consent_at)
-        )
-        partner = story.pair.reverse_mentor if mentee else story.pair.mentee
-        found.append(
-            StoryRow(
-                story=story,
-                version=stories.story_version(story),
-                my_consent_at=mine,
-                partner_consent_at=theirs,
-                partner_name=partner.person.full_name,
-                earlier_pair=story.pair_id != pair.pk,
-            )
-        )
-    return found
+    my_pulse: Model | None = None
+    partner_pulse: Model | None = None
 
 
 def _who(role: str, *, my_side: Role, partner: Participant) -> str:
@@ -193,6 +128,120 @@ def _not_paired(request: HttpRequest, participant: Participant, *, status: int) 
     return render(request, "pairs/pair_none.html", context, status=status)
 
 
+@dataclass(frozen=True)
+class _Viewer:
+    """Who looks at the page, from which side, and when."""
+
+    participant: Participant
+    side: Role
+    partner: Participant
+    zone: ZoneInfo
+    now: datetime
+
+
+def _session_row(meeting: Meeting, viewer: _Viewer) -> SessionRow:
+    now, partner = viewer.now, viewer.partner
+    status = meeting.get_status_display()
+    if meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at < now:
+        status = "Not logged yet"
+    elif meeting.status == Meeting.Status.CANCELLED and meeting.cancelled_by:
+        who = "you" if meeting.cancelled_by == viewer.side else partner.person.full_name
+        status = f"Cancelled by {who}"
+    pulses = {pulse.participant_id: pulse for pulse in getattr(meeting, MEETING_PULSES, [])}
+    me = viewer.participant.pk
+    return SessionRow(
+        meeting=meeting,
+        starts_at=timezone.localtime(meeting.starts_at, viewer.zone),
+        status=status,
+        topic=meeting.topic.title if meeting.topic else "",
+        led_by=_who(meeting.led_by, my_side=viewer.side, partner=partner),
+        # Answers can be looked at any time; a session's questions are offered for as long as
+        # the e-mail's link would last, so old gaps do not nag.
+        pulse_open=not meeting.called_off
+        and meeting.starts_at <= now
+        and (me in pulses or now - meeting.starts_at <= PULSE_OFFER),
+        my_pulse=pulses.get(me),
+        partner_pulse=pulses.get(partner.pk),
+    )
+
+
+def _sessions_context(meetings: list[Meeting], viewer: _Viewer) -> dict[str, Any]:
+    """Sessions to come, soonest first, and the rest, latest first."""
+
+    def to_come(meeting: Meeting) -> bool:
+        return meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at >= viewer.now
+
+    return {
+        "upcoming": [_session_row(m, viewer) for m in meetings if to_come(m)],
+        "past": [_session_row(m, viewer) for m in reversed(meetings) if not to_come(m)],
+        "before_first_session": not any(m.status == Meeting.Status.HELD for m in meetings),
+    }
+
+
+def _agreement_context(
+    pair: Pair, viewer: _Viewer, form: AgreementProposeForm | None
+) -> dict[str, Any]:
+    """The terms agreed, a newer version waiting for acceptance, and the form to propose one
+    (filled with the latest terms)."""
+    current = pair_queries.agreement_current(pair)
+    pending = pair_queries.agreement_pending(pair)
+    if form is None:
+        base = pending or current
+        fields = ("driver", "cadence", "meeting_mode", "cancellation", "pledge")
+        initial = {name: getattr(base, name) for name in fields} if base else {}
+        form = AgreementProposeForm(pair=pair, initial=initial)
+    accepted = "mentee_accepted_at" if viewer.side == Role.MENTEE else "mentor_accepted_at"
+    side, partner = viewer.side, viewer.partner
+    return {
+        "current": current,
+        "pending": pending,
+        "awaiting_me": pending is not None and getattr(pending, accepted) is None,
+        "driver_name": _who(current.driver, my_side=side, partner=partner) if current else "",
+        "pending_driver_name": _who(pending.driver, my_side=side, partner=partner)
+        if pending
+        else "",
+        "agreement_form": form,
+    }
+
+
+def _notes_context(
+    pair: Pair, meetings: list[Meeting], viewer: _Viewer, form: NoteForm | None
+) -> dict[str, Any]:
+    """The notes the viewer may read, and the form to add one about a session that began."""
+    if form is None:
+        form = NoteForm(
+            meetings=[
+                (meeting, f"{timezone.localtime(meeting.starts_at, viewer.zone):%a %-d %b}")
+                for meeting in reversed(meetings)
+                if meeting.starts_at <= viewer.now or meeting.status == Meeting.Status.HELD
+            ]
+        )
+    notes = pair_services.notes_for(pair=pair, viewer=viewer.participant).select_related("meeting")
+    me = viewer.participant.pk
+    return {"note_form": form, "notes": [(note, note.author_id == me) for note in notes]}
+
+
+def _road_map_context(
+    pair: Pair, meetings: list[Meeting], viewer: _Viewer, topics: list[Any]
+) -> dict[str, Any]:
+    """Both sides' goals, the topics the partner can share, and the road map covered so far.
+    The pair's own participant rows carry the intakes it loaded with them."""
+    me = pair.mentee if viewer.side == Role.MENTEE else pair.reverse_mentor
+    my_intake, partner_intake = _intake(me), _intake(viewer.partner)
+    shares = set()
+    if partner_intake is not None:
+        # Through the programme's topics, already loaded: one query for the ids.
+        shares = set(partner_intake.can_share.values_list("pk", flat=True))
+    covered = pair_services.topics_covered(meetings)
+    return {
+        "my_goals": my_intake.goals if my_intake else [],
+        "partner_goals": partner_intake.goals if partner_intake else [],
+        "partner_shares": [topic for topic in topics if topic.pk in shares],
+        "road_map": [(topic, topic.pk in covered) for topic in topics],
+        "covered_count": sum(1 for topic in topics if topic.pk in covered),
+    }
+
+
 def _render_page(
     request: HttpRequest,
     participant: Participant,
@@ -204,79 +253,17 @@ def _render_page(
 ) -> HttpResponse:
     now = timezone.now()
     programme = pair.cohort.programme
-    my_side = pair_queries.side_of(pair=pair, participant=participant)
     partner = pair_queries.partner_of(pair=pair, participant=participant)
-    zone = ZoneInfo(participant.person.time_zone)
+    viewer = _Viewer(
+        participant=participant,
+        side=pair_queries.side_of(pair=pair, participant=participant),
+        partner=partner,
+        zone=ZoneInfo(participant.person.time_zone),
+        now=now,
+    )
     topics = list(programme.topics.all())
     meetings = sorted(pair.meetings.all(), key=lambda meeting: meeting.starts_at)
-
-    def row(meeting: Meeting) -> SessionRow:
-        status = meeting.get_status_display()
-        if meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at < now:
-            status = "Not logged yet"
-        elif meeting.status == Meeting.Status.CANCELLED and meeting.cancelled_by:
-            who = "you" if meeting.cancelled_by == my_side else partner.person.full_name
-            status = f"Cancelled by {who}"
-        pulses = {pulse.participant_id: pulse for pulse in getattr(meeting, "readable_pulses", [])}
-        return SessionRow(
-            meeting=meeting,
-            starts_at=timezone.localtime(meeting.starts_at, zone),
-            status=status,
-            topic=meeting.topic.title if meeting.topic else "",
-            led_by=_who(meeting.led_by, my_side=my_side, partner=partner),
-            # Answers can be looked at any time; a session's questions are offered for as long
-            # as the e-mail's link would last, so old gaps do not nag.
-            pulse_open=not meeting.called_off
-            and meeting.starts_at <= now
-            and (participant.pk in pulses or now - meeting.starts_at <= PULSE_OFFER),
-            my_pulse=pulses.get(participant.pk),
-            partner_pulse=pulses.get(partner.pk),
-        )
-
-    upcoming = [
-        row(meeting)
-        for meeting in meetings
-        if meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at >= now
-    ]
-    past = [
-        row(meeting)
-        for meeting in reversed(meetings)
-        if not (meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at >= now)
-    ]
-    covered = pair_services.topics_covered(meetings)
-    current = pair_queries.agreement_current(pair)
-    pending = pair_queries.agreement_pending(pair)
-    read_only = pair.status == Pair.Status.ENDED
-    if agreement_form is None:
-        base = pending or current
-        initial = (
-            {
-                name: getattr(base, name)
-                for name in ("driver", "cadence", "meeting_mode", "cancellation", "pledge")
-            }
-            if base
-            else {}
-        )
-        agreement_form = AgreementProposeForm(pair=pair, initial=initial)
-    note_choices = [
-        (meeting, f"{timezone.localtime(meeting.starts_at, zone):%a %-d %b}")
-        for meeting in reversed(meetings)
-        if meeting.starts_at <= now or meeting.status == Meeting.Status.HELD
-    ]
-    if note_form is None:
-        note_form = NoteForm(meetings=note_choices)
-    # The pair's own participant rows carry the intakes it loaded with them.
-    me = pair.mentee if my_side == Role.MENTEE else pair.reverse_mentor
-    my_intake, partner_intake = _intake(me), _intake(partner)
-    shares = set()
-    if partner_intake is not None:
-        # Through the programme's topics, already loaded: one query for the ids.
-        shares = set(partner_intake.can_share.values_list("pk", flat=True))
-    notes = list(pair_services.notes_for(pair=pair, viewer=participant).select_related("meeting"))
-    awaiting_me = pending is not None and (
-        getattr(pending, "mentee_accepted_at" if my_side == Role.MENTEE else "mentor_accepted_at")
-        is None
-    )
+    agreement = _agreement_context(pair, viewer, agreement_form)
     context: dict[str, Any] = {
         "token": token,
         "participant": participant,
@@ -284,35 +271,19 @@ def _render_page(
         "programme": programme,
         "cohort": pair.cohort,
         "pair": pair,
-        "my_side": my_side,
+        "my_side": viewer.side,
         "partner": partner,
         "partner_person": partner.person,
-        "my_goals": my_intake.goals if my_intake else [],
-        "partner_goals": partner_intake.goals if partner_intake else [],
-        "partner_shares": [topic for topic in topics if topic.pk in shares],
-        "road_map": [(topic, topic.pk in covered) for topic in topics],
-        "covered_count": sum(1 for topic in topics if topic.pk in covered),
-        "upcoming": upcoming,
-        "past": past,
         "time_zone": participant.person.time_zone,
+        "read_only": pair.status == Pair.Status.ENDED,
+        **_road_map_context(pair, meetings, viewer, topics),
+        **_sessions_context(meetings, viewer),
         "next_step": pair_services.next_step(
-            pair=pair, viewer=participant, current=current, meetings=meetings, now=now
+            pair=pair, viewer=participant, current=agreement["current"], meetings=meetings, now=now
         ),
-        "current": current,
-        "pending": pending,
-        "awaiting_me": awaiting_me,
-        "driver_name": _who(current.driver, my_side=my_side, partner=partner) if current else "",
-        "pending_driver_name": (
-            _who(pending.driver, my_side=my_side, partner=partner) if pending else ""
-        ),
-        "agreement_form": agreement_form,
-        "note_form": note_form,
-        "notes": [(note, note.author_id == participant.pk) for note in notes],
+        **agreement,
+        **_notes_context(pair, meetings, viewer, note_form),
         "guides": pair_services.guides_for(pair=pair, viewer=participant, topics=topics),
-        "before_first_session": not any(m.status == Meeting.Status.HELD for m in meetings),
-        "read_only": read_only,
-        "stories": _story_rows(pair, participant),
-        "feedback_due": feedback_links_due(participant, now=now),
         # The viewer's other pairs (a reverse-mentor with two places, or someone re-matched):
         # one query, only for those who have any.
         "other_pairs": (
@@ -321,7 +292,10 @@ def _render_page(
             else []
         ),
     }
-    status = 400 if agreement_form.errors or note_form.errors else 200
+    for part in PARTS:
+        if part.context is not None:
+            context |= part.context(pair, participant, now)
+    status = 400 if context["agreement_form"].errors or context["note_form"].errors else 200
     return render(request, "pairs/pair_page.html", context, status=status)
 
 
@@ -347,7 +321,7 @@ def agreement(
     pair = _load(request, participant, token, pair_id)
     if isinstance(pair, HttpResponse):
         return pair
-    page = _page_url(token, pair.pk)
+    page = pair_page_url(token, pair.pk)
     if pair.status == Pair.Status.ENDED:
         messages.error(request, pair_services.ended_message(pair))
         return redirect(page)
@@ -395,7 +369,7 @@ def note_create(
         return pair
     if pair.status == Pair.Status.ENDED:
         messages.error(request, pair_services.ended_message(pair))
-        return redirect(_page_url(token, pair.pk))
+        return redirect(pair_page_url(token, pair.pk))
     form = NoteForm(request.POST, meetings=[(meeting, "") for meeting in pair.meetings.all()])
     if form.is_valid():
         try:
@@ -410,7 +384,7 @@ def note_create(
                 if note.shared
                 else "Your note is saved. Only you can see it.",
             )
-            return redirect(f"{_page_url(token, pair.pk)}#notes")
+            return redirect(f"{pair_page_url(token, pair.pk)}#notes")
     return _render_page(request, participant, pair, token, note_form=form)
 
 
@@ -452,65 +426,7 @@ def note_share(
             if shared
             else "This note is private again: only you can see it.",
         )
-    return redirect(f"{_page_url(token, pair.pk)}#notes")
-
-
-@require_POST
-@participant_link_required(Purpose.PAIR)
-def story_consent(
-    request: HttpRequest,
-    participant: Participant,
-    story_id: int,
-    *,
-    token: str,
-    pair_id: int | None = None,
-) -> HttpResponse:
-    """Give or withdraw the viewer's consent to a success story about one of their pairs.
-    Ended pairs too: stories are usually written as a pair ends, and withdrawing must stay
-    possible for as long as the page can be reached."""
-    # Only a story about one of the viewer's pairs: any other id is a 404, whichever pair it
-    # is about.
-    story = (
-        _stories_of(participant)
-        .filter(pk=story_id)
-        .select_related("pair__mentee__person", "pair__reverse_mentor__person")
-        .first()
-    )
-    if story is None:
-        if pair_id is not None and not pairs_of(participant).filter(pk=pair_id).exists():
-            return not_your_pair(request)
-        raise Http404("No such story about your pair.")
-    if pair_id is not None and not pairs_of(participant).filter(pk=pair_id).exists():
-        return not_your_pair(request)
-    pair = story.pair
-    # Back to the page the form was on: each of the viewer's pair pages lists the stories.
-    page = _page_url(token, pair_id if pair_id is not None else pair.pk)
-    answer = request.POST.get("consent")
-    if answer not in ("yes", "no"):
-        messages.error(request, "Choose whether you agree or withdraw, then try again.")
-        return redirect(f"{page}#stories")
-    try:
-        story = stories.story_consent(
-            story=story,
-            by=participant,
-            consent=answer == "yes",
-            seen_version=request.POST.get("version", "") if answer == "yes" else None,
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        partner = pair_queries.partner_of(pair=pair, participant=participant)
-        if answer == "no":
-            message = "You withdrew your consent: the programme's sponsors cannot see this story."
-        elif story.publishable:
-            message = "Thank you. You have both agreed: the programme's sponsors can now read it."
-        else:
-            message = (
-                f"Thank you. The story will be shown to the programme's sponsors once "
-                f"{partner.person.full_name} agrees too."
-            )
-        messages.success(request, message)
-    return redirect(f"{page}#stories")
+    return redirect(f"{pair_page_url(token, pair.pk)}#notes")
 
 
 @require_safe
@@ -535,7 +451,3 @@ def pulse_start(
         raise Http404("No such session in your pair.")
     pulse_token = make_token(participant_id=participant.pk, purpose=Purpose.PULSE, scope=meeting.pk)
     return redirect("surveys:pulse", pulse_token)
-
-
-def _page_url(token: str, pair_id: int) -> str:
-    return reverse("pairs:pair", args=[token, pair_id])

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 
 from notifications.kinds import register
+from pairs import sections
 from reporting import kinds
 
 
@@ -10,3 +11,6 @@ class ReportingConfig(AppConfig):
 
     def ready(self) -> None:
         register(*kinds.KINDS)
+        from reporting import pair_page
+
+        sections.register(pair_page.PART)
