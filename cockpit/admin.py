@@ -3,6 +3,8 @@ cohorts (intake, pulses, open flags, the diagnosis) and pairs (sessions, notes, 
 flags, check-ins). Each shows figures that several apps keep, so they sit above all of them
 (see cockpit/__init__.py)."""
 
+from functools import partial
+
 from django.contrib import admin
 from django.db.models import (
     Count,
@@ -29,6 +31,8 @@ from pairs.models import Agreement, Meeting, Pair
 from programmes import admin_intake
 from programmes.admin import CohortFilter, CohortInline, KeySkillInline, TopicInline
 from programmes.models import Cohort, Participant, Programme, Role
+from reporting.admin_kpis import programme_kpis
+from risks.admin_diagnosis import diagnosis_view
 from risks.models import CheckIn, RiskFlag
 from surveys import counts
 
@@ -97,9 +101,6 @@ class ProgrammeAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">KPIs</a>', url)
 
     def get_urls(self) -> list[URLPattern]:
-        from functools import partial
-
-        from reporting.admin_kpis import programme_kpis
 
         custom = [
             path(
@@ -240,7 +241,6 @@ class CohortAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">Diagnosis</a>', url)
 
     def get_urls(self) -> list[URLPattern]:
-        from risks.admin_diagnosis import diagnosis_view
 
         def diagnosis(request: HttpRequest, cohort_id: int) -> HttpResponse:
             return diagnosis_view(request, cohort_id, model_admin=self)

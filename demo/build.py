@@ -1,30 +1,23 @@
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
+from demo import intake, matching, organisation, pulses, remediation, sessions, sponsor
+from demo.context import DemoContext
+from demo.organisation import EMAIL_DOMAIN, PROGRAMME_SLUG, USERNAMES
+from pairs.models import Meeting, Pair
+from programmes.links import Purpose, pair_link_expiry, participant_url
 from programmes.models import Cohort, Participant, Person, Programme
-
-
-@dataclass
-class DemoContext:
-    """What the steps share: each step reads what earlier ones built and adds its own."""
-
-    today: date
-    rng: random.Random
-    programme: Programme | None = None
-    cohorts: dict[str, Cohort] = field(default_factory=dict)
-    people: dict[str, Person] = field(default_factory=dict)
-    users: dict[str, User] = field(default_factory=dict)
-    participants: dict[str, list[Participant]] = field(default_factory=dict)
-    summary: list[str] = field(default_factory=list)
+from surveys.models import Pulse
+from surveys.notices import pulse_url
 
 
 def _steps() -> list[Callable[[DemoContext], None]]:
-    from demo import intake, matching, organisation, pulses, remediation, sessions, sponsor
 
     # Later areas append their step here, in order.
     return [
@@ -47,13 +40,11 @@ def build_demo(*, today: date, seed: int = 2026) -> DemoContext:
 
 
 def demo_exists() -> bool:
-    from demo.organisation import PROGRAMME_SLUG
 
     return Programme.objects.filter(slug=PROGRAMME_SLUG).exists()
 
 
 def remove_demo() -> None:
-    from demo.organisation import EMAIL_DOMAIN, PROGRAMME_SLUG, USERNAMES
 
     with transaction.atomic():
         Programme.objects.filter(slug=PROGRAMME_SLUG).delete()
@@ -64,8 +55,6 @@ def remove_demo() -> None:
 def demo_intake_links(limit: int = 3) -> list[tuple[Participant, str]]:
     """Fresh intake links for demo participants who have not submitted theirs, so whoever
     runs the demo can try the form as a participant would."""
-    from demo.organisation import PROGRAMME_SLUG
-    from programmes.links import Purpose, participant_url
 
     waiting = (
         Participant.objects.filter(
@@ -81,9 +70,6 @@ def demo_intake_links(limit: int = 3) -> list[tuple[Participant, str]]:
 
 def demo_pair_links() -> list[tuple[Participant, str]]:
     """Fresh links to one running demo pair's page, for each of its two sides."""
-    from demo.organisation import PROGRAMME_SLUG
-    from pairs.models import Pair
-    from programmes.links import Purpose, pair_link_expiry, participant_url
 
     pair = (
         Pair.objects.filter(cohort__programme__slug=PROGRAMME_SLUG, status=Pair.Status.ACTIVE)
@@ -108,13 +94,6 @@ def demo_pair_links() -> list[tuple[Participant, str]]:
 def demo_pulse_link() -> tuple[Participant, str] | None:
     """The pulse link, as the e-mail after a session sends it, of the latest demo session that
     has happened and that one of its participants has not answered yet."""
-    from django.db.models import Exists, OuterRef
-    from django.utils import timezone
-
-    from demo.organisation import PROGRAMME_SLUG
-    from pairs.models import Meeting, Pair
-    from surveys.models import Pulse
-    from surveys.notices import pulse_url
 
     sessions = (
         Meeting.objects.filter(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
 
-from demo.build import DemoContext
+from demo.context import DemoContext
 from programmes.models import (
     Cadence,
     Cohort,

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from demo.build import DemoContext
+from demo.context import DemoContext
 from matching import services
 from matching.models import MatchingRun
 from notifications.models import Notification

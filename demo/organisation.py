@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.contrib.auth.models import Group, User
 
-from demo.build import DemoContext
+from demo.context import DemoContext
 from programmes.models import Cohort, KeySkill, Person, Programme, Topic
 from programmes.roles import sync_manager_group
 

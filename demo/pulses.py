@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from demo.build import DemoContext
+from demo.context import DemoContext
 from pairs.models import Meeting, Pair
 from programmes.models import KeySkill, Participant, Role
 from surveys.counts import format_rate, response_rate

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from demo.build import DemoContext
+from demo.context import DemoContext
 from pairs.models import Pair
 from reporting.kpis import kpis_compute
 from reporting.models import SuccessStory

@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
-from demo.build import DemoContext
+from demo.context import DemoContext
 from pairs.models import Agreement, Meeting, Note, Pair
 from programmes.models import Cadence, Role, Topic
 

@@ -3,7 +3,7 @@ and this one (the status page and e-mail show the month's own)."""
 
 from datetime import timedelta
 
-from demo.build import DemoContext
+from demo.context import DemoContext
 from reporting.models import SponsorAsk
 
 ASKS = [

@@ -5,6 +5,7 @@ from notifications.kinds import Message
 from notifications.models import Notification
 from notifications.services import notify_each
 from pairs.models import Pair
+from pairs.notices import pair_context, pair_people, sides_for
 
 
 def ask_match_introduction(pair: Pair) -> None:
@@ -24,7 +25,6 @@ def ask_match_introductions(pairs: list[Pair]) -> None:
 
 
 def match_introduction(notification: Notification) -> Message | None:
-    from pairs.notices import pair_context, pair_people, sides_for
 
     pair = (
         Pair.objects.current()

@@ -19,6 +19,7 @@ from lib.admin_filters import (
     field_filter_parameters,
 )
 from programmes import services
+from programmes.admin_import import import_people
 from programmes.models import Cohort, KeySkill, Participant, Person, Topic
 
 
@@ -171,7 +172,6 @@ class ParticipantAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         )
 
     def get_urls(self) -> list[URLPattern]:
-        from programmes.admin_import import import_people
 
         custom = [
             path(

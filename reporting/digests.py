@@ -6,17 +6,23 @@ To each active sponsor with an address of each running programme, once per progr
 month, due from 08:00 on the month's first working day (Monday to Friday; no holiday
 calendar) until the end of the 7th, in settings.TIME_ZONE (sponsors are users, with no time
 zone of their own). It reports the month before, as the status page does
-(reporting/sponsor.py); what it says is decided when it is sent (reporting/notices.py).
+(reporting/sponsor.py); what it says is decided when it is sent (``sponsor_status``).
 """
 
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
+from lib.users import user_name
 from lib.zones import site_local
-from notifications.services import ask_unasked
+from notifications.kinds import Message
+from notifications.models import Notification
+from notifications.services import ask_unasked, notify
 from programmes.models import Programme
-from reporting import notices
+from reporting.sponsor import sponsor_status as status_of
+from reporting.sponsor import sponsor_status_path
 from risks.digests import SEND_AT
 
 SPONSOR_STATUS_LAST_DAY = 7
@@ -59,6 +65,76 @@ def sponsor_statuses_due(*, now: datetime | None = None) -> int:
     ]
     return ask_unasked(
         wanted,
-        key=lambda item: notices.sponsor_status_key(item[1], item[0], today),
-        ask=lambda item: notices.ask_sponsor_status(item[1], item[0], today, reported),
+        key=lambda item: sponsor_status_key(item[1], item[0], today),
+        ask=lambda item: ask_sponsor_status(item[1], item[0], today, reported),
+    )
+
+
+# --- The message -----------------------------------------------------------------------
+
+
+def sponsor_status_key(user, programme, today: date) -> str:
+    return f"sponsor_status:{user.pk}:{programme.pk}:{today:%Y-%m}"
+
+
+def ask_sponsor_status(user, programme, today: date, reported: date) -> None:
+    notify(
+        kind="sponsor_status",
+        key=sponsor_status_key(user, programme, today),
+        to=user,
+        about=programme,
+        data={"month": reported.isoformat()},
+    )
+
+
+def sponsor_status(notification: Notification) -> Message | None:
+    """The month's headline figures against their targets, the managers' ask and a link to
+    the status page, all from the page's own selector (reporting.sponsor), so the e-mail
+    says what the page says, small groups suppressed alike: aggregates only, never a name or
+    what a participant wrote. A month with no figures yet (its KPIs not computed) lists none
+    and links to the programme's latest month instead. Nothing if the programme is no longer
+    running or the recipient no longer sponsors it."""
+
+    user = notification.user
+    programme = (
+        Programme.objects.filter(
+            pk=notification.object_id, status=Programme.Status.RUNNING, sponsors=user
+        ).first()
+        if user is not None and user.is_active
+        else None
+    )
+    if programme is None:
+        return None
+    month = date.fromisoformat(notification.data["month"])
+    status = status_of(programme=programme, month=month)
+    if status.has_figures:
+        status_url = settings.SITE_URL + sponsor_status_path(programme, month)
+    else:
+        status_url = settings.SITE_URL + reverse(
+            "reporting:sponsor_programme", args=[programme.slug]
+        )
+    return Message(
+        {
+            "recipient_name": user_name(user),
+            "programme": programme,
+            "month": month,
+            # Plain strings, so a manager's wording can show the figures and nothing else.
+            "figures": [
+                {
+                    "label": figure.label,
+                    "text": figure.text,
+                    "mark": figure.mark_label,
+                    "target": figure.target_text,
+                    "suppressed": figure.suppressed,
+                }
+                for figure in status.headline
+                if status.has_figures
+            ],
+            "ask": status.ask,
+            "min_group": status.min_group,
+            "status_url": status_url,
+            # For wording saved before the status page existed (it linked to the sign-in).
+            "sign_in_url": status_url,
+        },
+        language=settings.LANGUAGE_CODE,
     )

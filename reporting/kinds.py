@@ -1,6 +1,7 @@
 """The messages of success stories and the sponsors' monthly status (built in
-reporting/notices.py). A story's title is anonymised by a manager and is the very thing the
-recipient is asked to consent to; "what we need from you" is written by managers for sponsors."""
+reporting/notices.py and reporting/digests.py). A story's title is anonymised by a manager
+and is the very thing the recipient is asked to consent to; "what we need from you" is
+written by managers for sponsors."""
 
 from notifications.kinds import PROGRAMME, VALUE, Kind
 from notifications.schema import ListOf, fields
@@ -19,7 +20,7 @@ KINDS = [
     Kind(
         "sponsor_status",
         "Monthly programme status, to sponsors",
-        "reporting.notices.sponsor_status",
+        "reporting.digests.sponsor_status",
         {
             "recipient_name": VALUE,
             "programme": PROGRAMME,

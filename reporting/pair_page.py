@@ -19,9 +19,9 @@ from pairs.queries import partner_of
 from pairs.sections import PairPagePart
 from programmes.links import Purpose, participant_link_required
 from programmes.models import Participant
+from reporting.consent import story_version
 from reporting.models import SuccessStory
 from reporting.stories import story_consent as story_consent_give
-from reporting.stories import story_version
 
 
 def _stories_of(participant: Participant) -> QuerySet[SuccessStory]:
@@ -35,7 +35,7 @@ def _stories_of(participant: Participant) -> QuerySet[SuccessStory]:
 @dataclass(frozen=True)
 class StoryRow:
     story: SuccessStory
-    version: str  # what the consent form sends back (reporting.stories.story_version)
+    version: str  # what the consent form sends back (reporting.consent.story_version)
     my_consent_at: datetime | None
     partner_consent_at: datetime | None
     partner_name: str  # the partner in the story's pair

@@ -10,7 +10,6 @@ ValidationErrors in the words of whoever acts (the manager in the admin, the par
 their pair page), so callers show them as they are.
 """
 
-import hashlib
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,28 +20,16 @@ from django.utils import timezone
 
 from pairs import queries as pair_queries
 from pairs.models import Pair
-from programmes.models import Participant, Programme, Role
+from programmes.models import Participant, Programme
+from reporting import notices
+from reporting.consent import (
+    CONSENT_FIELDS,
+    consent_field,
+    consent_waits_for,
+    normalised,
+    story_version,
+)
 from reporting.models import SuccessStory
-
-CONSENT_FIELDS = ("mentee_consent_at", "reverse_mentor_consent_at")
-
-
-def _consent_field(side: Role) -> str:
-    return "mentee_consent_at" if side == Role.MENTEE else "reverse_mentor_consent_at"
-
-
-def _normalised(text: str) -> str:
-    # Browsers send a textarea's line breaks as CRLF: the same story typed again, or saved
-    # unchanged from the admin, must not count as a new text and clear the consents.
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-def story_version(story: SuccessStory) -> str:
-    """A short fingerprint of what participants consent to (pair, title and body). The pair
-    page sends it back with a consent, so a participant never agrees to a text that changed
-    after they read it."""
-    text = f"{story.pair_id}\n{_normalised(story.title)}\n{_normalised(story.body)}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def story_check_pair(*, pair: Pair) -> None:
@@ -61,8 +48,8 @@ def story_save(*, story: SuccessStory, by: AbstractBaseUser) -> SuccessStory:
     keeps what is stored (read under a row lock, so a consent given or withdrawn while the
     manager had the form open is neither lost nor brought back), cleared when the pair, title
     or body changed or the story is not marked anonymised."""
-    story.title = _normalised(story.title)
-    story.body = _normalised(story.body)
+    story.title = normalised(story.title)
+    story.body = normalised(story.body)
     story.full_clean()
     story_check_pair(pair=story.pair)
     with transaction.atomic():
@@ -85,22 +72,7 @@ def story_save(*, story: SuccessStory, by: AbstractBaseUser) -> SuccessStory:
     return story
 
 
-def consent_waits_for(story: SuccessStory) -> list[Participant]:
-    """The participants of the story's pair whose consent it still lacks, leaving out anyone
-    who has withdrawn from the programme."""
-    pair = story.pair
-    sides = ((Role.MENTEE, pair.mentee), (Role.REVERSE_MENTOR, pair.reverse_mentor))
-    return [
-        participant
-        for side, participant in sides
-        if getattr(story, _consent_field(side)) is None
-        and participant.status != Participant.Status.WITHDRAWN
-    ]
-
-
 def _ask_consent(story: SuccessStory) -> None:
-    from reporting import notices
-
     version = story_version(story)
     for participant in consent_waits_for(story):
         notices.ask_story_consent(story, participant, version)
@@ -120,7 +92,7 @@ def story_consent(
     the text the participant read) is given, when the text has changed since. Withdrawing is
     always possible, also for an ended pair, where stories are usually written."""
     side = pair_queries.side_of(pair=story.pair, participant=by)
-    field = _consent_field(side)
+    field = consent_field(side)
     with transaction.atomic():
         locked = SuccessStory.objects.select_for_update().get(pk=story.pk)
         if consent:

@@ -35,9 +35,13 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
+from notifications.models import Notification
+from notifications.services import notifications_cancel
 from pairs.models import Meeting, Pair
 from programmes.models import Participant
+from risks import notices
 from risks.models import CheckIn
+from surveys.models import PulseRequest
 
 HORIZON = timedelta(days=30)
 PAUSE_LENGTH = timedelta(days=30)
@@ -77,7 +81,6 @@ def checkins_due(*, now: datetime | None = None) -> int:
     """Ask the check-ins that have come due (see the module's rules): a CheckIn for each
     participant, with its e-mail in the outbox. Returns how many were asked; run twice, the
     second run asks none."""
-    from risks import notices
 
     now = now or timezone.now()
     asked = 0
@@ -128,7 +131,6 @@ def checkin_answer(*, checkin: CheckIn, choice: str, now: datetime | None = None
     """Record ``choice`` for ``checkin`` and do what it asks, once (see the module's rules).
     Returns the check-in as saved, with its pair as it is now. Raises ValidationError when
     the answer cannot be taken."""
-    from risks import notices
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -160,9 +162,6 @@ def pair_pause(*, pair: Pair, until: date) -> None:
 
 
 def _cancel_pending_mail(pair: Pair, until: date) -> None:
-    from notifications.models import Notification
-    from notifications.services import notifications_cancel
-    from surveys.models import PulseRequest
 
     end = datetime.combine(until, datetime.min.time(), tzinfo=timezone.get_current_timezone())
     meetings = Meeting.objects.filter(pair=pair, starts_at__lt=end)

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from lib.users import user_name
 from notifications.kinds import Message
@@ -13,8 +14,8 @@ from notifications.models import Notification
 from notifications.services import notify
 from pairs.models import Pair
 from programmes.links import Purpose, participant_url
-from programmes.models import Participant
-from risks.models import CheckIn
+from programmes.models import Participant, Programme
+from risks.models import CheckIn, RiskFlag
 
 # --- The missed-meetings check-in (risks/checkins.py) ------------------------------------
 
@@ -139,10 +140,6 @@ def risk_digest(notification: Notification) -> Message | None:
     age and its page in the admin: names, counts and dates, never what anyone wrote (the
     reasons come from the flags' evidence). Nothing is sent when no flag is open: a weekly
     "all is well" would teach managers to skip the digest. Two queries."""
-    from django.utils import timezone
-
-    from programmes.models import Programme
-    from risks.models import RiskFlag
 
     user = notification.user
     if user is None or not user.is_active:

@@ -54,12 +54,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
+from lib.users import user_name
 from pairs import matchmaking
 from pairs import services as pair_services
 from pairs.matchmaking import PartnerSuggestion, Suggestions
 from pairs.models import Pair
 from programmes.models import Cohort, Intake, Participant, Role
-from risks import checkins
+from risks import checkins, notices
 from risks.models import CheckIn, PairAction, RiskFlag
 
 CHECKIN_AGAIN_AFTER = timedelta(days=7)
@@ -157,7 +158,6 @@ def pair_send_checkin(
     """Ask each participant of an active pair who has not withdrawn whether they can
     continue, or would rather be re-matched or pause for a month (see the module's rules).
     Returns the check-ins asked."""
-    from risks import notices
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -525,7 +525,6 @@ def flag_resolve(
     *, flag: RiskFlag, by: AbstractBaseUser | None, note: str, now: datetime | None = None
 ) -> RiskFlag:
     """Resolve an open flag with the manager's own words. Returns the flag as saved."""
-    from lib.users import user_name
 
     now = now or timezone.now()
     note = _note(note, NOTE_REQUIRED)

@@ -32,9 +32,10 @@ from programmes import notices as programme_notices
 from programmes.models import Cohort, Participant, Programme, Role
 from programmes.password_resets import password_reset_request_create
 from programmes.roles import MANAGERS_GROUP
+from reporting import digests as reporting_digests
 from reporting import notices as reporting_notices
+from reporting.consent import story_version
 from reporting.models import SponsorAsk, SuccessStory
-from reporting.stories import story_version
 from risks import notices as risk_notices
 from risks.models import CheckIn, RiskFlag
 from surveys import notices as survey_notices
@@ -366,7 +367,7 @@ def built(programme: Programme, manager: User, sponsor: User) -> dict[str, Messa
     SponsorAsk.objects.create(
         programme=programme, month=today.replace(day=1), text="Come.", written_by=manager
     )
-    reporting_notices.ask_sponsor_status(sponsor, programme, today, today.replace(day=1))
+    reporting_digests.ask_sponsor_status(sponsor, programme, today, today.replace(day=1))
     build("sponsor_status")
 
     # The introduction of a new pair, and the end of an old one.

@@ -16,7 +16,7 @@ from django.core import mail
 from notifications.models import Notification
 from notifications.sending import notification_send
 from programmes.models import Programme
-from reporting import notices as reporting_notices
+from reporting import digests as reporting_digests
 from reporting import sponsor as sponsor_page
 from reporting.digests import sponsor_statuses_due
 from reporting.kpis import kpis_compute
@@ -257,9 +257,9 @@ def test_nothing_is_sent_once_the_programme_closes_or_the_sponsor_steps_down(
     assert Notification.objects.get(user=other).status == Notification.Status.CANCELLED
 
     Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.CLOSED)
-    reporting_notices.ask_sponsor_status(sponsor, programme, date(2026, 7, 1), date(2026, 6, 1))
+    reporting_digests.ask_sponsor_status(sponsor, programme, date(2026, 7, 1), date(2026, 6, 1))
     row = Notification.objects.get(
-        key=reporting_notices.sponsor_status_key(sponsor, programme, date(2026, 7, 1))
+        key=reporting_digests.sponsor_status_key(sponsor, programme, date(2026, 7, 1))
     )
     assert notification_send(row.pk) == "cancelled"
     assert len(mail.outbox) == 1

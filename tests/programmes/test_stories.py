@@ -12,6 +12,7 @@ from notifications.tasks import send_notification
 from pairs.models import Pair
 from programmes.models import Participant
 from reporting import stories
+from reporting.consent import story_version
 from reporting.models import SuccessStory
 from tests.factories import ParticipantFactory, ProgrammeFactory
 from tests.programmes.meeting_helpers import agreed_pair
@@ -94,7 +95,7 @@ def test_it_refuses_consent_before_the_manager_has_anonymised_the_story(pair) ->
 
 def test_it_refuses_consent_to_a_text_changed_since_it_was_read(pair) -> None:
     story = _story(pair)
-    seen = stories.story_version(story)
+    seen = story_version(story)
     SuccessStory.objects.filter(pk=story.pk).update(body="A different text.")
 
     with pytest.raises(ValidationError, match="changed since you opened the page"):

@@ -28,8 +28,8 @@ from programmes import notices as programme_notices
 from programmes.links import SALT, Purpose, read_token
 from programmes.models import Cohort, Participant, Role
 from reporting import notices as reporting_notices
+from reporting.consent import story_version
 from reporting.models import SuccessStory
-from reporting.stories import story_version
 from risks import checkins
 from risks import notices as risk_notices
 from risks.models import CheckIn

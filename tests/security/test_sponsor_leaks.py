@@ -18,7 +18,7 @@ from notifications.models import Notification
 from notifications.sending import notification_send
 from pairs.models import Pair
 from programmes.models import Person, Programme, Role
-from reporting import notices as reporting_notices
+from reporting import digests as reporting_digests
 from reporting import sponsor
 from reporting.kpis import kpis_compute
 from reporting.models import KpiSnapshot
@@ -200,7 +200,7 @@ def everything(client, programme: Programme, month: date = OCT) -> dict[str, str
         response = client.get(url, {"month": f"{month:%Y-%m}"})
         assert response.status_code == 200
         charts.append(response.content.decode())
-    reporting_notices.ask_sponsor_status(user, programme, date(2026, 12, 2), month)
+    reporting_digests.ask_sponsor_status(user, programme, date(2026, 12, 2), month)
     notification = Notification.objects.get(user=user, kind="sponsor_status")
     mail.outbox.clear()
     assert notification_send(notification.pk) == "sent"
