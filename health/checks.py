@@ -3,11 +3,11 @@
 import logging
 from datetime import timedelta
 
+from celery import current_app as celery_app
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from health.models import Heartbeat
-from mentoring.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 

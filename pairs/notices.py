@@ -9,6 +9,7 @@ message with a key, so asking twice sends once.
 from datetime import datetime
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from notifications.kinds import Message
@@ -307,7 +308,6 @@ def session_reminder(notification: Notification) -> Message | None:
     """The time in the recipient's own zone; no invitation attached (they have it already).
     Nothing if the session was moved since (its sequence moved on) or cancelled, has started,
     or the pair is not active (a paused pair gets no session mail)."""
-    from django.utils import timezone
 
     meeting = _meeting(notification)
     if (
