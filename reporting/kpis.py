@@ -1,95 +1,19 @@
-"""The KPI snapshots: DESIGN.md's "numbers every part must agree on", per cohort and calendar
-month and for the whole programme, written to KpiSnapshot. Pages read the snapshots; nothing
-recomputes a figure on the fly, so the admin, the sponsors' pages and the e-mails agree.
+"""The KPI snapshots: each figure of docs/kpis.md per cohort and calendar month and for the
+whole programme, written to KpiSnapshot. Pages read the snapshots and never recompute a figure,
+so the admin, the sponsors' pages and the e-mails agree. The definitions (months, each figure,
+``people`` and ``people_changed``) are in docs/kpis.md; this module says how they are counted.
 
 ``kpis_compute`` recomputes one programme and replaces all its rows in one transaction, with
 the programme row locked so two runs take turns; recomputing writes equal rows. ``kpis_due``
-(beat, every ten minutes) computes each programme whose night has come: running programmes,
-and closed ones whose last cohort ended less than CLOSED_GRACE ago (late pulses and the
-end-of-cohort NPS answers still arrive), once their latest snapshot is older than the last
-02:00 in the programme's time zone (or they have none). Run twice, the second run computes
-nothing.
-
-**Months** are calendar months in ``Programme.time_zone``. The programme has rows for every
-month from its earliest cohort's start to the current month, but not past its last cohort's
-end; a cohort has rows for every month it runs (start to end, not past the current month),
-with every figure None ("no data") where there is nothing to compute it from. Programme rows
-are the sums of the cohort rows of the same month (numerators, denominators and people add
-up: a participant belongs to one cohort), except topic coverage, whose distinct topics are
-counted across the cohorts. Data of a cohort outside its months is left out, except survey
-answers given after its last month (or before its first), which count in that month: the
-end-of-cohort NPS and confidence answers arrive in the days after a cohort ends.
-
-**The figures** (a session's month is the month it starts in; "held" is the session's status):
-
-- session_frequency: held sessions / pairs active in the month. A pair is active in a month
-  when it is not PROPOSED, started on or before the month's last day (a pair with no start
-  date counts from the day it was created, as the at-risk rules do) and has not
-  ended, or ended on or after the month's first day. Paused pairs count: a pause is part of
-  the programme's cadence problem, not a reason to leave the pair out.
-- notes_logged: held sessions with at least one pulse whose learning is not blank / held
-  sessions.
-- action_commitment: pulses answering "held" whose action is not blank / pulses answering
-  "held". (pulse_submit stores both lines stripped, so blank is "".)
-- action_follow_through: pulses reporting their previous action done ("yes"; "partly" is not
-  done) / pulses that answered the follow-up, in the month of the follow-up pulse's session.
-- pulse_response_rate: answered pulse requests / pulse requests for the month's sessions (as
-  surveys/counts.py counts them). Pulses are read through their requests throughout: every
-  pulse has one (surveys/pulses.py writes it with the pulse), and a rate can never pass 100%.
-- cancellation_rate: sessions cancelled or missed / sessions whose start time has come
-  (``starts_at`` <= now, whatever their status but withdrawn, so a session not logged yet
-  counts as scheduled and not as missed, and one withdrawn when its pair ended not at all).
-  Parts "mentee" and "reverse_mentor": the sessions that side cancelled, over the same
-  denominator.
-- confidence_change: per key skill (part "skill:<id>"), the mean over participants with an
-  intake baseline and a later non-intake rating recorded before the month's end of (their
-  latest such rating − their baseline); cumulative, as of the month's end. Part "": the mean
-  of every participant-skill difference of all skills.
-- nps: answers submitted in the month: numerator promoters (9–10) − detractors (0–6),
-  denominator answers, value 100 × numerator / denominator (−100 to 100).
-- reversion_rate: held sessions with at least one pulse saying the executive taught most
-  (teaching 4 or 5) / held sessions with at least one teaching answer.
-- at_risk_pairs: value and numerator the distinct pairs with a flag open at any moment of the
-  month (opened before its end, not resolved before its start); denominator the active pairs.
-  A count, so 0 is a figure when there are active pairs.
-- topic_coverage: distinct road-map topics of held sessions / the programme's topics (None
-  without topics or without held sessions). Parts "topic:<id>": held sessions on that topic
-  (the value, a count), over held sessions.
-
-Every value is None when its denominator is 0 (at_risk_pairs: when there are neither active
-nor flagged pairs), never 0 and never an error. Values are stored unrounded; pages round.
-
-**people** is how many distinct participants a figure is computed from, each figure its own
-(counted in reporting/kpi_counts.py), so sponsors' pages suppress a figure by the people it
-really comes from and not by how many take part:
-
-- session_frequency, at_risk_pairs: the participants of the month's active pairs (every
-  active pair's sessions, or their absence, make the figure);
-- notes_logged: the participants who answered a pulse for the month's held sessions. A
-  learning is only ever logged in a pulse, so the answers are what say who learned what; a
-  held session nobody answered for adds to the denominator and says nothing about anyone;
-- action_commitment: those who answered "held"; action_follow_through: those who answered
-  the follow-up question; reversion_rate: those who answered "who taught most?" for a held
-  session; pulse_response_rate: those asked for a pulse (an unanswered request is theirs);
-- cancellation_rate and its parts by who cancelled: the participants of the pairs whose
-  sessions came due in the month (the same people for the three, so no part can be
-  recovered from the others);
-- nps: the distinct participants answering; confidence_change: the participants counted
-  (per skill: with a baseline and a later rating of that skill);
-- topic_coverage: the participants of the pairs of the month's held sessions; its part per
-  topic: those of the held sessions on that topic.
-
-**people_changed** is for differencing: how many distinct participants moved the figure since
-the month before. A month's figure counts that month only, so it equals people; for the
-CUMULATIVE figure (confidence change, a running total) it is the participants with a rating
-counted in the month, so a sponsor's page can refuse to show two months whose difference is
-one or two people's change.
+(beat, every ten minutes) computes each programme whose night has come. Run twice, the second
+run computes nothing.
 
 Everything is counted in the database by aggregate queries grouped by cohort and month: two
 over sessions (by month, and held ones by topic), one over pulse requests with their pulses,
 one each over pairs, flags and NPS answers (a conditional count per month where a row spans
 months), and one window query for the confidence change; Python only adds up aggregated
-rows. Learning and action are only tested for blankness; nothing else a participant wrote is read.
+rows, so the cost does not grow with the programme. Learning and action are only tested for
+blankness; nothing else a participant wrote is read.
 """
 
 import logging

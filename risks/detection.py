@@ -1,5 +1,5 @@
-"""At-risk detection: which of DESIGN.md's rules hold for each open pair, with its programme's
-thresholds, written as RiskFlag rows (see the model for the evidence each rule keeps).
+"""At-risk detection: which of the rules of docs/at-risk.md hold for each open pair, with its
+programme's thresholds, written as RiskFlag rows (the model says what evidence each rule keeps).
 
 ``risks_detect`` runs hourly for every open pair (beat, ``risks.tasks.detect_risks``) and
 for one pair after a pulse or a session change (the ``pair_activity`` signal, connected in
@@ -14,39 +14,10 @@ its own lock. For each rule that holds it keeps one *occurrence*, its ``conditio
   opens again; the next occurrence does).
 
 Flags are never closed here: a manager resolves them. Running it twice changes nothing the
-second time.
-
-The rules, counting only sessions whose time has come, in start order ("did not happen" is
-missed or cancelled; a past session nobody has logged is neither held nor missed):
-
-- **missed** (active pairs): the last ``risk_missed_in_a_row`` sessions did not happen;
-  otherwise ``risk_missed_in_window`` sessions that did not happen started within the last
-  ``risk_window_days`` days. The occurrence is the latest of them.
-- **no_session** (active pairs): no session held for ``risk_days_without_session`` days,
-  counted in the programme's time zone from the latest held session, or from the pair's start
-  when it has held none, or from the day it came back from a pause if that is later (a pause
-  is not a gap). The occurrence is that date.
-- **no_pulse** (active pairs): the last ``risk_held_without_pulse`` held sessions whose pulse
-  has had time to come in (PULSE_GRACE) have no pulse from either participant. The
-  occurrence is the latest of them.
-- **low_safety** (active or paused): a pulse with a safety answer at or below
-  ``risk_safety_at_most``. The occurrence is the latest such answer given. Its evidence
-  keeps the date and the side only, not the threshold: with the threshold moved to 1, "at or
-  below 1" would be the answer itself.
-- **reversion** (active): at least ``risk_reversion_count`` of the last
-  ``risk_reversion_window`` held sessions reverted (a pulse said the executive did most of
-  the teaching). The occurrence is the latest reverted session.
-- **not_a_good_fit** (active or paused): a "not a good fit" answer (asked after the first
-  session only). The occurrence is the latest such answer given.
-
-"Latest answer given" is the most recent pulse row, and an answer older than one already
-flagged for the same rule never opens or moves a flag (the pair was flagged for that trouble
-after it): not when an older pulse is changed to a low answer within its edit window, and not
-when a manager lowers the safety threshold, which would otherwise move the flag back to the
-older answer still under it and so tell the manager both answers' values.
-
-Only counts, dates, session and pulse ids are read or kept: never what anyone wrote (learning,
-action, notes, cancellation reasons) and never the value of a safety answer.
+second time. An answer older than one already flagged for the same rule never opens or moves a
+flag: a manager who lowers the safety threshold would otherwise see the flag move back to an
+older answer still under it, and so learn both answers' values. Only counts, dates, session
+and pulse ids are read or kept, never what anyone wrote and never a safety answer's value.
 """
 
 from collections import defaultdict

@@ -1,47 +1,16 @@
 """What a programme manager does about a pair from the at-risk queue: send the neutral
-check-in, pause the pair for a month, re-match, end the pair, or resolve a flag. The admin's
-queue (risks/admin.py) calls these; so may anything else.
+check-in, pause the pair for a month, re-match, end the pair, or resolve a flag (the playbook
+and each action's rules are in docs/remediation.md). The admin's queue (risks/admin.py) calls
+these; so may anything else.
 
 Each service takes the manager acting (``by``) and, when acted from a flag, the flag; it
 locks the pair row, checks that the action makes sense for the pair as it is now, acts, and
 records a PairAction (who, when, which flag, the manager's note): the queue's audit trail.
 A refusal is a ValidationError whose message is written for the manager, and leaves nothing
 changed: every service runs in one transaction, and mail goes through the outbox, which sends
-only once the transaction commits.
-
-The rules:
-
-- **Check-in.** Asked of each participant who has not withdrawn, of an active pair only (a
-  paused pair's check-in would never be sent: its builder waits for an active pair). Once per
-  participant and flag, so a second click sends nothing; with or without a flag, refused
-  while a check-in asked of the pair in the last CHECKIN_AGAIN_AFTER is still unanswered (the
-  automatic one after two missed sessions included): asking again so soon reads as a nag.
-- **Pause.** An active pair, until today + checkins.PAUSE_LENGTH, exactly as a participant's
-  "pause" answer does (``checkins.pair_pause``: its session and pulse mail up to then is
-  cancelled, reminders skip it); ``checkins.pairs_resume_due`` makes it active again on the
-  date.
-- **Re-match.** Ends the pair and starts another for one side (by default the executive gets
-  a new reverse-mentor) with the partner the manager picks from the matching code's best
-  REMATCH_CANDIDATES (``matching.suggestions.best_partners_for``, reached through the
-  pairs.matchmaking registry), never the partner being left: an exclusion rule for the
-  two in this cohort keeps them apart now and in the cohort's later matching runs. The pick
-  must still be one of those candidates when the manager confirms (not paired meanwhile, the
-  cohort unchanged), else nothing changes and the refusal says why; a second confirmation
-  says the pair was re-matched already. The new pair is active, introduced by e-mail as an
-  approved matching run's pairs are, and ``replaces`` the old one; the old pair's open flags
-  are resolved. The partner being left goes back to the waiting list (``pair_services.pair_close``:
-  "intake complete", so the cohort's next run takes them) and, unless they withdrew or have
-  another current pair, gets a "left without a partner" flag on the ended pair: the queue
-  shows it, and its re-match finds them a partner the same way (no pair to end; resolving
-  the flag instead leaves them for the next run). No partner available: refused, nothing
-  changed. ``pair_rematch_preview`` shows the candidates, why, and who is left.
-- **End.** The manager's note, trimmed to the field, is the end reason. Ending, here or by
-  a re-match, is ``pair_services.pair_close``: the pair's sessions still to come are withdrawn (off
-  both calendars), its unsent mail about them and its pulse requests cancelled, both
-  participants told, and its open flags resolved here.
-- **Resolve.** A flag is resolved once, with the manager's own words.
-
-Participants' free text is never read here; notes are the manager's words.
+only once the transaction commits. Ending a pair, here or by a re-match, is
+``pairs.services.pair_close``, the one place a pair ends. Participants' free text is never
+read here; notes are the manager's words.
 """
 
 from dataclasses import dataclass
