@@ -356,7 +356,20 @@ class IntakeForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         titles = {topic.pk: topic.title for topic in self.topics}
+        chosen = self._rank_objectives(data, titles)
+        self._require_objectives(data, chosen)
+        data["objectives"] = list(chosen)  # dicts keep insertion order: 1st, 2nd, 3rd
+        self._refuse_wanted_off_limits(data, chosen, titles)
+        data["confidence"] = {
+            skill.pk: data[f"{CONFIDENCE_PREFIX}{skill.pk}"]
+            for skill in self.key_skills
+            if data.get(f"{CONFIDENCE_PREFIX}{skill.pk}") is not None
+        }
+        return data
 
+    def _rank_objectives(self, data: dict[str, Any], titles: dict[int, str]) -> dict[int, int]:
+        """The chosen topics, each with its rank index; a gap in the ranks or a topic chosen
+        twice is an error on the field that made it, so the person sees where to fix it."""
         chosen: dict[int, int] = {}  # topic id → rank index
         for index, name in enumerate(OBJECTIVE_FIELDS):
             topic_id = data.get(name)
@@ -383,6 +396,11 @@ class IntakeForm(forms.Form):
                 )
             else:
                 chosen[topic_id] = index
+        return chosen
+
+    def _require_objectives(self, data: dict[str, Any], chosen: dict[int, int]) -> None:
+        """Matching needs something to learn: a topic, or the person's own words. Said only
+        when no topic field already has an error, which would repeat it."""
         objective_errors = any(name in self.errors for name in OBJECTIVE_FIELDS)
         if not chosen and not objective_errors and not data.get("objectives_text"):
             message = (
@@ -394,8 +412,11 @@ class IntakeForm(forms.Form):
                 "objective_1" if self.topics else "objectives_text",
                 ValidationError(message, code="no_objectives"),
             )
-        data["objectives"] = list(chosen)  # dicts keep insertion order: 1st, 2nd, 3rd
 
+    def _refuse_wanted_off_limits(
+        self, data: dict[str, Any], chosen: dict[int, int], titles: dict[int, str]
+    ) -> None:
+        """A topic someone wants to learn cannot also be one they will not talk about."""
         clashes = [topic_id for topic_id in data.get("off_limits", []) if topic_id in chosen]
         if clashes:
             self.add_error(
@@ -407,10 +428,3 @@ class IntakeForm(forms.Form):
                     params={"topic": titles[clashes[0]]},
                 ),
             )
-
-        data["confidence"] = {
-            skill.pk: data[f"{CONFIDENCE_PREFIX}{skill.pk}"]
-            for skill in self.key_skills
-            if data.get(f"{CONFIDENCE_PREFIX}{skill.pk}") is not None
-        }
-        return data

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -99,10 +99,42 @@ def cohort_diagnosis(cohort: Cohort, *, now: datetime | None = None) -> Diagnosi
     seven days are left out of the table (re-matches still count)."""
     now = now or timezone.now()
     since = now - timedelta(days=DIAGNOSIS_DAYS)
+    all_pairs = _load_pairs(cohort)
+    shown = [
+        p
+        for p in all_pairs
+        if p.status != Pair.Status.ENDED or (p.ended_on and p.ended_on >= timezone.localdate(since))
+    ]
+    signals = {p.pk: PairSignals(pair=p) for p in shown}
+
+    window = Q(starts_at__gt=since, starts_at__lte=now)
+    meetings = Meeting.objects.filter(window, pair__cohort=cohort)
+    held_without_pulse = _count_meetings(meetings, signals)
+    requested, answered = _count_pulses(meetings, signals)
+    open_flags = _add_open_flags(cohort, signals)
+    _add_checkins(cohort, since, signals)
+
+    checklist = _checklist(
+        cohort,
+        all_pairs,
+        now=now,
+        requested=requested,
+        answered=answered,
+        held_without_pulse=held_without_pulse,
+        open_flags=open_flags,
+    )
+    return Diagnosis(
+        cohort=cohort, since=since, until=now, pairs=list(signals.values()), checklist=checklist
+    )
+
+
+def _load_pairs(cohort: Cohort) -> list[Pair]:
+    """Every pair of the cohort, ended ones too, with what the checklist needs annotated, so
+    it costs one query however many pairs."""
     agreed = Agreement.objects.filter(
         pair=OuterRef("pk"), mentee_accepted_at__isnull=False, mentor_accepted_at__isnull=False
     )
-    all_pairs = list(
+    return list(
         Pair.objects.filter(cohort=cohort)
         .select_related("mentee__person", "reverse_mentor__person")
         .annotate(
@@ -117,15 +149,11 @@ def cohort_diagnosis(cohort: Cohort, *, now: datetime | None = None) -> Diagnosi
         )
         .order_by("mentee__person__full_name", "reverse_mentor__person__full_name", "pk")
     )
-    shown = [
-        p
-        for p in all_pairs
-        if p.status != Pair.Status.ENDED or (p.ended_on and p.ended_on >= timezone.localdate(since))
-    ]
-    signals = {p.pk: PairSignals(pair=p) for p in shown}
 
-    window = Q(starts_at__gt=since, starts_at__lte=now)
-    meetings = Meeting.objects.filter(window, pair__cohort=cohort)
+
+def _count_meetings(meetings: QuerySet[Meeting], signals: dict[int, PairSignals]) -> int:
+    """Each shown pair's sessions by outcome, in one grouped query; returns the cohort's held
+    sessions with no pulse, which count for pairs not shown too."""
     without_pulse = ~Exists(Pulse.objects.filter(meeting=OuterRef("pk")))
     held_without_pulse = 0
     for row in (
@@ -135,21 +163,30 @@ def cohort_diagnosis(cohort: Cohort, *, now: datetime | None = None) -> Diagnosi
     ):
         if row["status"] == Meeting.Status.HELD:
             held_without_pulse += row["no_pulse"]
-        found = signals.get(row["pair"])
-        if found is None:
-            continue
-        match row["status"]:
-            case Meeting.Status.HELD:
-                found.held += row["n"]
-            case Meeting.Status.MISSED:
-                found.missed += row["n"]
-            case Meeting.Status.CANCELLED if row["cancelled_by"] == Role.MENTEE:
-                found.cancelled_by_mentee += row["n"]
-            case Meeting.Status.CANCELLED:
-                found.cancelled_by_mentor += row["n"]
-            case Meeting.Status.SCHEDULED:
-                found.not_logged += row["n"]
+        if found := signals.get(row["pair"]):
+            _add_meetings(found, row["status"], row["cancelled_by"], row["n"])
+    return held_without_pulse
 
+
+def _add_meetings(found: PairSignals, status: str, cancelled_by: str, n: int) -> None:
+    """A cancellation counts against the side that cancelled; a scheduled session in the past
+    was never logged."""
+    match status:
+        case Meeting.Status.HELD:
+            found.held += n
+        case Meeting.Status.MISSED:
+            found.missed += n
+        case Meeting.Status.CANCELLED if cancelled_by == Role.MENTEE:
+            found.cancelled_by_mentee += n
+        case Meeting.Status.CANCELLED:
+            found.cancelled_by_mentor += n
+        case Meeting.Status.SCHEDULED:
+            found.not_logged += n
+
+
+def _count_pulses(meetings: QuerySet[Meeting], signals: dict[int, PairSignals]) -> tuple[int, int]:
+    """Pulses requested and answered, per shown pair and for the whole cohort (whose response
+    rate counts pairs not shown too)."""
     requested = answered = 0
     for row in (
         PulseRequest.objects.filter(meeting__in=meetings)
@@ -161,7 +198,12 @@ def cohort_diagnosis(cohort: Cohort, *, now: datetime | None = None) -> Diagnosi
         answered += row["answered"]
         if found := signals.get(row["meeting__pair"]):
             found.pulses_requested, found.pulses_answered = row["requested"], row["answered"]
+    return requested, answered
 
+
+def _add_open_flags(cohort: Cohort, signals: dict[int, PairSignals]) -> list[RiskFlag]:
+    """Most severe first, so a pair's first flag gives its suggested action; returns all the
+    cohort's open flags for the checklist."""
     open_flags = list(
         RiskFlag.objects.filter(pair__cohort=cohort, resolved_at__isnull=True).order_by(
             "severity", "opened_at", "pk"
@@ -170,7 +212,12 @@ def cohort_diagnosis(cohort: Cohort, *, now: datetime | None = None) -> Diagnosi
     for flag in open_flags:
         if found := signals.get(flag.pair_id):
             found.flags.append(flag)
+    return open_flags
 
+
+def _add_checkins(cohort: Cohort, since: datetime, signals: dict[int, PairSignals]) -> None:
+    """Check-ins asked or answered in the seven days, each as which side chose what and when
+    (or that it is still unanswered)."""
     for checkin in (
         CheckIn.objects.filter(pair__cohort=cohort)
         .filter(Q(asked_at__gt=since) | Q(answered_at__gt=since))
@@ -185,19 +232,6 @@ def cohort_diagnosis(cohort: Cohort, *, now: datetime | None = None) -> Diagnosi
                 else "no answer yet"
             )
             found.checkins.append(f"{who}: {answer}")
-
-    checklist = _checklist(
-        cohort,
-        all_pairs,
-        now=now,
-        requested=requested,
-        answered=answered,
-        held_without_pulse=held_without_pulse,
-        open_flags=open_flags,
-    )
-    return Diagnosis(
-        cohort=cohort, since=since, until=now, pairs=list(signals.values()), checklist=checklist
-    )
 
 
 def _checklist(
