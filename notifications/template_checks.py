@@ -149,45 +149,10 @@ class _Walker:
         if not isinstance(node, ALLOWED_NODES):
             self.problem(f"{{% {_tag_of(node)} %}} cannot be used in a message.")
             return
-        if isinstance(node, VariableNode):
-            self.expression(node.filter_expression, scope)
-        elif isinstance(node, IfNode):
-            for condition, nodelist in node.conditions_nodelists:
-                if condition is not None:
-                    self.condition(condition, scope)
-                self.nodelist(nodelist, scope, layer=False)
-        elif isinstance(node, ForNode):
-            sequence = self.expression(node.sequence, scope)
-            forloop = Fields(
-                dict.fromkeys(FORLOOP_VALUES, VALUE)
-                | {"parentloop": scope.get("forloop", Fields({}))}
-            )
-            inner = scope | self.loop_bindings(node.loopvars, sequence) | {"forloop": forloop}
-            self.nodelist(node.nodelist_loop, inner, layer=True)
-            self.nodelist(node.nodelist_empty, scope, layer=True)
-        elif isinstance(node, WithNode):
-            values = {
-                name: self.expression(expression, scope)
-                for name, expression in node.extra_context.items()
-            }
-            self.nodelist(node.nodelist, scope | values, layer=True)
-        elif isinstance(node, AutoEscapeControlNode):
-            if self.html and not node.setting:
-                self.problem(
-                    "{% autoescape off %} cannot be used in the HTML body: what people typed "
-                    "(names, reasons) must stay escaped."
-                )
-            self.nodelist(node.nodelist, scope, layer=False)
-        elif isinstance(node, FilterNode):
-            self.filters(node.filter_expr, scope)
-            self.nodelist(node.nodelist, scope, layer=False)
-        elif isinstance(node, SpacelessNode):
-            self.nodelist(node.nodelist, scope, layer=False)
-        elif isinstance(node, IfChangedNode):
-            for expression in node._varlist:
-                self.expression(expression, scope)
-            self.nodelist(node.nodelist_true, scope, layer=False)
-            self.nodelist(node.nodelist_false, scope, layer=False)
+        for kind, walk in _WALKS:
+            if isinstance(node, kind):
+                walk(self, node, scope)
+                break
         else:
             for expression in self.expressions_of(node):
                 self.expression(expression, scope)
@@ -196,6 +161,52 @@ class _Walker:
         name = getattr(node, "asvar", None) or getattr(node, "variable_name", None)
         if name:
             scope[name] = UNKNOWN if isinstance(node, FirstOfNode | CycleNode) else VALUE
+
+    def variable_node(self, node: VariableNode, scope: dict[str, Any]) -> None:
+        self.expression(node.filter_expression, scope)
+
+    def if_node(self, node: IfNode, scope: dict[str, Any]) -> None:
+        for condition, nodelist in node.conditions_nodelists:
+            if condition is not None:
+                self.condition(condition, scope)
+            self.nodelist(nodelist, scope, layer=False)
+
+    def for_node(self, node: ForNode, scope: dict[str, Any]) -> None:
+        sequence = self.expression(node.sequence, scope)
+        forloop = Fields(
+            dict.fromkeys(FORLOOP_VALUES, VALUE) | {"parentloop": scope.get("forloop", Fields({}))}
+        )
+        inner = scope | self.loop_bindings(node.loopvars, sequence) | {"forloop": forloop}
+        self.nodelist(node.nodelist_loop, inner, layer=True)
+        self.nodelist(node.nodelist_empty, scope, layer=True)
+
+    def with_node(self, node: WithNode, scope: dict[str, Any]) -> None:
+        values = {
+            name: self.expression(expression, scope)
+            for name, expression in node.extra_context.items()
+        }
+        self.nodelist(node.nodelist, scope | values, layer=True)
+
+    def autoescape_node(self, node: AutoEscapeControlNode, scope: dict[str, Any]) -> None:
+        if self.html and not node.setting:
+            self.problem(
+                "{% autoescape off %} cannot be used in the HTML body: what people typed "
+                "(names, reasons) must stay escaped."
+            )
+        self.nodelist(node.nodelist, scope, layer=False)
+
+    def filter_node(self, node: FilterNode, scope: dict[str, Any]) -> None:
+        self.filters(node.filter_expr, scope)
+        self.nodelist(node.nodelist, scope, layer=False)
+
+    def spaceless_node(self, node: SpacelessNode, scope: dict[str, Any]) -> None:
+        self.nodelist(node.nodelist, scope, layer=False)
+
+    def ifchanged_node(self, node: IfChangedNode, scope: dict[str, Any]) -> None:
+        for expression in node._varlist:
+            self.expression(expression, scope)
+        self.nodelist(node.nodelist_true, scope, layer=False)
+        self.nodelist(node.nodelist_false, scope, layer=False)
 
     @staticmethod
     def expressions_of(node: Node) -> list[FilterExpression]:
@@ -312,6 +323,20 @@ class _Walker:
         if isinstance(schema, Row) and segment.isdigit() and int(segment) < len(schema.items):
             return schema.items[int(segment)]
         return None
+
+
+# Each tag with a body or expressions of its own, and how the walker reads it; any other
+# allowed tag is read through ``expressions_of``.
+_WALKS: tuple[tuple[type[Node], Any], ...] = (
+    (VariableNode, _Walker.variable_node),
+    (IfNode, _Walker.if_node),
+    (ForNode, _Walker.for_node),
+    (WithNode, _Walker.with_node),
+    (AutoEscapeControlNode, _Walker.autoescape_node),
+    (FilterNode, _Walker.filter_node),
+    (SpacelessNode, _Walker.spaceless_node),
+    (IfChangedNode, _Walker.ifchanged_node),
+)
 
 
 def _offer(schema: Any, root: str) -> str:

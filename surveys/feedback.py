@@ -192,33 +192,10 @@ def _check_answers(
         valid_score = score
     else:
         errors["score"] = [SCORE_MESSAGE]
-    text = ""
-    if why is not None and not isinstance(why, str):
-        errors["why"] = ["Write your answer as text."]
-    elif why is not None:
-        text = normalise_why(why)
-        if "\x00" in text:
-            errors["why"] = [CONTROL_CHARACTERS]
-        elif len(text) > WHY_MAX_LENGTH:
-            errors["why"] = [WHY_TOO_LONG % {"limit": WHY_MAX_LENGTH, "count": len(text)}]
+    text = _read_why(why, errors)
     ratings: dict[int, int] = {}
     if moment == END:
-        given = confidence if isinstance(confidence, dict) else {}
-        if confidence is not None and not isinstance(confidence, dict):
-            errors[NON_FIELD_ERRORS] = ["Rate your confidence in each skill from 1 to 5."]
-        known = {skill.pk for skill in key_skills}
-        if any(skill_id not in known for skill_id in given):
-            errors.setdefault(NON_FIELD_ERRORS, []).append(
-                "Rate only the skills of this programme."
-            )
-        for skill in key_skills:
-            value = given.get(skill.pk)
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-                errors[f"{CONFIDENCE_PREFIX}{skill.pk}"] = [
-                    f"Rate your confidence in “{skill.name}” from 1 to 5."
-                ]
-            else:
-                ratings[skill.pk] = value
+        ratings = _read_ratings(confidence, key_skills, errors)
     elif confidence:
         errors.setdefault(NON_FIELD_ERRORS, []).append(
             "Confidence is asked only at the end of the programme."
@@ -226,6 +203,44 @@ def _check_answers(
     if errors:
         raise ValidationError(errors)
     return valid_score, text, ratings
+
+
+def _read_why(why: object, errors: dict[str, list[str]]) -> str:
+    """The "why" as stored (normalised), adding to ``errors`` what is wrong with it."""
+    if why is None:
+        return ""
+    if not isinstance(why, str):
+        errors["why"] = ["Write your answer as text."]
+        return ""
+    text = normalise_why(why)
+    if "\x00" in text:
+        errors["why"] = [CONTROL_CHARACTERS]
+    elif len(text) > WHY_MAX_LENGTH:
+        errors["why"] = [WHY_TOO_LONG % {"limit": WHY_MAX_LENGTH, "count": len(text)}]
+    return text
+
+
+def _read_ratings(
+    confidence: object, key_skills: list[KeySkill], errors: dict[str, list[str]]
+) -> dict[int, int]:
+    """The end-of-programme rating of every key skill, adding to ``errors`` each one missing
+    or out of range, and any skill that is not the programme's."""
+    given = confidence if isinstance(confidence, dict) else {}
+    if confidence is not None and not isinstance(confidence, dict):
+        errors[NON_FIELD_ERRORS] = ["Rate your confidence in each skill from 1 to 5."]
+    known = {skill.pk for skill in key_skills}
+    if any(skill_id not in known for skill_id in given):
+        errors.setdefault(NON_FIELD_ERRORS, []).append("Rate only the skills of this programme.")
+    ratings: dict[int, int] = {}
+    for skill in key_skills:
+        value = given.get(skill.pk)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            errors[f"{CONFIDENCE_PREFIX}{skill.pk}"] = [
+                f"Rate your confidence in “{skill.name}” from 1 to 5."
+            ]
+        else:
+            ratings[skill.pk] = value
+    return ratings
 
 
 def window_message(window: Window, today: date) -> str:

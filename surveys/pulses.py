@@ -180,12 +180,25 @@ class Answers:
 
 
 def _check(situation: PulseSituation, answers: Answers) -> None:
+    _check_open(situation)
+    errors = _session_errors(situation, answers) | _length_errors(answers)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_open(situation: PulseSituation) -> None:
+    """Whether the session can be answered at all, before looking at any answer."""
     if situation.state == State.CANCELLED:
         raise ValidationError(CANCELLED_MESSAGE, code="cancelled")
     if situation.state == State.FUTURE:
         raise ValidationError(FUTURE_MESSAGE, code="future")
     if situation.state == State.READ_ONLY:
         raise ValidationError(CLOSED_MESSAGE, code="closed")
+
+
+def _session_errors(situation: PulseSituation, answers: Answers) -> dict[str, str]:
+    """What the page asked and was not answered: a held session asks for a learning (and after
+    the first one, whether it is a good fit); one not held asks what happened to it."""
     errors = {}
     if situation.previous is not None and answers.previous_action_done not in Pulse.Done.values:
         errors["previous_action_done"] = "Say whether you did last session's action."
@@ -194,19 +207,22 @@ def _check(situation: PulseSituation, answers: Answers) -> None:
             errors["learning"] = "Write one thing you learned, in a line."
         if situation.asks_good_fit and answers.good_fit is None:
             errors["good_fit"] = "Say whether this feels like a good fit."
-        unknown = set(answers.confidence) - {skill.pk for skill in situation.skills}
-        if unknown:
+        if set(answers.confidence) - {skill.pk for skill in situation.skills}:
             errors["confidence"] = "Rate only the skills shown."
     elif answers.not_held not in Pulse.NotHeld.values:
         errors["not_held"] = "Say what happened to the session."
     elif answers.not_held == Pulse.NotHeld.RESCHEDULED and answers.new_starts_at is None:
         errors["new_date"] = "Give the new date and time of the session."
+    return errors
+
+
+def _length_errors(answers: Answers) -> dict[str, str]:
+    errors = {}
     for name in ("learning", "action"):
         text = getattr(answers, name)
         if len(text) > LINE_MAX_LENGTH:
             errors[name] = f"Keep it to {LINE_MAX_LENGTH} characters (it has {len(text)})."
-    if errors:
-        raise ValidationError(errors)
+    return errors
 
 
 def _log_session(situation: PulseSituation, answers: Answers) -> None:
