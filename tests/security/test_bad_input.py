@@ -18,7 +18,7 @@ from pairs.models import Meeting, Note, Pair
 from programmes.links import Purpose, make_token
 from programmes.models import Role
 from tests.factories import UserFactory
-from tests.programmes.meeting_helpers import agreed_pair, meeting_for, pair_token
+from tests.pairs.meeting_helpers import agreed_pair, meeting_for, pair_token
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NUL = "\x00"
