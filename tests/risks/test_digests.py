@@ -1,11 +1,11 @@
-"""The managers' weekly digest of open at-risk flags and the sponsors' monthly status, found
-by beat's "what is due" scan: each is asked when due (08:00 in settings.TIME_ZONE) and not a
-minute before, once per key however often the scan runs, and only to the managers or sponsors
-of the programme. The digest names the pair, each open flag's reason, the recommended action,
-its age and its page in the admin, never what anyone wrote, and is not sent when no flag is
-open. What the sponsors' status says is tested in test_sponsor_email.py."""
+"""The managers' weekly digest of open at-risk flags, found by beat's "what is due" scan: it
+is asked when due (08:00 in settings.TIME_ZONE) and not a minute before, once per key however
+often the scan runs, and only to the managers of the programme. The digest names the pair, each
+open flag's reason, the recommended action, its age and its page in the admin, never what anyone
+wrote, and is not sent when no flag is open. The sponsors' monthly status, found by the same
+kind of scan, is tested in tests/reporting/test_sponsor_status_due.py."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,10 +14,7 @@ from django.core import mail
 
 from notifications.models import Notification
 from pairs.models import Meeting, Note, Pair
-from programmes.models import Cohort, Programme
-from reporting.digests import sponsor_statuses_due
-from reporting.kpis import kpis_compute
-from reporting.sponsor import sponsor_status_path
+from programmes.models import Programme
 from risks import notices as risk_notices
 from risks import tasks
 from risks.detection import risks_detect
@@ -225,56 +222,3 @@ def test_the_digest_is_built_in_a_fixed_number_of_queries(
     # Pairs in the order of their most pressing flag: all have a high one, the oldest first.
     assert entry["pairs"][0]["pair"] == paused
     assert [flag["days_open"] for flag in entry["pairs"][0]["flags"]] == [3]
-
-
-# --- The sponsors' monthly status ---------------------------------------------------------------
-
-
-def test_it_asks_the_status_on_the_first_working_day_at_eight(programme, sponsor) -> None:
-    with at(JUNE_FIRST - MINUTE):
-        assert sponsor_statuses_due() == 0
-    for moment in (JUNE_FIRST, JUNE_FIRST + 10 * MINUTE, JUNE_FIRST + 6 * DAY):
-        with at(moment):
-            sponsor_statuses_due()
-    with at(JUNE_FIRST + 7 * DAY):  # the 8th: too late to be worth sending
-        assert sponsor_statuses_due() == 0
-
-    assert keys("sponsor_status") == [f"sponsor_status:{sponsor.pk}:{programme.pk}:2026-06"]
-    assert Notification.objects.get().data == {"month": "2026-05-01"}
-
-
-def test_a_month_starting_on_a_weekend_waits_for_monday(programme, sponsor) -> None:
-    saturday = datetime(2026, 8, 1, 9, 0, tzinfo=LONDON)
-    for moment in (saturday, saturday + DAY):
-        with at(moment):
-            assert sponsor_statuses_due() == 0
-    with at(datetime(2026, 8, 3, 8, 0, tzinfo=LONDON)):
-        assert sponsor_statuses_due() == 1
-
-
-def test_only_the_programmes_sponsors_get_its_status_without_names(
-    programme, sponsor, outsider, django_capture_on_commit_callbacks
-) -> None:
-    pair = agreed_pair(programme=programme, started_on=(JUNE_FIRST - 40 * DAY).date())
-    Cohort.objects.filter(pk=pair.cohort_id).update(
-        starts_on=date(2026, 4, 1), ends_on=date(2026, 7, 31)
-    )
-    held = meeting_for(pair, starts_at=JUNE_FIRST - 10 * DAY, status=Meeting.Status.HELD)
-    pulse(held, pair.mentee, learning=MARKERS[0], action=MARKERS[1])
-    kpis_compute(programme=programme, now=JUNE_FIRST - 6 * HOUR)
-    ProgrammeFactory(status=Programme.Status.CLOSED).sponsors.add(UserFactory(username="finn"))
-    other = ProgrammeFactory(name="Other")
-    other_sponsor = UserFactory(username="gail")
-    other.sponsors.add(other_sponsor)
-
-    with at(JUNE_FIRST), django_capture_on_commit_callbacks(execute=True):
-        assert sponsor_statuses_due() == 2
-
-    sent = {tuple(m.to): m for m in mail.outbox}
-    assert set(sent) == {(sponsor.email,), (other_sponsor.email,)}
-    message = sent[sponsor.email,]
-    assert message.subject == "Inclusive Leadership: status for May 2026"
-    assert "fewer than 5 responses" in message.body
-    assert f"http://testserver{sponsor_status_path(programme, date(2026, 5, 1))}" in message.body
-    for secret in ("Margaret Hale", "Ravi Patel", *MARKERS):
-        assert secret not in message.body
