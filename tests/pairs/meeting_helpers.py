@@ -2,14 +2,13 @@
 agreement both sides accepted, between an executive and a reverse-mentor in given zones."""
 
 from datetime import datetime, timedelta
-from uuid import uuid4
 
 from django.utils import timezone
 
-from pairs.models import Agreement, Meeting, Pair
+from pairs.models import Meeting, Pair
 from programmes.links import Purpose, make_token
-from programmes.models import Participant, Programme, Role
-from tests.factories import CohortFactory, ParticipantFactory, ProgrammeFactory
+from programmes.models import Participant, Programme
+from tests.factories import MeetingFactory, PairFactory
 
 
 def agreed_pair(
@@ -20,38 +19,17 @@ def agreed_pair(
     agreed: bool = True,
     **fields: object,
 ) -> Pair:
-    cohort = CohortFactory(programme=programme or ProgrammeFactory())
-    mentee = ParticipantFactory(
-        cohort=cohort,
-        role=Role.MENTEE,
-        status=Participant.Status.MATCHED,
-        person__full_name="Margaret Hale",
-        person__time_zone=mentee_zone,
-    )
-    mentor = ParticipantFactory(
-        cohort=cohort,
-        role=Role.REVERSE_MENTOR,
-        status=Participant.Status.MATCHED,
-        person__full_name="Ravi Patel",
-        person__time_zone=mentor_zone,
-    )
-    fields.setdefault("status", Pair.Status.ACTIVE)
-    pair = Pair.objects.create(cohort=cohort, mentee=mentee, reverse_mentor=mentor, **fields)
-    now = timezone.now()
-    Agreement.objects.create(
-        pair=pair,
-        number=1,
-        mentee_accepted_at=now,
-        mentor_accepted_at=now if agreed else None,
-        proposed_by=Role.MENTEE,
-    )
-    return pair
+    """PairFactory's pair with its kickoff agreement, accepted by the executive only unless
+    ``agreed``; in a new programme unless one is given."""
+    if programme is not None:
+        fields["cohort__programme"] = programme
+    if not agreed:
+        fields["agreement__mentor_accepted_at"] = None
+    return PairFactory(mentee_zone=mentee_zone, mentor_zone=mentor_zone, agreement=True, **fields)
 
 
 def meeting_for(pair: Pair, *, starts_at: datetime, **fields: object) -> Meeting:
-    fields.setdefault("duration_minutes", 45)
-    fields.setdefault("scheduled_by", Role.REVERSE_MENTOR)
-    return Meeting.objects.create(pair=pair, starts_at=starts_at, uid=uuid4(), **fields)
+    return MeetingFactory(pair=pair, starts_at=starts_at, **fields)
 
 
 def pair_token(participant: Participant, *, purpose: Purpose = Purpose.PAIR) -> str:

@@ -3,7 +3,6 @@ remediation, queue and diagnosis tests. Flags are created directly with the evid
 the RiskFlag docstring: these tests are about what managers do with a flag, not how the
 detection opens one."""
 
-import uuid
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -12,7 +11,13 @@ from pairs.models import Meeting, Note, Pair
 from programmes.models import Participant, Programme, Role
 from risks.models import RiskFlag
 from surveys.models import Pulse, PulseRequest
-from tests.factories import IntakeFactory, ParticipantFactory
+from tests.factories import (
+    IntakeFactory,
+    MeetingFactory,
+    ParticipantFactory,
+    PulseFactory,
+    RiskFlagFactory,
+)
 from tests.pairs.meeting_helpers import agreed_pair
 
 MONDAY_MORNING = [9, 10, 11]
@@ -85,15 +90,7 @@ def open_flag(
 ) -> RiskFlag:
     opened_at = timezone.now() - timedelta(days=days_ago)
     fields.setdefault("evidence", evidence_for(rule))
-    return RiskFlag.objects.create(
-        pair=pair,
-        rule=rule,
-        severity=RiskFlag.SEVERITY[RiskFlag.Rule(rule)],
-        condition=fields.pop("condition", f"{rule}:{uuid.uuid4().hex[:8]}"),
-        opened_at=opened_at,
-        updated_at=opened_at,
-        **fields,
-    )
+    return RiskFlagFactory(pair=pair, rule=rule, opened_at=opened_at, **fields)
 
 
 def with_intake(participant: Participant, **fields: object) -> Participant:
@@ -118,10 +115,9 @@ def join(pair_or_cohort, role: str, name: str, **fields: object) -> Participant:
 def rematchable_pair(programme: Programme | None = None, **fields: object) -> Pair:
     """An active pair (Margaret Hale, executive, and Ravi Patel, reverse-mentor) whose two
     intakes are submitted, so the matching code can look for new partners for either."""
-    pair = agreed_pair(programme=programme, **fields)
-    with_intake(pair.mentee)
-    with_intake(pair.reverse_mentor)
-    return pair
+    return agreed_pair(
+        programme=programme, intakes=True, intakes__availability=MONDAY_MORNING, **fields
+    )
 
 
 def spare(pair: Pair, name: str, hours: list[int], role: str = Role.REVERSE_MENTOR) -> Participant:
@@ -139,25 +135,13 @@ def spare(pair: Pair, name: str, hours: list[int], role: str = Role.REVERSE_MENT
 def meeting(pair: Pair, *, days: float, **fields: object) -> Meeting:
     if fields.get("status") == Meeting.Status.CANCELLED:
         fields.setdefault("cancelled_by", Role.MENTEE)
-    return Meeting.objects.create(
-        pair=pair,
-        starts_at=timezone.now() + timedelta(days=days),
-        uid=uuid.uuid4(),
-        scheduled_by=Role.REVERSE_MENTOR,
-        **fields,
-    )
+    return MeetingFactory(pair=pair, starts_at=timezone.now() + timedelta(days=days), **fields)
 
 
 def pulse(meeting: Meeting, participant: Participant, **fields: object) -> Pulse:
     PulseRequest.objects.get_or_create(meeting=meeting, participant=participant)
-    fields.setdefault("held", True)
-    return Pulse.objects.create(
-        meeting=meeting,
-        participant=participant,
-        submitted_at=timezone.now(),
-        session_starts_at=meeting.starts_at,
-        **fields,
-    )
+    fields.setdefault("submitted_at", timezone.now())
+    return PulseFactory(meeting=meeting, participant=participant, **fields)
 
 
 def private_history(pair: Pair) -> None:

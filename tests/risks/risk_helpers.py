@@ -9,6 +9,7 @@ from programmes.models import Participant, Role
 from risks.detection import risks_detect
 from risks.models import RiskFlag
 from surveys.models import Pulse
+from tests.factories import PulseFactory
 from tests.pairs.meeting_helpers import meeting_for
 
 LONDON = ZoneInfo("Europe/London")
@@ -31,14 +32,8 @@ def session(pair: Pair, days_ago: float, status: str = Meeting.Status.HELD, **fi
 
 
 def pulse(meeting: Meeting, participant: Participant, **answers) -> Pulse:
-    answers.setdefault("held", True)
-    return Pulse.objects.create(
-        meeting=meeting,
-        participant=participant,
-        submitted_at=meeting.ends_at,
-        session_starts_at=meeting.starts_at,
-        **answers,
-    )
+    """Submitted as the session ended; held unless the answers say otherwise."""
+    return PulseFactory(meeting=meeting, participant=participant, **answers)
 
 
 def with_private_text(meeting: Meeting, participant: Participant, **answers) -> Pulse:

@@ -21,7 +21,7 @@ from risks.detection import risks_detect
 from risks.digests import risk_digests_due
 from risks.models import RiskFlag
 from surveys.models import Pulse
-from tests.factories import ProgrammeFactory, UserFactory
+from tests.factories import ProgrammeFactory, PulseFactory, UserFactory
 from tests.pairs.meeting_helpers import agreed_pair, meeting_for
 
 pytestmark = pytest.mark.django_db
@@ -49,14 +49,7 @@ def keys(kind: str) -> list[str]:
 
 
 def pulse(meeting: Meeting, participant, **answers) -> Pulse:
-    return Pulse.objects.create(
-        meeting=meeting,
-        participant=participant,
-        held=True,
-        submitted_at=meeting.ends_at,
-        session_starts_at=meeting.starts_at,
-        **answers,
-    )
+    return PulseFactory(meeting=meeting, participant=participant, **answers)
 
 
 def pair_in_trouble(programme: Programme, **fields) -> Pair:
