@@ -8,9 +8,12 @@ from pairs import meetings
 from pairs.models import Meeting, Pair
 from programmes.models import Role
 from tests.factories import TopicFactory
-from tests.pairs.meeting_helpers import agreed_pair, meeting_for
+from tests.pairs.meeting_helpers import meeting_for
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.pair(mentee_zone="America/New_York", mentor_zone="Europe/London")
+
 # 10:00 in New York on 10 March 2026: after the US clock change (8 March), so UTC-4.
 NEW_YORK_10AM = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 
@@ -18,11 +21,6 @@ NEW_YORK_10AM = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def frozen(time_machine) -> None:
     time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def pair(db: None) -> Pair:
-    return agreed_pair(mentee_zone="America/New_York", mentor_zone="Europe/London")
 
 
 def event_of(ics: bytes) -> tuple[icalendar.Calendar, icalendar.Event]:

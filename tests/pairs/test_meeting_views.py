@@ -13,17 +13,15 @@ from tests.factories import TopicFactory
 from tests.pairs.meeting_helpers import agreed_pair, meeting_for, pair_token
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.pair(mentee_zone="America/New_York", mentor_zone="Europe/London")
+
 TOMORROW_10 = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
 def frozen(time_machine) -> None:
     time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def pair(db: None) -> Pair:
-    return agreed_pair(mentee_zone="America/New_York", mentor_zone="Europe/London")
 
 
 @pytest.fixture

@@ -23,11 +23,6 @@ def frozen(time_machine) -> None:
     time_machine.move_to(NOW, tick=False)
 
 
-@pytest.fixture
-def pair(db: None) -> Pair:
-    return agreed_pair()
-
-
 def schedule(pair: Pair, **overrides: object) -> Meeting:
     arguments = {
         "pair": pair,

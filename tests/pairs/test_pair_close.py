@@ -22,17 +22,17 @@ from reporting.kpis import kpis_compute
 from reporting.models import KpiSnapshot
 from risks import remediation
 from tests.pairs.meeting_helpers import pair_token
-from tests.risks.remediation_helpers import join, meeting, rematchable_pair
+from tests.risks.remediation_helpers import MONDAY_MORNING, join, meeting
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.pair(
+        intakes=True, intakes__availability=MONDAY_MORNING, mentor_zone="America/New_York"
+    ),
+]
 
 REASON = "REASON-SECRET the executive asked to stop"
 MID_MONTH = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def pair(programme) -> Pair:
-    return rematchable_pair(programme=programme, mentor_zone="America/New_York")
 
 
 def end(pair: Pair, manager, capture) -> None:
