@@ -13,16 +13,19 @@ from pairs.models import Pair
 from programmes.models import Participant, Role
 from risks.models import PairAction, RiskFlag
 from tests.risks.remediation_helpers import (
+    MONDAY_MORNING,
     assert_no_private_text,
     open_flag,
     private_history,
-    rematchable_pair,
     spare,
 )
 
 MENTEE = Role.MENTEE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.pair(intakes=True, intakes__availability=MONDAY_MORNING),
+]
 
 QUEUE = "/admin/risks/riskflag/"
 
@@ -53,11 +56,6 @@ def saved() -> dict[str, int]:
 def alice(client: Client, manager) -> Client:
     client.force_login(manager)
     return client
-
-
-@pytest.fixture
-def pair(programme) -> Pair:
-    return rematchable_pair(programme=programme)
 
 
 @pytest.fixture

@@ -48,11 +48,6 @@ def flash(response) -> list[str]:
 
 
 @pytest.fixture
-def pair(programme) -> Pair:
-    return agreed_pair(programme=programme)
-
-
-@pytest.fixture
 def flag(pair) -> RiskFlag:
     return open_flag(pair, RiskFlag.Rule.MISSED)
 

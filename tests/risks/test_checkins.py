@@ -41,11 +41,6 @@ WORDING = (
 PRIVATE = "I felt talked down to and want out"
 
 
-@pytest.fixture
-def pair(programme) -> Pair:
-    return agreed_pair(programme=programme)
-
-
 def session(pair: Pair, days: float, status: str = Meeting.Status.SCHEDULED, **fields) -> Meeting:
     if status == Meeting.Status.CANCELLED:
         fields.setdefault("cancelled_by", Role.MENTEE)

@@ -36,11 +36,6 @@ def url(cohort: Cohort, fmt: str = "") -> str:
 
 
 @pytest.fixture
-def pair(programme) -> Pair:
-    return agreed_pair(programme=programme)
-
-
-@pytest.fixture
 def cohort(pair) -> Cohort:
     return pair.cohort
 

@@ -32,11 +32,6 @@ NEUTRAL = "are you able to continue? If not, we can re-match you or pause for on
 
 
 @pytest.fixture
-def pair(programme) -> Pair:
-    return agreed_pair(programme=programme)
-
-
-@pytest.fixture
 def flag(pair) -> RiskFlag:
     return open_flag(pair, RiskFlag.Rule.NO_SESSION)
 

@@ -4,26 +4,25 @@ a broker outage never fails the pulse, and the hourly scan catches up."""
 
 from datetime import timedelta
 
+import factory
 import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from pairs import meetings
-from pairs.models import Meeting, Pair
+from pairs.models import Meeting
 from risks import tasks
 from risks.models import RiskFlag
 from surveys.models import Pulse
 from tests.pairs.meeting_helpers import meeting_for
-from tests.surveys.pulse_helpers import held_answers, past_session, pulse_url, running_pair
+from tests.surveys.pulse_helpers import held_answers, past_session, pulse_url
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.pair(started_on=factory.LazyFunction(timezone.localdate)),
+]
 
 Rule = RiskFlag.Rule
-
-
-@pytest.fixture
-def pair(programme) -> Pair:
-    return running_pair(programme=programme, started_on=timezone.localdate())
 
 
 def test_a_low_safety_answer_opens_a_flag_once_the_pulse_is_saved(
