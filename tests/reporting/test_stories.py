@@ -21,11 +21,6 @@ TITLE = "From a shared inbox to a customer-first rota"
 BODY = "An operations director sat in on two early shifts and changed the weekend rota."
 
 
-@pytest.fixture
-def pair(programme) -> Pair:
-    return agreed_pair(programme=programme)
-
-
 def _story(pair: Pair, *, anonymised: bool = True, **fields) -> SuccessStory:
     fields.setdefault("title", TITLE)
     fields.setdefault("body", BODY)

@@ -22,11 +22,6 @@ BODY = "A director sat in on two early shifts.\r\n\r\nComplaints fell within a m
 
 
 @pytest.fixture
-def pair(programme) -> Pair:
-    return agreed_pair(programme=programme)
-
-
-@pytest.fixture
 def admin_client(client: Client, manager) -> Client:
     client.force_login(manager)
     return client
