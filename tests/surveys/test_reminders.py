@@ -48,11 +48,6 @@ def keys(kind: str) -> list[str]:
 
 
 @pytest.fixture
-def pair(programme) -> Pair:
-    return agreed_pair(programme=programme)
-
-
-@pytest.fixture
 def session(pair) -> Meeting:
     return meeting_for(pair, starts_at=SESSION)
 
