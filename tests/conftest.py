@@ -1,4 +1,5 @@
-"""Personas shared by the whole suite: who is asking decides what they may see."""
+"""Personas shared by the whole suite (who is asking decides what they may see), and the pair
+most tests are about."""
 
 from collections.abc import Iterator
 
@@ -6,9 +7,16 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from notifications.sending import PUBLISH_BREAKER
+from pairs.models import Pair
 from programmes.models import Programme
 from programmes.roles import MANAGERS_GROUP
-from tests.factories import ProgrammeFactory, UserFactory
+from tests.factories import PairFactory, ProgrammeFactory, UserFactory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "pair(**fields): what the `pair` fixture passes to PairFactory for these tests"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -46,3 +54,14 @@ def sponsor(programme: Programme) -> User:
 def outsider(db: None) -> User:
     """Charlie has an account but no part in any programme."""
     return UserFactory(username="charlie", first_name="Charlie")
+
+
+@pytest.fixture
+def pair(request: pytest.FixtureRequest, programme: Programme) -> Pair:
+    """An active pair in the programme whose kickoff agreement both accepted: Margaret Hale,
+    the executive, and Ravi Patel, the reverse-mentor, both in London (PairFactory). A module
+    or a test asks for another with ``pytest.mark.pair(**fields)``, e.g. other zones, or
+    ``intakes=True`` for one the matching can re-match."""
+    marker = request.node.get_closest_marker("pair")
+    fields = marker.kwargs if marker else {}
+    return PairFactory(cohort__programme=programme, agreement=True, **fields)

@@ -1,9 +1,14 @@
+"""factory_boy factories for every model the tests build. Each makes a realistic row with the
+fewest choices; a test names only what it is about."""
+
 from datetime import date, timedelta
+from uuid import uuid4
 
 import factory
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from pairs.models import Agreement, Meeting, Note, Pair
 from programmes.models import (
     Cadence,
     Cohort,
@@ -15,6 +20,8 @@ from programmes.models import (
     Role,
     Topic,
 )
+from risks.models import CheckIn, RiskFlag
+from surveys.models import Pulse, PulseRequest
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -107,3 +114,134 @@ class IntakeFactory(factory.django.DjangoModelFactory):
     consent_pledge = True
     consent_data = True
     submitted_at = factory.LazyFunction(timezone.now)
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    """The first kickoff agreement, on the model's default terms, proposed by the executive
+    and accepted by both at the same moment."""
+
+    class Meta:
+        model = Agreement
+
+    pair = factory.SubFactory("tests.factories.PairFactory")
+    number = 1
+    proposed_by = Role.MENTEE
+    mentee_accepted_at = factory.LazyFunction(timezone.now)
+    mentor_accepted_at = factory.SelfAttribute("mentee_accepted_at")
+
+
+class PairFactory(factory.django.DjangoModelFactory):
+    """An active pair of a running cohort: Margaret Hale, the executive, and Ravi Patel, the
+    reverse-mentor, both matched and living in ``mentee_zone`` and ``mentor_zone`` (London).
+
+    ``agreement=True`` adds the kickoff agreement both accepted (``agreement__...`` changes it);
+    ``intakes=True`` gives both a submitted intake (``intakes__...`` changes both)."""
+
+    class Meta:
+        model = Pair
+        skip_postgeneration_save = True
+
+    class Params:
+        mentee_zone = "Europe/London"
+        mentor_zone = "Europe/London"
+
+    cohort = factory.SubFactory(CohortFactory)
+    mentee = factory.SubFactory(
+        ParticipantFactory,
+        cohort=factory.SelfAttribute("..cohort"),
+        role=Role.MENTEE,
+        status=Participant.Status.MATCHED,
+        person__full_name="Margaret Hale",
+        person__time_zone=factory.SelfAttribute("...mentee_zone"),
+    )
+    reverse_mentor = factory.SubFactory(
+        ParticipantFactory,
+        cohort=factory.SelfAttribute("..cohort"),
+        role=Role.REVERSE_MENTOR,
+        status=Participant.Status.MATCHED,
+        person__full_name="Ravi Patel",
+        person__time_zone=factory.SelfAttribute("...mentor_zone"),
+    )
+    status = Pair.Status.ACTIVE
+
+    @factory.post_generation
+    def agreement(pair: Pair, create: bool, extracted: object, **fields: object) -> None:
+        if extracted:
+            AgreementFactory(pair=pair, **fields)
+
+    @factory.post_generation
+    def intakes(pair: Pair, create: bool, extracted: object, **fields: object) -> None:
+        if extracted:
+            for participant in (pair.mentee, pair.reverse_mentor):
+                IntakeFactory(participant=participant, **fields)
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    """A session of the pair a week from now, scheduled by the reverse-mentor."""
+
+    class Meta:
+        model = Meeting
+
+    pair = factory.SubFactory(PairFactory, agreement=True)
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    uid = factory.LazyFunction(uuid4)
+    scheduled_by = Role.REVERSE_MENTOR
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    """A private one-line note of the executive's about the pair."""
+
+    class Meta:
+        model = Note
+
+    pair = factory.SubFactory(PairFactory, agreement=True)
+    author = factory.SelfAttribute("pair.mentee")
+    text = "Ask about the careers page next time."
+
+
+class PulseRequestFactory(factory.django.DjangoModelFactory):
+    """The executive asked for a pulse about a session."""
+
+    class Meta:
+        model = PulseRequest
+
+    meeting = factory.SubFactory(MeetingFactory, status=Meeting.Status.HELD)
+    participant = factory.SelfAttribute("meeting.pair.mentee")
+
+
+class PulseFactory(factory.django.DjangoModelFactory):
+    """The executive's pulse about a session that was held, answered as it ended."""
+
+    class Meta:
+        model = Pulse
+
+    meeting = factory.SubFactory(MeetingFactory, status=Meeting.Status.HELD)
+    participant = factory.SelfAttribute("meeting.pair.mentee")
+    held = True
+    submitted_at = factory.SelfAttribute("meeting.ends_at")
+    session_starts_at = factory.SelfAttribute("meeting.starts_at")
+
+
+class RiskFlagFactory(factory.django.DjangoModelFactory):
+    """An open flag on a pair, of the rule's own severity, opened now; ``evidence`` is empty
+    unless a test gives it (its schema is in the RiskFlag docstring)."""
+
+    class Meta:
+        model = RiskFlag
+
+    pair = factory.SubFactory(PairFactory, agreement=True)
+    rule = RiskFlag.Rule.MISSED
+    severity = factory.LazyAttribute(lambda flag: RiskFlag.SEVERITY[RiskFlag.Rule(flag.rule)])
+    condition = factory.LazyAttribute(lambda flag: f"{flag.rule}:{uuid4().hex[:8]}")
+    opened_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.SelfAttribute("opened_at")
+
+
+class CheckInFactory(factory.django.DjangoModelFactory):
+    """A check-in asked of the executive, not answered yet."""
+
+    class Meta:
+        model = CheckIn
+
+    pair = factory.SubFactory(PairFactory, agreement=True)
+    participant = factory.SelfAttribute("pair.mentee")

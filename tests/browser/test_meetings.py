@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from pairs.models import Meeting
 from programmes.models import Role
 from tests.factories import TopicFactory
-from tests.programmes.meeting_helpers import agreed_pair, meeting_for, pair_token
+from tests.pairs.meeting_helpers import agreed_pair, meeting_for, pair_token
 
 
 def test_a_reverse_mentor_books_a_session_downloads_it_and_logs_the_last_one(

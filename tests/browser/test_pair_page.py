@@ -5,7 +5,7 @@ from playwright.sync_api import Page, expect
 
 from pairs.models import Agreement, Guide
 from programmes.links import Purpose, make_token
-from tests.programmes.pair_setup import make_pair
+from tests.pairs.pair_setup import make_pair
 
 
 def test_a_pair_agrees_writes_a_note_and_shares_it_on_their_phones(

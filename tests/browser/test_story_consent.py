@@ -7,7 +7,7 @@ from pairs.models import Pair
 from programmes.links import Purpose, make_token
 from reporting import stories
 from reporting.models import SuccessStory
-from tests.programmes.pair_setup import make_pair
+from tests.pairs.pair_setup import make_pair
 
 AGREE = "I agree this story can be shown to the programme's sponsors"
 

@@ -35,9 +35,9 @@ from surveys import tasks as survey_tasks
 from surveys.models import PulseRequest
 from tests.factories import CohortFactory, ParticipantFactory, ProgrammeFactory
 from tests.matching.test_runs import mentee, mentor
-from tests.programmes.kpi_helpers import cohort_in, pair_in
-from tests.programmes.meeting_helpers import agreed_pair, meeting_for
-from tests.programmes.test_digests import JUNE_FIRST, MONDAY, pair_in_trouble
+from tests.pairs.meeting_helpers import agreed_pair, meeting_for
+from tests.reporting.kpi_helpers import cohort_in, pair_in
+from tests.risks.test_digests import JUNE_FIRST, MONDAY, pair_in_trouble
 from tests.surveys.feedback_helpers import MIDPOINT_OPENS, feedback_pair
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from tests.factories import (
     PersonFactory,
     TopicFactory,
 )
-from tests.programmes.meeting_helpers import meeting_for
+from tests.pairs.meeting_helpers import meeting_for
 
 pytestmark = pytest.mark.django_db
 MONDAY_MORNING = [9, 10, 11]

@@ -21,7 +21,7 @@ from programmes.links import Purpose, read_token
 from programmes.models import Cohort
 from programmes.services import participants_send_intake_invitations
 from tests.factories import ParticipantFactory
-from tests.programmes.meeting_helpers import agreed_pair
+from tests.pairs.meeting_helpers import agreed_pair
 
 if TYPE_CHECKING:
     from tests.smtp_server import Inbox

@@ -41,7 +41,7 @@ from risks.models import CheckIn, RiskFlag
 from surveys import notices as survey_notices
 from surveys.models import LinkRequest, Pulse, PulseRequest
 from tests.factories import CohortFactory, ParticipantFactory
-from tests.programmes.meeting_helpers import agreed_pair, meeting_for
+from tests.pairs.meeting_helpers import agreed_pair, meeting_for
 
 pytestmark = pytest.mark.django_db
 

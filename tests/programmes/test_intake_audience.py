@@ -25,9 +25,9 @@ from tests.factories import (
     TopicFactory,
     UserFactory,
 )
-from tests.programmes.pair_setup import make_pair, page_url
+from tests.pairs.pair_setup import make_pair, page_url
 from tests.programmes.test_intake_view import url as intake_url
-from tests.programmes.test_sponsor_views import every_url
+from tests.reporting.test_sponsor_views import every_url
 
 pytestmark = pytest.mark.django_db
 NOTE = "ELI-NOTE-FOR-THE-PROGRAMME-TEAM"

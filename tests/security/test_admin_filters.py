@@ -25,8 +25,8 @@ from reporting.models import SponsorAsk, SuccessStory
 from risks.models import RiskFlag
 from surveys.models import LinkRequest, NpsResponse, Pulse
 from tests.factories import CohortFactory, ParticipantFactory, ProgrammeFactory
-from tests.programmes.meeting_helpers import meeting_for
-from tests.programmes.pair_setup import PairSetup, make_pair
+from tests.pairs.meeting_helpers import meeting_for
+from tests.pairs.pair_setup import PairSetup, make_pair
 
 PROJECT_APPS = {"programmes", "surveys", "matching", "notifications", "health"}
 

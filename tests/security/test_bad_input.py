@@ -18,9 +18,15 @@ from pairs.models import Meeting, Note, Pair
 from programmes.links import Purpose, make_token
 from programmes.models import Role
 from tests.factories import UserFactory
-from tests.programmes.meeting_helpers import agreed_pair, meeting_for, pair_token
+from tests.pairs.meeting_helpers import meeting_for, pair_token
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.pair(
+    cohort__starts_on=NOW.date() - timedelta(days=50),
+    cohort__ends_on=NOW.date() + timedelta(days=40),
+)
+
 NUL = "\x00"
 HOSTILE = [
     "99999999999999999999",
@@ -40,15 +46,6 @@ FIELD_NAME = re.compile(r'name="([^"]+)"')
 @pytest.fixture(autouse=True)
 def frozen(time_machine) -> None:
     time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def pair(db: None) -> Pair:
-    pair = agreed_pair()
-    pair.cohort.starts_on = NOW.date() - timedelta(days=50)
-    pair.cohort.ends_on = NOW.date() + timedelta(days=40)
-    pair.cohort.save()
-    return pair
 
 
 def _pages(pair: Pair) -> dict[str, tuple[str, dict[str, str]]]:

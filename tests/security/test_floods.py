@@ -17,7 +17,7 @@ from pairs.models import Agreement, Meeting, Note, Pair
 from programmes import throttle
 from programmes.models import ParticipantAction, Role
 from surveys.models import Pulse
-from tests.programmes.meeting_helpers import agreed_pair, meeting_for, pair_token
+from tests.pairs.meeting_helpers import meeting_for, pair_token
 from tests.surveys.pulse_helpers import held_answers, pulse_url
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -26,11 +26,6 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def frozen(time_machine) -> None:
     time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def pair(db: None) -> Pair:
-    return agreed_pair()
 
 
 @dataclass(frozen=True)

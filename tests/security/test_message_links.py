@@ -36,7 +36,7 @@ from risks.models import CheckIn
 from surveys import notices as survey_notices
 from surveys.models import LinkRequest, Pulse, PulseRequest
 from tests.factories import ParticipantFactory, UserFactory
-from tests.programmes.meeting_helpers import agreed_pair, meeting_for, pair_token
+from tests.pairs.meeting_helpers import agreed_pair, meeting_for, pair_token
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 # A signed participant token (django.core.signing: base64 JSON, timestamp, signature).

@@ -23,7 +23,7 @@ from reporting import sponsor
 from reporting.kpis import kpis_compute
 from reporting.models import KpiSnapshot
 from tests.factories import KeySkillFactory, ProgrammeFactory, TopicFactory, UserFactory
-from tests.programmes.kpi_helpers import (
+from tests.reporting.kpi_helpers import (
     CANCELLED,
     SECRETS,
     ask,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from programmes.models import Cohort, KeySkill, Participant, Programme
 from surveys.feedback import feedback_url
 from tests.factories import KeySkillFactory
-from tests.programmes.pair_setup import PairSetup, make_pair
+from tests.pairs.pair_setup import PairSetup, make_pair
 
 STARTS_ON = date(2026, 1, 5)
 ENDS_ON = date(2026, 4, 5)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from pairs.models import Meeting, Pair
 from programmes.links import Purpose, make_token
 from programmes.models import Participant
-from tests.programmes.meeting_helpers import agreed_pair, meeting_for
+from tests.pairs.meeting_helpers import agreed_pair, meeting_for
 
 
 def pulse_token(participant: Participant, meeting: Meeting) -> str:

@@ -31,7 +31,7 @@ from surveys.feedback import (
 from surveys.models import ConfidenceRating, NpsResponse
 from surveys.notices import ask_feedback_request
 from tests.factories import ParticipantFactory
-from tests.programmes.pair_setup import page_url
+from tests.pairs.pair_setup import page_url
 from tests.surveys.feedback_helpers import (
     END_CLOSES,
     END_OPENS,

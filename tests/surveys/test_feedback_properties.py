@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from programmes.models import KeySkill
 from surveys.feedback import END, MIDPOINT, MOMENTS, feedback_submit
 from surveys.models import ConfidenceRating, NpsResponse
-from tests.programmes.pair_setup import PairSetup
+from tests.pairs.pair_setup import PairSetup
 from tests.surveys.feedback_helpers import end_answers, feedback_path, pair_around_today, skills
 
 # Text as people (and scripts) type it, surrogates aside: a browser cannot send those.

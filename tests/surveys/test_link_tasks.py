@@ -18,7 +18,7 @@ from programmes.models import Cohort, Participant, Role
 from surveys.models import LinkRequest
 from surveys.notices import ask_participant_links
 from tests.factories import ParticipantFactory, PersonFactory
-from tests.programmes.meeting_helpers import agreed_pair
+from tests.pairs.meeting_helpers import agreed_pair
 
 
 def _request_for(person, **kwargs) -> LinkRequest:

@@ -29,11 +29,6 @@ SOON = (timezone.localdate() + timedelta(days=10)).isoformat()
 
 
 @pytest.fixture
-def pair(programme) -> Pair:
-    return running_pair(programme=programme)
-
-
-@pytest.fixture
 def session(pair) -> Meeting:
     return past_session(pair)
 

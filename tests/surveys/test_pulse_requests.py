@@ -22,11 +22,6 @@ from tests.surveys.pulse_helpers import held_answers, past_session, pulse_url, r
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def pair(programme) -> Pair:
-    return running_pair(programme=programme)
-
-
 def requested() -> list[tuple[int, int]]:
     return sorted(PulseRequest.objects.values_list("meeting_id", "participant_id"))
 

@@ -21,7 +21,7 @@ from surveys.feedback import END, MIDPOINT
 from surveys.models import NpsResponse, Pulse, PulseRequest
 from surveys.reminders import feedback_reminders_due, pulse_reminders_due
 from tests.factories import ParticipantFactory
-from tests.programmes.meeting_helpers import agreed_pair, meeting_for
+from tests.pairs.meeting_helpers import agreed_pair, meeting_for
 from tests.surveys.feedback_helpers import END_CLOSES, END_OPENS, MIDPOINT_OPENS, feedback_pair
 
 pytestmark = pytest.mark.django_db
@@ -45,11 +45,6 @@ def keys(kind: str) -> list[str]:
 
 
 # --- The pulse nudge ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def pair(programme) -> Pair:
-    return agreed_pair(programme=programme)
 
 
 @pytest.fixture

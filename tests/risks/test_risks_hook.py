@@ -1,0 +1,87 @@
+"""A pulse or a session change queues the detection of its pair once it commits (Celery runs
+eagerly in the tests), so a flag opens within moments rather than at the next hourly scan;
+a broker outage never fails the pulse, and the hourly scan catches up."""
+
+from datetime import timedelta
+
+import factory
+import pytest
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from pairs import meetings
+from pairs.models import Meeting
+from risks import tasks
+from risks.models import RiskFlag
+from surveys.models import Pulse
+from tests.pairs.meeting_helpers import meeting_for
+from tests.surveys.pulse_helpers import held_answers, past_session, pulse_url
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.pair(started_on=factory.LazyFunction(timezone.localdate)),
+]
+
+Rule = RiskFlag.Rule
+
+
+def test_a_low_safety_answer_opens_a_flag_once_the_pulse_is_saved(
+    client, pair, django_capture_on_commit_callbacks
+) -> None:
+    session = past_session(pair)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            pulse_url(pair.mentee, session), held_answers(good_fit="yes", safety="1")
+        )
+
+    assert response.status_code == 302
+    flag = RiskFlag.objects.get(pair=pair)
+    assert (flag.rule, flag.is_open) == (Rule.LOW_SAFETY, True)
+    assert flag.evidence["side"] == "mentee"
+
+
+def test_marking_the_second_missed_session_opens_a_flag(
+    pair, django_capture_on_commit_callbacks
+) -> None:
+    meeting_for(pair, starts_at=timezone.now() - timedelta(days=7), status=Meeting.Status.MISSED)
+    second = meeting_for(pair, starts_at=timezone.now() - timedelta(hours=2))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        meetings.meeting_mark(
+            meeting=second, by=pair.mentee, status="missed", led_by="", topic=None
+        )
+
+    flag = RiskFlag.objects.get(pair=pair)
+    assert (flag.rule, flag.condition) == (Rule.MISSED, f"meeting:{second.pk}")
+
+
+def test_nothing_is_queued_before_the_change_commits(pair, django_capture_on_commit_callbacks):
+    session = past_session(pair)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        meetings.meeting_mark(
+            meeting=session, by=pair.mentee, status="missed", led_by="", topic=None
+        )
+
+    assert callbacks  # the partner's e-mail and the detection, waiting for the commit
+    assert not RiskFlag.objects.exists()
+
+
+def test_a_pulse_is_saved_when_the_broker_is_down_and_the_hourly_scan_catches_up(
+    client, pair, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    def broker_down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    session = past_session(pair)
+    monkeypatch.setattr(tasks.detect_pair_risks, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(pulse_url(pair.reverse_mentor, session), held_answers(good_fit="no"))
+
+    assert response.status_code == 302
+    assert Pulse.objects.get().good_fit is False
+    assert not RiskFlag.objects.exists()
+
+    assert tasks.detect_risks() == {"opened": 1, "updated": 0}
+    assert RiskFlag.objects.get().rule == Rule.NOT_A_GOOD_FIT
