@@ -38,7 +38,7 @@ def sides_for(notification: Notification, pair: Pair) -> tuple[Participant, Part
 
 
 def pair_context(pair: Pair, me: Participant, partner: Participant) -> dict:
-    """The placeholders every message to one side of a pair has (notifications.kinds._PAIR)."""
+    """The placeholders every message to one side of a pair has (``PAIR_MESSAGE`` in pairs/kinds.py)."""
     return {
         "person": me.person,
         "partner": partner.person,

@@ -143,7 +143,7 @@ ROWS: dict[str, tuple[Build, dict[str, str]]] = {
     ),
     "programmes:intake_done": (link("programmes:intake_done", Purpose.INTAKE), PARTICIPANT_PAGE),
     # Each pair's pages are under its id (/pair/<token>/<pair_id>/…, the first path of each
-    # name; the older paths without it are in tests/programmes/test_pair_chooser.py): A and B
+    # name; the older paths without it are in tests/pairs/test_pair_chooser.py): A and B
     # reach their pair A–B, C is in another pair and gets the page saying the link is not
     # theirs, with how to get their own.
     "pairs:pair": (link("pairs:pair", Purpose.PAIR, **pair_id), A_AND_B_PAIR),
