@@ -73,7 +73,8 @@ from django.db import transaction  # noqa: E402
 from mentoring.celery import app as celery_app  # noqa: E402
 from notifications import tasks  # noqa: E402
 from notifications.models import Notification  # noqa: E402
-from notifications.services import PUBLISH_BREAKER, notify  # noqa: E402
+from notifications.sending import PUBLISH_BREAKER  # noqa: E402
+from notifications.services import notify  # noqa: E402
 
 GOAL_ROWS = 200
 GOAL_SECONDS = 2.0

@@ -264,20 +264,6 @@ def solve(
     )
 
 
-def solver_objective(problem: Problem, solution: Solution, *, constraints: Constraints) -> float:
-    """The value the solver maximised, over all pairs (locked ones add the same to every
-    matching): the scores, less ``EXTRA_PLACE_PENALTY`` times 0, 1, 2 … for a reverse-mentor's
-    first, second, third … pair, plus ``KEEP_PAIR_BONUS`` for each previous pair kept. For
-    tests that compare it with an exhaustive search."""
-    load: dict[int, int] = {}
-    value = 0.0
-    for i, j in solution.pairs:
-        value += problem.score[i, j] - EXTRA_PLACE_PENALTY * load.get(j, 0)
-        value += KEEP_PAIR_BONUS * ((i, j) in constraints.previous)
-        load[j] = load.get(j, 0) + 1
-    return float(value)
-
-
 def blocking_rules(
     problem: Problem, *, mentee: int | None = None, mentor: int | None = None
 ) -> dict[str, int]:

@@ -38,7 +38,7 @@ def sides_for(notification: Notification, pair: Pair) -> tuple[Participant, Part
 
 
 def pair_context(pair: Pair, me: Participant, partner: Participant) -> dict:
-    """The placeholders every message to one side of a pair has (``PAIR_MESSAGE`` in pairs/kinds.py)."""
+    """The placeholders every message to one side of a pair has (``kinds.PAIR_MESSAGE``)."""
     return {
         "person": me.person,
         "partner": partner.person,

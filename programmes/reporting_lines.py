@@ -23,11 +23,6 @@ def chain_above(person: Hashable, managers: ManagerMap) -> list[Hashable]:
     return chain
 
 
-def in_same_line(a: Hashable, b: Hashable, managers: ManagerMap) -> bool:
-    """True when either person is anywhere in the other's management chain."""
-    return a == b or a in chain_above(b, managers) or b in chain_above(a, managers)
-
-
 def find_loops(managers: ManagerMap) -> set[Hashable]:
     """Everyone who sits on a management loop (A manages B manages … manages A)."""
     on_loop: set[Hashable] = set()

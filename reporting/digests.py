@@ -21,8 +21,7 @@ from notifications.kinds import Message
 from notifications.models import Notification
 from notifications.services import ask_unasked, notify
 from programmes.models import Programme
-from reporting.sponsor import sponsor_status as status_of
-from reporting.sponsor import sponsor_status_path
+from reporting import sponsor
 from risks.digests import SEND_AT
 
 SPONSOR_STATUS_LAST_DAY = 7
@@ -106,9 +105,9 @@ def sponsor_status(notification: Notification) -> Message | None:
     if programme is None:
         return None
     month = date.fromisoformat(notification.data["month"])
-    status = status_of(programme=programme, month=month)
+    status = sponsor.sponsor_status(programme=programme, month=month)
     if status.has_figures:
-        status_url = settings.SITE_URL + sponsor_status_path(programme, month)
+        status_url = settings.SITE_URL + sponsor.sponsor_status_path(programme, month)
     else:
         status_url = settings.SITE_URL + reverse(
             "reporting:sponsor_programme", args=[programme.slug]

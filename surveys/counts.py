@@ -19,8 +19,6 @@ beside the admin's own ``Count`` joins) without multiplying one another, and a l
 one query however many rows it shows.
 """
 
-from dataclasses import dataclass
-
 from django.db.models import (
     Count,
     Exists,
@@ -33,7 +31,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
 
-from pairs.models import Meeting, Pair
+from pairs.models import Pair
 from programmes.models import Cohort
 from surveys.models import NpsResponse, Pulse, PulseRequest
 
@@ -100,38 +98,6 @@ def annotate_pair_counts(pairs: QuerySet[Pair]) -> QuerySet[Pair]:
 def rematch_requested() -> Exists:
     """For a Pair row: someone in the pair answered "not a good fit"."""
     return Exists(Pulse.objects.filter(meeting__pair=OuterRef("pk"), good_fit=False))
-
-
-@dataclass(frozen=True)
-class ResponseCounts:
-    requested: int
-    submitted: int
-
-    @property
-    def rate(self) -> float | None:
-        return response_rate(submitted=self.submitted, requested=self.requested)
-
-
-def pulse_response_counts(*, meetings: QuerySet[Meeting]) -> ResponseCounts:
-    """Pulses requested and submitted for any set of sessions (a cohort's, a month's, a whole
-    programme's), in one query."""
-    totals = PulseRequest.objects.filter(meeting__in=meetings).aggregate(
-        requested=Count("pk"), submitted=Count("pk", filter=_answered())
-    )
-    return ResponseCounts(requested=totals["requested"], submitted=totals["submitted"])
-
-
-def nps_counts(*, cohort: Cohort) -> dict[str, int]:
-    """{moment: answers given} for one cohort, every moment present (0 if none), in one
-    query."""
-    counts = dict(
-        NpsResponse.objects.filter(participant__cohort=cohort)
-        .order_by()
-        .values("moment")
-        .annotate(n=Count("pk"))
-        .values_list("moment", "n")
-    )
-    return {moment: counts.get(moment, 0) for moment in NpsResponse.Moment.values}
 
 
 def response_rate(*, submitted: int, requested: int) -> float | None:

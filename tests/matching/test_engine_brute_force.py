@@ -30,10 +30,10 @@ from matching.engine import (
     Side,
     build_problem,
     solve,
-    solver_objective,
 )
-from programmes.reporting_lines import in_same_line, tree_intervals
+from programmes.reporting_lines import tree_intervals
 from tests.matching.sides import random_cohort, random_side
+from tests.oracles import in_same_line, solver_objective
 
 HOUR_POOL = np.array([9, 33, 58])  # a few hours of the week both sides pick from
 

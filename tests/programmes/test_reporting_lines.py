@@ -5,10 +5,10 @@ from programmes.models import Person
 from programmes.reporting_lines import (
     chain_above,
     find_loops,
-    in_same_line,
     tree_intervals,
 )
 from tests.factories import PersonFactory
+from tests.oracles import in_same_line
 
 # ceo ─┬─ cto ── eng ── dev
 #      └─ cfo

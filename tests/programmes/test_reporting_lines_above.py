@@ -3,10 +3,10 @@ database, instead of the whole directory."""
 
 from programmes.models import Person
 from programmes.reporting_lines import (
-    in_same_line,
     tree_intervals,
 )
 from tests.factories import PersonFactory
+from tests.oracles import in_same_line
 
 
 def test_it_loads_everyone_above_the_people_asked_and_nobody_else_in_one_query(

@@ -148,21 +148,6 @@ def test_it_counts_requests_answers_and_rematch_requests_per_pair(fixture: Fixtu
     assert list(rematch) == [fixture.pair_1]
 
 
-def test_it_counts_any_set_of_sessions_and_a_cohorts_nps_answers(fixture: Fixture) -> None:
-    cohort_sessions = Meeting.objects.filter(pair__cohort=fixture.cohort)
-    last_week = cohort_sessions.filter(starts_at__gte=timezone.now() - timedelta(days=7))
-
-    assert counts.pulse_response_counts(meetings=cohort_sessions) == counts.ResponseCounts(
-        requested=6, submitted=4
-    )
-    # Sessions b (2 requested, 1 answered) and d (none requested).
-    week = counts.pulse_response_counts(meetings=last_week)
-    assert (week.requested, week.submitted, week.rate) == (2, 1, 0.5)
-    assert counts.pulse_response_counts(meetings=Meeting.objects.none()).rate is None
-    assert counts.nps_counts(cohort=fixture.cohort) == {"midpoint": 2, "end": 1}
-    assert counts.nps_counts(cohort=fixture.quiet) == {"midpoint": 0, "end": 0}
-
-
 def test_it_says_no_data_rather_than_zero_when_nothing_was_requested() -> None:
     assert counts.format_rate(None) == "no data"
     assert counts.format_rate(0.0) == "0%"
