@@ -12,11 +12,14 @@ people in that run; no other page shows it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.admin import AdminSite
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Field
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -98,7 +101,7 @@ def start_run(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
                     raise PermissionDenied
             with transaction.atomic():
                 if cohort.intake_open:
-                    closing = cohort_intake_close(cohort=cohort, by=request.user)
+                    closing = cohort_intake_close(cohort=cohort, by=cast(User, request.user))
                 run = services.matching_run_start(
                     cohort=cohort, user=request.user, protect_worst_off=protect
                 )
@@ -240,10 +243,10 @@ def _render_review(
                 "participant__role", "participant__person__full_name"
             )
         )
-        for mentee, mentor, kind in PairRule.objects.filter(
+        for mentee_id, mentor_id, kind in PairRule.objects.filter(
             cohort_id=run.cohort_id, kind__in=[PairRule.Kind.LOCKED, PairRule.Kind.EXCLUDED]
         ).values_list("mentee_id", "reverse_mentor_id", "kind"):
-            rules.setdefault((mentee, mentor), set()).add(kind)
+            rules.setdefault((mentee_id, mentor_id), set()).add(kind)
     edit = next((p for p in proposals if p.pk == edit_id), None) if editable else None
     if editable and edit is not None:
         taken: dict[int, int] = {}
@@ -251,19 +254,19 @@ def _render_review(
             taken[proposal.reverse_mentor_id] = taken.get(proposal.reverse_mentor_id, 0) + 1
         mentors = list(cohort_mentors(run))
         for mentor in mentors:
-            mentor.places_taken = taken.get(mentor.pk, 0)
+            mentor.places_taken = taken.get(mentor.pk, 0)  # type: ignore[attr-defined]  # for the template
     notes = _boundaries_notes(request, run, proposals, waiting)
     for entry in waiting:
-        entry.note = notes.get(entry.participant_id, "")
+        entry.note = notes.get(entry.participant_id, "")  # type: ignore[attr-defined]  # for the template
     for proposal in proposals:
-        proposal.mentee_note = notes.get(proposal.mentee_id, "")
-        proposal.mentor_note = notes.get(proposal.reverse_mentor_id, "")
+        proposal.mentee_note = notes.get(proposal.mentee_id, "")  # type: ignore[attr-defined]  # for the template
+        proposal.mentor_note = notes.get(proposal.reverse_mentor_id, "")  # type: ignore[attr-defined]  # for the template
         kinds = rules.get((proposal.mentee.person_id, proposal.reverse_mentor.person_id), set())
-        proposal.lock_recorded = PairRule.Kind.LOCKED in kinds
-        proposal.exclusion_recorded = PairRule.Kind.EXCLUDED in kinds
+        proposal.lock_recorded = PairRule.Kind.LOCKED in kinds  # type: ignore[attr-defined]  # for the template
+        proposal.exclusion_recorded = PairRule.Kind.EXCLUDED in kinds  # type: ignore[attr-defined]  # for the template
 
     labels = {
-        name: MatchingPolicy._meta.get_field(f"weight_{name}").verbose_name
+        name: cast(Field, MatchingPolicy._meta.get_field(f"weight_{name}")).verbose_name
         for name in DEFAULT_WEIGHTS
     }
     total_weight = sum(max(float(v), 0.0) for v in run.weights.values()) or 1.0

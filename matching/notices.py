@@ -27,7 +27,7 @@ def match_introduction(notification: Notification) -> Message | None:
     from pairs.notices import pair_context, pair_people, sides_for
 
     pair = (
-        Pair.objects.current()
+        Pair.objects.current()  # type: ignore[misc]  # pk=None is a valid lookup
         .select_related(*pair_people(), "mentee__intake", "reverse_mentor__intake")
         .filter(pk=notification.object_id)
         .first()

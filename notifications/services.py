@@ -27,7 +27,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
 from django.db import Error, InterfaceError, OperationalError, connection, models, transaction
@@ -67,7 +67,7 @@ def notify(
     *,
     kind: str,
     key: str,
-    to: Person | AbstractBaseUser | str,
+    to: Person | User | str,
     about: models.Model | None = None,
     data: dict | None = None,
     not_before: datetime | None = None,
@@ -81,7 +81,7 @@ def notify(
 def notify_each(
     *,
     kind: str,
-    messages: Iterable[tuple[str, Person | AbstractBaseUser | str, models.Model | None]],
+    messages: Iterable[tuple[str, Person | User | str, models.Model | None]],
     data: dict | None = None,
     not_before: datetime | None = None,
 ) -> None:
@@ -94,7 +94,7 @@ def notify_each(
     rows = []
     for key, to, about in messages:
         person = to if isinstance(to, Person) else None
-        user = to if isinstance(to, AbstractBaseUser) else None
+        user = to if isinstance(to, User) else None
         email = to if isinstance(to, str) else to.email
         when = not_before or now
         if person is not None and KINDS[kind].quiet_hours:

@@ -77,7 +77,7 @@ def agreement_proposed(notification: Notification) -> Message | None:
     """To the partner of whoever proposed a version, unless it has since been agreed or
     replaced, or the pair has ended."""
     agreement = (
-        Agreement.objects.select_related(
+        Agreement.objects.select_related(  # type: ignore[misc]  # pk=None is a valid lookup
             "pair__cohort__programme", "pair__mentee__person", "pair__reverse_mentor__person"
         )
         .filter(pk=notification.object_id)
@@ -130,7 +130,7 @@ def ask_meeting_update(meeting: Meeting, change: str, by: Role) -> None:
 def _meeting(notification: Notification) -> Meeting | None:
     """The session a message is about, with the pair, people and zones its wording needs."""
     return (
-        Meeting.objects.select_related("topic", *pair_people("pair__"))
+        Meeting.objects.select_related("topic", *pair_people("pair__"))  # type: ignore[misc]  # pk=None is a valid lookup
         .filter(pk=notification.object_id)
         .first()
     )
@@ -206,7 +206,7 @@ def pair_ended(notification: Notification) -> Message | None:
     zone and their calendar cancellations attached. Never the manager's reason: it may say
     more about one side than the other should read."""
     pair = (
-        Pair.objects.select_related(*pair_people())
+        Pair.objects.select_related(*pair_people())  # type: ignore[misc]  # pk=None is a valid lookup
         .filter(pk=notification.object_id, status=Pair.Status.ENDED)
         .first()
     )
@@ -265,7 +265,7 @@ def agreement_reminder(notification: Notification) -> Message | None:
     from pairs.services import agreement_pending
 
     pair = (
-        Pair.objects.select_related(
+        Pair.objects.select_related(  # type: ignore[misc]  # pk=None is a valid lookup
             "cohort__programme",
             "mentee__person",
             "mentee__cohort",

@@ -30,7 +30,7 @@ def _participant_context(participant: Participant) -> dict:
 
 def _participant(notification: Notification) -> Participant | None:
     return (
-        Participant.objects.select_related("person", "cohort__programme")
+        Participant.objects.select_related("person", "cohort__programme")  # type: ignore[misc]  # pk=None is a valid lookup
         .filter(pk=notification.object_id)
         .exclude(status=Participant.Status.WITHDRAWN)
         .first()

@@ -119,7 +119,7 @@ def password_reset(notification: Notification) -> Message | None:
         if user.pk not in eligible:
             return None
     else:
-        reset_request = PasswordResetRequest.objects.filter(pk=notification.object_id).first()
+        reset_request = PasswordResetRequest.objects.filter(pk=notification.object_id).first()  # type: ignore[misc]  # pk=None is a valid lookup
         if reset_request is None:
             return None
         users = _eligible(reset_request.email)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -274,7 +274,7 @@ class IntakeClosed:
     withdrawn: int  # queued invitations and reminders cancelled
 
 
-def cohort_intake_close(*, cohort: Cohort, by: AbstractBaseUser | None) -> IntakeClosed:
+def cohort_intake_close(*, cohort: Cohort, by: User | None) -> IntakeClosed:
     """Close the cohort's intake: forms become read-only, and the invitations and reminders
     still in the outbox are cancelled, so none goes out to a closed form (their builders also
     refuse a closed cohort at send time, for any that a send had already claimed). Already
@@ -328,9 +328,7 @@ class IntakeReopened:
     invited: int  # fresh invitations queued
 
 
-def cohort_intake_reopen(
-    *, cohort: Cohort, by: AbstractBaseUser | None, invite_again: bool
-) -> IntakeReopened:
+def cohort_intake_reopen(*, cohort: Cohort, by: User | None, invite_again: bool) -> IntakeReopened:
     """Open a closed intake again (the cohort goes back from matching to intake). Runs and
     pairs already made stay as they are; people who submit now are matched by the next run or
     one by one ("match this participant now").

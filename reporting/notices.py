@@ -35,7 +35,7 @@ def story_consent(notification: Notification) -> Message | None:
     from reporting.stories import consent_waits_for, story_version
 
     story = (
-        SuccessStory.objects.select_related(*pair_people("pair__"))
+        SuccessStory.objects.select_related(*pair_people("pair__"))  # type: ignore[misc]  # pk=None is a valid lookup
         .filter(pk=notification.object_id, anonymised=True)
         .first()
     )
@@ -76,7 +76,7 @@ def sponsor_status(notification: Notification) -> Message | None:
 
     user = notification.user
     programme = (
-        Programme.objects.filter(
+        Programme.objects.filter(  # type: ignore[misc]  # pk=None is a valid lookup
             pk=notification.object_id, status=Programme.Status.RUNNING, sponsors=user
         ).first()
         if user is not None and user.is_active

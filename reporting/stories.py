@@ -13,7 +13,7 @@ their pair page), so callers show them as they are.
 import hashlib
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -54,7 +54,7 @@ def story_check_pair(*, pair: Pair) -> None:
         )
 
 
-def story_save(*, story: SuccessStory, by: AbstractBaseUser) -> SuccessStory:
+def story_save(*, story: SuccessStory, by: User) -> SuccessStory:
     """Create or update a story for a manager (``by``, recorded as its writer on creation).
 
     Consents are never taken from ``story`` itself: a new story has none, and an existing one

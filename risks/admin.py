@@ -17,12 +17,13 @@ costs a fixed number of queries, however many pairs or flags it shows.
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
@@ -331,23 +332,27 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
             raise
 
     def _checkin(self, request: HttpRequest, flag: RiskFlag) -> str:
-        asked = remediation.pair_send_checkin(pair=flag.pair, by=request.user, flag=flag)
+        asked = remediation.pair_send_checkin(
+            pair=flag.pair, by=cast(User, request.user), flag=flag
+        )
         names = " and ".join(checkin.participant.person.full_name for checkin in asked)
         return f"Check-in sent to {names}. Their answers will show on this flag's page."
 
     def _pause(self, request: HttpRequest, flag: RiskFlag) -> str:
-        pair = remediation.pair_pause_for_month(pair=flag.pair, by=request.user, flag=flag)
+        pair = remediation.pair_pause_for_month(
+            pair=flag.pair, by=cast(User, request.user), flag=flag
+        )
         return (
             f"{self.pair_names(flag)} paused until {pair.paused_until:%-d %B %Y}; the pair "
             "picks up again by itself then. The flag stays open until you resolve it."
         )
 
     def _end(self, request: HttpRequest, flag: RiskFlag, note: str) -> str:
-        remediation.pair_end(pair=flag.pair, by=request.user, note=note, flag=flag)
+        remediation.pair_end(pair=flag.pair, by=cast(User, request.user), note=note, flag=flag)
         return f"{self.pair_names(flag)}: the pair has ended and its open flags are resolved."
 
     def _resolve(self, request: HttpRequest, flag: RiskFlag, note: str) -> str:
-        remediation.flag_resolve(flag=flag, by=request.user, note=note)
+        remediation.flag_resolve(flag=flag, by=cast(User, request.user), note=note)
         return f"Flag resolved: {flag.get_rule_display()}, {self.pair_names(flag)}."
 
 

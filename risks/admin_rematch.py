@@ -10,10 +10,11 @@ comes back into the page with its reason and what was typed, and nothing saved.
 Confidentiality: names, scores and the matching code's reasons only; never what a participant
 wrote (not the intake's note for the programme team, which stays on the matching review)."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -89,7 +90,7 @@ def rematch_view(
             try:
                 new_pair = remediation.pair_rematch(
                     pair=pair,
-                    by=request.user,
+                    by=cast(User, request.user),
                     flag=flag,
                     note=form.cleaned_data["note"],
                     side=form.cleaned_data["side"],

@@ -41,7 +41,7 @@ def checkin_urls(checkin: CheckIn) -> dict[str, str]:
 
 def _checkin_for(notification: Notification) -> CheckIn | None:
     return (
-        CheckIn.objects.select_related(
+        CheckIn.objects.select_related(  # type: ignore[misc]  # pk=None is a valid lookup
             "participant__person",
             "pair__cohort__programme",
             "pair__mentee__person",

@@ -47,7 +47,7 @@ Participants' free text is never read here; notes are the manager's words.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -125,7 +125,7 @@ def _record(
     pair: Pair,
     kind: str,
     *,
-    by: AbstractBaseUser | None,
+    by: User | None,
     flag: RiskFlag | None,
     now: datetime,
     note: str = "",
@@ -136,9 +136,7 @@ def _record(
     )
 
 
-def _resolve_open_flags(
-    pair: Pair, *, by: AbstractBaseUser | None, note: str, now: datetime
-) -> None:
+def _resolve_open_flags(pair: Pair, *, by: User | None, note: str, now: datetime) -> None:
     pair.risk_flags.filter(resolved_at__isnull=True).update(
         resolved_at=now, resolved_by=by, resolution_note=note
     )
@@ -150,7 +148,7 @@ def _resolve_open_flags(
 def pair_send_checkin(
     *,
     pair: Pair,
-    by: AbstractBaseUser | None,
+    by: User | None,
     flag: RiskFlag | None = None,
     now: datetime | None = None,
 ) -> list[CheckIn]:
@@ -210,7 +208,7 @@ def pair_send_checkin(
 def pair_pause_for_month(
     *,
     pair: Pair,
-    by: AbstractBaseUser | None,
+    by: User | None,
     flag: RiskFlag | None = None,
     now: datetime | None = None,
 ) -> Pair:
@@ -406,7 +404,7 @@ def _pick(
 def pair_rematch(
     *,
     pair: Pair,
-    by: AbstractBaseUser | None,
+    by: User | None,
     partner: int | None = None,
     flag: RiskFlag | None = None,
     note: str = "",
@@ -499,7 +497,7 @@ def _open_needs_partner(pair: Pair, leaves: Participant, *, now: datetime) -> Ri
 def pair_end(
     *,
     pair: Pair,
-    by: AbstractBaseUser | None,
+    by: User | None,
     note: str,
     flag: RiskFlag | None = None,
     now: datetime | None = None,
@@ -522,7 +520,7 @@ def pair_end(
 
 
 def flag_resolve(
-    *, flag: RiskFlag, by: AbstractBaseUser | None, note: str, now: datetime | None = None
+    *, flag: RiskFlag, by: User | None, note: str, now: datetime | None = None
 ) -> RiskFlag:
     """Resolve an open flag with the manager's own words. Returns the flag as saved."""
     from lib.users import user_name

@@ -31,7 +31,7 @@ def participant_links(notification: Notification) -> Message | None:
     from surveys.services import current_participations, links_for
 
     link_request = (
-        LinkRequest.objects.select_related("person")
+        LinkRequest.objects.select_related("person")  # type: ignore[misc]  # pk=None is a valid lookup
         .filter(pk=notification.object_id, rate_limited=False)
         .first()
     )
@@ -73,7 +73,7 @@ def _pulse_message(notification: Notification, *, first_ask: bool) -> Message | 
     from surveys.pulses import pulse_url
 
     request = (
-        PulseRequest.objects.select_related(
+        PulseRequest.objects.select_related(  # type: ignore[misc]  # pk=None is a valid lookup
             "participant__person",
             "meeting__pair__cohort__programme",
             "meeting__pair__mentee__person",
@@ -133,7 +133,7 @@ def rematch_alert(notification: Notification) -> Message | None:
     """Names and the pair only: never what anyone wrote. Nothing if the answer was changed
     to "yes" within its edit window."""
     pulse = (
-        Pulse.objects.select_related(
+        Pulse.objects.select_related(  # type: ignore[misc]  # pk=None is a valid lookup
             "participant__person",
             "meeting__pair__cohort__programme",
             "meeting__pair__mentee__person",
@@ -183,7 +183,7 @@ def feedback_request(notification: Notification) -> Message | None:
 
     moment = notification.data.get("moment")
     participant = (
-        Participant.objects.select_related("person", "cohort__programme")
+        Participant.objects.select_related("person", "cohort__programme")  # type: ignore[misc]  # pk=None is a valid lookup
         .filter(pk=notification.object_id)
         .exclude(status=Participant.Status.WITHDRAWN)
         .first()
