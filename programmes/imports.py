@@ -18,12 +18,13 @@ from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Field
 
 from programmes.models import Cohort, Participant, Person, Role
 from programmes.reporting_lines import find_loops
@@ -389,7 +390,7 @@ def _read_row(line: int, cells: list[str], columns: list[str]) -> PlannedRow:
     elif not _is_email(row.email):
         row.problem("email", f"“{row.email}” is not a valid e-mail address")
     for name in ("full_name", "email", "job_title", "department"):
-        limit = Person._meta.get_field(name).max_length
+        limit = cast(int, cast(Field, Person._meta.get_field(name)).max_length)
         if len(values.get(name, "")) > limit:
             row.problem(name, f"this is longer than {limit} characters")
     row.job_title = values.get("job_title")
@@ -501,7 +502,7 @@ def _check_against_each_other_and_the_directory(rows: list[PlannedRow]) -> None:
         if row.current is None:
             row.action = NEW
             continue
-        wanted = {
+        new_values = {
             "full_name": row.full_name,
             "job_title": row.job_title,
             "department": row.department,
@@ -510,7 +511,7 @@ def _check_against_each_other_and_the_directory(rows: list[PlannedRow]) -> None:
         }
         row.changes = [
             PERSON_FIELDS[name]
-            for name, value in wanted.items()
+            for name, value in new_values.items()
             if value is not None and value != row.current[name]
         ]
         if row.manager_email is not None and manager != row.current["manager_id"]:

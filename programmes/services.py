@@ -247,11 +247,11 @@ def cohort_intake_unfinished(*, cohort: Cohort) -> IntakeGaps:
     unfinished = [p for p in participants if p.submitted_at is None]
     for participant in unfinished:
         if participant.draft_saved_at is not None:
-            participant.intake_progress = "started"
+            participant.intake_progress = "started"  # type: ignore[attr-defined]  # for the confirmation page
         elif participant.invitation_sent_at is not None:
-            participant.intake_progress = "invited"
+            participant.intake_progress = "invited"  # type: ignore[attr-defined]  # for the confirmation page
         else:
-            participant.intake_progress = "not invited"
+            participant.intake_progress = "not invited"  # type: ignore[attr-defined]  # for the confirmation page
     return IntakeGaps(
         mentees=[p for p in unfinished if p.role == Role.MENTEE],
         reverse_mentors=[p for p in unfinished if p.role == Role.REVERSE_MENTOR],
