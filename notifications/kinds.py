@@ -18,7 +18,7 @@ declared, as plain values and read-only records, so no template ever holds a mod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.utils.module_loading import import_string
 
@@ -56,7 +56,8 @@ class Kind:
     def project(self, context: Mapping[str, Any]) -> dict[str, Any]:
         """``context`` as a template may see it: only the declared variables, as plain values
         and read-only records (raises UndeclaredContext for anything else)."""
-        return context_project(self.placeholders, context, kind=self.name)
+        placeholders = cast(Mapping[str, Schema], self.placeholders)  # made one in __post_init__
+        return context_project(placeholders, context, kind=self.name)
 
     def build(self, notification: "Notification") -> Message | None:
         builder: Callable[[Notification], Message | None] = import_string(self.builder)
@@ -128,13 +129,34 @@ DIGEST_PROGRAMMES = ListOf(
 )
 FIGURES = ListOf(fields("label", "text", "mark", "target", "suppressed"))
 
-_PARTICIPANT = {"person": PERSON, "programme": PROGRAMME, "cohort": COHORT, "site_url": VALUE}
-_PAIR = {**_PARTICIPANT, "partner": PERSON, "pair_url": VALUE}
-_MEETING = {**_PAIR, "meeting": MEETING, "starts": VALUE, "ends": VALUE, "zone": VALUE}
+_PARTICIPANT: dict[str, Schema] = {
+    "person": PERSON,
+    "programme": PROGRAMME,
+    "cohort": COHORT,
+    "site_url": VALUE,
+}
+_PAIR: dict[str, Schema] = {**_PARTICIPANT, "partner": PERSON, "pair_url": VALUE}
+_MEETING: dict[str, Schema] = {
+    **_PAIR,
+    "meeting": MEETING,
+    "starts": VALUE,
+    "ends": VALUE,
+    "zone": VALUE,
+}
 _MEETING |= {"led_by": PERSON}
-_CHECKIN = {"person": PERSON, "partner": PERSON, "programme": PROGRAMME, "cohort": COHORT}
+_CHECKIN: dict[str, Schema] = {
+    "person": PERSON,
+    "partner": PERSON,
+    "programme": PROGRAMME,
+    "cohort": COHORT,
+}
 _CHECKIN |= dict.fromkeys(("site_url", "continue_url", "rematch_url", "pause_url"), VALUE)
-_PULSE = {"person": PERSON, "partner": PERSON, "programme": PROGRAMME, "meeting": MEETING}
+_PULSE: dict[str, Schema] = {
+    "person": PERSON,
+    "partner": PERSON,
+    "programme": PROGRAMME,
+    "meeting": MEETING,
+}
 _PULSE |= dict.fromkeys(("starts", "zone", "held_url", "not_held_url"), VALUE)
 
 KINDS: dict[str, Kind] = {

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from functools import partial
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -150,7 +151,7 @@ def _queue(keys: list[str]):
             key__in=keys, status=Notification.Status.PENDING
         ).values_list("pk", flat=True)
         for notification_id in pk:
-            if not publish(lambda i=notification_id: tasks.send_notification.delay(i)):
+            if not publish(partial(tasks.send_notification.delay, notification_id)):
                 return  # the rest stay pending too: the sweep sends them
 
     return queue_send
