@@ -3,7 +3,7 @@ participants give on their pair page. Saving goes through reporting.stories.stor
 clears the consents when the text they were given to changes."""
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -57,8 +57,8 @@ class SuccessStoryForm(forms.ModelForm):
         model = SuccessStory
         fields = ["pair", "title", "body", "anonymised"]
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = cast(dict[str, Any], super().clean())
         pair = cleaned.get("pair")
         if pair is not None:
             try:

@@ -82,7 +82,7 @@ def sponsor_status(notification: Notification) -> Message | None:
         if user is not None and user.is_active
         else None
     )
-    if programme is None:
+    if programme is None or user is None:
         return None
     month = date.fromisoformat(notification.data["month"])
     status = status_of(programme=programme, month=month)

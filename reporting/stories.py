@@ -12,6 +12,7 @@ their pair page), so callers show them as they are.
 
 import hashlib
 from datetime import datetime
+from typing import TypedDict
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -147,7 +148,12 @@ def story_consent(
     return locked
 
 
-def stories_for_sponsors(*, programme: Programme) -> QuerySet[SuccessStory, dict[str, str]]:
+class StoryText(TypedDict):
+    title: str
+    body: str
+
+
+def stories_for_sponsors(*, programme: Programme) -> QuerySet[SuccessStory, StoryText]:
     """The programme's stories that sponsors may read, newest first: anonymised and agreed by
     both participants, read afresh each time, so a withdrawn consent takes effect at once.
 
