@@ -15,6 +15,7 @@ goal counts as set or not, in the database). The notes shown are the managers' o
 costs a fixed number of queries, however many pairs or flags it shows.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
@@ -233,7 +234,10 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
 
     def _keeping_filters(self, request: HttpRequest, url: str) -> str:
         """``url`` with the queue's filters, so the way back lands on the same list."""
-        context = {"opts": self.opts, "preserved_filters": self.get_preserved_filters(request)}
+        context: dict[str, Any] = {
+            "opts": self.opts,
+            "preserved_filters": self.get_preserved_filters(request),
+        }
         return add_preserved_filters(context, url)
 
     def queue_url(self, request: HttpRequest) -> str:
@@ -260,7 +264,7 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
             flag = self.flag_for(request, object_id, change=post)
         except Http404:
             # As the admin does for the change page of any missing object.
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]  # Django's own, not in the stubs
         end_form = NoteForm(prefix="end", label="Why the pair ends")
         resolve_form = NoteForm(prefix="resolve", label="What was done")
         problem = ""
@@ -403,7 +407,7 @@ def evidence_items(flag: RiskFlag) -> list[tuple[str, str]]:
 
 @dataclass
 class PairHistory:
-    sessions: list[Meeting]
+    sessions: Sequence[Meeting]
     checkins: list[CheckIn]
     actions: list[PairAction]
     flags: list[RiskFlag]

@@ -10,10 +10,10 @@ comes back into the page with its reason and what was typed, and nothing saved.
 Confidentiality: names, scores and the matching code's reasons only; never what a participant
 wrote (not the intake's note for the programme team, which stays on the matching review)."""
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -24,6 +24,9 @@ from programmes.models import Role
 from risks import remediation
 from risks.display import SIDE_WORD
 from risks.models import RiskFlag
+
+if TYPE_CHECKING:
+    from risks.admin import RiskFlagAdmin
 
 NOTE_MAX_LENGTH = 1000
 # Beyond any participant id: a bigger number is not an id, and never reaches the database.
@@ -70,7 +73,7 @@ def _done(new_pair: Pair, old_pair: Pair, *, ended: bool, left_waiting: bool) ->
 
 
 def rematch_view(
-    request: HttpRequest, flag_id: int, *, model_admin: admin.ModelAdmin
+    request: HttpRequest, flag_id: int, *, model_admin: "RiskFlagAdmin"
 ) -> HttpResponse:
     """Preview (GET) and confirm (POST) a re-match from a flag. ``model_admin`` is the
     RiskFlag admin: it loads the flag with its permission check and builds the way back."""
@@ -109,7 +112,7 @@ def rematch_view(
                 messages.success(request, _done(new_pair, pair, ended=ended, left_waiting=left))
                 return HttpResponseRedirect(model_admin.queue_url(request))
         else:
-            problem = " ".join(e for errors in form.errors.values() for e in errors)
+            problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
     preview = None
     try:
         preview = remediation.pair_rematch_preview(pair=pair, side=side, flag=flag)

@@ -3,6 +3,7 @@ managers' weekly digest of open flags.
 """
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -184,7 +185,7 @@ def risk_digest(notification: Notification) -> Message | None:
             }
         )
         entry["reasons"].append(flag.reason)
-    listed = [
+    listed: list[dict[str, Any]] = [
         {"programme": programme, "pairs": list(pairs[programme.pk].values())}
         for programme in programmes
         if pairs[programme.pk]

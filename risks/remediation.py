@@ -46,6 +46,7 @@ Participants' free text is never read here; notes are the manager's words.
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -280,7 +281,7 @@ def _rematched_already(pair: Pair) -> None:
         .first()
     )
     if done is not None:
-        new = done.new_pair
+        new = cast(Pair, done.new_pair)  # a re-match made one
         raise ValidationError(
             f"This pair was re-matched already, on {_day(timezone.localdate(done.at))}: "
             f"{new.mentee.person.full_name} & {new.reverse_mentor.person.full_name} are the new "
@@ -465,6 +466,7 @@ def pair_rematch(
             if _waits(leaves, pair):
                 _open_needs_partner(pair, leaves, now=now)
         else:
+            flag = cast(RiskFlag, flag)  # a pair that goes on: the flag is what is resolved
             flag.resolved_at, flag.resolved_by, flag.resolution_note = now, by, note or done
             flag.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
         _record(
@@ -531,7 +533,7 @@ def flag_resolve(
         pair = _lock(flag.pair)
         flag = RiskFlag.objects.select_for_update().get(pk=flag.pk)
         if not flag.is_open:
-            who = user_name(flag.resolved_by) if flag.resolved_by_id else "someone"
+            who = user_name(flag.resolved_by) if flag.resolved_by else "someone"
             raise ValidationError(
                 f"This flag was resolved already, on "
                 f"{_day(timezone.localdate(flag.resolved_at))} by {who}.",
