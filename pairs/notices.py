@@ -23,7 +23,7 @@ from programmes.models import Participant, Role
 def pair_people(via: str = "") -> list[str]:
     """What a message to one side of a pair needs of the pair, for ``select_related``: from
     the pair itself, or through ``via`` ("pair__") from a row about it."""
-    paths = ("cohort__programme", "mentee__person", "mentee__cohort")
+    paths: tuple[str, ...] = ("cohort__programme", "mentee__person", "mentee__cohort")
     paths += ("reverse_mentor__person", "reverse_mentor__cohort")
     return [via + path for path in paths]
 
@@ -181,8 +181,8 @@ def meeting_update(notification: Notification) -> Message | None:
             "site_url": settings.SITE_URL,
             "pair_url": pair_url(recipient, pair),
             "led_by": {
-                Role.MENTEE: pair.mentee.person,
-                Role.REVERSE_MENTOR: pair.reverse_mentor.person,
+                Role.MENTEE.value: pair.mentee.person,
+                Role.REVERSE_MENTOR.value: pair.reverse_mentor.person,
             }.get(meeting.led_by),
         },
         attachments=attachments,
