@@ -12,7 +12,7 @@ people in that run; no other page shows it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.contrib import messages
 from django.contrib.admin import AdminSite
@@ -53,6 +53,24 @@ START = "matching.add_matchingrun"
 RULE = "matching.add_pairrule"
 APPROVE = "pairs.add_pair"
 IN_PROGRESS = (MatchingRun.Status.QUEUED, MatchingRun.Status.RUNNING)
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from matching.models import WaitingEntry
+
+    # What the run's page adds to its rows for the template.
+    class PlacesTaken(TypedDict):
+        places_taken: int
+
+    class Noted(TypedDict):
+        note: str
+
+    class ProposalNotes(TypedDict):
+        mentee_note: str
+        mentor_note: str
+        lock_recorded: bool
+        exclusion_recorded: bool
 
 
 def _require(request: HttpRequest, *perms: str) -> None:
@@ -253,17 +271,17 @@ def _render_review(
         for proposal in proposals:
             taken[proposal.reverse_mentor_id] = taken.get(proposal.reverse_mentor_id, 0) + 1
         mentors = list(cohort_mentors(run))
-        for mentor in mentors:
-            mentor.places_taken = taken.get(mentor.pk, 0)  # type: ignore[attr-defined]  # for the template
+        for mentor in cast("list[WithAnnotations[Participant, PlacesTaken]]", mentors):
+            mentor.places_taken = taken.get(mentor.pk, 0)
     notes = _boundaries_notes(request, run, proposals, waiting)
-    for entry in waiting:
-        entry.note = notes.get(entry.participant_id, "")  # type: ignore[attr-defined]  # for the template
-    for proposal in proposals:
-        proposal.mentee_note = notes.get(proposal.mentee_id, "")  # type: ignore[attr-defined]  # for the template
-        proposal.mentor_note = notes.get(proposal.reverse_mentor_id, "")  # type: ignore[attr-defined]  # for the template
+    for entry in cast("list[WithAnnotations[WaitingEntry, Noted]]", waiting):
+        entry.note = notes.get(entry.participant_id, "")
+    for proposal in cast("list[WithAnnotations[ProposedPair, ProposalNotes]]", proposals):
+        proposal.mentee_note = notes.get(proposal.mentee_id, "")
+        proposal.mentor_note = notes.get(proposal.reverse_mentor_id, "")
         kinds = rules.get((proposal.mentee.person_id, proposal.reverse_mentor.person_id), set())
-        proposal.lock_recorded = PairRule.Kind.LOCKED in kinds  # type: ignore[attr-defined]  # for the template
-        proposal.exclusion_recorded = PairRule.Kind.EXCLUDED in kinds  # type: ignore[attr-defined]  # for the template
+        proposal.lock_recorded = PairRule.Kind.LOCKED in kinds
+        proposal.exclusion_recorded = PairRule.Kind.EXCLUDED in kinds
 
     labels = {
         name: cast(Field, MatchingPolicy._meta.get_field(f"weight_{name}")).verbose_name

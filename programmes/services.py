@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
@@ -233,6 +233,15 @@ class IntakeGaps:
         return [("Mentees (executives)", self.mentees), ("Reverse-mentors", self.reverse_mentors)]
 
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class IntakeProgress(TypedDict):  # annotated, then set for the confirmation page
+        submitted_at: datetime | None
+        draft_saved_at: datetime | None
+        intake_progress: str
+
+
 def cohort_intake_unfinished(*, cohort: Cohort) -> IntakeGaps:
     """The people a closing would shut out, in one query. Each participant carries
     ``intake_progress``: "not invited", "invited" or "started"."""
@@ -245,13 +254,13 @@ def cohort_intake_unfinished(*, cohort: Cohort) -> IntakeGaps:
         .order_by("person__full_name", "pk")
     )
     unfinished = [p for p in participants if p.submitted_at is None]
-    for participant in unfinished:
+    for participant in cast("list[WithAnnotations[Participant, IntakeProgress]]", unfinished):
         if participant.draft_saved_at is not None:
-            participant.intake_progress = "started"  # type: ignore[attr-defined]  # for the confirmation page
+            participant.intake_progress = "started"
         elif participant.invitation_sent_at is not None:
-            participant.intake_progress = "invited"  # type: ignore[attr-defined]  # for the confirmation page
+            participant.intake_progress = "invited"
         else:
-            participant.intake_progress = "not invited"  # type: ignore[attr-defined]  # for the confirmation page
+            participant.intake_progress = "not invited"
     return IntakeGaps(
         mentees=[p for p in unfinished if p.role == Role.MENTEE],
         reverse_mentors=[p for p in unfinished if p.role == Role.REVERSE_MENTOR],
