@@ -3,7 +3,9 @@ cohorts (intake, pulses, open flags, the diagnosis) and pairs (sessions, notes, 
 flags, check-ins). Each shows figures that several apps keep, so they sit above all of them
 (see cockpit/__init__.py)."""
 
+from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.contrib import admin
 from django.db.models import (
@@ -35,6 +37,37 @@ from reporting.admin_kpis import programme_kpis
 from risks.admin_diagnosis import diagnosis_view
 from risks.models import CheckIn, RiskFlag
 from surveys import counts
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class ProgrammeCounts(TypedDict):
+        cohort_count: int
+
+    class PulseCounts(TypedDict):  # surveys.counts
+        pulses_requested: int
+        pulses_submitted: int
+        pulse_response_rate: float | None
+
+    class CohortCounts(PulseCounts):
+        mentee_count: int
+        mentor_count: int
+        intakes_done: int
+        open_flag_count: int
+        nps_midpoint: int
+        nps_end: int
+
+    class PairCounts(PulseCounts):
+        is_agreed: bool
+        held_count: int
+        cancelled_count: int
+        missed_count: int
+        upcoming_count: int
+        last_held_at: datetime | None
+        notes_logged: int
+        open_flag_count: int
+        not_a_good_fit: int
+
 
 TARGETS_HELP = (
     "The sponsors' monthly status marks each headline figure against its target here: on "
@@ -92,7 +125,7 @@ class ProgrammeAdmin(admin.ModelAdmin):
     change_form_template = "admin/programmes/kpis_change_form.html"
 
     @admin.display(description="cohorts", ordering="cohort_count")
-    def cohort_count(self, obj: Programme) -> int:
+    def cohort_count(self, obj: "WithAnnotations[Programme, ProgrammeCounts]") -> int:
         return obj.cohort_count
 
     @admin.display(description="")
@@ -155,7 +188,9 @@ class CohortAdmin(admin.ModelAdmin):
         return admin_intake.reopen_intake(self, request, queryset)
 
     def get_fieldsets(self, request: HttpRequest, obj: Cohort | None = None) -> list:
-        fieldsets = [(None, {"fields": ["programme", "name", "starts_on", "ends_on", "status"]})]
+        fieldsets: list[tuple[str | None, dict[str, list[str]]]] = [
+            (None, {"fields": ["programme", "name", "starts_on", "ends_on", "status"]})
+        ]
         if obj is not None and obj.intake_closed_at is not None:
             fieldsets.append(("Intake", {"fields": ["intake_closed_at", "intake_closed_by"]}))
         if obj is not None:
@@ -190,39 +225,39 @@ class CohortAdmin(admin.ModelAdmin):
         return f"{obj.starts_on:%-d %b %Y} – {obj.ends_on:%-d %b %Y}"
 
     @admin.display(description="mentees", ordering="mentee_count")
-    def mentee_count(self, obj: Cohort) -> int:
+    def mentee_count(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> int:
         return obj.mentee_count
 
     @admin.display(description="reverse-mentors", ordering="mentor_count")
-    def mentor_count(self, obj: Cohort) -> int:
+    def mentor_count(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> int:
         return obj.mentor_count
 
     @admin.display(description="intakes complete", ordering="intakes_done")
-    def intakes_complete(self, obj: Cohort) -> str:
+    def intakes_complete(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> str:
         return f"{obj.intakes_done} of {obj.mentee_count + obj.mentor_count}"
 
     @admin.display(description="pulses requested", ordering="pulses_requested")
-    def pulses_requested(self, obj: Cohort) -> int:
+    def pulses_requested(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> int:
         return obj.pulses_requested
 
     @admin.display(description="pulses submitted", ordering="pulses_submitted")
-    def pulses_submitted(self, obj: Cohort) -> int:
+    def pulses_submitted(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> int:
         return obj.pulses_submitted
 
     @admin.display(description="pulses submitted", ordering="pulses_submitted")
-    def pulses_answered(self, obj: Cohort) -> str:
+    def pulses_answered(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> str:
         return f"{obj.pulses_submitted} of {obj.pulses_requested}"
 
     @admin.display(description="response rate", ordering="pulse_response_rate")
-    def response_rate(self, obj: Cohort) -> str:
+    def response_rate(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> str:
         return counts.format_rate(obj.pulse_response_rate)
 
     @admin.display(description="NPS answers, mid-point", ordering="nps_midpoint")
-    def nps_midpoint(self, obj: Cohort) -> int:
+    def nps_midpoint(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> int:
         return obj.nps_midpoint
 
     @admin.display(description="NPS answers, end", ordering="nps_end")
-    def nps_end(self, obj: Cohort) -> int:
+    def nps_end(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> int:
         return obj.nps_end
 
     @admin.display(description="")
@@ -231,7 +266,7 @@ class CohortAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">Participants</a>', url)
 
     @admin.display(description="open flags", ordering="open_flag_count")
-    def open_flags(self, obj: Cohort) -> str:
+    def open_flags(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> str:
         url = reverse("admin:risks_riskflag_changelist") + f"?pair__cohort__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, obj.open_flag_count)
 
@@ -265,7 +300,7 @@ class CheckInInline(ViewOnlyMixin, admin.TabularInline):
     model = CheckIn
     extra = 0
     fields = ["participant_name", "asked_at", "choice", "answered_at"]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CheckIn]:
         # Each row is titled with str(check_in), which names the participant.
@@ -408,58 +443,58 @@ class PairAdmin(AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
         return ""
 
     @admin.display(description="agreement", boolean=True, ordering="is_agreed")
-    def agreed(self, obj: Pair) -> bool:
+    def agreed(self, obj: "WithAnnotations[Pair, PairCounts]") -> bool:
         return obj.is_agreed
 
     @admin.display(description="held", ordering="held_count")
-    def held(self, obj: Pair) -> int:
+    def held(self, obj: "WithAnnotations[Pair, PairCounts]") -> int:
         return obj.held_count
 
     @admin.display(description="cancelled", ordering="cancelled_count")
-    def cancelled(self, obj: Pair) -> int:
+    def cancelled(self, obj: "WithAnnotations[Pair, PairCounts]") -> int:
         return obj.cancelled_count
 
     @admin.display(description="missed", ordering="missed_count")
-    def missed(self, obj: Pair) -> int:
+    def missed(self, obj: "WithAnnotations[Pair, PairCounts]") -> int:
         return obj.missed_count
 
     @admin.display(description="upcoming", ordering="upcoming_count")
-    def upcoming(self, obj: Pair) -> int:
+    def upcoming(self, obj: "WithAnnotations[Pair, PairCounts]") -> int:
         return obj.upcoming_count
 
     @admin.display(description="notes logged", ordering="notes_logged")
-    def notes_logged(self, obj: Pair) -> int:
+    def notes_logged(self, obj: "WithAnnotations[Pair, PairCounts]") -> int:
         return obj.notes_logged
 
     @admin.display(description="last held", ordering="last_held_at", empty_value="never")
-    def last_held(self, obj: Pair) -> str | None:
+    def last_held(self, obj: "WithAnnotations[Pair, PairCounts]") -> str | None:
         return f"{timezone.localtime(obj.last_held_at):%-d %b %Y}" if obj.last_held_at else None
 
     @admin.display(description="pulses requested", ordering="pulses_requested")
-    def pulses_requested(self, obj: Pair) -> int:
+    def pulses_requested(self, obj: "WithAnnotations[Pair, PairCounts]") -> int:
         return obj.pulses_requested
 
     @admin.display(description="pulses submitted", ordering="pulses_submitted")
-    def pulses_submitted(self, obj: Pair) -> int:
+    def pulses_submitted(self, obj: "WithAnnotations[Pair, PairCounts]") -> int:
         return obj.pulses_submitted
 
     @admin.display(description="pulses submitted", ordering="pulses_submitted")
-    def pulses_answered(self, obj: Pair) -> str:
+    def pulses_answered(self, obj: "WithAnnotations[Pair, PairCounts]") -> str:
         return f"{obj.pulses_submitted} of {obj.pulses_requested}"
 
     @admin.display(description="response rate", ordering="pulse_response_rate")
-    def response_rate(self, obj: Pair) -> str:
+    def response_rate(self, obj: "WithAnnotations[Pair, PairCounts]") -> str:
         return counts.format_rate(obj.pulse_response_rate)
 
     @admin.display(description="not a good fit", ordering="not_a_good_fit")
-    def not_a_good_fit(self, obj: Pair) -> str:
+    def not_a_good_fit(self, obj: "WithAnnotations[Pair, PairCounts]") -> str:
         # A "not a good fit" answer is a request to be re-matched: make it stand out.
         if obj.not_a_good_fit:
             return format_html("<strong>{} (re-match requested)</strong>", obj.not_a_good_fit)
         return "0"
 
     @admin.display(description="open flags", ordering="open_flag_count")
-    def open_flags(self, obj: Pair) -> str:
+    def open_flags(self, obj: "WithAnnotations[Pair, PairCounts]") -> str:
         # The at-risk queue, narrowed to this pair's flags.
         url = reverse("admin:risks_riskflag_changelist") + f"?pair__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, obj.open_flag_count)

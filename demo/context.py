@@ -15,7 +15,7 @@ class DemoContext:
 
     today: date
     rng: random.Random
-    programme: Programme | None = None
+    programme: Programme = field(init=False)  # the first step makes it
     cohorts: dict[str, Cohort] = field(default_factory=dict)
     people: dict[str, Person] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)

@@ -4,6 +4,7 @@ started, so the manager's view of intake progress has something to show."""
 
 import random
 from datetime import UTC, datetime, time, timedelta
+from typing import cast
 
 from django.utils import timezone
 
@@ -116,14 +117,6 @@ def build(ctx: DemoContext) -> None:
     )
 
 
-NOTES_FOR_THE_TEAM = (
-    "I am back from parental leave in part-time hours until March, so every two weeks at most.",
-    "I would find it hard to be paired with anyone from my old team in Finance.",
-    "I have a hearing impairment: video calls with captions work best for me.",
-    "I moved over from the acquisition last year and still report through two lines.",
-)
-
-
 def _boundaries(ctx: DemoContext, intake: Intake) -> None:
     """A few people name someone they would rather not be paired with (a colleague from their
     own department: a former manager, say) and leave a note for the programme team. Drawn
@@ -200,7 +193,7 @@ def _intake(
                 key_skill=skill,
                 value=rng.randint(1, 3) if mentee else rng.randint(3, 5),
                 context=ConfidenceRating.Context.INTAKE,
-                recorded_at=intake.submitted_at,
+                recorded_at=cast(datetime, intake.submitted_at),
             )
             for skill in skills
         )

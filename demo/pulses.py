@@ -132,7 +132,7 @@ WHY_ANSWERS = [
 NPS_SCORES = [10, 10, 10, 9, 9, 9, 9, 8, 8, 8, 7, 7, 6, 5]
 
 ANSWER_RATE = 0.78  # before the participants who stopped answering
-ACTION_RATE = {Role.MENTEE: 0.65, Role.REVERSE_MENTOR: 0.45}
+ACTION_RATE: dict[str, float] = {Role.MENTEE: 0.65, Role.REVERSE_MENTOR: 0.45}
 SHARE_RATE = 0.5
 NPS_RATE = 0.75
 

@@ -12,6 +12,7 @@ last month was held, so they raise no flag by accident."""
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
 
 from demo.context import DemoContext
 from pairs.models import Agreement, Meeting, Note, Pair
@@ -92,7 +93,7 @@ def _history(
     on or after `calm_after`."""
     rng = ctx.rng
     meetings: list[Meeting] = []
-    day = pair.started_on + timedelta(days=rng.randint(2, 6))
+    day = cast(date, pair.started_on) + timedelta(days=rng.randint(2, 6))
     topic_index = 0
     while day < until:
         starts_at = _slot(rng, day)
@@ -139,7 +140,8 @@ def _notes(ctx: DemoContext, pair: Pair, meetings: list[Meeting]) -> list[Note]:
             text=rng.choice(MENTEE_NOTES if by_mentee else MENTOR_NOTES),
             shared=rng.random() < 0.35,
         )
-        note.logged_at = meeting.ends_at + timedelta(minutes=rng.randint(5, 240))
+        # Logged a while after the session; bulk_create stamps it now, build() puts it back.
+        note.created_at = meeting.ends_at + timedelta(minutes=rng.randint(5, 240))
         notes.append(note)
     return notes
 
@@ -160,7 +162,7 @@ def build(ctx: DemoContext) -> None:
     agreements: list[Agreement] = []
     for pair in pilot + wave:
         accepted = datetime.combine(
-            pair.started_on + timedelta(days=rng.randint(3, 8)), time(17), UTC
+            cast(date, pair.started_on) + timedelta(days=rng.randint(3, 8)), time(17), UTC
         )
         agreements.append(
             Agreement(
@@ -173,7 +175,8 @@ def build(ctx: DemoContext) -> None:
             )
         )
         if pair in pilot:
-            history = _history(ctx, pair, topics, until=pair.ended_on, calm_after=pair.ended_on)
+            ended_on = cast(date, pair.ended_on)  # the pilot is over
+            history = _history(ctx, pair, topics, until=ended_on, calm_after=ended_on)
         elif pair == cancelled_by_exec:
             history = _history(
                 ctx, pair, topics, until=today - timedelta(days=30), calm_after=today
@@ -211,12 +214,13 @@ def build(ctx: DemoContext) -> None:
     created = Agreement.objects.bulk_create(agreements)
     # proposed_at is filled in on creation; the demo's agreements were made weeks ago.
     for agreement in created:
-        agreement.proposed_at = agreement.mentor_accepted_at
+        agreement.proposed_at = cast(datetime, agreement.mentor_accepted_at)
     Agreement.objects.bulk_update(created, ["proposed_at"])
     Meeting.objects.bulk_create(meetings)
+    logged_at = [note.created_at for note in notes]
     Note.objects.bulk_create(notes)
-    for note in notes:
-        note.created_at = note.logged_at
+    for note, at in zip(notes, logged_at, strict=True):
+        note.created_at = at
     Note.objects.bulk_update(notes, ["created_at"])
 
     statuses = Counter(m.status for m in meetings)

@@ -16,6 +16,7 @@ checks every registered admin of a private model against both rules.
 """
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.options import (
@@ -65,12 +66,18 @@ class ChoiceListFilter(admin.SimpleListFilter):
 
     def __init__(self, request: HttpRequest, params: dict, model: type, model_admin) -> None:
         super().__init__(request, params, model, model_admin)
-        value = self.used_parameters.get(self.parameter_name)
+        value = self.used_parameters.get(str(self.parameter_name))
         if value is not None and str(value) not in {str(key) for key, _ in self.lookup_choices}:
             raise IncorrectLookupParameters(f"{self.parameter_name}={value}")
 
 
-class AllowListedFiltersMixin:
+if TYPE_CHECKING:
+    _AdminBase = admin.ModelAdmin[Any]
+else:
+    _AdminBase = object
+
+
+class AllowListedFiltersMixin(_AdminBase):
     """For the ModelAdmin of a private model: see the module. ``filter_parameters`` must be
     declared; an admin that forgets it refuses every filter."""
 

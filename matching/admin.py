@@ -1,7 +1,9 @@
 from collections.abc import Callable
 from functools import partial
+from typing import cast
 
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
@@ -70,7 +72,7 @@ class PairRuleAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: PairRule, form: object, change: bool) -> None:
         if not change:
-            obj.created_by = request.user
+            obj.created_by = cast(User, request.user)
         super().save_model(request, obj, form, change)
 
 

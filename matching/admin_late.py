@@ -3,9 +3,12 @@
 confirmation. Shows names, job titles, departments, the score and the matching's reasons
 (topic titles, shared hours), never an intake answer."""
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import AdminSite
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -26,9 +29,9 @@ class MatchNowForm(forms.Form):
         error_messages={"invalid_choice": "The proposal has changed: look at it again."},
     )
 
-    def __init__(self, *args: object, participant: Participant, **kwargs: object) -> None:
+    def __init__(self, *args: Any, participant: Participant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = Participant.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["partner"]).queryset = Participant.objects.filter(
             cohort_id=participant.cohort_id
         ).exclude(role=participant.role)
 
@@ -45,13 +48,14 @@ def match_one(request: HttpRequest, participant_id: int, *, site: AdminSite) -> 
         Participant.objects.select_related("person", "cohort__programme"), pk=participant_id
     )
     problem = ""
+    form: MatchNowForm | None
     if request.method == "POST":
         form = MatchNowForm(request.POST, participant=participant)
         if form.is_valid():
             try:
                 pair = late.participant_match_now(
                     participant=participant,
-                    by=request.user,
+                    by=cast(User, request.user),
                     expected_partner=form.cleaned_data["partner"],
                 )
             except ValidationError as error:
@@ -65,7 +69,7 @@ def match_one(request: HttpRequest, participant_id: int, *, site: AdminSite) -> 
                 )
                 return HttpResponseRedirect(_participants_url(participant))
         else:
-            problem = " ".join(e for errors in form.errors.values() for e in errors)
+            problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
     suggestion = None
     try:
         suggestion = late.participant_match_preview(participant=participant)

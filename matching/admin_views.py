@@ -12,11 +12,14 @@ people in that run; no other page shows it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.contrib import messages
 from django.contrib.admin import AdminSite
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Field
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -50,6 +53,24 @@ START = "matching.add_matchingrun"
 RULE = "matching.add_pairrule"
 APPROVE = "pairs.add_pair"
 IN_PROGRESS = (MatchingRun.Status.QUEUED, MatchingRun.Status.RUNNING)
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from matching.models import WaitingEntry
+
+    # What the run's page adds to its rows for the template.
+    class PlacesTaken(TypedDict):
+        places_taken: int
+
+    class Noted(TypedDict):
+        note: str
+
+    class ProposalNotes(TypedDict):
+        mentee_note: str
+        mentor_note: str
+        lock_recorded: bool
+        exclusion_recorded: bool
 
 
 def _require(request: HttpRequest, *perms: str) -> None:
@@ -98,7 +119,7 @@ def start_run(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
                     raise PermissionDenied
             with transaction.atomic():
                 if cohort.intake_open:
-                    closing = cohort_intake_close(cohort=cohort, by=request.user)
+                    closing = cohort_intake_close(cohort=cohort, by=cast(User, request.user))
                 run = services.matching_run_start(
                     cohort=cohort, user=request.user, protect_worst_off=protect
                 )
@@ -240,22 +261,22 @@ def _render_review(
                 "participant__role", "participant__person__full_name"
             )
         )
-        for mentee, mentor, kind in PairRule.objects.filter(
+        for mentee_id, mentor_id, kind in PairRule.objects.filter(
             cohort_id=run.cohort_id, kind__in=[PairRule.Kind.LOCKED, PairRule.Kind.EXCLUDED]
         ).values_list("mentee_id", "reverse_mentor_id", "kind"):
-            rules.setdefault((mentee, mentor), set()).add(kind)
+            rules.setdefault((mentee_id, mentor_id), set()).add(kind)
     edit = next((p for p in proposals if p.pk == edit_id), None) if editable else None
     if editable and edit is not None:
         taken: dict[int, int] = {}
         for proposal in proposals:
             taken[proposal.reverse_mentor_id] = taken.get(proposal.reverse_mentor_id, 0) + 1
         mentors = list(cohort_mentors(run))
-        for mentor in mentors:
+        for mentor in cast("list[WithAnnotations[Participant, PlacesTaken]]", mentors):
             mentor.places_taken = taken.get(mentor.pk, 0)
     notes = _boundaries_notes(request, run, proposals, waiting)
-    for entry in waiting:
+    for entry in cast("list[WithAnnotations[WaitingEntry, Noted]]", waiting):
         entry.note = notes.get(entry.participant_id, "")
-    for proposal in proposals:
+    for proposal in cast("list[WithAnnotations[ProposedPair, ProposalNotes]]", proposals):
         proposal.mentee_note = notes.get(proposal.mentee_id, "")
         proposal.mentor_note = notes.get(proposal.reverse_mentor_id, "")
         kinds = rules.get((proposal.mentee.person_id, proposal.reverse_mentor.person_id), set())
@@ -263,7 +284,7 @@ def _render_review(
         proposal.exclusion_recorded = PairRule.Kind.EXCLUDED in kinds
 
     labels = {
-        name: MatchingPolicy._meta.get_field(f"weight_{name}").verbose_name
+        name: cast(Field, MatchingPolicy._meta.get_field(f"weight_{name}")).verbose_name
         for name in DEFAULT_WEIGHTS
     }
     total_weight = sum(max(float(v), 0.0) for v in run.weights.values()) or 1.0

@@ -6,6 +6,7 @@ calls these; nothing here knows about people."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -135,7 +136,7 @@ def reachable(
         allowed = allowed[rows]
     if columns is not None and not columns.all():
         allowed = allowed[:, columns]
-    return allowed.any(axis=axis)
+    return cast(np.ndarray, allowed.any(axis=axis))
 
 
 def protect_worst_off(

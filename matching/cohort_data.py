@@ -6,7 +6,8 @@ number of queries whatever the cohort's size."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -20,7 +21,10 @@ from programmes.availability import to_utc_hours_of_week
 from programmes.models import Cohort, Intake, IntakeObjective, Participant, Person, Role
 from programmes.reporting_lines import tree_intervals
 
-MODES = {Intake.MeetingMode.IN_PERSON: engine.IN_PERSON, Intake.MeetingMode.VIDEO: engine.VIDEO}
+MODES: dict[str, int] = {
+    Intake.MeetingMode.IN_PERSON: engine.IN_PERSON,
+    Intake.MeetingMode.VIDEO: engine.VIDEO,
+}
 
 
 @dataclass
@@ -144,10 +148,11 @@ def cohort_data(cohort: Cohort, *, allow_without_shared_time: bool = False) -> C
         .values_list("reverse_mentor__person", "n")
     )
     load_elsewhere = {}
+    capacity = cast(np.ndarray, mentor_side.capacity)  # the mentors' side has one
     for row, p in enumerate(mentors):
         elsewhere = load.get(p.person_id, 0)
         load_elsewhere[row] = elsewhere
-        mentor_side.capacity[row] = max(0, min(p.capacity, settings.MAX_MENTORING_LOAD - elsewhere))
+        capacity[row] = max(0, min(p.capacity, settings.MAX_MENTORING_LOAD - elsewhere))
 
     return CohortData(
         cohort=cohort,
@@ -174,7 +179,7 @@ def _codes(values: list[str], choices: list[str]) -> np.ndarray:
 
 def _utc_offset(zone: str, cohort: Cohort) -> float:
     moment = datetime.combine(cohort.starts_on, time(12), tzinfo=ZoneInfo(zone))
-    return moment.utcoffset().total_seconds() / 3600
+    return cast(timedelta, moment.utcoffset()).total_seconds() / 3600
 
 
 def _constraints(

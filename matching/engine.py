@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 
@@ -279,6 +280,9 @@ def blocking_rules(
 # --- criteria ---------------------------------------------------------------------------------
 
 
+Index: TypeAlias = np.ndarray | int | np.integer  # a row or a column, or several
+
+
 class PairTable:
     """A criterion for every pair, computed when read: ``table[i, j]`` for one pair,
     ``table[i, :]`` or ``table[:, j]`` for a row or a column, ``table[:, :]`` for all."""
@@ -298,7 +302,7 @@ class PairTable:
         """The criterion for the pairs (rows[k], cols[k]), all at once."""
         return self._at(np.asarray(rows), np.asarray(cols))
 
-    def _at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    def _at(self, rows: Index, cols: Index) -> np.ndarray:
         raise NotImplementedError
 
 
@@ -309,7 +313,7 @@ class _Product(PairTable):
         self.left, self.right = left, right
         self.shape = (len(left), len(right))
 
-    def _at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    def _at(self, rows: Index, cols: Index) -> np.ndarray:
         return (self.left[rows] * self.right[cols]).sum(axis=-1)
 
 
@@ -328,7 +332,7 @@ class _Lookup(PairTable):
         table = np.asarray(fit(ua[:, None], ub[None, :]), dtype=np.float32)
         return cls(table, ia.reshape(-1), ib.reshape(-1))
 
-    def _at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    def _at(self, rows: Index, cols: Index) -> np.ndarray:
         return self.table[self.rows[rows], self.cols[cols]]
 
 
@@ -337,7 +341,7 @@ class _Availability(PairTable):
         self.shared = shared
         self.shape = shared.shape
 
-    def _at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    def _at(self, rows: Index, cols: Index) -> np.ndarray:
         return np.minimum(self.shared[rows, cols] / HOURS_FOR_FULL_AVAILABILITY, 1.0)
 
 

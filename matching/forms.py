@@ -1,6 +1,8 @@
 """Forms of the matching admin: they only validate what the manager picked, scoped to one
 run and its cohort, so an id from another run or cohort is an invalid choice, never a 500."""
 
+from typing import Any, cast
+
 from django import forms
 from django.db.models import QuerySet
 
@@ -53,12 +55,13 @@ class StartRunForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cohorts = list(matchable_cohorts())
-        self.fields["cohort"].queryset = matchable_cohorts()
+        cohort_field = cast(forms.ModelChoiceField, self.fields["cohort"])
+        cohort_field.queryset = matchable_cohorts()
         # One query for the choices and the policy defaults: the widget would query again.
-        self.fields["cohort"].choices = [(c.pk, str(c)) for c in cohorts]
+        cohort_field.choices = [(c.pk, str(c)) for c in cohorts]
         self.protect_defaults = {str(c.pk): _protects(c) for c in cohorts}
         if not self.is_bound and cohorts:
             chosen = str(self.initial.get("cohort"))
@@ -78,12 +81,11 @@ def _protects(cohort: Cohort) -> bool:
 class _ProposalForm(forms.Form):
     proposal = forms.ModelChoiceField(queryset=ProposedPair.objects.none())
 
-    def __init__(self, *args: object, run: MatchingRun, **kwargs: object) -> None:
+    def __init__(self, *args: Any, run: MatchingRun, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.run = run
-        self.fields["proposal"].queryset = run.proposals.select_related(
-            "mentee__person", "reverse_mentor__person"
-        )
+        proposal = cast(forms.ModelChoiceField, self.fields["proposal"])
+        proposal.queryset = run.proposals.select_related("mentee__person", "reverse_mentor__person")
 
 
 class PairRuleForm(_ProposalForm):
@@ -96,21 +98,22 @@ class ChangePartnerForm(_ProposalForm):
     mentor = forms.ModelChoiceField(queryset=Participant.objects.none(), label="New reverse-mentor")
     action = forms.ChoiceField(choices=[("check", "Check"), ("save", "Save")])
 
-    def __init__(self, *args: object, run: MatchingRun, **kwargs: object) -> None:
+    def __init__(self, *args: Any, run: MatchingRun, **kwargs: Any) -> None:
         super().__init__(*args, run=run, **kwargs)
-        self.fields["mentor"].queryset = cohort_mentors(run)
+        cast(forms.ModelChoiceField, self.fields["mentor"]).queryset = cohort_mentors(run)
 
 
 class SwapForm(_ProposalForm):
     other = forms.ModelChoiceField(queryset=ProposedPair.objects.none(), label="Swap with")
     action = forms.ChoiceField(choices=[("check", "Check"), ("save", "Swap")])
 
-    def __init__(self, *args: object, run: MatchingRun, **kwargs: object) -> None:
+    def __init__(self, *args: Any, run: MatchingRun, **kwargs: Any) -> None:
         super().__init__(*args, run=run, **kwargs)
-        self.fields["other"].queryset = self.fields["proposal"].queryset
+        proposal = cast(forms.ModelChoiceField, self.fields["proposal"])
+        cast(forms.ModelChoiceField, self.fields["other"]).queryset = proposal.queryset
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = cast(dict[str, Any], super().clean())
         if data.get("proposal") and data.get("other") and data["proposal"] == data["other"]:
             raise forms.ValidationError("Pick another pair to swap with.")
         return data
@@ -130,5 +133,5 @@ def first_error(form: forms.Form) -> str:
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else None
         label = label or (field.replace("_", " ") if field != "__all__" else "")
-        return f"{label.capitalize()}: {errors[0]}" if label else errors[0]
+        return f"{label.capitalize()}: {errors[0]}" if label else str(errors[0])
     return "Something in the request was not valid."

@@ -11,7 +11,7 @@ intake and keeps the pairs already made where that costs little."""
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -57,7 +57,7 @@ def participant_match_preview(*, participant: Participant) -> PartnerSuggestion 
 def participant_match_now(
     *,
     participant: Participant,
-    by: AbstractBaseUser | None,
+    by: User | None,
     expected_partner: Participant,
     now: datetime | None = None,
 ) -> Pair:

@@ -5,6 +5,7 @@ cohort (failed runs aside) can be changed or approved."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -124,7 +125,7 @@ def proposal_swap(*, first: ProposedPair, second: ProposedPair) -> None:
 
 def _save_changed(proposal: ProposedPair, check: PairCheck) -> None:
     """A proposal the manager changed: its new partner's score and reasons, as checked."""
-    proposal.score = round(check.score, 4)
+    proposal.score = round(cast(float, check.score), 4)  # a pair that can be checked
     proposal.reasons = check.reasons
     proposal.not_best = ""
     proposal.changed_by_manager = True

@@ -104,7 +104,7 @@ def _hand_out(run_id: int, *, on_failure: str = "", sweep: bool = False) -> bool
     never raised: the sweep tries again."""
     if not publish(lambda: run_matching.delay(run_id), sweep=sweep):
         logger.warning("Matching run %s could not be queued; the sweep will", run_id)
-        fields = {"queued_at": None}
+        fields: dict[str, str | None] = {"queued_at": None}
         if on_failure:
             fields["message"] = on_failure
         MatchingRun.objects.filter(pk=run_id, status=MatchingRun.Status.QUEUED).update(**fields)

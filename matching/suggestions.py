@@ -7,7 +7,7 @@ MatchingConfig.ready(), so the at-risk queue reaches it without importing this a
 from collections.abc import Collection
 
 import numpy as np
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count
 
 from matching import engine, notices
@@ -130,7 +130,7 @@ class CohortMatchmaker:
         cohort: Cohort,
         mentee: Participant,
         mentor: Participant,
-        by: AbstractBaseUser | None,
+        by: User | None,
         note: str,
     ) -> None:
         pair_rule_add(

@@ -1,4 +1,6 @@
 import copy
+from collections.abc import Mapping
+from typing import cast
 
 from django.conf import settings
 from django.contrib import admin
@@ -22,7 +24,7 @@ from notifications.kinds import KINDS, Kind
 from notifications.models import MessageTemplate, Notification
 from notifications.rendering import Rendered, render_from
 from notifications.samples import MissingSample, sample_context
-from notifications.schema import offers
+from notifications.schema import Schema, offers
 from notifications.template_checks import wording_problems
 
 
@@ -161,7 +163,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         if object_id is not None:
             obj = self.get_object(request, unquote(object_id))
             if obj is None:
-                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]  # Django's own, not in the stubs
         form = None
         if request.method == "POST":
             allowed = (
@@ -200,7 +202,8 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 def kind_offers(kind: Kind) -> list[str]:
     """Everything a wording of ``kind`` may read, as it is written: ``partner.full_name``."""
-    return [path for name, schema in kind.placeholders.items() for path in offers(schema, name)]
+    placeholders = cast(Mapping[str, Schema], kind.placeholders)  # a mapping once made
+    return [path for name, schema in placeholders.items() for path in offers(schema, name)]
 
 
 def wording_check(row: MessageTemplate) -> list[str]:

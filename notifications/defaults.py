@@ -15,9 +15,11 @@ libraries, can save it again unchanged.
 """
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.db import models
 from django.template import Template, TemplateDoesNotExist
+from django.template.backends.django import Template as DjangoTemplate
 from django.template.base import DebugLexer, TokenType
 from django.template.loader import get_template
 
@@ -28,7 +30,7 @@ from notifications.models import MessageTemplate
 # keeps its escaping. Anything else from the tz library stays, and then fails to compile:
 # that kind is not seeded and keeps its files.
 _WRAPPERS = {"timezone zone": "endtimezone", "autoescape off": "endautoescape"}
-_SUBJECT_MAX = MessageTemplate._meta.get_field("subject").max_length
+_SUBJECT_MAX = cast(int, MessageTemplate._meta.get_field("subject").max_length)
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Wording:
 
 def _source(name: str) -> str | None:
     try:
-        return get_template(name).template.source
+        return cast(DjangoTemplate, get_template(name)).template.source
     except TemplateDoesNotExist:
         return None
 
@@ -51,7 +53,7 @@ def without_wrappers(source: str) -> str:
     kept = []
     open_tags: list[bool] = []  # per open timezone/autoescape block: is it being dropped?
     for token in DebugLexer(source).tokenize():
-        start, end = token.position
+        start, end = cast(tuple[int, int], token.position)  # the DebugLexer sets it
         contents = " ".join(token.contents.split()) if token.token_type == TokenType.BLOCK else ""
         if contents == "load tz":
             continue
@@ -97,7 +99,7 @@ def message_templates_seed(
     existing = set(
         model._default_manager.using(using).filter(language="").values_list("kind", flat=True)
     )
-    rows = []
+    rows: list[Any] = []  # of ``model``, maybe the historical one
     for kind in KINDS:
         if kind in existing:
             continue

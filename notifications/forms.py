@@ -1,5 +1,7 @@
 """The programme managers' form for a message's wording (the MessageTemplate admin)."""
 
+from typing import Any, cast
+
 from django import forms
 from django.conf import settings
 
@@ -55,7 +57,7 @@ class MessageTemplateForm(forms.ModelForm):
         # Kept exactly as typed (blank lines at the end are part of the message), with the
         # browser's CRLF line endings made plain newlines, as in the files.
         for name in ("body_text", "body_html"):
-            self.fields[name].strip = False
+            cast(forms.CharField, self.fields[name]).strip = False
 
     def clean_body_text(self) -> str:
         return _newlines(self.cleaned_data["body_text"])
@@ -69,8 +71,8 @@ class MessageTemplateForm(forms.ModelForm):
             raise forms.ValidationError("The subject must be one line.", code="multiline")
         return subject.strip()
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = cast(dict[str, Any], super().clean())
         kind = cleaned.get("kind")
         language = cleaned.get("language", "")
         for field in WORDING_FIELDS:

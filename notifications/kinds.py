@@ -18,7 +18,7 @@ declared, as plain values and read-only records, so no template ever holds a mod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.utils.module_loading import import_string
 
@@ -56,7 +56,8 @@ class Kind:
     def project(self, context: Mapping[str, Any]) -> dict[str, Any]:
         """``context`` as a template may see it: only the declared variables, as plain values
         and read-only records (raises UndeclaredContext for anything else)."""
-        return context_project(self.placeholders, context, kind=self.name)
+        placeholders = cast(Mapping[str, Schema], self.placeholders)  # made one in __post_init__
+        return context_project(placeholders, context, kind=self.name)
 
     def build(self, notification: "Notification") -> Message | None:
         builder: Callable[[Notification], Message | None] = import_string(self.builder)
@@ -76,7 +77,11 @@ PARTICIPANT = fields("role", "get_role_display")
 LINKS = ListOf(Row((VALUE, VALUE)))  # (label, url)
 
 # What every message to a participant offers.
-PARTICIPANT_MESSAGE = {"person": PERSON, "programme": PROGRAMME, "cohort": COHORT}
+PARTICIPANT_MESSAGE: dict[str, Schema] = {
+    "person": PERSON,
+    "programme": PROGRAMME,
+    "cohort": COHORT,
+}
 PARTICIPANT_MESSAGE |= {"site_url": VALUE}
 
 # Every kind, by name, as the apps register them (``register`` in each app's ``ready``): the

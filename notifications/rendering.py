@@ -50,7 +50,7 @@ def render_files(kind: str, context: dict[str, Any]) -> Rendered:
     subject = _one_line(render_to_string(f"emails/{kind}_subject.txt", context))
     text = render_to_string(f"emails/{kind}.txt", context)
     try:
-        html = render_to_string(f"emails/{kind}.html", context)
+        html: str = render_to_string(f"emails/{kind}.html", context)
     except TemplateDoesNotExist:
         html = ""
     return Rendered(subject=subject, text=text, html=html)

@@ -61,7 +61,7 @@ def sample_values(kind: str = "") -> dict[str, Any]:
     }
     # British Summer Time: a time shown in UTC by mistake is an hour out.
     starts = datetime(2026, 6, 16, 13, 0, tzinfo=UTC)
-    meeting = {
+    meeting: dict[str, Any] = {
         "status": "scheduled",
         "get_status_display": "Scheduled",
         "duration_minutes": 45,

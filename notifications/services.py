@@ -5,9 +5,10 @@ is due" scans ask through ``ask_unasked``; ``notifications_cancel`` withdraws wh
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from functools import partial
+from typing import Any, Protocol, TypeVar, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
@@ -28,7 +29,7 @@ class Addressee(Protocol):
 
 # Whom a message goes to: a participant, whose time zone sets the hour, a user account, or a
 # bare address.
-Recipient = Addressee | AbstractBaseUser | str
+Recipient = Addressee | User | str
 
 
 def _as_person(to: Recipient) -> Addressee | None:
@@ -71,7 +72,7 @@ def notify_each(
     rows = []
     for key, to, about in messages:
         person = _as_person(to)
-        user = to if isinstance(to, AbstractBaseUser) else None
+        user = to if isinstance(to, User) else None
         email = to if isinstance(to, str) else to.email
         when = not_before or now
         if person is not None and KINDS[kind].quiet_hours:
@@ -80,7 +81,7 @@ def notify_each(
             kind=kind,
             key=key,
             to_email=email,
-            person=person,
+            person=cast(Any, person),  # a row of the model the field names (see _as_person)
             user=user,
             data=data or {},
             not_before=when,
@@ -125,7 +126,7 @@ def _queue(keys: list[str]):
             key__in=keys, status=Notification.Status.PENDING
         ).values_list("pk", flat=True)
         for notification_id in pk:
-            if not publish(lambda i=notification_id: tasks.send_notification.delay(i)):
+            if not publish(partial(tasks.send_notification.delay, notification_id)):
                 return  # the rest stay pending too: the sweep sends them
 
     return queue_send

@@ -18,10 +18,18 @@ cannot reach further.
 """
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.template import Template, Variable
-from django.template.base import FilterExpression, Lexer, Node, TextNode, TokenType, VariableNode
+from django.template.base import (
+    FilterExpression,
+    Lexer,
+    Node,
+    NodeList,
+    TextNode,
+    TokenType,
+    VariableNode,
+)
 from django.template.defaulttags import (
     AutoEscapeControlNode,
     CommentNode,
@@ -176,9 +184,11 @@ class _Walker:
         forloop = Fields(
             dict.fromkeys(FORLOOP_VALUES, VALUE) | {"parentloop": scope.get("forloop", Fields({}))}
         )
-        inner = scope | self.loop_bindings(node.loopvars, sequence) | {"forloop": forloop}
-        self.nodelist(node.nodelist_loop, inner, layer=True)
-        self.nodelist(node.nodelist_empty, scope, layer=True)
+        # Parsed, a ForNode holds a list of names and NodeLists (the stubs allow more).
+        loopvars = cast(list[str], node.loopvars)
+        inner = scope | self.loop_bindings(loopvars, sequence) | {"forloop": forloop}
+        self.nodelist(cast(NodeList, node.nodelist_loop), inner, layer=True)
+        self.nodelist(cast(NodeList, node.nodelist_empty), scope, layer=True)
 
     def with_node(self, node: WithNode, scope: dict[str, Any]) -> None:
         values = {
@@ -203,7 +213,7 @@ class _Walker:
         self.nodelist(node.nodelist, scope, layer=False)
 
     def ifchanged_node(self, node: IfChangedNode, scope: dict[str, Any]) -> None:
-        for expression in node._varlist:
+        for expression in node._varlist:  # type: ignore[attr-defined]  # not in the stubs
             self.expression(expression, scope)
         self.nodelist(node.nodelist_true, scope, layer=False)
         self.nodelist(node.nodelist_false, scope, layer=False)
@@ -360,10 +370,10 @@ def wording_problems(
         template = Template(source)
     except Exception as error:  # a TemplateSyntaxError, or a built-in tag's own complaint
         return [f"This template does not work: {error}"]
-    known = kind in KINDS
-    walker = _Walker(KINDS[kind].placeholders if known else None, html=field == "body_html")
+    placeholders = cast(Mapping[str, Schema], KINDS[kind].placeholders) if kind in KINDS else None
+    walker = _Walker(placeholders, html=field == "body_html")
     walker.nodelist(template.nodelist, {}, layer=True)
-    if walker.problems or not known:
+    if walker.problems or kind not in KINDS:
         return walker.problems
     try:
         context = sample_context(kind)

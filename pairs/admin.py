@@ -1,6 +1,9 @@
 """The admin of sessions and guides, and the inlines the pair page of the admin shows
 (cockpit/admin.py)."""
 
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+
+from django import forms
 from django.contrib import admin
 from django.db.models import (
     Count,
@@ -29,6 +32,12 @@ from programmes.models import Topic
 
 Held = Meeting.Status.HELD
 PAIR_PEOPLE = ["pair__mentee__person", "pair__reverse_mentor__person"]
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class NotesLogged(TypedDict):
+        notes_logged: int
 
 
 def count_of(rows: QuerySet, outer_field: str) -> Coalesce:
@@ -64,7 +73,7 @@ class AgreementInline(ViewOnlyMixin, admin.TabularInline):
         "mentee_accepted_at",
         "mentor_accepted_at",
     ]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Agreement]:
         # Each row is titled with str(agreement), which names the pair's people.
@@ -91,7 +100,7 @@ class MeetingInline(ViewOnlyMixin, admin.TabularInline):
         "led_by",
         "notes_logged",
     ]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)
     show_change_link = True
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Meeting]:
@@ -103,7 +112,7 @@ class MeetingInline(ViewOnlyMixin, admin.TabularInline):
         )
 
     @admin.display(description="notes logged")
-    def notes_logged(self, obj: Meeting) -> int:
+    def notes_logged(self, obj: "WithAnnotations[Meeting, NotesLogged]") -> int:
         return obj.notes_logged
 
 
@@ -161,7 +170,7 @@ class MeetingAdmin(AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
         )
 
     @admin.display(description="notes logged", ordering="notes_logged")
-    def notes_logged(self, obj: Meeting) -> int:
+    def notes_logged(self, obj: "WithAnnotations[Meeting, NotesLogged]") -> int:
         return obj.notes_logged
 
 
@@ -176,13 +185,16 @@ class GuideAdmin(admin.ModelAdmin):
     search_fields = ["title", "topic_title", "body"]
     fields = ["programme", "kind", "role", "topic", "topic_title", "title", "body", "position"]
 
-    def get_form(self, request: HttpRequest, obj: Guide | None = None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: Guide | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change=change, **kwargs)
         if "topic" in form.base_fields:
             # Topics are named by title only: say whose road map each one is on.
             topics = Topic.objects.select_related("programme")
-            form.base_fields["topic"].queryset = topics
-            form.base_fields["topic"].label_from_instance = lambda t: f"{t.programme} – {t.title}"
+            topic = cast(forms.ModelChoiceField, form.base_fields["topic"])
+            topic.queryset = topics
+            topic.label_from_instance = lambda t: f"{t.programme} – {t.title}"  # type: ignore[assignment]  # this field only
         return form
 
     @admin.display(description="topic", ordering="topic_title")

@@ -1,9 +1,10 @@
 """Forms of the pair page. They only validate; pairs/services.py does the work."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID, uuid4
 
 from django import forms
+from django.http import QueryDict
 
 from pairs.models import Agreement, Meeting, Pair
 from pairs.services import NOTE_MAX_LENGTH, PLEDGE_REQUIRED
@@ -14,7 +15,13 @@ SUBMISSION_MISSING = (
 )
 
 
-class OneTimeSubmission:
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
+
+
+class OneTimeSubmission(_FormBase):
     """A form that creates a row carries a one-time token, fresh on every page it is shown
     on (a hidden field, ``submission``); the service stores it with the row, so the same form
     sent twice (a double click, a browser resending) saves once. A form posted without a
@@ -36,11 +43,12 @@ class OneTimeSubmission:
             UUID(str(self.data.get(key, "")))
         except ValueError:
             self.submission_missing = True
-            self.data = self.data.copy()
-            self.data[key] = str(uuid4())
+            data = cast(QueryDict, self.data).copy()  # as posted: a QueryDict, immutable
+            data[key] = str(uuid4())
+            self.data = data
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = cast(dict[str, Any], super().clean())
         if self.submission_missing:
             self.add_error(None, SUBMISSION_MISSING)
         return cleaned
@@ -64,7 +72,7 @@ class AgreementProposeForm(OneTimeSubmission, forms.ModelForm):
 
     def __init__(self, *args: Any, pair: Pair, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["driver"].choices = [
+        cast(forms.ChoiceField, self.fields["driver"]).choices = [
             (Role.REVERSE_MENTOR, f"{pair.reverse_mentor.person.full_name} (reverse-mentor)"),
             (Role.MENTEE, f"{pair.mentee.person.full_name} (executive)"),
         ]
@@ -102,9 +110,9 @@ class NoteForm(OneTimeSubmission, forms.Form):
         (choices from them cost no query)."""
         super().__init__(*args, **kwargs)
         self.meetings = {meeting.pk: meeting for meeting, _ in meetings}
-        self.fields["meeting"].choices = [("", "No particular session")] + [
-            (meeting.pk, label) for meeting, label in meetings
-        ]
+        cast(forms.ChoiceField, self.fields["meeting"]).choices = [
+            ("", "No particular session")
+        ] + [(meeting.pk, label) for meeting, label in meetings]
         if not meetings:
             self.fields["meeting"].widget = forms.HiddenInput()
 

@@ -2,7 +2,7 @@
 pairs/notices.py), and the records other apps' messages about a pair may name."""
 
 from notifications.kinds import PARTICIPANT_MESSAGE, PERSON, VALUE, Kind
-from notifications.schema import ListOf, fields
+from notifications.schema import ListOf, Schema, fields
 
 # A pair, as managers' messages name it (the pair page and the admin hold the rest).
 PAIR = fields(
@@ -27,8 +27,13 @@ AGREEMENT = fields(
 )
 
 # What every message to one side of a pair offers.
-PAIR_MESSAGE = PARTICIPANT_MESSAGE | {"partner": PERSON, "pair_url": VALUE}
-_MEETING = PAIR_MESSAGE | {"meeting": MEETING, "starts": VALUE, "ends": VALUE, "zone": VALUE}
+PAIR_MESSAGE: dict[str, Schema] = PARTICIPANT_MESSAGE | {"partner": PERSON, "pair_url": VALUE}
+_MEETING: dict[str, Schema] = PAIR_MESSAGE | {
+    "meeting": MEETING,
+    "starts": VALUE,
+    "ends": VALUE,
+    "zone": VALUE,
+}
 _MEETING |= {"led_by": PERSON}
 
 KINDS = [

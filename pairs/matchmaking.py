@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 
 from pairs.models import Pair
@@ -55,7 +55,7 @@ class Matchmaker(Protocol):
         cohort: Cohort,
         mentee: Participant,
         mentor: Participant,
-        by: AbstractBaseUser | None,
+        by: User | None,
         note: str,
     ) -> None:
         """A rule that this cohort's matching never pairs the two again."""

@@ -2,7 +2,7 @@
 into a UTC instant; pairs/meetings.py does the work."""
 
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -83,7 +83,7 @@ class MeetingTimeForm(forms.Form):
         return minutes
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = cast(dict[str, Any], super().clean())
         day, clock = cleaned.get("date"), cleaned.get("time")
         if day is not None and clock is not None:
             try:
@@ -132,7 +132,7 @@ class MeetingMarkForm(forms.Form):
 
     def __init__(self, *args: Any, pair: Pair, topics: QuerySet[Topic], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["led_by"].choices = [
+        cast(forms.ChoiceField, self.fields["led_by"]).choices = [
             (Role.REVERSE_MENTOR, f"{pair.reverse_mentor.person.full_name} (reverse-mentor)"),
             (Role.MENTEE, f"{pair.mentee.person.full_name} (executive)"),
             ("", "Not sure"),

@@ -8,7 +8,7 @@ has committed. Times are stored in UTC and shown in each reader's own time zone.
 """
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, cast
 from uuid import UUID, uuid4
 
 from django.core.exceptions import ValidationError
@@ -240,7 +240,7 @@ def meeting_cancel(*, meeting: Meeting, by: Participant, reason: str = "") -> Me
     side = side_of(pair=pair, participant=by)
     _check_open(pair)
     reason = " ".join(reason.split())
-    max_length = Meeting._meta.get_field("cancel_reason").max_length
+    max_length = cast(int, Meeting._meta.get_field("cancel_reason").max_length)
     if len(reason) > max_length:
         raise ValidationError(
             {"reason": f"Keep the reason to {max_length} characters (it has {len(reason)})."}

@@ -25,7 +25,7 @@ from programmes.models import Participant, Role
 def pair_people(via: str = "") -> list[str]:
     """What a message to one side of a pair needs of the pair, for ``select_related``: from
     the pair itself, or through ``via`` ("pair__") from a row about it."""
-    paths = ("cohort__programme", "mentee__person", "mentee__cohort")
+    paths: tuple[str, ...] = ("cohort__programme", "mentee__person", "mentee__cohort")
     paths += ("reverse_mentor__person", "reverse_mentor__cohort")
     return [via + path for path in paths]
 
@@ -79,7 +79,7 @@ def agreement_proposed(notification: Notification) -> Message | None:
     """To the partner of whoever proposed a version, unless it has since been agreed or
     replaced, or the pair has ended."""
     agreement = (
-        Agreement.objects.select_related(
+        Agreement.objects.select_related(  # type: ignore[misc]  # pk=None is a valid lookup
             "pair__cohort__programme", "pair__mentee__person", "pair__reverse_mentor__person"
         )
         .filter(pk=notification.object_id)
@@ -132,7 +132,7 @@ def ask_meeting_update(meeting: Meeting, change: str, by: Role) -> None:
 def _meeting(notification: Notification) -> Meeting | None:
     """The session a message is about, with the pair, people and zones its wording needs."""
     return (
-        Meeting.objects.select_related("topic", *pair_people("pair__"))
+        Meeting.objects.select_related("topic", *pair_people("pair__"))  # type: ignore[misc]  # pk=None is a valid lookup
         .filter(pk=notification.object_id)
         .first()
     )
@@ -183,8 +183,8 @@ def meeting_update(notification: Notification) -> Message | None:
             "site_url": settings.SITE_URL,
             "pair_url": pair_url(recipient, pair),
             "led_by": {
-                Role.MENTEE: pair.mentee.person,
-                Role.REVERSE_MENTOR: pair.reverse_mentor.person,
+                Role.MENTEE.value: pair.mentee.person,
+                Role.REVERSE_MENTOR.value: pair.reverse_mentor.person,
             }.get(meeting.led_by),
         },
         attachments=attachments,
@@ -208,7 +208,7 @@ def pair_ended(notification: Notification) -> Message | None:
     zone and their calendar cancellations attached. Never the manager's reason: it may say
     more about one side than the other should read."""
     pair = (
-        Pair.objects.select_related(*pair_people())
+        Pair.objects.select_related(*pair_people())  # type: ignore[misc]  # pk=None is a valid lookup
         .filter(pk=notification.object_id, status=Pair.Status.ENDED)
         .first()
     )
@@ -252,7 +252,7 @@ def agreement_reminder(notification: Notification) -> Message | None:
     """Nothing if the pair is no longer active, or the agreement no longer waits for the
     recipient (agreed meanwhile, or they have accepted the latest version)."""
     pair = (
-        Pair.objects.select_related(
+        Pair.objects.select_related(  # type: ignore[misc]  # pk=None is a valid lookup
             "cohort__programme",
             "mentee__person",
             "mentee__cohort",

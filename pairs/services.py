@@ -8,6 +8,7 @@ messages are written for the participant, so views can show them as they are.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -88,7 +89,7 @@ def pair_close(pair: Pair, *, reason: str, now: datetime) -> None:
     )
     # What the apps above asked of the pair (surveys/: its pulse requests), in the same UPDATE.
     for _, asked in pair_closing.send(sender=Pair, pair=pair):
-        unsent |= asked
+        unsent |= cast(Q, asked)
     Notification.objects.filter(unsent, status=Notification.Status.PENDING).update(
         status=Notification.Status.CANCELLED
     )

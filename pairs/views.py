@@ -5,7 +5,7 @@ of their pairs, from the pair id in the path, looked up only among their own pai
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -48,7 +48,7 @@ def _get_pair_for_participant(participant: Participant, pair_id: int | None) -> 
     Loads all the page needs but notes and what the other apps' parts load themselves (they
     annotate the pair with whether they have anything, so most pages cost no query for them);
     ``has_others`` says whether the participant is in another pair."""
-    annotations = {}
+    annotations: dict[str, Any] = {}
     for part in PARTS:
         if part.annotate is not None:
             annotations |= part.annotate(participant)
@@ -309,7 +309,7 @@ def pair_page(
         return pair
     if pair.status != Pair.Status.ENDED and not pair.agreements.all():
         pair_services.agreement_start(pair=pair)
-        pair = _get_pair_for_participant(participant, pair.pk)
+        pair = cast(Pair, _get_pair_for_participant(participant, pair.pk))  # still there
     return _render_page(request, participant, pair, token)
 
 
@@ -326,13 +326,13 @@ def agreement(
         messages.error(request, pair_services.ended_message(pair))
         return redirect(page)
     if request.POST.get("action") == "accept":
-        form = AgreementAcceptForm(request.POST)
-        if not form.is_valid():
+        accept = AgreementAcceptForm(request.POST)
+        if not accept.is_valid():
             messages.error(request, "That version of your agreement could not be found.")
             return redirect(page)
         try:
             pair_services.agreement_accept(
-                pair=pair, by=participant, agreement_id=form.cleaned_data["agreement_id"]
+                pair=pair, by=participant, agreement_id=accept.cleaned_data["agreement_id"]
             )
         except Agreement.DoesNotExist as exc:
             raise Http404("No such agreement in your pair.") from exc

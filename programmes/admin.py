@@ -54,7 +54,7 @@ class PersonAdmin(admin.ModelAdmin):
 class CohortFilter(admin.RelatedFieldListFilter):
     """Cohorts are named with their programme: load both in one query, not one per cohort."""
 
-    def field_choices(
+    def field_choices(  # type: ignore[override]  # the choices are primary keys, not str
         self, field: object, request: HttpRequest, model_admin: admin.ModelAdmin
     ) -> list[tuple[int, str]]:
         return [(c.pk, str(c)) for c in Cohort.objects.select_related("programme")]

@@ -3,8 +3,11 @@ confirmation page that lists who has not finished (names and how far they got, n
 answer). The matching run's start page asks the same question before a run closes intake
 (matching/admin_views.py); both call programmes.services."""
 
+from typing import cast
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -74,7 +77,7 @@ def close_intake(
     if confirmed:
         gaps = services.cohort_intake_unfinished(cohort=cohort)
         if gaps.ids <= ids_seen(request.POST.get("unfinished")):
-            result = services.cohort_intake_close(cohort=cohort, by=request.user)
+            result = services.cohort_intake_close(cohort=cohort, by=cast(User, request.user))
             model_admin.message_user(
                 request,
                 services.intake_closed_message(cohort, result.withdrawn),
@@ -108,7 +111,9 @@ def reopen_intake(
         return None
     if request.POST.get("confirm") == "yes":
         result = services.cohort_intake_reopen(
-            cohort=cohort, by=request.user, invite_again=request.POST.get("invite_again") == "on"
+            cohort=cohort,
+            by=cast(User, request.user),
+            invite_again=request.POST.get("invite_again") == "on",
         )
         invited = result.invited
         model_admin.message_user(

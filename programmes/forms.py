@@ -1,7 +1,7 @@
 """Forms of the participant pages. They validate and normalise; services write."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -249,7 +249,7 @@ class IntakeForm(forms.Form):
             .order_by("full_name", "pk")
             .values_list("pk", "full_name", "department")
         )
-        self.fields["avoid"].choices = [
+        cast(forms.ChoiceField, self.fields["avoid"]).choices = [
             (str(pk), f"{name} ({department})" if department else name)
             for pk, name, department in self.people
         ]
@@ -258,13 +258,16 @@ class IntakeForm(forms.Form):
         topic_choices = [(topic.pk, topic.title) for topic in topics]
         for rank, name in enumerate(OBJECTIVE_FIELDS):
             empty = "Choose a topic" if rank == 0 else "No topic"
-            self.fields[name].choices = [("", f"— {empty} —"), *topic_choices]
+            cast(forms.ChoiceField, self.fields[name]).choices = [
+                ("", f"— {empty} —"),
+                *topic_choices,
+            ]
         self.fields["objectives_text"].label = self.wording.objectives_text
         self.fields["can_share"].label = self.wording.can_share
         self.fields["can_share"].help_text = self.wording.can_share_help
         self.fields["goal_1"].help_text = self.wording.goals_help
         for name in ("can_share", "off_limits"):
-            self.fields[name].choices = topic_choices
+            cast(forms.ChoiceField, self.fields[name]).choices = topic_choices
         # A programme without a road map yet cannot ask for topics to share.
         self.fields["can_share"].required = bool(topics)
 
@@ -354,7 +357,7 @@ class IntakeForm(forms.Form):
         return dict(Intake.AUDIENCE)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())
         titles = {topic.pk: topic.title for topic in self.topics}
         chosen = self._rank_objectives(data, titles)
         self._require_objectives(data, chosen)

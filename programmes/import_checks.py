@@ -9,11 +9,12 @@ import zoneinfo
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import Field
 
 from programmes.models import Cohort, Participant, Person, Role
 from programmes.reporting_lines import find_loops
@@ -139,7 +140,7 @@ def _check_name_and_email(row: PlannedRow) -> None:
 def _check_lengths(row: PlannedRow, values: dict[str, str]) -> None:
     """Caught here, a value too long for its column is named by its cell, not by the database."""
     for name in ("full_name", "email", "job_title", "department"):
-        limit = Person._meta.get_field(name).max_length
+        limit = cast(int, cast(Field, Person._meta.get_field(name)).max_length)
         if len(values.get(name, "")) > limit:
             row.problem(name, f"this is longer than {limit} characters")
 
@@ -237,7 +238,7 @@ def check_against_each_other_and_the_directory(rows: list[PlannedRow]) -> None:
         managers[_node(row)] = manager
         _decide_action(row, manager)
 
-    email_of = {pk: email for email, (pk, _) in directory.items()}
+    email_of: dict[Hashable, str] = {pk: email for email, (pk, _) in directory.items()}
     _report_loops(usable, managers, email_of)
 
 
@@ -329,7 +330,7 @@ def _decide_action(row: PlannedRow, manager: Hashable | None) -> None:
 def _report_loops(
     usable: list[PlannedRow],
     managers: dict[Hashable, Hashable | None],
-    email_of: dict[int, str],
+    email_of: dict[Hashable, str],
 ) -> None:
     """A loop is reported on every row on it, each walking the loop from itself."""
     on_loop = find_loops(managers)

@@ -2,8 +2,9 @@
 programmes/password_resets.py)."""
 
 from notifications.kinds import PARTICIPANT, PARTICIPANT_MESSAGE, VALUE, Kind
+from notifications.schema import Schema
 
-_INTAKE = PARTICIPANT_MESSAGE | {"participant": PARTICIPANT, "intake_url": VALUE}
+_INTAKE: dict[str, Schema] = PARTICIPANT_MESSAGE | {"participant": PARTICIPANT, "intake_url": VALUE}
 
 KINDS = [
     Kind("intake_invitation", "Intake invitation", "programmes.notices.intake_invitation", _INTAKE),

@@ -147,7 +147,7 @@ def participant_url(
     )
     if pair_id is not None and purpose != Purpose.PAIR:
         raise ValueError(f"A {purpose} link names no pair")
-    args = [token] if pair_id is None else [token, pair_id]
+    args: list[str | int] = [token] if pair_id is None else [token, pair_id]
     return settings.SITE_URL + reverse(URL_NAMES[purpose], args=args)
 
 

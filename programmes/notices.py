@@ -6,6 +6,9 @@ when it is no longer wanted: the row is then cancelled rather than sent.
 message with a key, so asking twice sends once.
 """
 
+from datetime import datetime
+from typing import cast
+
 from django.conf import settings
 
 from notifications.kinds import Message
@@ -30,7 +33,7 @@ def _participant_context(participant: Participant) -> dict:
 
 def _participant(notification: Notification) -> Participant | None:
     return (
-        Participant.objects.select_related("person", "cohort__programme")
+        Participant.objects.select_related("person", "cohort__programme")  # type: ignore[misc]  # pk=None is a valid lookup
         .filter(pk=notification.object_id)
         .exclude(status=Participant.Status.WITHDRAWN)
         .first()
@@ -61,9 +64,10 @@ def ask_intake_invitation(participant: Participant) -> None:
 def ask_intake_confirmation(intake: Intake) -> None:
     """One confirmation per submission: an edit submitted later gets its own."""
     participant = intake.participant
+    submitted_at = cast(datetime, intake.submitted_at)  # a submitted intake
     notify(
         kind="intake_confirmation",
-        key=f"intake_confirmation:{participant.pk}:{intake.submitted_at.isoformat()}",
+        key=f"intake_confirmation:{participant.pk}:{submitted_at.isoformat()}",
         to=participant.person,
         about=participant,
     )
@@ -119,7 +123,7 @@ def intake_reminder(notification: Notification) -> Message | None:
     message = _intake_message(notification, only_while_open=True)
     if message is None:
         return None
-    if Intake.objects.filter(
+    if Intake.objects.filter(  # type: ignore[misc]  # participant_id=None is a valid lookup
         participant_id=notification.object_id, submitted_at__isnull=False
     ).exists():
         return None

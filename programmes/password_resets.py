@@ -14,9 +14,11 @@ unknown addresses alike; a refused request stores nothing and gets the same page
 import logging
 from functools import reduce
 from operator import or_
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.db.models import Count, Q
@@ -104,7 +106,7 @@ def reset_url(user) -> str:
     return settings.SITE_URL + path
 
 
-def _eligible(email: str) -> list:
+def _eligible(email: str) -> list[User]:
     # Django's own rule: active accounts with a usable password whose address matches.
     return sorted(PasswordResetForm().get_users(email), key=lambda user: user.pk)
 
@@ -114,12 +116,12 @@ def password_reset(notification: Notification) -> Message | None:
     accounts share the address, this message goes to the first and each other one gets its
     own, so every link opens exactly one account."""
     if notification.user_id is not None:
-        user = notification.user
+        user = cast(User, notification.user)
         eligible = {u.pk for u in _eligible(user.email)} if user.email else set()
         if user.pk not in eligible:
             return None
     else:
-        reset_request = PasswordResetRequest.objects.filter(pk=notification.object_id).first()
+        reset_request = PasswordResetRequest.objects.filter(pk=notification.object_id).first()  # type: ignore[misc]  # pk=None is a valid lookup
         if reset_request is None:
             return None
         users = _eligible(reset_request.email)

@@ -15,6 +15,7 @@ at send time that the reminder is still wanted (the app's notices.py).
 """
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -53,7 +54,7 @@ def intake_reminders_due(*, now: datetime | None = None) -> int:
         )
         asked += ask_unasked(
             participants,
-            key=lambda p, days=days: notices.intake_reminder_key(p, days),
-            ask=lambda p, days=days: notices.ask_intake_reminder(p, days),
+            key=partial(notices.intake_reminder_key, days=days),
+            ask=partial(notices.ask_intake_reminder, days=days),
         )
     return asked

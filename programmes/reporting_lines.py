@@ -6,8 +6,9 @@ cohort (or an imported file not yet saved) is checked without a query per person
 """
 
 from collections.abc import Hashable, Mapping
+from typing import Any
 
-ManagerMap = Mapping[Hashable, Hashable | None]
+ManagerMap = Mapping[Any, Hashable | None]  # Any: a Mapping's key type is invariant
 
 
 def chain_above(person: Hashable, managers: ManagerMap) -> list[Hashable]:

@@ -5,9 +5,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -229,6 +229,15 @@ class IntakeGaps:
         return [("Mentees (executives)", self.mentees), ("Reverse-mentors", self.reverse_mentors)]
 
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class IntakeProgress(TypedDict):  # annotated, then set for the confirmation page
+        submitted_at: datetime | None
+        draft_saved_at: datetime | None
+        intake_progress: str
+
+
 def cohort_intake_unfinished(*, cohort: Cohort) -> IntakeGaps:
     """The people a closing would shut out, in one query. Each participant carries
     ``intake_progress``: "not invited", "invited" or "started"."""
@@ -241,7 +250,7 @@ def cohort_intake_unfinished(*, cohort: Cohort) -> IntakeGaps:
         .order_by("person__full_name", "pk")
     )
     unfinished = [p for p in participants if p.submitted_at is None]
-    for participant in unfinished:
+    for participant in cast("list[WithAnnotations[Participant, IntakeProgress]]", unfinished):
         if participant.draft_saved_at is not None:
             participant.intake_progress = "started"
         elif participant.invitation_sent_at is not None:
@@ -270,7 +279,7 @@ class IntakeClosed:
     withdrawn: int  # queued invitations and reminders cancelled
 
 
-def cohort_intake_close(*, cohort: Cohort, by: AbstractBaseUser | None) -> IntakeClosed:
+def cohort_intake_close(*, cohort: Cohort, by: User | None) -> IntakeClosed:
     """Close the cohort's intake: forms become read-only, and the invitations and reminders
     still in the outbox are cancelled, so none goes out to a closed form (their builders also
     refuse a closed cohort at send time, for any that a send had already claimed). Already
@@ -324,9 +333,7 @@ class IntakeReopened:
     invited: int  # fresh invitations queued
 
 
-def cohort_intake_reopen(
-    *, cohort: Cohort, by: AbstractBaseUser | None, invite_again: bool
-) -> IntakeReopened:
+def cohort_intake_reopen(*, cohort: Cohort, by: User | None, invite_again: bool) -> IntakeReopened:
     """Open a closed intake again (the cohort goes back from matching to intake). Runs and
     pairs already made stay as they are; people who submit now are matched by the next run or
     one by one ("match this participant now").

@@ -40,7 +40,7 @@ def attempted_username(request: HttpRequest, credentials: dict | None = None) ->
     its table holds. Django's sign-in form does not check a name's length before trying it,
     so a longer one would fail to be recorded (a server error); no account's name is longer
     than 150 characters, so the cut never merges a real account with another."""
-    field = settings.AXES_USERNAME_FORM_FIELD
+    field = settings.AXES_USERNAME_FORM_FIELD  # type: ignore[misc]  # axes sets its default
     typed = credentials.get(field) if credentials else request.POST.get(field)
     return typed[:255] if isinstance(typed, str) else typed
 

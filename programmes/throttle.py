@@ -16,7 +16,7 @@ Kind = ParticipantAction.Kind
 WINDOW = timedelta(minutes=10)
 # How many of each kind one participant may do within WINDOW. Generous for a person (a
 # session booked, moved and marked; a few notes after a session), low for a script.
-LIMITS = {Kind.PARTNER_MAIL: 10, Kind.NOTE: 20}
+LIMITS: dict[str, int] = {Kind.PARTNER_MAIL: 10, Kind.NOTE: 20}
 RATE_MESSAGE = (
     "You have made a lot of changes in the last few minutes, so we have paused for a moment "
     "to protect your partner's inbox. Nothing was saved: please try again in ten minutes."

@@ -3,11 +3,12 @@ And, at the end, where sponsors and managers land when they sign in, and the pas
 e-mail's links."""
 
 from itertools import groupby
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -39,7 +40,7 @@ def _intake_of(participant: Participant) -> Intake | None:
     return Intake.objects.filter(participant=participant).first()
 
 
-def _shows_draft(intake: Intake | None) -> bool:
+def _shows_draft(intake: Intake | None) -> TypeGuard[Intake]:
     """A draft newer than the submitted answers is what the person last typed."""
     if intake is None or not intake.draft or intake.draft_saved_at is None:
         return False
@@ -220,7 +221,7 @@ def after_login(request: HttpRequest) -> HttpResponse:
     """Where signing in leads when no ``?next=`` says otherwise (LOGIN_REDIRECT_URL): staff
     (programme managers) to the admin, sponsors to the list of programmes they sponsor,
     anyone else home."""
-    user = request.user
+    user = cast(User, request.user)  # signed in
     if user.is_staff:
         return redirect("admin:index")
     if user.sponsored_programmes.exists():

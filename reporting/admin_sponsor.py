@@ -3,10 +3,11 @@ month, in the admin. It appears on that month's status page and in its e-mail, w
 read: the field's help text asks for no participants' names."""
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest
 from django.utils import timezone
@@ -59,5 +60,5 @@ class SponsorAskAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: SponsorAsk, form: forms.ModelForm, change: bool
     ) -> None:
-        obj.written_by = request.user
+        obj.written_by = cast(User, request.user)
         super().save_model(request, obj, form, change)

@@ -3,9 +3,11 @@ participants give on their pair page. Saving goes through reporting.stories.stor
 clears the consents when the text they were given to changes."""
 
 from datetime import datetime
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -55,8 +57,8 @@ class SuccessStoryForm(forms.ModelForm):
         model = SuccessStory
         fields = ["pair", "title", "body", "anonymised"]
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = cast(dict[str, Any], super().clean())
         pair = cleaned.get("pair")
         if pair is not None:
             try:
@@ -115,7 +117,7 @@ class SuccessStoryAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         self, request: HttpRequest, obj: SuccessStory, form: forms.ModelForm, change: bool
     ) -> None:
         had_consent = bool(obj.mentee_consent_at or obj.reverse_mentor_consent_at)
-        stories.story_save(story=obj, by=request.user)
+        stories.story_save(story=obj, by=cast(User, request.user))
         if had_consent and not (obj.mentee_consent_at or obj.reverse_mentor_consent_at):
             messages.warning(
                 request,

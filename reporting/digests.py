@@ -96,13 +96,13 @@ def sponsor_status(notification: Notification) -> Message | None:
 
     user = notification.user
     programme = (
-        Programme.objects.filter(
+        Programme.objects.filter(  # type: ignore[misc]  # pk=None is a valid lookup
             pk=notification.object_id, status=Programme.Status.RUNNING, sponsors=user
         ).first()
         if user is not None and user.is_active
         else None
     )
-    if programme is None:
+    if programme is None or user is None:
         return None
     month = date.fromisoformat(notification.data["month"])
     status = sponsor.sponsor_status(programme=programme, month=month)

@@ -419,7 +419,7 @@ def count_confidence(counts: dict, skill_ids: list[int], cal: Calendar) -> None:
         for month in cal.months[:-1]
     ]
     # Ratings before the first month count in it, ratings after the last month in it.
-    month_ix = (
+    month_ix_sql = (
         "CASE "
         + " ".join(f"WHEN r.recorded_at < %s THEN {i}" for i in range(len(boundaries)))
         + f" ELSE {len(cal.months) - 1} END"
@@ -427,7 +427,7 @@ def count_confidence(counts: dict, skill_ids: list[int], cal: Calendar) -> None:
         else "0"
     )
     sql = _CONFIDENCE_SQL.format(
-        month_ix=month_ix,
+        month_ix=month_ix_sql,
         rating=connection.ops.quote_name(ConfidenceRating._meta.db_table),
         participant=connection.ops.quote_name(Participant._meta.db_table),
         skills=", ".join(["%s"] * len(skill_ids)),

@@ -18,6 +18,7 @@ blankness; nothing else a participant wrote is read.
 
 import logging
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, TypedDict
 from zoneinfo import ZoneInfo
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -70,7 +71,7 @@ def _figures(
     pairs = c.pair_people
     covered = sum(1 for topic in topic_ids if c.held_by_topic[topic])
     flagged_value = c.flagged if (c.active_pairs or c.flagged) else None
-    rows = [
+    month_only: list[tuple[str, str, float | None, float, int, int]] = [
         (Kpi.SESSION_FREQUENCY, "", _ratio(c.held, c.active_pairs), c.held, c.active_pairs, pairs),
         (Kpi.NOTES_LOGGED, "", _ratio(c.noted, c.held), c.noted, c.held, c.noted_people),
         (Kpi.ACTION_COMMITMENT, "", _ratio(c.actions, c.held_answers), c.actions,
@@ -94,7 +95,7 @@ def _figures(
          len(topic_ids), c.held_people),
     ]  # fmt: skip
     # A month's figure counts the month only: everyone behind it is new to it.
-    rows = [(*row, row[-1]) for row in rows]
+    rows = [(*row, row[-1]) for row in month_only]
     total = sum(c.skill_total[skill] for skill in skill_ids)
     counted = sum(c.skill_people[skill] for skill in skill_ids)
     rows.append(
@@ -178,6 +179,14 @@ def kpis_compute(*, programme: Programme, now: datetime | None = None) -> int:
         return _replace(programme, now)
 
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class ProgrammeSpan(TypedDict):  # annotated by kpis_due
+        first_start: date | None
+        last_end: date
+
+
 def kpis_due(*, now: datetime | None = None) -> int:
     """Compute each programme whose nightly snapshots have come due. Returns how many
     programmes were computed."""
@@ -226,7 +235,11 @@ def last_compute_time(*, zone: ZoneInfo, now: datetime) -> datetime:
     return at
 
 
-def _is_due(programme: Programme, computed_at: datetime | None, now: datetime) -> bool:
+def _is_due(
+    programme: "WithAnnotations[Programme, ProgrammeSpan]",
+    computed_at: datetime | None,
+    now: datetime,
+) -> bool:
     zone = ZoneInfo(programme.time_zone)
     today = now.astimezone(zone).date()
     # Nothing to compute before a cohort starts: such a programme would be "due" forever.

@@ -66,7 +66,7 @@ class KpiSnapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        scope = self.cohort.name if self.cohort_id else "all cohorts"
+        scope = self.cohort.name if self.cohort else "all cohorts"
         part = f" ({self.part})" if self.part else ""
         return f"{self.get_kpi_display()}{part}, {scope}, {self.month:%B %Y}"
 

@@ -28,7 +28,7 @@ def story_consent(notification: Notification) -> Message | None:
     again), no longer marked anonymised, or already agreed to by the recipient."""
 
     story = (
-        SuccessStory.objects.select_related(*pair_people("pair__"))
+        SuccessStory.objects.select_related(*pair_people("pair__"))  # type: ignore[misc]  # pk=None is a valid lookup
         .filter(pk=notification.object_id, anonymised=True)
         .first()
     )

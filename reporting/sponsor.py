@@ -59,7 +59,7 @@ from reporting.sponsor_figures import (
     target_text,
     target_value,
 )
-from reporting.stories import stories_for_sponsors
+from reporting.stories import StoryText, stories_for_sponsors
 from risks.models import PairAction, RiskFlag
 
 # Re-exported: the views, charts, admin and tests read the figures' vocabulary from here.
@@ -155,7 +155,7 @@ class SponsorStatus:
     nps_latest: Figure | None = None
     nps_latest_month: date | None = None
     trends: list[Trend] = field(default_factory=list)
-    stories: list[dict[str, str]] = field(default_factory=list)
+    stories: list[StoryText] = field(default_factory=list)
 
     @property
     def has_figures(self) -> bool:

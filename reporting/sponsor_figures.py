@@ -42,6 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 
@@ -306,7 +307,7 @@ def figure_from(
     part: str = "",
     markable: bool = True,
 ) -> Figure:
-    common = {"kpi": kpi, "label": label, "explain": explain, "part": part}
+    common: dict[str, Any] = {"kpi": kpi, "label": label, "explain": explain, "part": part}
     if target is not None and not target_label:
         target_label = target_text(kind, target)
     if row is None or row.value is None:

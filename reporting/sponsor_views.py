@@ -10,8 +10,10 @@ CSV and charts do not even admit to existing. What is shown comes from reporting
 import csv
 import re
 from datetime import date
+from typing import cast
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.db.models import Exists, Max, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -85,7 +87,7 @@ def _programme_for_sponsor(request: HttpRequest, slug: str) -> Programme:
     """The programme ``slug`` if the user sponsors it, manages it or is a superuser; a 404
     otherwise (never a 403: a page of someone else's programme is as good as absent)."""
     programmes = Programme.objects.filter(slug=slug)
-    user = request.user
+    user = cast(User, request.user)  # signed in
     if not user.is_superuser:
         sponsors = Programme.sponsors.through.objects.filter(programme=OuterRef("pk"), user=user)
         managers = Programme.managers.through.objects.filter(programme=OuterRef("pk"), user=user)
@@ -102,7 +104,7 @@ def _programme_for_sponsor(request: HttpRequest, slug: str) -> Programme:
 def sponsor_index(request: HttpRequest) -> HttpResponse:
     """The programmes the user sponsors, nothing else. One query."""
     programmes = list(
-        Programme.objects.filter(sponsors=request.user)
+        Programme.objects.filter(sponsors=cast(User, request.user))
         .annotate(latest=Max("kpi_snapshots__month", filter=Q(kpi_snapshots__cohort__isnull=True)))
         .order_by("name")
     )

@@ -11,8 +11,9 @@ their pair page), so callers show them as they are.
 """
 
 from datetime import datetime
+from typing import TypedDict
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -41,7 +42,7 @@ def story_check_pair(*, pair: Pair) -> None:
         )
 
 
-def story_save(*, story: SuccessStory, by: AbstractBaseUser) -> SuccessStory:
+def story_save(*, story: SuccessStory, by: User) -> SuccessStory:
     """Create or update a story for a manager (``by``, recorded as its writer on creation).
 
     Consents are never taken from ``story`` itself: a new story has none, and an existing one
@@ -119,7 +120,12 @@ def story_consent(
     return locked
 
 
-def stories_for_sponsors(*, programme: Programme) -> QuerySet[SuccessStory, dict[str, str]]:
+class StoryText(TypedDict):
+    title: str
+    body: str
+
+
+def stories_for_sponsors(*, programme: Programme) -> QuerySet[SuccessStory, StoryText]:
     """The programme's stories that sponsors may read, newest first: anonymised and agreed by
     both participants, read afresh each time, so a withdrawn consent takes effect at once.
 

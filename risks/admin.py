@@ -15,14 +15,16 @@ goal counts as set or not, in the database). The notes shown are the managers' o
 costs a fixed number of queries, however many pairs or flags it shows.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
@@ -232,7 +234,10 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
 
     def _keeping_filters(self, request: HttpRequest, url: str) -> str:
         """``url`` with the queue's filters, so the way back lands on the same list."""
-        context = {"opts": self.opts, "preserved_filters": self.get_preserved_filters(request)}
+        context: dict[str, Any] = {
+            "opts": self.opts,
+            "preserved_filters": self.get_preserved_filters(request),
+        }
         return add_preserved_filters(context, url)
 
     def queue_url(self, request: HttpRequest) -> str:
@@ -259,7 +264,7 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
             flag = self.flag_for(request, object_id, change=post)
         except Http404:
             # As the admin does for the change page of any missing object.
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]  # Django's own, not in the stubs
         end_form = NoteForm(prefix="end", label="Why the pair ends")
         resolve_form = NoteForm(prefix="resolve", label="What was done")
         problem = ""
@@ -331,23 +336,27 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
             raise
 
     def _checkin(self, request: HttpRequest, flag: RiskFlag) -> str:
-        asked = remediation.pair_send_checkin(pair=flag.pair, by=request.user, flag=flag)
+        asked = remediation.pair_send_checkin(
+            pair=flag.pair, by=cast(User, request.user), flag=flag
+        )
         names = " and ".join(checkin.participant.person.full_name for checkin in asked)
         return f"Check-in sent to {names}. Their answers will show on this flag's page."
 
     def _pause(self, request: HttpRequest, flag: RiskFlag) -> str:
-        pair = remediation.pair_pause_for_month(pair=flag.pair, by=request.user, flag=flag)
+        pair = remediation.pair_pause_for_month(
+            pair=flag.pair, by=cast(User, request.user), flag=flag
+        )
         return (
             f"{self.pair_names(flag)} paused until {pair.paused_until:%-d %B %Y}; the pair "
             "picks up again by itself then. The flag stays open until you resolve it."
         )
 
     def _end(self, request: HttpRequest, flag: RiskFlag, note: str) -> str:
-        remediation.pair_end(pair=flag.pair, by=request.user, note=note, flag=flag)
+        remediation.pair_end(pair=flag.pair, by=cast(User, request.user), note=note, flag=flag)
         return f"{self.pair_names(flag)}: the pair has ended and its open flags are resolved."
 
     def _resolve(self, request: HttpRequest, flag: RiskFlag, note: str) -> str:
-        remediation.flag_resolve(flag=flag, by=request.user, note=note)
+        remediation.flag_resolve(flag=flag, by=cast(User, request.user), note=note)
         return f"Flag resolved: {flag.get_rule_display()}, {self.pair_names(flag)}."
 
 
@@ -398,7 +407,7 @@ def evidence_items(flag: RiskFlag) -> list[tuple[str, str]]:
 
 @dataclass
 class PairHistory:
-    sessions: list[Meeting]
+    sessions: Sequence[Meeting]
     checkins: list[CheckIn]
     actions: list[PairAction]
     flags: list[RiskFlag]

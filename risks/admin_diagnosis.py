@@ -9,7 +9,7 @@ counts as set or not, in the database). A fixed number of queries however many p
 import csv
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -116,7 +116,7 @@ def cohort_diagnosis(cohort: Cohort, *, now: datetime | None = None) -> Diagnosi
 
     checklist = _checklist(
         cohort,
-        all_pairs,
+        cast("list[WithAnnotations[Pair, PairChecks]]", all_pairs),  # annotated above
         now=now,
         requested=requested,
         answered=answered,
@@ -234,9 +234,19 @@ def _add_checkins(cohort: Cohort, since: datetime, signals: dict[int, PairSignal
             found.checkins.append(f"{who}: {answer}")
 
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class PairChecks(TypedDict):  # annotated by cohort_diagnosis
+        is_agreed: bool
+        current_pledge: bool | None
+        not_a_good_fit: bool
+        rematch_asked: bool
+
+
 def _checklist(
     cohort: Cohort,
-    pairs: list[Pair],
+    pairs: "list[WithAnnotations[Pair, PairChecks]]",
     *,
     now: datetime,
     requested: int,

@@ -10,11 +10,14 @@ comes back into the page with its reason and what was typed, and nothing saved.
 Confidentiality: names, scores and the matching code's reasons only; never what a participant
 wrote (not the intake's note for the programme team, which stays on the matching review)."""
 
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
+from django.contrib.admin import AdminSite
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.options import Options
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
@@ -23,6 +26,20 @@ from programmes.models import Role
 from risks import remediation
 from risks.display import SIDE_WORD
 from risks.models import RiskFlag
+
+
+class FlagPages(Protocol):
+    """What the re-match page needs of the flag admin that serves it (risks/admin.py)."""
+
+    admin_site: AdminSite
+    opts: "Options[RiskFlag]"
+
+    def flag_for(self, request: HttpRequest, flag_id: str | int, *, change: bool) -> RiskFlag: ...
+
+    def queue_url(self, request: HttpRequest) -> str: ...
+
+    def page_url(self, request: HttpRequest, name: str, flag: RiskFlag, **query: str) -> str: ...
+
 
 NOTE_MAX_LENGTH = 1000
 # Beyond any participant id: a bigger number is not an id, and never reaches the database.
@@ -68,9 +85,7 @@ def _done(new_pair: Pair, old_pair: Pair, *, ended: bool, left_waiting: bool) ->
     return said
 
 
-def rematch_view(
-    request: HttpRequest, flag_id: int, *, model_admin: admin.ModelAdmin
-) -> HttpResponse:
+def rematch_view(request: HttpRequest, flag_id: int, *, model_admin: "FlagPages") -> HttpResponse:
     """Preview (GET) and confirm (POST) a re-match from a flag. ``model_admin`` is the
     RiskFlag admin: it loads the flag with its permission check and builds the way back."""
     flag = model_admin.flag_for(request, flag_id, change=True)
@@ -89,7 +104,7 @@ def rematch_view(
             try:
                 new_pair = remediation.pair_rematch(
                     pair=pair,
-                    by=request.user,
+                    by=cast(User, request.user),
                     flag=flag,
                     note=form.cleaned_data["note"],
                     side=form.cleaned_data["side"],
@@ -108,7 +123,7 @@ def rematch_view(
                 messages.success(request, _done(new_pair, pair, ended=ended, left_waiting=left))
                 return HttpResponseRedirect(model_admin.queue_url(request))
         else:
-            problem = " ".join(e for errors in form.errors.values() for e in errors)
+            problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
     preview = None
     try:
         preview = remediation.pair_rematch_preview(pair=pair, side=side, flag=flag)

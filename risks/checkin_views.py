@@ -92,7 +92,7 @@ def checkin(
     if request.method != "POST":
         if found.pair.status not in Pair.OPEN_STATUSES or found.choice == CheckIn.Choice.PAUSE:
             return _render(request, found, participant, None)  # says why, no form
-        preselected = request.GET.get("answer", "")
+        preselected: str | None = request.GET.get("answer", "")
         if preselected not in CheckIn.Choice.values:
             preselected = found.choice or None
         return _render(request, found, participant, CheckInForm(initial={"answer": preselected}))

@@ -89,15 +89,15 @@ def checkins_due(*, now: datetime | None = None) -> int:
             # The pair row is locked so a concurrent scan, answer or session change waits;
             # then the pair is looked at again, as it is now.
             Pair.objects.select_for_update().get(pk=pair.pk)
-            again = _pairs_due(now).filter(pk=pair.pk).values_list("trigger_id", flat=True)
-            if list(again) != [pair.trigger_id]:
+            again = _pairs_due(now).filter(pk=pair.pk).values_list("trigger_id", flat=True)  # type: ignore[misc]  # an annotation
+            if list(again) != [pair.trigger_id]:  # type: ignore[attr-defined]  # annotated
                 continue
             for participant in (pair.mentee, pair.reverse_mentor):
                 if participant.status == Participant.Status.WITHDRAWN:
                     continue
                 checkin, created = CheckIn.objects.get_or_create(
                     participant=participant,
-                    trigger_id=pair.trigger_id,
+                    trigger_id=pair.trigger_id,  # type: ignore[attr-defined]  # annotated
                     defaults={"pair": pair, "asked_at": now},
                 )
                 if created:

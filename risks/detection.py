@@ -40,7 +40,7 @@ from surveys.reminders import PULSE_NUDGE_AFTER
 Rule = RiskFlag.Rule
 
 # Which rules are looked at for a pair in each status.
-RULES_FOR = {
+RULES_FOR: dict[str, frozenset[Rule]] = {
     Pair.Status.ACTIVE: frozenset(Rule),
     Pair.Status.PAUSED: frozenset({Rule.LOW_SAFETY, Rule.NOT_A_GOOD_FIT}),
 }

@@ -10,7 +10,7 @@ from django.utils import timezone
 from programmes.models import Role
 from surveys.models import Pulse
 
-SIDE_WORD = {Role.MENTEE: "executive", Role.REVERSE_MENTOR: "reverse-mentor"}
+SIDE_WORD: dict[str, str] = {Role.MENTEE: "executive", Role.REVERSE_MENTOR: "reverse-mentor"}
 
 
 def side_word(value: str) -> str:

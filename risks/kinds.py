@@ -2,7 +2,7 @@
 is made from counts and dates, never typed, so a message may carry it."""
 
 from notifications.kinds import COHORT, PERSON, PROGRAMME, VALUE, Kind
-from notifications.schema import ListOf, fields
+from notifications.schema import ListOf, Schema, fields
 from pairs.kinds import PAIR
 
 FLAG = fields(
@@ -22,7 +22,12 @@ DIGEST_PROGRAMMES = ListOf(
         ),
     )
 )
-_CHECKIN = {"person": PERSON, "partner": PERSON, "programme": PROGRAMME, "cohort": COHORT}
+_CHECKIN: dict[str, Schema] = {
+    "person": PERSON,
+    "partner": PERSON,
+    "programme": PROGRAMME,
+    "cohort": COHORT,
+}
 _CHECKIN |= dict.fromkeys(("site_url", "continue_url", "rematch_url", "pause_url"), VALUE)
 
 KINDS = [

@@ -3,6 +3,7 @@ managers' weekly digest of open flags.
 """
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -42,7 +43,7 @@ def checkin_urls(checkin: CheckIn) -> dict[str, str]:
 
 def _checkin_for(notification: Notification) -> CheckIn | None:
     return (
-        CheckIn.objects.select_related(
+        CheckIn.objects.select_related(  # type: ignore[misc]  # pk=None is a valid lookup
             "participant__person",
             "pair__cohort__programme",
             "pair__mentee__person",
@@ -181,7 +182,7 @@ def risk_digest(notification: Notification) -> Message | None:
             }
         )
         entry["reasons"].append(flag.reason)
-    listed = [
+    listed: list[dict[str, Any]] = [
         {"programme": programme, "pairs": list(pairs[programme.pk].values())}
         for programme in programmes
         if pairs[programme.pk]

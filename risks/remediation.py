@@ -15,8 +15,9 @@ read here; notes are the manager's words.
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -95,7 +96,7 @@ def _record(
     pair: Pair,
     kind: str,
     *,
-    by: AbstractBaseUser | None,
+    by: User | None,
     flag: RiskFlag | None,
     now: datetime,
     note: str = "",
@@ -106,9 +107,7 @@ def _record(
     )
 
 
-def _resolve_open_flags(
-    pair: Pair, *, by: AbstractBaseUser | None, note: str, now: datetime
-) -> None:
+def _resolve_open_flags(pair: Pair, *, by: User | None, note: str, now: datetime) -> None:
     pair.risk_flags.filter(resolved_at__isnull=True).update(
         resolved_at=now, resolved_by=by, resolution_note=note
     )
@@ -120,7 +119,7 @@ def _resolve_open_flags(
 def pair_send_checkin(
     *,
     pair: Pair,
-    by: AbstractBaseUser | None,
+    by: User | None,
     flag: RiskFlag | None = None,
     now: datetime | None = None,
 ) -> list[CheckIn]:
@@ -179,7 +178,7 @@ def pair_send_checkin(
 def pair_pause_for_month(
     *,
     pair: Pair,
-    by: AbstractBaseUser | None,
+    by: User | None,
     flag: RiskFlag | None = None,
     now: datetime | None = None,
 ) -> Pair:
@@ -251,7 +250,7 @@ def _rematched_already(pair: Pair) -> None:
         .first()
     )
     if done is not None:
-        new = done.new_pair
+        new = cast(Pair, done.new_pair)  # a re-match made one
         raise ValidationError(
             f"This pair was re-matched already, on {_day(timezone.localdate(done.at))}: "
             f"{new.mentee.person.full_name} & {new.reverse_mentor.person.full_name} are the new "
@@ -375,7 +374,7 @@ def _pick(
 def pair_rematch(
     *,
     pair: Pair,
-    by: AbstractBaseUser | None,
+    by: User | None,
     partner: int | None = None,
     flag: RiskFlag | None = None,
     note: str = "",
@@ -436,6 +435,7 @@ def pair_rematch(
             if _waits(leaves, pair):
                 _open_needs_partner(pair, leaves, now=now)
         else:
+            flag = cast(RiskFlag, flag)  # a pair that goes on: the flag is what is resolved
             flag.resolved_at, flag.resolved_by, flag.resolution_note = now, by, note or done
             flag.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
         _record(
@@ -468,7 +468,7 @@ def _open_needs_partner(pair: Pair, leaves: Participant, *, now: datetime) -> Ri
 def pair_end(
     *,
     pair: Pair,
-    by: AbstractBaseUser | None,
+    by: User | None,
     note: str,
     flag: RiskFlag | None = None,
     now: datetime | None = None,
@@ -491,7 +491,7 @@ def pair_end(
 
 
 def flag_resolve(
-    *, flag: RiskFlag, by: AbstractBaseUser | None, note: str, now: datetime | None = None
+    *, flag: RiskFlag, by: User | None, note: str, now: datetime | None = None
 ) -> RiskFlag:
     """Resolve an open flag with the manager's own words. Returns the flag as saved."""
 
@@ -501,7 +501,7 @@ def flag_resolve(
         pair = _lock(flag.pair)
         flag = RiskFlag.objects.select_for_update().get(pk=flag.pk)
         if not flag.is_open:
-            who = user_name(flag.resolved_by) if flag.resolved_by_id else "someone"
+            who = user_name(flag.resolved_by) if flag.resolved_by else "someone"
             raise ValidationError(
                 f"This flag was resolved already, on "
                 f"{_day(timezone.localdate(flag.resolved_at))} by {who}.",

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, TypedDict, cast
+
 from django.contrib import admin
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import HttpRequest
@@ -11,6 +13,14 @@ from lib.admin_filters import (
 )
 from programmes.admin import CohortFilter
 from surveys.models import LinkRequest, NpsResponse, Pulse
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class Filled(TypedDict, total=False):  # _is_filled annotations
+        has_learning: bool
+        has_action: bool
+        has_why: bool
 
 
 @admin.register(LinkRequest)
@@ -99,7 +109,7 @@ class PulseAdmin(AnswersAdmin):
         "shared_with_partner",
         "submitted_at",
     ]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pulse]:
         return (
@@ -122,11 +132,11 @@ class PulseAdmin(AnswersAdmin):
         return f"{timezone.localtime(obj.meeting.starts_at):%-d %b %Y}"
 
     @admin.display(description="learning logged", boolean=True, ordering="has_learning")
-    def learning_logged(self, obj: Pulse) -> bool:
+    def learning_logged(self, obj: "WithAnnotations[Pulse, Filled]") -> bool:
         return obj.has_learning
 
     @admin.display(description="action committed", boolean=True, ordering="has_action")
-    def action_committed(self, obj: Pulse) -> bool:
+    def action_committed(self, obj: "WithAnnotations[Pulse, Filled]") -> bool:
         return obj.has_action
 
     @admin.display(description="shared with partner", boolean=True, ordering="shared")
@@ -146,7 +156,7 @@ class NpsResponseAdmin(AnswersAdmin):
     search_fields = ["participant__person__full_name"]
     ordering = ["-submitted_at"]
     fields = ["participant_name", "cohort_name", "moment", "why_given", "submitted_at"]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[NpsResponse]:
         return (
@@ -161,5 +171,5 @@ class NpsResponseAdmin(AnswersAdmin):
         return obj.participant.cohort.name
 
     @admin.display(description="why given", boolean=True, ordering="has_why")
-    def why_given(self, obj: NpsResponse) -> bool:
+    def why_given(self, obj: "WithAnnotations[NpsResponse, Filled]") -> bool:
         return obj.has_why

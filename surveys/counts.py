@@ -29,6 +29,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from pairs.models import Pair
@@ -58,7 +59,7 @@ def _count_per_outer_row(rows: QuerySet, path: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def _rate(submitted: str, requested: str) -> Cast:
+def _rate(submitted: str, requested: str) -> CombinedExpression:
     # NULL when nothing was requested: "no data", not 0%.
     return Cast(F(submitted), FloatField()) / NullIf(F(requested), 0)
 

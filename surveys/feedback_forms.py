@@ -1,6 +1,6 @@
 """The programme questions' form. It validates and normalises; ``feedback_submit`` writes."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -82,7 +82,7 @@ class FeedbackForm(forms.Form):
         return why
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())
         data["confidence"] = (
             {
                 skill.pk: data[f"{CONFIDENCE_PREFIX}{skill.pk}"]

@@ -1,7 +1,7 @@
 """The messages of pulses, links and programme questions (built in surveys/notices.py)."""
 
 from notifications.kinds import COHORT, LINKS, PARTICIPANT, PERSON, PROGRAMME, VALUE, Kind
-from notifications.schema import ListOf, fields
+from notifications.schema import ListOf, Schema, fields
 from pairs.kinds import MEETING, PAIR
 
 PLACES = ListOf(
@@ -13,7 +13,12 @@ PLACES = ListOf(
         links=LINKS,
     )
 )
-_PULSE = {"person": PERSON, "partner": PERSON, "programme": PROGRAMME, "meeting": MEETING}
+_PULSE: dict[str, Schema] = {
+    "person": PERSON,
+    "partner": PERSON,
+    "programme": PROGRAMME,
+    "meeting": MEETING,
+}
 _PULSE |= dict.fromkeys(("starts", "zone", "held_url", "not_held_url"), VALUE)
 
 KINDS = [

@@ -86,7 +86,7 @@ def links_for(participant: Participant) -> list[tuple[str, str]]:
 
 def participant_links(notification: Notification) -> Message | None:
     link_request = (
-        LinkRequest.objects.select_related("person")
+        LinkRequest.objects.select_related("person")  # type: ignore[misc]  # pk=None is a valid lookup
         .filter(pk=notification.object_id, rate_limited=False)
         .first()
     )
@@ -130,7 +130,7 @@ def _pulse_message(notification: Notification, *, first_ask: bool) -> Message | 
     the pulse was answered meanwhile, the session was cancelled or logged as missed, or the
     pair is no longer active (paused pairs get no pulse mail)."""
     request = (
-        PulseRequest.objects.select_related(
+        PulseRequest.objects.select_related(  # type: ignore[misc]  # pk=None is a valid lookup
             "participant__person",
             "meeting__pair__cohort__programme",
             "meeting__pair__mentee__person",
@@ -190,7 +190,7 @@ def rematch_alert(notification: Notification) -> Message | None:
     """Names and the pair only: never what anyone wrote. Nothing if the answer was changed
     to "yes" within its edit window."""
     pulse = (
-        Pulse.objects.select_related(
+        Pulse.objects.select_related(  # type: ignore[misc]  # pk=None is a valid lookup
             "participant__person",
             "meeting__pair__cohort__programme",
             "meeting__pair__mentee__person",
@@ -232,7 +232,7 @@ def feedback_request(notification: Notification) -> Message | None:
     """Nothing if the participant has answered already or the questions have closed."""
     moment = notification.data.get("moment")
     participant = (
-        Participant.objects.select_related("person", "cohort__programme")
+        Participant.objects.select_related("person", "cohort__programme")  # type: ignore[misc]  # pk=None is a valid lookup
         .filter(pk=notification.object_id)
         .exclude(status=Participant.Status.WITHDRAWN)
         .first()

@@ -3,6 +3,7 @@ follow-up of last session's action, "is this a good fit?" after the first sessio
 key skills whose turn it is. It checks types and ranges; ``pulses.pulse_submit`` checks the
 rest against the session and saves."""
 
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -133,7 +134,9 @@ class PulseForm(forms.Form):
             f"Optional and private: never shown to {partner_name}. A low answer lets your "
             "programme manager offer support."
         )
-        self.fields["teaching"].choices = teaching_choices(situation.side, partner_name)
+        cast(forms.ChoiceField, self.fields["teaching"]).choices = teaching_choices(
+            situation.side, partner_name
+        )
         self.fields["teaching"].help_text = "Optional."
         for skill in situation.skills:
             self.fields[f"{CONFIDENCE_PREFIX}{skill.pk}"] = _choice(
@@ -149,8 +152,8 @@ class PulseForm(forms.Form):
 
     # --- Cleaning ------------------------------------------------------------------------
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = cast(dict[str, Any], super().clean())
         held = data.get("held")
         if held == "yes":
             if not self.errors.get("learning") and not data.get("learning", "").strip():
@@ -241,7 +244,7 @@ def initial_from(pulse: Pulse | None, *, held: str = "") -> dict:
         "action": pulse.action,
         "shared": pulse.shared,
         "previous_action_done": pulse.previous_action_done,
-        "good_fit": {True: "yes", False: "no"}.get(pulse.good_fit, ""),
+        "good_fit": {True: "yes", False: "no", None: ""}[pulse.good_fit],
         "safety": str(pulse.safety or ""),
         "teaching": str(pulse.teaching or ""),
     }

@@ -10,6 +10,7 @@ the new time the participant gives (which tells the partner, like any move).
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -235,7 +236,7 @@ def _log_session(situation: PulseSituation, answers: Answers) -> None:
             meetings.meeting_reschedule(
                 meeting=meeting,
                 by=situation.participant,
-                starts_at=answers.new_starts_at,
+                starts_at=cast(datetime, answers.new_starts_at),  # the form asks for it
                 duration_minutes=meeting.duration_minutes,
                 topic=meeting.topic,
             )

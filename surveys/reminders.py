@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -80,12 +81,12 @@ def feedback_reminders_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     today = feedback_today(now)
     cohorts = Cohort.objects.filter(starts_on__lte=today, ends_on__gte=today - END_CLOSES_AFTER)
-    open_in = {moment: [] for moment in MOMENTS}
+    open_in: dict[str, list[int]] = {moment: [] for moment in MOMENTS}
     for cohort in cohorts:
         for moment in MOMENTS:
             if feedback_window(cohort, moment).is_open(today):
                 open_in[moment].append(cohort.pk)
-    wanted = Q(pk__in=[])
+    wanted: Q | Combinable = Q(pk__in=[])
     for moment, cohort_ids in open_in.items():
         if cohort_ids:
             wanted |= Q(cohort_id__in=cohort_ids) & ~_feedback_asked(moment)

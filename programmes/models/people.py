@@ -215,7 +215,7 @@ class Intake(models.Model):
     draft = models.JSONField(default=dict, blank=True)
     draft_saved_at = models.DateTimeField(null=True, blank=True)
 
-    objectives = models.ManyToManyField(
+    objectives: "models.ManyToManyField[Topic, IntakeObjective]" = models.ManyToManyField(
         Topic, through="IntakeObjective", related_name="wanted_by", blank=True
     )
     objectives_text = models.TextField("learning objectives in your words", blank=True)
