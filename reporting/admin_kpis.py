@@ -21,12 +21,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from lib.admin import check_permission
+from lib.figures import NO_DATA
 from programmes.models import Cohort, KeySkill, Programme, Role, Topic
 from reporting import sponsor
 from reporting.kpis import kpis_compute
 from reporting.models import KpiSnapshot
 
-NO_DATA = "no data"
 Kpi = KpiSnapshot.Kpi
 
 

@@ -46,13 +46,13 @@ from typing import Any
 
 from django.conf import settings
 
+from lib.figures import NO_DATA
 from programmes.models import Programme
 from reporting.kpis import CUMULATIVE
 from reporting.models import KpiSnapshot
 
 Kpi = KpiSnapshot.Kpi
 
-NO_DATA = "no data"
 ON_TRACK, WATCH, OFF_TRACK = "on_track", "watch", "off_track"
 MARK_LABELS = {ON_TRACK: "On track", WATCH: "Watch", OFF_TRACK: "Off track", "": ""}
 

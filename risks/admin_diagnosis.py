@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from lib.figures import NO_DATA
 from pairs.models import Agreement, Meeting, Pair
 from programmes.models import Cohort, Participant, Role
 from risks.display import local_day, pulse_answered, short_day, side_word
@@ -258,7 +259,7 @@ def _checklist(
     scores = [p.score for p in current if p.score is not None]
     unhappy = sum(1 for p in current if p.not_a_good_fit or p.rematch_asked)
     rematches = sum(1 for p in pairs if p.replaces_id)
-    mean = f"{sum(scores) / len(scores):.2f}" if scores else "no data"
+    mean = f"{sum(scores) / len(scores):.2f}" if scores else NO_DATA
     matching = Check(
         "Matching quality",
         ok=unhappy == 0,

@@ -32,11 +32,10 @@ from django.db.models import (
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Cast, Coalesce, NullIf
 
+from lib.figures import NO_DATA
 from pairs.models import Pair
 from programmes.models import Cohort
 from surveys.models import NpsResponse, Pulse, PulseRequest
-
-NO_DATA = "no data"
 
 
 def _answered() -> Exists:
