@@ -134,7 +134,6 @@ class ProgrammeAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">KPIs</a>', url)
 
     def get_urls(self) -> list[URLPattern]:
-
         custom = [
             path(
                 "<path:object_id>/kpis/",

@@ -18,7 +18,6 @@ from surveys.notices import pulse_url
 
 
 def _steps() -> list[Callable[[DemoContext], None]]:
-
     # Later areas append their step here, in order.
     return [
         organisation.build,
@@ -40,12 +39,10 @@ def build_demo(*, today: date, seed: int = 2026) -> DemoContext:
 
 
 def demo_exists() -> bool:
-
     return Programme.objects.filter(slug=PROGRAMME_SLUG).exists()
 
 
 def remove_demo() -> None:
-
     with transaction.atomic():
         Programme.objects.filter(slug=PROGRAMME_SLUG).delete()
         Person.objects.filter(email__iendswith=f"@{EMAIL_DOMAIN}").delete()

@@ -25,7 +25,6 @@ def ask_match_introductions(pairs: list[Pair]) -> None:
 
 
 def match_introduction(notification: Notification) -> Message | None:
-
     pair = (
         Pair.objects.current()  # type: ignore[misc]  # pk=None is a valid lookup
         .select_related(*pair_people(), "mentee__intake", "reverse_mentor__intake")

@@ -172,7 +172,6 @@ class ParticipantAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         )
 
     def get_urls(self) -> list[URLPattern]:
-
         custom = [
             path(
                 "import/",

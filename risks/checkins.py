@@ -162,7 +162,6 @@ def pair_pause(*, pair: Pair, until: date) -> None:
 
 
 def _cancel_pending_mail(pair: Pair, until: date) -> None:
-
     end = datetime.combine(until, datetime.min.time(), tzinfo=timezone.get_current_timezone())
     meetings = Meeting.objects.filter(pair=pair, starts_at__lt=end)
     requests = PulseRequest.objects.filter(meeting__pair=pair)
