@@ -19,7 +19,7 @@ from django.contrib.admin import AdminSite
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Field
+from django.db.models import Field, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
@@ -92,7 +92,7 @@ def _get_run_for_user(request: HttpRequest, run_id: int, *perms: str) -> Matchin
 def _scoped(form: StartRunForm, request: HttpRequest) -> StartRunForm:
     """The start form offering only the cohorts of the user's programmes."""
     field = cast(ModelChoiceField, form.fields["cohort"])
-    field.queryset = scope_choices(field.queryset, request.user)
+    field.queryset = scope_choices(cast(QuerySet, field.queryset), request.user)
     return form
 
 

@@ -6,6 +6,7 @@ from typing import cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -106,7 +107,7 @@ def import_people(request: HttpRequest) -> HttpResponse:
 def _scoped(form: PeopleImportForm, request: HttpRequest) -> PeopleImportForm:
     """The upload form offering only the cohorts of the user's programmes."""
     field = cast(ModelChoiceField, form.fields["cohort"])
-    field.queryset = scope_choices(field.queryset, request.user)
+    field.queryset = scope_choices(cast(QuerySet, field.queryset), request.user)
     return form
 
 

@@ -12,7 +12,7 @@ a revocation takes effect at once, for sessions already signed in too.
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -40,10 +40,10 @@ def is_org_admin(user: AnyUser) -> bool:
         return False
     if getattr(user, "is_superuser", False):
         return True
-    return user.groups.filter(name=ORG_ADMINS_GROUP).exists()  # type: ignore[union-attr]  # authenticated: a User
+    return Group.objects.filter(name=ORG_ADMINS_GROUP, user=user.pk).exists()
 
 
-def managed_programme_ids(user: AnyUser) -> QuerySet[Programme]:
+def managed_programme_ids(user: AnyUser) -> QuerySet[Programme, Any]:
     """The ids of the programmes ``user`` manages, as a subquery (read when the query runs)."""
     if not user.is_authenticated:
         return Programme.objects.none().values("pk")

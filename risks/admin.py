@@ -267,7 +267,7 @@ class RiskFlagAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.ModelAd
             flag = self.flag_for(request, object_id, change=post)
         except Http404:
             # As the admin does for the change page of any missing object.
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]  # Django's own, not in the stubs
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         end_form = NoteForm(prefix="end", label="Why the pair ends")
         resolve_form = NoteForm(prefix="resolve", label="What was done")
         problem = ""
