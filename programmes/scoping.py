@@ -12,7 +12,7 @@ a revocation takes effect at once, for sessions already signed in too.
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -44,7 +44,9 @@ def is_org_admin(user: AnyUser) -> bool:
     """A superuser, or an active member of the organisation administrators' group."""
     if not (user.is_authenticated and user.is_active):
         return False
-    return bool(getattr(user, "is_superuser", False)) or user.has_perm(ORG_ADMIN_PERMISSION)
+    if not isinstance(user, PermissionsMixin):
+        return False
+    return user.is_superuser or user.has_perm(ORG_ADMIN_PERMISSION)
 
 
 def managed_programme_ids(user: AnyUser) -> QuerySet[Programme, Any]:
