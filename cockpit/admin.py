@@ -31,8 +31,15 @@ from lib.admin_filters import (
 from pairs.admin import AgreementInline, Held, MeetingInline, count_of, note_count
 from pairs.models import Agreement, Meeting, Pair
 from programmes import admin_intake
-from programmes.admin import CohortFilter, CohortInline, KeySkillInline, TopicInline
+from programmes.admin import (
+    CohortFilter,
+    CohortInline,
+    KeySkillInline,
+    ProgrammeFilter,
+    TopicInline,
+)
 from programmes.models import Cohort, Participant, Programme, Role
+from programmes.scoping import ProgrammeScopedAdmin, is_org_admin
 from reporting.admin_kpis import programme_kpis
 from risks.admin_diagnosis import diagnosis_view
 from risks.models import CheckIn, RiskFlag
@@ -78,7 +85,11 @@ TARGETS_HELP = (
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(ProgrammeScopedAdmin, admin.ModelAdmin):
+    """A manager sees and changes only the programmes they manage; only an organisation
+    administrator adds or deletes a programme, or names its managers and sponsors."""
+
+    programme_path = ""
     list_display = ["name", "status", "cohort_count", "sessions_per_month_target", "kpis_link"]
     list_filter = ["status"]
     search_fields = ["name", "purpose"]
@@ -121,6 +132,19 @@ class ProgrammeAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Programme]:
         return super().get_queryset(request).annotate(cohort_count=Count("cohorts"))
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_org_admin(request.user) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Programme | None = None) -> bool:
+        return is_org_admin(request.user) and super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Programme | None = None) -> list:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not is_org_admin(request.user):
+            # Granting a role is the organisation administrators' (issue #18).
+            readonly += ["managers", "sponsors"]
+        return readonly
+
     # The change page's "KPIs" button (templates/admin/programmes/kpis_change_form.html).
     change_form_template = "admin/programmes/kpis_change_form.html"
 
@@ -145,7 +169,8 @@ class ProgrammeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
+class CohortAdmin(ProgrammeScopedAdmin, admin.ModelAdmin):
+    programme_path = "programme"
     list_display = [
         "name",
         "programme",
@@ -162,7 +187,7 @@ class CohortAdmin(admin.ModelAdmin):
         "nps_end",
         "participants_link",
     ]
-    list_filter = ["status", "programme"]
+    list_filter = ["status", ("programme", ProgrammeFilter)]
     list_select_related = ["programme"]
     search_fields = ["name", "programme__name"]
     actions = ["close_intake", "reopen_intake"]
@@ -328,7 +353,8 @@ class RematchFilter(ChoiceListFilter):
 
 
 @admin.register(Pair)
-class PairAdmin(AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
+class PairAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
+    programme_path = "cohort__programme"
     # Said again here: the count annotations drop the model's default ordering, and the
     # success-story autocomplete pages through this list.
     ordering = ["cohort", "-created_at", "-pk"]
@@ -351,7 +377,12 @@ class PairAdmin(AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
         "not_a_good_fit",
         "open_flags",
     ]
-    list_filter = ["cohort__programme", ("cohort", CohortFilter), "status", RematchFilter]
+    list_filter = [
+        ("cohort__programme", ProgrammeFilter),
+        ("cohort", CohortFilter),
+        "status",
+        RematchFilter,
+    ]
     filter_parameters = field_filter_parameters("cohort__programme__id", "cohort__id", "status") | {
         RematchFilter.parameter_name
     }

@@ -4,8 +4,8 @@ from typing import cast
 
 from django.contrib import admin
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
@@ -15,13 +15,16 @@ from matching import admin_late, admin_views
 from matching.engine import DEFAULT_WEIGHTS
 from matching.forms import MatchingPolicyForm
 from matching.models import MatchingPolicy, MatchingRun, PairRule
+from programmes.admin import ProgrammeFilter
+from programmes.scoping import ProgrammeScopedAdmin, is_org_admin, programme_q
 
 
 @admin.register(MatchingPolicy)
-class MatchingPolicyAdmin(admin.ModelAdmin):
+class MatchingPolicyAdmin(ProgrammeScopedAdmin, admin.ModelAdmin):
     """Weights per programme. A programme without a policy gets the defaults the first time
     it is matched; its policy then appears here."""
 
+    programme_path = "programme"
     form = MatchingPolicyForm
     list_display = [
         "programme",
@@ -30,7 +33,7 @@ class MatchingPolicyAdmin(admin.ModelAdmin):
         "protect_worst_off",
     ]
     list_select_related = ["programme"]
-    list_filter = ["programme"]
+    list_filter = [("programme", ProgrammeFilter)]
     search_fields = ["programme__name"]
     autocomplete_fields = ["programme"]
     fieldsets = [
@@ -50,8 +53,12 @@ class MatchingPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PairRule)
-class PairRuleAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
-    """Locks and exclusions recorded from a review, and blocks for good; delete one to undo."""
+class PairRuleAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.ModelAdmin):
+    """Locks and exclusions recorded from a review, and blocks for good; delete one to undo.
+    A manager sees their cohorts' rules, and the blocks for good of people who take part in
+    their programmes."""
+
+    programme_path = "cohort__programme"
 
     list_display = [
         "kind",
@@ -70,6 +77,14 @@ class PairRuleAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     raw_id_fields = ["cohort"]
     readonly_fields = ["created_by", "created_at"]
 
+    def scope_q(self, request: HttpRequest) -> Q:
+        user = request.user
+        in_theirs = programme_q("mentee__participations__cohort__programme", user) | programme_q(
+            "reverse_mentor__participations__cohort__programme", user
+        )
+        blocks = PairRule.objects.filter(in_theirs, cohort__isnull=True).values("pk")
+        return super().scope_q(request) | Q(pk__in=blocks)
+
     def save_model(self, request: HttpRequest, obj: PairRule, form: object, change: bool) -> None:
         if not change:
             obj.created_by = cast(User, request.user)
@@ -77,9 +92,11 @@ class PairRuleAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
 
 
 @admin.register(MatchingRun)
-class MatchingRunAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
+class MatchingRunAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.ModelAdmin):
     """Runs are started from the "Start a matching run" page and reviewed on their own page:
     there is no add or change form."""
+
+    programme_path = "cohort__programme"
 
     list_display = [
         "cohort",
@@ -91,7 +108,7 @@ class MatchingRunAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         "lowest",
         "started",
     ]
-    list_filter = ["status", "cohort__programme"]
+    list_filter = ["status", ("cohort__programme", ProgrammeFilter)]
     filter_parameters = field_filter_parameters("status", "cohort__programme__id")
     list_select_related = ["cohort__programme", "created_by"]
     search_fields = ["cohort__name", "cohort__programme__name"]
@@ -142,6 +159,10 @@ class MatchingRunAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         extra_context: dict | None = None,
     ) -> HttpResponse:
         if object_id.isdigit():
+            if not is_org_admin(request.user) and not (
+                self.get_queryset(request).filter(pk=int(object_id)).exists()
+            ):
+                raise Http404  # another programme's run, as if there were none
             return HttpResponseRedirect(
                 reverse("admin:matching_matchingrun_review", args=[int(object_id)])
             )

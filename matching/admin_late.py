@@ -11,12 +11,12 @@ from django.contrib.admin import AdminSite
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from matching import late
 from programmes.models import Participant
+from programmes.scoping import get_scoped_or_404
 
 # Matching one person makes a pair, as approving a run does.
 PERMISSIONS = ("matching.change_matchingrun", "pairs.add_pair")
@@ -44,8 +44,11 @@ def _participants_url(participant: Participant) -> str:
 def match_one(request: HttpRequest, participant_id: int, *, site: AdminSite) -> HttpResponse:
     if not request.user.has_perms(PERMISSIONS):
         raise PermissionDenied
-    participant = get_object_or_404(
-        Participant.objects.select_related("person", "cohort__programme"), pk=participant_id
+    participant = get_scoped_or_404(
+        Participant.objects.select_related("person", "cohort__programme"),
+        request,
+        "cohort__programme",
+        pk=participant_id,
     )
     problem = ""
     form: MatchNowForm | None

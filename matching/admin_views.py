@@ -19,9 +19,9 @@ from django.contrib.admin import AdminSite
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Field
+from django.db.models import Field, QuerySet
+from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -41,6 +41,7 @@ from matching.models import MatchingPolicy, MatchingRun, PairRule, ProposedPair
 from matching.review import NOT_EDITABLE, SUPERSEDED, MatchingError, PairCheck
 from programmes.admin_intake import ids_seen
 from programmes.models import Cohort, Intake, Participant
+from programmes.scoping import get_scoped_or_404, scope_choices
 from programmes.services import (
     IntakeGaps,
     cohort_intake_close,
@@ -80,10 +81,19 @@ def _require(request: HttpRequest, *perms: str) -> None:
 
 def _get_run_for_user(request: HttpRequest, run_id: int, *perms: str) -> MatchingRun:
     _require(request, *perms)
-    return get_object_or_404(
+    return get_scoped_or_404(
         MatchingRun.objects.select_related("cohort__programme", "created_by", "approved_by"),
+        request,
+        "cohort__programme",
         pk=run_id,
     )
+
+
+def _scoped(form: StartRunForm, request: HttpRequest) -> StartRunForm:
+    """The start form offering only the cohorts of the user's programmes."""
+    field = cast(ModelChoiceField, form.fields["cohort"])
+    field.queryset = scope_choices(cast(QuerySet, field.queryset), request.user)
+    return form
 
 
 def _review_url(run: MatchingRun, *, edit: ProposedPair | None = None) -> str:
@@ -105,7 +115,7 @@ def start_run(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     the page asks again."""
     _require(request, START)
     if request.method == "POST":
-        form = StartRunForm(request.POST)
+        form = _scoped(StartRunForm(request.POST), request)
         if form.is_valid():
             cohort = form.cleaned_data["cohort"]
             protect = form.cleaned_data["protect_worst_off"]
@@ -128,7 +138,7 @@ def start_run(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
             messages.info(request, f"Matching of {run.cohort} started.")
             return HttpResponseRedirect(_review_url(run))
     else:
-        form = StartRunForm(initial={"cohort": request.GET.get("cohort")})
+        form = _scoped(StartRunForm(initial={"cohort": request.GET.get("cohort")}), request)
     context = {
         **site.each_context(request),
         "title": "Start a matching run",
@@ -169,8 +179,11 @@ def _confirm_close(
 @require_safe
 def progress(request: HttpRequest, run_id: int, *, site: AdminSite) -> JsonResponse:
     _require(request)
-    run = get_object_or_404(
-        MatchingRun.objects.only("status", "progress", "stage", "message", "attempts"), pk=run_id
+    run = get_scoped_or_404(
+        MatchingRun.objects.only("status", "progress", "stage", "message", "attempts"),
+        request,
+        "cohort__programme",
+        pk=run_id,
     )
     return JsonResponse(
         {

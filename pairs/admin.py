@@ -9,6 +9,7 @@ from django.db.models import (
     Count,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
 )
@@ -21,8 +22,9 @@ from lib.admin_filters import (
     field_filter_parameters,
 )
 from pairs.models import Agreement, Guide, Meeting, Note
-from programmes.admin import CohortFilter
+from programmes.admin import CohortFilter, ProgrammeFilter
 from programmes.models import Topic
+from programmes.scoping import ProgrammeScopedAdmin, scope_choices
 
 # Pairs and sessions. Managers see where each pair stands (status, dates, how many sessions
 # were held, cancelled or missed, whether notes are being logged, how many pulses were
@@ -117,7 +119,8 @@ class MeetingInline(ViewOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
+class MeetingAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
+    programme_path = "pair__cohort__programme"
     list_display = [
         "pair",
         "starts_at",
@@ -131,7 +134,7 @@ class MeetingAdmin(AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
     list_filter = [
         "status",
         "cancelled_by",
-        "pair__cohort__programme",
+        ("pair__cohort__programme", ProgrammeFilter),
         ("pair__cohort", CohortFilter),
     ]
     # The date hierarchy's own parameters are added by the mixin.
@@ -175,12 +178,17 @@ class MeetingAdmin(AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Guide)
-class GuideAdmin(admin.ModelAdmin):
+class GuideAdmin(ProgrammeScopedAdmin, admin.ModelAdmin):
     """Role cards, the first-meeting guide and agenda templates. Guides without a programme
-    are the defaults every programme sees; add one with a programme to give it its own."""
+    are the defaults every programme sees; add one with a programme to give it its own.
+    A manager sees the defaults and their own programmes' guides (who may change the
+    defaults is left to the slice of #18 that gives organisation-wide defaults to the
+    organisation administrators)."""
+
+    programme_path = "programme"
 
     list_display = ["title", "kind", "role", "fits_topic", "programme_or_default", "position"]
-    list_filter = ["kind", "role", "programme"]
+    list_filter = ["kind", "role", ("programme", ProgrammeFilter)]
     list_select_related = ["programme", "topic"]
     search_fields = ["title", "topic_title", "body"]
     fields = ["programme", "kind", "role", "topic", "topic_title", "title", "body", "position"]
@@ -191,11 +199,14 @@ class GuideAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         if "topic" in form.base_fields:
             # Topics are named by title only: say whose road map each one is on.
-            topics = Topic.objects.select_related("programme")
+            topics = scope_choices(Topic.objects.select_related("programme"), request.user)
             topic = cast(forms.ModelChoiceField, form.base_fields["topic"])
             topic.queryset = topics
             topic.label_from_instance = lambda t: f"{t.programme} – {t.title}"  # type: ignore[assignment]  # this field only
         return form
+
+    def scope_q(self, request: HttpRequest) -> Q:
+        return super().scope_q(request) | Q(programme__isnull=True)
 
     @admin.display(description="topic", ordering="topic_title")
     def fits_topic(self, obj: Guide) -> str:

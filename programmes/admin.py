@@ -20,7 +20,8 @@ from lib.admin_filters import (
 )
 from programmes import services
 from programmes.admin_import import import_people
-from programmes.models import Cohort, KeySkill, Participant, Person, Topic
+from programmes.models import Cohort, KeySkill, Participant, Person, Programme, Topic
+from programmes.scoping import ProgrammeScopedAdmin, scope_choices
 
 
 class KeySkillInline(admin.TabularInline):
@@ -57,7 +58,17 @@ class CohortFilter(admin.RelatedFieldListFilter):
     def field_choices(  # type: ignore[override]  # the choices are primary keys, not str
         self, field: object, request: HttpRequest, model_admin: admin.ModelAdmin
     ) -> list[tuple[int, str]]:
-        return [(c.pk, str(c)) for c in Cohort.objects.select_related("programme")]
+        cohorts = scope_choices(Cohort.objects.select_related("programme"), request.user)
+        return [(c.pk, str(c)) for c in cohorts]
+
+
+class ProgrammeFilter(admin.RelatedFieldListFilter):
+    """The programmes the user may see (all of them for an organisation administrator)."""
+
+    def field_choices(  # type: ignore[override]  # the choices are primary keys, not str
+        self, field: object, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[int, str]]:
+        return [(p.pk, str(p)) for p in scope_choices(Programme.objects.all(), request.user)]
 
 
 class IntakeStateFilter(ChoiceListFilter):
@@ -74,9 +85,11 @@ class IntakeStateFilter(ChoiceListFilter):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
+class ParticipantAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.ModelAdmin):
     """Managers see where each participant stands, never what they wrote: the intake's
     answers are not shown anywhere in the admin, nor searched, nor filtered on."""
+
+    programme_path = "cohort__programme"
 
     list_display = [
         "person",
@@ -88,7 +101,7 @@ class ParticipantAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         "training_completed_on",
     ]
     list_filter = [
-        "cohort__programme",
+        ("cohort__programme", ProgrammeFilter),
         ("cohort", CohortFilter),
         "role",
         "status",

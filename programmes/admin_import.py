@@ -2,9 +2,13 @@
 upload, preview every row and every problem, then confirm. Nothing is written before the
 confirmation, and then only if the whole file is still valid."""
 
+from typing import cast
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import QuerySet
+from django.forms import ModelChoiceField
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -16,7 +20,8 @@ from programmes.imports import (
     parse_people_csv,
     people_import,
 )
-from programmes.models import Participant
+from programmes.models import Cohort, Participant
+from programmes.scoping import scope_choices
 
 # Updating people already in the directory is part of every import.
 IMPORT_PERMISSIONS = (
@@ -43,13 +48,16 @@ def import_people(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = 'attachment; filename="people-import-example.csv"'
         return response
 
-    upload = PeopleImportForm()
+    upload = _scoped(PeopleImportForm(), request)
     confirm = ConfirmImportForm(user=request.user)
     plan: ImportPlan | None = None
     if request.method == "POST" and "preview" in request.POST:
         confirm = ConfirmImportForm(request.POST, user=request.user)
         if confirm.is_valid():
             previewed = confirm.cleaned_data["preview"]
+            cohort = previewed["cohort"]
+            if cohort is not None and not _in_scope(cohort, request):
+                raise Http404  # no longer the user's programme since the preview
             # The directory may have changed since the preview: check everything again.
             plan = parse_people_csv(data=previewed["csv"], cohort=previewed["cohort"])
             if plan.is_valid:
@@ -72,7 +80,7 @@ def import_people(request: HttpRequest) -> HttpResponse:
                     "problems, so nothing was imported.",
                 )
     elif request.method == "POST":
-        upload = PeopleImportForm(request.POST, request.FILES)
+        upload = _scoped(PeopleImportForm(request.POST, request.FILES), request)
         if upload.is_valid():
             plan = parse_people_csv(
                 data=upload.cleaned_data["file"], cohort=upload.cleaned_data["cohort"]
@@ -94,6 +102,17 @@ def import_people(request: HttpRequest) -> HttpResponse:
         "example": EXAMPLE_CSV,
     }
     return TemplateResponse(request, "admin/programmes/participant/import.html", context)
+
+
+def _scoped(form: PeopleImportForm, request: HttpRequest) -> PeopleImportForm:
+    """The upload form offering only the cohorts of the user's programmes."""
+    field = cast(ModelChoiceField, form.fields["cohort"])
+    field.queryset = scope_choices(cast(QuerySet, field.queryset), request.user)
+    return form
+
+
+def _in_scope(cohort: Cohort, request: HttpRequest) -> bool:
+    return scope_choices(Cohort.objects.filter(pk=cohort.pk), request.user).exists()
 
 
 def _summary(result: ImportResult) -> str:

@@ -1,7 +1,12 @@
 """The roles people hold, in Django's auth terms.
 
+- Organisation administrators are superusers, or staff users in the "Organisation
+  administrators" group: everything the managers' group may do, in every programme, and they
+  alone add and delete programmes and grant the manager and sponsor roles
+  (programmes/scoping.py).
 - Programme managers are staff users in the "Programme managers" group, which can do
-  everything in the programme apps' admin but cannot manage user accounts.
+  everything in the programme apps' admin, for the programmes they manage, but cannot manage
+  user accounts, nor add or delete a programme.
 - Sponsors are ordinary (non-staff) users named as sponsors of a programme.
 - Mentees and reverse-mentors have no account at all: signed links identify them.
 """
@@ -9,6 +14,8 @@
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+
+from programmes.scoping import ORG_ADMINS_GROUP
 
 MANAGERS_GROUP = "Programme managers"
 MANAGED_APPS = ("programmes", "pairs", "matching", "surveys", "risks", "reporting")
@@ -19,6 +26,8 @@ NOTIFICATION_PERMISSIONS = (
     "delete_messagetemplate",
     "view_notification",
 )
+# Creating and removing a programme is the organisation administrators' alone.
+ORG_ADMIN_ONLY = ("add_programme", "delete_programme")
 
 
 def sync_manager_group() -> Group:
@@ -33,7 +42,21 @@ def sync_manager_group() -> Group:
             content_type__app_label="notifications", codename__in=NOTIFICATION_PERMISSIONS
         )
     )
-    group.permissions.set(permissions | extra)
+    group.permissions.set(
+        (permissions | extra).exclude(
+            content_type__app_label="programmes", codename__in=ORG_ADMIN_ONLY
+        )
+    )
+    return group
+
+
+def sync_org_admin_group() -> Group:
+    group, _ = Group.objects.get_or_create(name=ORG_ADMINS_GROUP)
+    managers = Group.objects.get(name=MANAGERS_GROUP).permissions.all()
+    org_only = Permission.objects.filter(
+        content_type__app_label="programmes", codename__in=ORG_ADMIN_ONLY
+    )
+    group.permissions.set(managers | org_only)
     return group
 
 
@@ -41,3 +64,4 @@ def sync_roles_after_migrate(**kwargs: Any) -> None:
     # post_migrate fires once per app, and each app's permissions exist only after its own
     # signal; resyncing on every one is cheap and leaves the group complete at the end.
     sync_manager_group()
+    sync_org_admin_group()

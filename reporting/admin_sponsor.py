@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from lib.admin_filters import AllowListedFiltersMixin, field_filter_parameters
+from programmes.admin import ProgrammeFilter
+from programmes.scoping import ProgrammeScopedAdmin
 from reporting.models import SponsorAsk
 
 
@@ -37,11 +39,12 @@ class SponsorAskForm(forms.ModelForm):
 
 
 @admin.register(SponsorAsk)
-class SponsorAskAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
+class SponsorAskAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.ModelAdmin):
+    programme_path = "programme"
     form = SponsorAskForm
     list_display = ["programme", "month_label", "text", "written_by", "updated_at"]
     list_display_links = ["programme", "month_label"]
-    list_filter = ["programme"]
+    list_filter = [("programme", ProgrammeFilter)]
     filter_parameters = field_filter_parameters("programme__id")
     list_select_related = ["programme", "written_by"]
     search_fields = ["text", "programme__name"]

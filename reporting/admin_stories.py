@@ -17,7 +17,8 @@ from lib.admin_filters import (
     ChoiceListFilter,
     field_filter_parameters,
 )
-from programmes.admin import CohortFilter
+from programmes.admin import CohortFilter, ProgrammeFilter
+from programmes.scoping import ProgrammeScopedAdmin
 from reporting import stories
 from reporting.models import SuccessStory
 
@@ -74,7 +75,8 @@ def _when(value: datetime | None) -> str:
 
 
 @admin.register(SuccessStory)
-class SuccessStoryAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
+class SuccessStoryAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.ModelAdmin):
+    programme_path = "pair__cohort__programme"
     form = SuccessStoryForm
     list_display = [
         "title",
@@ -85,7 +87,11 @@ class SuccessStoryAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
         "shown_to_sponsors",
         "updated_at",
     ]
-    list_filter = ["pair__cohort__programme", ("pair__cohort", CohortFilter), PublishedFilter]
+    list_filter = [
+        ("pair__cohort__programme", ProgrammeFilter),
+        ("pair__cohort", CohortFilter),
+        PublishedFilter,
+    ]
     filter_parameters = field_filter_parameters(
         "pair__cohort__programme__id", "pair__cohort__id"
     ) | {PublishedFilter.parameter_name}

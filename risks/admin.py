@@ -35,7 +35,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -48,8 +47,9 @@ from lib.admin_filters import (
     field_filter_parameters,
 )
 from pairs.models import Meeting, Pair
-from programmes.admin import CohortFilter
+from programmes.admin import CohortFilter, ProgrammeFilter
 from programmes.models import Role
+from programmes.scoping import ProgrammeScopedAdmin, get_scoped_or_404
 from risks import remediation
 from risks.admin_rematch import NOTE_MAX_LENGTH, context_for_flag, rematch_view
 from risks.display import local_day, pulse_answered, side_word
@@ -116,7 +116,8 @@ class NoteForm(forms.Form):
 
 
 @admin.register(RiskFlag)
-class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
+class RiskFlagAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.ModelAdmin):
+    programme_path = "pair__cohort__programme"
     list_display = [
         "severity_badge",
         "pair_names",
@@ -129,7 +130,7 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     list_display_links = ["pair_names"]
     list_filter = [
         FlagStatusFilter,
-        "pair__cohort__programme",
+        ("pair__cohort__programme", ProgrammeFilter),
         ("pair__cohort", CohortFilter),
         "rule",
         "severity",
@@ -218,7 +219,7 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
     def flag_for(self, request: HttpRequest, flag_id: str | int, *, change: bool) -> RiskFlag:
         """The flag with what its pages show of the pair, if the user may see it (``change``:
         act on it); 404 if there is no such flag."""
-        flag = get_object_or_404(
+        flag = get_scoped_or_404(
             RiskFlag.objects.select_related(
                 "pair__cohort__programme",
                 "pair__mentee__person",
@@ -227,6 +228,8 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
                 "pair__replaces__mentee__person",
                 "resolved_by",
             ),
+            request,
+            self.programme_path,
             pk=flag_id,
         )
         check_permission(self, request, flag, change=change)
@@ -264,7 +267,7 @@ class RiskFlagAdmin(AllowListedFiltersMixin, admin.ModelAdmin):
             flag = self.flag_for(request, object_id, change=post)
         except Http404:
             # As the admin does for the change page of any missing object.
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]  # Django's own, not in the stubs
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         end_form = NoteForm(prefix="end", label="Why the pair ends")
         resolve_form = NoteForm(prefix="resolve", label="What was done")
         problem = ""

@@ -16,7 +16,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +23,7 @@ from django.utils import timezone
 from lib.figures import NO_DATA
 from pairs.models import Agreement, Meeting, Pair
 from programmes.models import Cohort, Participant, Role
+from programmes.scoping import get_scoped_or_404
 from risks.display import local_day, pulse_answered, short_day, side_word
 from risks.models import CheckIn, RiskFlag
 from surveys.counts import format_rate, response_rate
@@ -389,7 +389,9 @@ def diagnosis_view(
 ) -> HttpResponse:
     """The seven-day diagnosis page (or CSV with ``?format=csv``), for managers: those who
     may see the cohort and the at-risk flags."""
-    cohort = get_object_or_404(Cohort.objects.select_related("programme"), pk=cohort_id)
+    cohort = get_scoped_or_404(
+        Cohort.objects.select_related("programme"), request, "programme", pk=cohort_id
+    )
     flags_admin = model_admin.admin_site._registry[RiskFlag]
     if not (
         model_admin.has_view_permission(request, cohort)

@@ -12,6 +12,7 @@ from lib.admin_filters import (
     field_filter_parameters,
 )
 from programmes.admin import CohortFilter
+from programmes.scoping import ProgrammeScopedAdmin
 from surveys.models import LinkRequest, NpsResponse, Pulse
 
 if TYPE_CHECKING:
@@ -80,7 +81,9 @@ class LearningLoggedFilter(ChoiceListFilter):
 
 
 @admin.register(Pulse)
-class PulseAdmin(AnswersAdmin):
+class PulseAdmin(ProgrammeScopedAdmin, AnswersAdmin):
+    programme_path = "meeting__pair__cohort__programme"
+
     list_display = [
         "participant_name",
         "role",
@@ -145,9 +148,11 @@ class PulseAdmin(AnswersAdmin):
 
 
 @admin.register(NpsResponse)
-class NpsResponseAdmin(AnswersAdmin):
+class NpsResponseAdmin(ProgrammeScopedAdmin, AnswersAdmin):
     """Who answered the programme questions, and when; never the score or the why (the
     cohort list counts the answers; scores are reported only as an aggregate)."""
+
+    programme_path = "participant__cohort__programme"
 
     list_display = ["participant_name", "cohort_name", "moment", "why_given", "submitted_at"]
     list_filter = [("participant__cohort", CohortFilter), "moment"]

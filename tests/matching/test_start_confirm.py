@@ -151,6 +151,7 @@ def test_staff_who_may_start_runs_but_not_change_cohorts_cannot_close_intake(
     user.user_permissions.set(
         Permission.objects.filter(codename__in=["add_matchingrun", "change_matchingrun"])
     )
+    wave.cohort.programme.managers.add(user)
     client.force_login(user)
 
     page = client.post(START, {"cohort": wave.cohort.pk})

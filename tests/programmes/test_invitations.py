@@ -117,6 +117,7 @@ def test_it_lets_a_manager_send_invitations_from_the_admin(
     client: Client, manager, django_capture_on_commit_callbacks
 ) -> None:
     cohort = CohortFactory(status=Cohort.Status.INTAKE)
+    cohort.programme.managers.add(manager)
     participants = ParticipantFactory.create_batch(3, cohort=cohort)
     client.force_login(manager)
 

@@ -107,6 +107,7 @@ def test_it_refuses_sponsors_and_outsiders(client, sponsor, outsider, world):
 
 def test_it_refuses_staff_without_the_right_to_view_programmes(client, world):
     clerk = UserFactory(username="dora", is_staff=True)
+    world["programme"].managers.add(clerk)  # their programme: what is missing is the permission
     client.force_login(clerk)
     assert client.get(kpis_url(world["programme"])).status_code == 403
 

@@ -308,6 +308,7 @@ def test_the_last_manager_to_edit_an_ask_is_its_writer(client: Client, manager, 
     ask = SponsorAsk.objects.create(programme=programme, month=date(2026, 11, 1), text="Old")
     other = UserFactory(username="erin", is_staff=True)
     other.groups.set(manager.groups.all())
+    programme.managers.add(other)  # a second manager of the same programme
     client.force_login(other)
 
     response = client.post(
@@ -359,6 +360,7 @@ def test_the_list_of_asks_takes_a_fixed_number_of_queries(
 ) -> None:
     for n in range(3):
         programme = ProgrammeFactory(name=f"Programme {n}")
+        programme.managers.add(manager)
         for month in (10, 11):
             SponsorAsk.objects.create(
                 programme=programme, month=date(2026, month, 1), text="x", written_by=manager

@@ -20,7 +20,7 @@ from pairs.models import Meeting, Pair
 from programmes.models import Role
 from risks.digests import risk_digests_due
 from risks.models import CheckIn, PairAction, RiskFlag
-from tests.factories import UserFactory
+from tests.factories import ProgrammeFactory, UserFactory
 from tests.pairs.meeting_helpers import agreed_pair
 from tests.risks.remediation_helpers import (
     assert_no_private_text,
@@ -91,7 +91,9 @@ def test_it_sends_sponsors_and_outsiders_to_the_admin_login(client: Client, flag
 
 
 def test_it_refuses_staff_without_the_managers_permissions(client: Client, flag):
-    client.force_login(UserFactory(username="dave", is_staff=True))
+    dave = UserFactory(username="dave", is_staff=True)
+    flag.pair.cohort.programme.managers.add(dave)  # their programme, without the permissions
+    client.force_login(dave)
 
     assert client.get(QUEUE).status_code == 403
     assert client.get(detail(flag)).status_code == 403
@@ -101,6 +103,7 @@ def test_it_refuses_staff_without_the_managers_permissions(client: Client, flag)
 def test_it_lets_a_read_only_viewer_see_a_flag_but_not_act(client: Client, flag, pair):
     viewer = UserFactory(username="erin", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_riskflag"))
+    flag.pair.cohort.programme.managers.add(viewer)
     client.force_login(viewer)
 
     page = client.get(detail(flag)).content.decode()
@@ -128,13 +131,25 @@ def test_it_needs_the_csrf_token_to_act(manager, flag):
     assert flag.is_open
 
 
-def test_an_unknown_flag_goes_back_to_the_admin_with_a_message(alice: Client):
+def test_an_unknown_flag_goes_back_to_the_admin_with_a_message(client: Client, admin_user):
+    # To an organisation administrator, who sees every programme's flags.
+    client.force_login(admin_user)
     for url in ("/admin/risks/riskflag/999999/change/", QUEUE + "abc/change/"):
-        response = alice.get(url)
+        response = client.get(url)
         assert response.status_code == 302
         assert response["Location"] == "/admin/"
         assert "doesn’t exist" in flash(response)[0]
-    assert alice.get("/admin/risks/riskflag/999999/rematch/").status_code == 404
+    assert client.get("/admin/risks/riskflag/999999/rematch/").status_code == 404
+
+
+def test_an_unknown_flag_is_not_found_for_a_manager_as_another_programme_s_is(alice: Client, flag):
+    """A manager cannot tell a flag that does not exist from another programme's (#18)."""
+    other = open_flag(agreed_pair(programme=ProgrammeFactory()), RiskFlag.Rule.MISSED)
+    for pk in (999999, other.pk):
+        assert alice.get(f"/admin/risks/riskflag/{pk}/change/").status_code == 404
+        assert alice.get(f"/admin/risks/riskflag/{pk}/rematch/").status_code == 404
+    assert alice.get(QUEUE + "abc/change/").status_code == 404
+    assert alice.get(f"/admin/risks/riskflag/{flag.pk}/change/").status_code == 200
 
 
 # --- The queue ------------------------------------------------------------------------------

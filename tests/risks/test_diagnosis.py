@@ -79,6 +79,7 @@ def test_it_sends_sponsors_and_outsiders_to_the_admin_login(
 def test_it_refuses_staff_who_may_not_see_the_at_risk_flags(client: Client, cohort):
     staff = UserFactory(username="dave", is_staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="view_cohort"))
+    cohort.programme.managers.add(staff)  # their programme: what is missing is the permission
     client.force_login(staff)
 
     assert client.get(url(cohort)).status_code == 403

@@ -92,10 +92,13 @@ def staff(manager, client: Client) -> Client:
 
 
 @pytest.fixture
-def answered(programme: Programme) -> PairSetup:
+def answered(programme: Programme, manager) -> PairSetup:
     """One pair with a session of each kind and a pulse whose every answer is telling; and
-    a second programme's pair, so the sidebar offers a choice of programmes and cohorts."""
-    make_pair(ProgrammeFactory(name="Second programme"))
+    a second programme's pair, so the sidebar offers a choice of programmes and cohorts (the
+    manager runs both: a manager sees only their programmes)."""
+    second = ProgrammeFactory(name="Second programme")
+    second.managers.add(manager)
+    make_pair(second)
     setup = make_pair(programme)
     now = timezone.now()
     held = meeting_for(setup.pair, starts_at=now - timedelta(days=8), status=Meeting.Status.HELD)
