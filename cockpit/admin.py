@@ -38,6 +38,7 @@ from programmes.admin import (
     ProgrammeFilter,
     TopicInline,
 )
+from programmes.admin_roles import ProgrammeRolesAudit
 from programmes.models import Cohort, Participant, Programme, Role
 from programmes.scoping import ProgrammeScopedAdmin, is_org_admin
 from reporting.admin_kpis import programme_kpis
@@ -85,7 +86,7 @@ TARGETS_HELP = (
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(ProgrammeScopedAdmin, admin.ModelAdmin):
+class ProgrammeAdmin(ProgrammeScopedAdmin, ProgrammeRolesAudit, admin.ModelAdmin):
     """A manager sees and changes only the programmes they manage; only an organisation
     administrator adds or deletes a programme, or names its managers and sponsors."""
 

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from audit.records import audit_record
 from matching import notices
 from matching.suggestions import best_partner_for
 from pairs.matchmaking import PartnerSuggestion
@@ -100,4 +102,11 @@ def participant_match_now(
         )
         participants_paired(participant_ids=[mentee.pk, mentor.pk], now=now)
         notices.ask_match_introduction(pair)
+        audit_record(
+            AuditEntry.Event.PAIR_MATCHED,
+            by=by,
+            target=pair,
+            programme=cohort.programme,
+            changes={"status": ("", pair.get_status_display())},
+        )
     return pair

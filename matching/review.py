@@ -10,6 +10,8 @@ from typing import cast
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from audit.records import audit_record
 from matching import engine, notices
 from matching.cohort_data import cohort_data
 from matching.explain import reasons
@@ -170,7 +172,12 @@ def matching_run_approve(*, run: MatchingRun, user=None) -> list[Pair]:
     re-match cannot deadlock. A fixed number of queries whatever the number of pairs, except
     for each pair a re-match ends (``pair_close``)."""
     with transaction.atomic():
-        cohort = Cohort.objects.select_for_update().get(pk=run.cohort_id)
+        cohort = (
+            Cohort.objects.select_for_update(of=("self",))
+            .select_related("programme")
+            .get(pk=run.cohort_id)
+        )
+        run.cohort = cohort  # named by the audit entry
         status = (
             MatchingRun.objects.select_for_update().values_list("status", flat=True).get(pk=run.pk)
         )
@@ -216,5 +223,15 @@ def matching_run_approve(*, run: MatchingRun, user=None) -> list[Pair]:
         matched = [p.mentee_id for p in pairs] + [p.reverse_mentor_id for p in pairs]
         participants_paired(participant_ids=matched, now=now)
         notices.ask_match_introductions(pairs)
+        audit_record(
+            AuditEntry.Event.MATCHING_APPROVED,
+            by=user,
+            target=run,
+            programme=cohort.programme,
+            changes={
+                "status": (MatchingRun.Status.DONE.label, MatchingRun.Status.APPROVED.label),
+                "pairs made": ("", len(pairs)),
+            },
+        )
     run.status, run.approved_at, run.approved_by = MatchingRun.Status.APPROVED, now, user
     return pairs

@@ -25,6 +25,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from audit.records import audit_record
 from matching import engine
 from matching.cohort_data import cohort_data, policy_for
 from matching.explain import proposals_for, waiting_for
@@ -92,6 +94,13 @@ def matching_run_start(
             allow_without_shared_time=policy.allow_without_shared_time,
             created_by=user,
             queued_at=timezone.now(),
+        )
+        audit_record(
+            AuditEntry.Event.MATCHING_STARTED,
+            by=user,
+            target=run,
+            programme=cohort.programme,
+            changes={"status": ("", run.get_status_display())},
         )
         run_id = run.pk
         transaction.on_commit(lambda: _hand_out(run_id, on_failure=QUEUE_DOWN))

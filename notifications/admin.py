@@ -1,6 +1,6 @@
 import copy
 from collections.abc import Mapping
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import admin
@@ -14,6 +14,8 @@ from django.urls import URLPattern, path
 from django.utils import translation
 from django.utils.html import format_html_join
 
+from audit.models import AuditEntry
+from audit.records import audit_record
 from notifications.forms import (
     DEFAULT_LANGUAGE_LABEL,
     WORDING_FIELDS,
@@ -145,6 +147,32 @@ class MessageTemplateAdmin(admin.ModelAdmin):
             "",
             "{}: {}<br>",
             ((k.label, ", ".join(kind_offers(k))) for k in KINDS.values()),
+        )
+
+    # Every change of wording is in the audit trail: what changed, never the words.
+    def save_model(
+        self, request: HttpRequest, obj: MessageTemplate, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        what = ", ".join(form.changed_data) if change else "written"
+        self._audit(request, obj, ("", what))
+
+    def delete_model(self, request: HttpRequest, obj: MessageTemplate) -> None:
+        self._audit(request, obj, ("", "deleted: back to the default"))
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            self._audit(request, obj, ("", "deleted: back to the default"))
+        super().delete_queryset(request, queryset)
+
+    def _audit(self, request: HttpRequest, obj: MessageTemplate, change: tuple[str, str]) -> None:
+        audit_record(
+            AuditEntry.Event.WORDING_CHANGED,
+            by=request.user,
+            target=obj,
+            programme=None,
+            changes={"wording": change},
         )
 
     def get_urls(self) -> list[URLPattern]:

@@ -2,7 +2,11 @@
 intake's progress (never its answers) and the people import. The programme, cohort and pair
 lists, which show figures from every app, are in cockpit/admin.py."""
 
+from typing import cast
+
+from auditlog.models import LogEntry
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.db.models import (
     Case,
     CharField,
@@ -13,15 +17,18 @@ from django.db.models import (
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 
+from audit.models import AuditEntry
 from lib.admin_filters import (
     AllowListedFiltersMixin,
     ChoiceListFilter,
     field_filter_parameters,
 )
 from programmes import services
+from programmes.admin_audit import AuditEntryAdmin
 from programmes.admin_import import import_people
+from programmes.admin_users import OrganisationUserAdmin
 from programmes.models import Cohort, KeySkill, Participant, Person, Programme, Topic
-from programmes.scoping import ProgrammeScopedAdmin, scope_choices
+from programmes.scoping import ProgrammeScopedAdmin, is_org_admin, programme_q, scope_choices
 
 
 class KeySkillInline(admin.TabularInline):
@@ -45,11 +52,24 @@ class CohortInline(admin.TabularInline):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
+    """The organisation's directory, shared by every programme. A person's participations
+    are shown only through the participants' list, scoped to the reader's programmes; so a
+    manager may delete a person only if they take part in none of the other programmes (the
+    page that would list those participations is refused, naming none)."""
+
     list_display = ["full_name", "email", "job_title", "department", "manager", "time_zone"]
     list_filter = ["department", "language"]
     list_select_related = ["manager"]
     search_fields = ["full_name", "email", "job_title", "department"]
     autocomplete_fields = ["manager"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Person | None = None) -> bool:
+        if not super().has_delete_permission(request, obj):
+            return False
+        if obj is None or is_org_admin(request.user):
+            return True
+        elsewhere = obj.participations.exclude(programme_q("cohort__programme", request.user))
+        return not elsewhere.exists()
 
 
 class CohortFilter(admin.RelatedFieldListFilter):
@@ -153,7 +173,7 @@ class ParticipantAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.Mode
     @admin.action(description="Send intake invitations")
     def send_intake_invitations(self, request: HttpRequest, queryset: QuerySet) -> None:
         result = services.participants_send_intake_invitations(
-            participants=queryset.select_related("cohort")
+            participants=queryset.select_related("cohort__programme"), by=cast(User, request.user)
         )
         self.message_user(request, f"{result.queued} invitation(s) queued.", messages.SUCCESS)
         if result.already_invited:
@@ -193,3 +213,14 @@ class ParticipantAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.Mode
             ),
         ]
         return custom + super().get_urls()
+
+
+# Accounts: organisation administrators manage them, within what only superusers may do.
+admin.site.unregister(User)
+admin.site.register(User, OrganisationUserAdmin)
+
+# The trail is audit.AuditEntry; django-auditlog's own entries, which nothing writes, are
+# not shown (nor would their admin be scoped to anyone's programmes).
+if admin.site.is_registered(LogEntry):
+    admin.site.unregister(LogEntry)
+admin.site.register(AuditEntry, AuditEntryAdmin)

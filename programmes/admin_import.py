@@ -5,6 +5,7 @@ confirmation, and then only if the whole file is still valid."""
 from typing import cast
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms import ModelChoiceField
@@ -62,7 +63,7 @@ def import_people(request: HttpRequest) -> HttpResponse:
             plan = parse_people_csv(data=previewed["csv"], cohort=previewed["cohort"])
             if plan.is_valid:
                 try:
-                    result = people_import(plan=plan)
+                    result = people_import(plan=plan, by=cast(User, request.user))
                 except ImportConflict:
                     messages.error(
                         request,

@@ -19,8 +19,11 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
+from audit.models import AuditEntry
+from audit.records import audit_record
 from programmes.import_checks import (
     ADD,
     ALREADY_IN_COHORT,
@@ -121,8 +124,8 @@ def parse_people_csv(*, data: bytes, cohort: Cohort | None) -> ImportPlan:
     return ImportPlan(cohort, text, encoding, rows, file_problems)
 
 
-def people_import(*, plan: ImportPlan) -> ImportResult:
-    """Write a plan from ``parse_people_csv``, all or nothing.
+def people_import(*, plan: ImportPlan, by: User | None = None) -> ImportResult:
+    """Write a plan from ``parse_people_csv``, all or nothing, and its audit entry (by ``by``).
 
     Precondition: the plan was made just now. The database's unique constraints catch anyone
     added meanwhile (raising ImportConflict); other changes since checking are not re-checked,
@@ -179,9 +182,27 @@ def people_import(*, plan: ImportPlan) -> ImportResult:
                 if r.participant == ADD
             ]
             Participant.objects.bulk_create(joining, batch_size=BATCH_SIZE)
+            result = ImportResult(
+                created=len(new), updated=len(updated), participants_added=len(joining)
+            )
+            _import_record(plan, result, by=by)
     except IntegrityError as error:
         raise ImportConflict(str(error)) from error
-    return ImportResult(created=len(new), updated=len(updated), participants_added=len(joining))
+    return result
+
+
+def _import_record(plan: ImportPlan, result: ImportResult, *, by: User | None) -> None:
+    audit_record(
+        AuditEntry.Event.PEOPLE_IMPORTED,
+        by=by,
+        target=Person if plan.cohort is None else plan.cohort,
+        programme=None if plan.cohort is None else plan.cohort.programme,
+        changes={
+            "people added": ("", result.created),
+            "people updated": ("", result.updated),
+            "participants added": ("", result.participants_added),
+        },
+    )
 
 
 def _decode(data: bytes) -> tuple[str, str]:

@@ -2,8 +2,9 @@
 
 - Organisation administrators are superusers, or staff users in the "Organisation
   administrators" group: everything the managers' group may do, in every programme, and they
-  alone add and delete programmes and grant the manager and sponsor roles
-  (programmes/scoping.py).
+  alone add and delete programmes, grant the manager and sponsor roles
+  (programmes/scoping.py) and manage user accounts, short of what only a superuser does
+  (programmes/admin_users.py).
 - Programme managers are staff users in the "Programme managers" group, which can do
   everything in the programme apps' admin, for the programmes they manage, but cannot manage
   user accounts, nor add or delete a programme.
@@ -26,6 +27,7 @@ NOTIFICATION_PERMISSIONS = (
     "delete_messagetemplate",
     "view_notification",
 )
+ACCOUNTS = ("add_user", "change_user", "delete_user", "view_user")
 # Creating and removing a programme is the organisation administrators' alone.
 ORG_ADMIN_ONLY = ("add_programme", "delete_programme")
 
@@ -36,6 +38,8 @@ def sync_manager_group() -> Group:
     extra = (
         Permission.objects.filter(content_type__app_label="auth", codename="view_user")
         | Permission.objects.filter(content_type__app_label="health", codename="view_heartbeat")
+        # The audit trail of their programmes (programmes/admin_audit.py), read-only.
+        | Permission.objects.filter(content_type__app_label="audit", codename="view_auditentry")
         # Managers word the messages (a deleted wording falls back to the default); the
         # outbox is read-only for them.
         | Permission.objects.filter(
@@ -56,7 +60,9 @@ def sync_org_admin_group() -> Group:
     org_only = Permission.objects.filter(
         content_type__app_label="programmes", codename__in=ORG_ADMIN_ONLY
     )
-    group.permissions.set(managers | org_only)
+    # User accounts, within what only a superuser may do (programmes/admin_users.py).
+    accounts = Permission.objects.filter(content_type__app_label="auth", codename__in=ACCOUNTS)
+    group.permissions.set(managers | org_only | accounts)
     return group
 
 

@@ -14,6 +14,8 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from audit.records import audit_record
 from notifications.models import Notification
 from programmes import notices
 from programmes.models import (
@@ -37,10 +39,11 @@ class InvitationResult:
 
 
 def participants_send_intake_invitations(
-    *, participants: Iterable[Participant]
+    *, participants: Iterable[Participant], by: User | None = None
 ) -> InvitationResult:
     """Queue an intake invitation, after commit, for each participant not yet invited whose
-    cohort still takes intakes. Safe to repeat: nobody is invited twice."""
+    cohort still takes intakes, each in the audit trail as sent by ``by``. Safe to repeat:
+    nobody is invited twice."""
     queued = already = not_open = 0
     with transaction.atomic():
         for participant in participants:
@@ -55,6 +58,13 @@ def participants_send_intake_invitations(
                 notices.ask_intake_invitation(participant)
                 Participant.objects.filter(pk=participant.pk).update(
                     invitation_sent_at=timezone.now()
+                )
+                audit_record(
+                    AuditEntry.Event.INVITATIONS_SENT,
+                    by=by,
+                    target=participant,
+                    programme=participant.cohort.programme,
+                    changes={"invitation": ("", "sent")},
                 )
                 queued += 1
     return InvitationResult(queued=queued, already_invited=already, not_open=not_open)
@@ -300,6 +310,13 @@ def cohort_intake_close(*, cohort: Cohort, by: User | None) -> IntakeClosed:
                 now,
                 by,
             )
+            audit_record(
+                AuditEntry.Event.INTAKE_CLOSED,
+                by=by,
+                target=cohort,
+                programme=cohort.programme,
+                changes={"status": (locked.get_status_display(), cohort.get_status_display())},
+            )
         else:
             cohort.status = locked.status
         withdrawn = _intake_requests_pending(cohort).update(status=Notification.Status.CANCELLED)
@@ -371,4 +388,14 @@ def cohort_intake_reopen(*, cohort: Cohort, by: User | None, invite_again: bool)
                 invitation_sent_at=timezone.now()
             )
             invited = len(again)
+        audit_record(
+            AuditEntry.Event.INTAKE_REOPENED,
+            by=by,
+            target=cohort,
+            programme=cohort.programme,
+            changes={
+                "status": (locked.get_status_display(), cohort.get_status_display()),
+                "invited again": ("", invited),
+            },
+        )
     return IntakeReopened(reopened=True, invited=invited)

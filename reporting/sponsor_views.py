@@ -21,6 +21,9 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from audit.models import AuditEntry
+from audit.records import audit_record
+from lib.spreadsheets import csv_cell
 from programmes.models import Programme
 from reporting import sponsor
 from reporting.charts import trend_svg
@@ -215,22 +218,6 @@ def figure_rows(status: sponsor.SponsorStatus) -> list[list[str]]:
     return rows
 
 
-def _csv_cell(value: str) -> str:
-    # A spreadsheet runs a cell that starts with one of these as a formula; topic and skill
-    # names come from managers. Figures such as "-33" are numbers and stay as they are.
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(value):
-        return "'" + value
-    return value
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value.rstrip("%"))
-    except ValueError:
-        return False
-    return True
-
-
 @require_safe
 @login_required
 @never_cache
@@ -248,7 +235,14 @@ def sponsor_figures_csv(request: HttpRequest, slug: str, month: date) -> HttpRes
     writer = csv.writer(response)
     writer.writerow(["month", "figure", "value", "target", "mark"])
     for row in figure_rows(status):
-        writer.writerow([_csv_cell(cell) for cell in row])
+        writer.writerow([csv_cell(cell) for cell in row])
+    audit_record(
+        AuditEntry.Event.EXPORT_DOWNLOADED,
+        by=request.user,
+        target=programme,
+        programme=programme,
+        changes={"export": ("", f"sponsor figures of {month:%B %Y}")},
+    )
     return response
 
 

@@ -9,7 +9,7 @@ counts as set or not, in the database). A fixed number of queries however many p
 import csv
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -20,7 +20,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from audit.records import audit_record
 from lib.figures import NO_DATA
+from lib.spreadsheets import csv_cell
 from pairs.models import Agreement, Meeting, Pair
 from programmes.models import Cohort, Participant, Role
 from programmes.scoping import get_scoped_or_404
@@ -347,12 +350,6 @@ PAIR_COLUMNS = [
 ]
 
 
-def _cell(value: Any) -> str:
-    """A spreadsheet must not run a name as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def diagnosis_csv(diagnosis: Diagnosis) -> HttpResponse:
     cohort = diagnosis.cohort
     filename = f"diagnosis-{cohort.programme.slug}-cohort-{cohort.pk}-{diagnosis.until:%Y-%m-%d}"
@@ -376,7 +373,7 @@ def diagnosis_csv(diagnosis: Diagnosis) -> HttpResponse:
             " | ".join(s.checkins),
             s.suggested_action,
         ]
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([csv_cell(str(value)) for value in row])
     writer.writerow([])
     writer.writerow(["Check", "Status", "Findings"])
     for check in diagnosis.checklist:
@@ -400,7 +397,15 @@ def diagnosis_view(
         raise PermissionDenied
     diagnosis = cohort_diagnosis(cohort)
     if request.GET.get("format") == "csv":
-        return diagnosis_csv(diagnosis)
+        response = diagnosis_csv(diagnosis)
+        audit_record(
+            AuditEntry.Event.EXPORT_DOWNLOADED,
+            by=request.user,
+            target=cohort,
+            programme=cohort.programme,
+            changes={"export": ("", f"seven-day diagnosis to {diagnosis.until:%Y-%m-%d}")},
+        )
+        return response
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,

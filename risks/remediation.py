@@ -24,6 +24,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
+from audit.models import AuditEntry
+from audit.records import audit_record
 from lib.users import user_name
 from pairs import matchmaking
 from pairs import services as pair_services
@@ -102,8 +104,37 @@ def _record(
     note: str = "",
     new_pair: Pair | None = None,
 ) -> PairAction:
-    return PairAction.objects.create(
+    action = PairAction.objects.create(
         pair=pair, flag=flag, kind=kind, by=by, at=now, note=note, new_pair=new_pair
+    )
+    _audit(action)
+    return action
+
+
+# What the audit trail records of each action that changes a pair or a flag (the note is the
+# manager's, and stays with the pair's history, not the trail); a check-in changes neither.
+AUDITED = {
+    PairAction.Kind.PAUSE: AuditEntry.Event.PAIR_PAUSED,
+    PairAction.Kind.REMATCH: AuditEntry.Event.PAIR_REMATCHED,
+    PairAction.Kind.END: AuditEntry.Event.PAIR_ENDED,
+    PairAction.Kind.RESOLVE: AuditEntry.Event.FLAG_RESOLVED,
+}
+
+
+def _audit(action: PairAction) -> None:
+    event = AUDITED.get(PairAction.Kind(action.kind))
+    if event is None:
+        return
+    pair = action.pair
+    changes: dict[str, tuple[object, object]] = {"status": ("", pair.get_status_display())}
+    target: Pair | RiskFlag = pair
+    if event == AuditEntry.Event.FLAG_RESOLVED and action.flag is not None:
+        action.flag.pair = pair  # its people are loaded already
+        target, changes = action.flag, {"flag": ("open", "resolved")}
+    if action.new_pair is not None:
+        changes["new pair"] = ("", action.new_pair)
+    audit_record(
+        event, by=action.by, target=target, programme=pair.cohort.programme, changes=changes
     )
 
 

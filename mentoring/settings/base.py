@@ -57,7 +57,9 @@ INSTALLED_APPS = [
     "csp",
     "crispy_forms",
     "crispy_bootstrap5",
+    "auditlog",
     # The layers, lowest first (docs/architecture.md): an app imports only apps listed before it.
+    "audit",
     "notifications",
     "programmes",
     "pairs",
@@ -163,6 +165,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The most pairs one person may mentor at once across all programmes: the same few
 # under-represented colleagues otherwise get asked again and again.
 MAX_MENTORING_LOAD = env.int("MAX_MENTORING_LOAD", default=2)
+
+# --- The audit trail (audit/) ----------------------------------------------------------------
+# audit.AuditEntry extends django-auditlog's abstract entry with the event and the programme.
+# It is a model of its own, not swapped in for auditlog's (whose migrations create their table
+# whatever the setting, which Django's flush then cannot empty); auditlog's own table stays
+# empty. No address is kept: the trail says who did what.
+AUDITLOG_DISABLE_REMOTE_ADDR = True
 
 # --- Who is asking ---------------------------------------------------------------------------
 # Addresses (or CIDR networks) of the reverse proxies in front of the web processes. A request

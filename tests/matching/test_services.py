@@ -382,13 +382,14 @@ def test_approval_takes_a_fixed_number_of_queries_whatever_the_number_of_pairs(
     result = run(cohort)
     assert result.matched_count == pairs
     ContentType.objects.get_for_model(Pair)  # cached once per process
+    ContentType.objects.get_for_model(MatchingRun)
 
-    # savepoint; lock the cohort; lock the run and read its status; the newest run of the
-    # cohort; mark the run approved; its proposals with both people; lock the participants
-    # (primary-key order); lock the mentees' current pairs (primary-key order); insert the
-    # pairs; mark the participants matched; resolve "left without a partner" flags about them;
-    # insert the introductions; release the savepoint.
-    with django_assert_num_queries(13) as captured:
+    # savepoint; lock the cohort (with its programme); lock the run and read its status; the
+    # newest run of the cohort; mark the run approved; its proposals with both people; lock the
+    # participants (primary-key order); lock the mentees' current pairs (primary-key order);
+    # insert the pairs; mark the participants matched; resolve "left without a partner" flags
+    # about them; insert the introductions; the audit entry; release the savepoint.
+    with django_assert_num_queries(14) as captured:
         created = services.matching_run_approve(run=result)
 
     assert len(created) == pairs

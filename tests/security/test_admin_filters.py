@@ -17,6 +17,7 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from lib.admin_filters import AllowListedFiltersMixin, ChoiceListFilter
 from matching.models import MatchingRun, PairRule
 from pairs.models import Meeting, Pair
@@ -28,11 +29,12 @@ from tests.factories import CohortFactory, ParticipantFactory, ProgrammeFactory
 from tests.pairs.meeting_helpers import meeting_for
 from tests.pairs.pair_setup import PairSetup, make_pair
 
-PROJECT_APPS = {"programmes", "surveys", "matching", "notifications", "health"}
+PROJECT_APPS = {"audit", "programmes", "surveys", "matching", "notifications", "health"}
 
 # Models holding participants' answers or anything written about or by someone: their admin
 # lists must declare their filters (lib/admin_filters.py).
 PRIVATE_MODELS = {
+    AuditEntry,
     Participant,
     Pair,
     Meeting,

@@ -19,6 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
 
+from audit.models import AuditEntry
 from matching.models import MatchingRun
 from notifications.models import MessageTemplate
 from programmes.links import Purpose
@@ -315,6 +316,8 @@ MANAGER_MAY: dict[str, frozenset[str]] = {
     "surveys.npsresponse": READ_ONLY,
     "notifications.notification": READ_ONLY,
     "notifications.messagetemplate": ALL,
+    # The audit trail: read, never written, through the admin (audit/models.py).
+    "audit.auditentry": READ_ONLY,
 }
 SUPERUSER_MAY: dict[str, frozenset[str]] = {
     label: MANAGER_MAY[label]
@@ -327,7 +330,7 @@ SUPERUSER_MAY: dict[str, frozenset[str]] = {
         "surveys.pulse",
         "surveys.npsresponse",
     )
-} | {"notifications.notification": frozenset({VIEW, DELETE})}
+} | {"notifications.notification": frozenset({VIEW, DELETE}), "audit.auditentry": READ_ONLY}
 NEEDS = {"changelist": VIEW, "add": ADD, "change": VIEW, "delete": DELETE, "history": VIEW}
 STAFF = ("manager", "other_manager", "superuser")
 
@@ -385,6 +388,7 @@ A_RECORDS: dict[str, Callable[[World], object]] = {
     "reporting.successstory": lambda w: w.story,
     "surveys.pulse": lambda w: w.meeting.pulses.get(participant=w.a),
     "surveys.npsresponse": lambda w: w.a.nps.get(),
+    "audit.auditentry": lambda w: AuditEntry.objects.filter(programme=w.programme).earliest("pk"),
 }
 
 
@@ -497,6 +501,8 @@ ADMIN_ROWS: dict[str, tuple[Build, dict[str, str]]] = {
         for action in ("rule", "partner", "swap", "rerun", "approve")
     },
     # A preview of unsaved wording is posted from the form; a plain visit goes back to it.
+    # The form to download the trail: each reader chooses among their own programmes.
+    "admin:audit_auditentry_export": (page("admin:audit_auditentry_export"), STAFF_ONLY),
     "admin:notifications_messagetemplate_preview_unsaved": (
         page("admin:notifications_messagetemplate_preview_unsaved"),
         expect(LOGIN, **dict.fromkeys(STAFF, REDIRECT)),

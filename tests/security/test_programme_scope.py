@@ -54,6 +54,7 @@ def test_every_programme_model_s_admin_is_scoped() -> None:
     (a later slice of #18) are not."""
     labels = {model._meta.label_lower for model in SCOPED}
     assert labels == {
+        "audit.auditentry",
         "programmes.programme",
         "programmes.cohort",
         "programmes.participant",

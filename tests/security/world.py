@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from audit.records import audit_record
 from demo.build import build_demo
 from demo.organisation import MANAGER, PROGRAMME_SLUG, SPONSOR
 from matching.models import PairRule
@@ -110,6 +112,14 @@ def build_world() -> World:
         kind=PairRule.Kind.BLOCKED, mentee=a.person, reverse_mentor=other_pair.reverse_mentor.person
     )
     LinkRequest.objects.create(email=a.person.email, person=a.person, ip_address="192.0.2.1")
+    # A's manager was granted the role: an entry of A's audit trail.
+    audit_record(
+        AuditEntry.Event.ROLE_GRANTED,
+        by=users["superuser"],
+        target=users["manager"],
+        programme=programme,
+        changes={"role": ("", "manager")},
+    )
     checkin = CheckIn.objects.create(
         pair=pair, participant=a, asked_at=timezone.now() - timedelta(days=1)
     )
