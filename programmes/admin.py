@@ -18,7 +18,7 @@ from lib.admin_filters import (
     ChoiceListFilter,
     field_filter_parameters,
 )
-from programmes import services
+from programmes import admin_organisation, services  # noqa: F401  (registers its admin)
 from programmes.admin_import import import_people
 from programmes.models import Cohort, KeySkill, Participant, Person, Programme, Topic
 from programmes.scoping import ProgrammeScopedAdmin, scope_choices

@@ -26,8 +26,16 @@ NOTIFICATION_PERMISSIONS = (
     "delete_messagetemplate",
     "view_notification",
 )
-# Creating and removing a programme is the organisation administrators' alone.
-ORG_ADMIN_ONLY = ("add_programme", "delete_programme")
+# Creating and removing a programme, and the organisation's settings, are the organisation
+# administrators' alone. The settings' one row is never added nor deleted by anyone
+# (programmes/admin_organisation.py), so no group holds those two.
+ORG_ADMIN_ONLY = (
+    "add_programme",
+    "delete_programme",
+    "view_organisationsettings",
+    "change_organisationsettings",
+)
+NOBODY = ("add_organisationsettings", "delete_organisationsettings")
 
 
 def sync_manager_group() -> Group:
@@ -44,7 +52,7 @@ def sync_manager_group() -> Group:
     )
     group.permissions.set(
         (permissions | extra).exclude(
-            content_type__app_label="programmes", codename__in=ORG_ADMIN_ONLY
+            content_type__app_label="programmes", codename__in=ORG_ADMIN_ONLY + NOBODY
         )
     )
     return group

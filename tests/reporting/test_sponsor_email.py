@@ -40,9 +40,10 @@ ASK = "Please mention the programme at the June town hall."
 
 
 @pytest.fixture(autouse=True)
-def london(settings) -> None:
+def london(settings, organisation) -> None:
     settings.TIME_ZONE = "Europe/London"
-    settings.SPONSOR_MIN_GROUP = 5
+    organisation.min_group_size = 5
+    organisation.save()
 
 
 def at(moment: datetime):

@@ -490,7 +490,7 @@ def big_programme(pairs: int) -> Programme:
 
 
 @pytest.mark.parametrize("pairs", [10, 1000])
-def test_the_status_page_takes_ten_queries_whatever_the_size(
+def test_the_status_page_takes_eleven_queries_whatever_the_size(
     client, django_assert_num_queries, pairs
 ):
     programme = big_programme(pairs)
@@ -500,10 +500,10 @@ def test_the_status_page_takes_ten_queries_whatever_the_size(
     url = status_url(programme, selector.sponsor_months(programme)[-1])
 
     # 1 the session, 2 the user, 3 the programme with the permission check, then
-    # sponsor.sponsor_status: 4 every programme-level snapshot, 5 the key skills, 6 the
-    # topics, 7 the month's ask, 8 the pairs today (one aggregate), 9 the month's actions
-    # by kind, 10 the stories.
-    with django_assert_num_queries(10):
+    # sponsor.sponsor_status: 4 the organisation's minimum group, 5 every programme-level
+    # snapshot, 6 the key skills, 7 the topics, 8 the month's ask, 9 the pairs today (one
+    # aggregate), 10 the month's actions by kind, 11 the stories.
+    with django_assert_num_queries(11):
         response = client.get(url)
 
     assert response.status_code == 200
@@ -527,9 +527,10 @@ def test_the_csv_and_a_chart_take_a_fixed_number_of_queries(
     client.force_login(user)
     month = selector.sponsor_months(programme)[-1]
 
-    # The page's ten queries.
-    with django_assert_num_queries(10):
+    # The page's eleven queries.
+    with django_assert_num_queries(11):
         assert client.get(csv_url(programme, month)).status_code == 200
-    # The session, the user, the programme and the figure's snapshots.
-    with django_assert_num_queries(4):
+    # The session, the user, the programme, the organisation's minimum group and the
+    # figure's snapshots.
+    with django_assert_num_queries(5):
         assert client.get(chart_url(programme)).status_code == 200
