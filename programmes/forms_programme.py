@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 
 from programmes.models import Programme
-from programmes.organisation import check_programme_min_group, organisation_settings
+from programmes.organisation import check_programme_min_group, organisation_min_group
 
 
 class ProgrammeAdminForm(forms.ModelForm):
@@ -19,7 +19,7 @@ class ProgrammeAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         field = self.fields.get("min_group_size")
         if field is not None:
-            floor = organisation_settings().min_group_size
+            floor = organisation_min_group()
             field.help_text = (
                 f"{field.help_text} The organisation's minimum is {floor}: this programme may "
                 "ask for more, never fewer."

@@ -24,15 +24,20 @@ def max_mentoring_load() -> int:
     return organisation_settings().max_mentoring_load
 
 
+def organisation_min_group() -> int:
+    """The organisation's own minimum group: the floor every programme's stays above."""
+    return organisation_settings().min_group_size
+
+
 def min_group_size_for(programme: Programme) -> int:
     """The smallest group a sponsor's figure of ``programme`` may come from: the
     organisation's minimum, or the programme's own when it asks for more (never fewer)."""
-    return max(organisation_settings().min_group_size, programme.min_group_size)
+    return max(organisation_min_group(), programme.min_group_size)
 
 
 def check_programme_min_group(value: int) -> None:
     """Refuse a programme minimum below the organisation's, saying what the floor is."""
-    floor = organisation_settings().min_group_size
+    floor = organisation_min_group()
     if value < floor:
         raise ValidationError(
             f"The organisation's minimum group is {floor}: a programme may ask for more, never "
