@@ -2,8 +2,8 @@
 
 - Organisation administrators are superusers, or staff users in the "Organisation
   administrators" group: everything the managers' group may do, in every programme, and they
-  alone add and delete programmes and grant the manager and sponsor roles
-  (programmes/scoping.py).
+  alone add and delete programmes, grant the manager and sponsor roles
+  (programmes/scoping.py) and change the organisation's settings (load cap, minimum group).
 - Programme managers are staff users in the "Programme managers" group, which can do
   everything in the programme apps' admin, for the programmes they manage, but cannot manage
   user accounts, nor add or delete a programme.
