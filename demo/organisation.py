@@ -7,7 +7,8 @@ from datetime import timedelta
 from django.contrib.auth.models import Group, User
 
 from demo.context import DemoContext
-from programmes.models import Cohort, KeySkill, OrganisationSettings, Person, Programme, Topic
+from programmes.models import Cohort, KeySkill, Person, Programme, Topic
+from programmes.organisation import max_mentoring_load, organisation_min_group
 from programmes.roles import sync_manager_group, sync_org_admin_group
 
 EMAIL_DOMAIN = "northwind.example"  # a reserved domain: demo mail can never reach anyone
@@ -194,10 +195,9 @@ def build(ctx: DemoContext) -> None:
     manager = demo_user(ctx, *MANAGER, staff=True)
     manager.groups.add(Group.objects.get(name=sync_manager_group().name))
     sponsor = demo_user(ctx, *SPONSOR, staff=False)
-    settings = OrganisationSettings.load()
     ctx.summary.append(
-        f"Organisation settings: at most {settings.max_mentoring_load} pairs per "
-        f"reverse-mentor, sponsors' figures from groups of at least {settings.min_group_size}"
+        f"Organisation settings: at most {max_mentoring_load()} pairs per reverse-mentor, "
+        f"sponsors' figures from groups of at least {organisation_min_group()}"
     )
 
     programme = Programme.objects.create(
