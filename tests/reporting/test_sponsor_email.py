@@ -179,6 +179,22 @@ def test_a_programme_asking_for_bigger_groups_suppresses_more(
     assert "fewer than 8 responses" in mail_to(sponsor).body
 
 
+def test_the_organisation_s_minimum_holds_for_a_programme_asking_for_less(
+    programme, sponsor, organisation, django_capture_on_commit_callbacks
+) -> None:
+    organisation.min_group_size = 8
+    organisation.save()
+    programme.min_group_size = 5
+    programme.save()
+    programme_with_pairs(programme, 3)  # 6 people: enough for 5, not for 8
+
+    send_due(django_capture_on_commit_callbacks)
+
+    body = mail_to(sponsor).body
+    assert "fewer than 8 responses" in body
+    assert "fewer than 5 responses" not in body
+
+
 def test_a_month_without_figures_yet_says_so_and_links_to_the_latest_month(
     programme, sponsor, django_capture_on_commit_callbacks
 ) -> None:
