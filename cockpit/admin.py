@@ -39,6 +39,7 @@ from programmes.admin import (
     TopicInline,
 )
 from programmes.admin_roles import ProgrammeRolesAudit
+from programmes.forms_programme import ProgrammeAdminForm
 from programmes.models import Cohort, Participant, Programme, Role
 from programmes.scoping import ProgrammeScopedAdmin, is_org_admin
 from reporting.admin_kpis import programme_kpis
@@ -91,6 +92,8 @@ class ProgrammeAdmin(ProgrammeScopedAdmin, ProgrammeRolesAudit, admin.ModelAdmin
     administrator adds or deletes a programme, or names its managers and sponsors."""
 
     programme_path = ""
+    form = ProgrammeAdminForm
+    ordering = ["name"]
     list_display = ["name", "status", "cohort_count", "sessions_per_month_target", "kpis_link"]
     list_filter = ["status"]
     search_fields = ["name", "purpose"]

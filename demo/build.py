@@ -7,9 +7,19 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from demo import intake, matching, organisation, pulses, remediation, sessions, sponsor
+from demo import (
+    intake,
+    matching,
+    organisation,
+    pulses,
+    remediation,
+    second_programme,
+    sessions,
+    sponsor,
+)
 from demo.context import DemoContext
-from demo.organisation import EMAIL_DOMAIN, PROGRAMME_SLUG, USERNAMES
+from demo.logins import PROGRAMME_SLUGS, USERNAMES
+from demo.organisation import EMAIL_DOMAIN, PROGRAMME_SLUG
 from pairs.models import Meeting, Pair
 from programmes.links import Purpose, pair_link_expiry, participant_url
 from programmes.models import Cohort, Participant, Person, Programme
@@ -27,6 +37,7 @@ def _steps() -> list[Callable[[DemoContext], None]]:
         pulses.build,
         remediation.build,
         sponsor.build,
+        second_programme.build,
     ]
 
 
@@ -44,7 +55,7 @@ def demo_exists() -> bool:
 
 def remove_demo() -> None:
     with transaction.atomic():
-        Programme.objects.filter(slug=PROGRAMME_SLUG).delete()
+        Programme.objects.filter(slug__in=PROGRAMME_SLUGS).delete()
         Person.objects.filter(email__iendswith=f"@{EMAIL_DOMAIN}").delete()
         User.objects.filter(username__in=USERNAMES).delete()
 

@@ -1,5 +1,6 @@
-"""Northwind Logistics, a fictional company of 40 people in six departments, and its reverse
-mentoring programme: a finished pilot and a second wave now running."""
+"""Northwind Logistics, a fictional company of 40 people in six departments, its organisation
+administrator, and its reverse mentoring programme: a finished pilot and a second wave now
+running (a second programme, just set up, is in demo/second_programme.py)."""
 
 from datetime import timedelta
 
@@ -7,13 +8,16 @@ from django.contrib.auth.models import Group, User
 
 from demo.context import DemoContext
 from programmes.models import Cohort, KeySkill, Person, Programme, Topic
-from programmes.roles import sync_manager_group
+from programmes.organisation import max_mentoring_load, organisation_min_group
+from programmes.roles import sync_manager_group, sync_org_admin_group
 
 EMAIL_DOMAIN = "northwind.example"  # a reserved domain: demo mail can never reach anyone
 PROGRAMME_SLUG = "northwind-reverse-mentoring"
 MANAGER = ("manager", "manager-demo-2026", "Priya Raman")
 SPONSOR = ("sponsor", "sponsor-demo-2026", "Helen Okafor")
-USERNAMES = (MANAGER[0], SPONSOR[0])
+# The People team's head of programmes: every programme, the organisation's settings, and the
+# one who names managers and sponsors.
+ORG_ADMIN = ("orgadmin", "orgadmin-demo-2026", "Nicola Grant")
 
 # (key, name, title, department, manager key, time zone, language)
 DIRECTORY = [
@@ -186,9 +190,15 @@ ROAD_MAP = [
 
 
 def build(ctx: DemoContext) -> None:
-    manager = _user(ctx, *MANAGER, staff=True)
+    org_admin = demo_user(ctx, *ORG_ADMIN, staff=True)
+    org_admin.groups.add(sync_org_admin_group())
+    manager = demo_user(ctx, *MANAGER, staff=True)
     manager.groups.add(Group.objects.get(name=sync_manager_group().name))
-    sponsor = _user(ctx, *SPONSOR, staff=False)
+    sponsor = demo_user(ctx, *SPONSOR, staff=False)
+    ctx.summary.append(
+        f"Organisation settings: at most {max_mentoring_load()} pairs per reverse-mentor, "
+        f"sponsors' figures from groups of at least {organisation_min_group()}"
+    )
 
     programme = Programme.objects.create(
         name="Northwind Reverse Mentoring",
@@ -252,7 +262,9 @@ def build(ctx: DemoContext) -> None:
     )
 
 
-def _user(ctx: DemoContext, username: str, password: str, full_name: str, *, staff: bool) -> User:
+def demo_user(
+    ctx: DemoContext, username: str, password: str, full_name: str, *, staff: bool
+) -> User:
     first, last = full_name.split(" ", 1)
     user = User.objects.create_user(
         username=username,

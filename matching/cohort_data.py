@@ -11,7 +11,6 @@ from typing import cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from matching import engine
@@ -19,6 +18,7 @@ from matching.models import MatchingPolicy, MatchingRun, PairRule
 from pairs.models import Pair
 from programmes.availability import to_utc_hours_of_week
 from programmes.models import Cohort, Intake, IntakeObjective, Participant, Person, Role
+from programmes.organisation import max_mentoring_load
 from programmes.reporting_lines import tree_intervals
 
 MODES: dict[str, int] = {
@@ -38,6 +38,8 @@ class CohortData:
     topics: list[str]
     without_intake: list[Participant] = field(default_factory=list)
     load_elsewhere: dict[int, int] = field(default_factory=dict)  # mentor row -> pairs
+    # The organisation's cap on one person's pairs across programmes, as this run read it.
+    load_cap: int = 0
 
 
 def policy_for(cohort: Cohort) -> MatchingPolicy:
@@ -148,11 +150,12 @@ def cohort_data(cohort: Cohort, *, allow_without_shared_time: bool = False) -> C
         .values_list("reverse_mentor__person", "n")
     )
     load_elsewhere = {}
+    cap = max_mentoring_load()
     capacity = cast(np.ndarray, mentor_side.capacity)  # the mentors' side has one
     for row, p in enumerate(mentors):
         elsewhere = load.get(p.person_id, 0)
         load_elsewhere[row] = elsewhere
-        capacity[row] = max(0, min(p.capacity, settings.MAX_MENTORING_LOAD - elsewhere))
+        capacity[row] = max(0, min(p.capacity, cap - elsewhere))
 
     return CohortData(
         cohort=cohort,
@@ -164,6 +167,7 @@ def cohort_data(cohort: Cohort, *, allow_without_shared_time: bool = False) -> C
         topics=[title for _, title in topics],
         without_intake=without,
         load_elsewhere=load_elsewhere,
+        load_cap=cap,
     )
 
 

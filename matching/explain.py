@@ -4,7 +4,6 @@ get their best partner, and why each person on the waiting list is waiting."""
 from __future__ import annotations
 
 import numpy as np
-from django.conf import settings
 
 from matching import engine
 from matching.cohort_data import CohortData
@@ -201,19 +200,26 @@ def waiting_for(
                 WaitingEntry(
                     run=run,
                     participant=data.mentors[j],
-                    reason=_why(problem, mentor=j, load=data.load_elsewhere.get(j, 0)),
+                    reason=_why(
+                        problem, mentor=j, load=data.load_elsewhere.get(j, 0), cap=data.load_cap
+                    ),
                 )
             )
     return entries
 
 
 def _why(
-    problem: engine.Problem, *, mentee: int | None = None, mentor: int | None = None, load: int = 0
+    problem: engine.Problem,
+    *,
+    mentee: int | None = None,
+    mentor: int | None = None,
+    load: int = 0,
+    cap: int = 0,
 ) -> str:
     others = problem.score.shape[1] if mentee is not None else problem.score.shape[0]
     allowed = problem.allowed[mentee] if mentee is not None else problem.allowed[:, mentor]
     if mentor is not None and problem.capacity[mentor] == 0:
-        return f"Already mentoring {load} elsewhere: at the cap of {settings.MAX_MENTORING_LOAD}."
+        return f"Already mentoring {load} elsewhere: at the cap of {cap}."
     if allowed.any():
         count = int(allowed.sum())
         who = (

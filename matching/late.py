@@ -10,7 +10,6 @@ intake and keeps the pairs already made where that costs little."""
 
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,6 +23,7 @@ from pairs.matchmaking import PartnerSuggestion
 from pairs.models import Pair
 from pairs.services import participants_paired
 from programmes.models import Cohort, Intake, Participant, Role
+from programmes.organisation import max_mentoring_load
 
 
 def _check_waiting(participant: Participant) -> None:
@@ -45,7 +45,7 @@ def _check_waiting(participant: Participant) -> None:
         return
     here = current.filter(reverse_mentor=participant).count()
     everywhere = current.filter(reverse_mentor__person=participant.person_id).count()
-    if here >= participant.capacity or everywhere >= settings.MAX_MENTORING_LOAD:
+    if here >= participant.capacity or everywhere >= max_mentoring_load():
         raise ValidationError(f"{name} has no place left.", code="full")
 
 

@@ -23,7 +23,7 @@ from lib.admin_filters import (
     ChoiceListFilter,
     field_filter_parameters,
 )
-from programmes import services
+from programmes import admin_organisation, services  # noqa: F401  (registers its admin)
 from programmes.admin_audit import AuditEntryAdmin
 from programmes.admin_import import import_people
 from programmes.admin_users import OrganisationUserAdmin

@@ -3,8 +3,8 @@
 - Organisation administrators are superusers, or staff users in the "Organisation
   administrators" group: everything the managers' group may do, in every programme, and they
   alone add and delete programmes, grant the manager and sponsor roles
-  (programmes/scoping.py) and manage user accounts, short of what only a superuser does
-  (programmes/admin_users.py).
+  (programmes/scoping.py), change the organisation's settings (load cap, minimum group) and
+  manage user accounts, short of what only a superuser does (programmes/admin_users.py).
 - Programme managers are staff users in the "Programme managers" group, which can do
   everything in the programme apps' admin, for the programmes they manage, but cannot manage
   user accounts, nor add or delete a programme.
@@ -28,8 +28,16 @@ NOTIFICATION_PERMISSIONS = (
     "view_notification",
 )
 ACCOUNTS = ("add_user", "change_user", "delete_user", "view_user")
-# Creating and removing a programme is the organisation administrators' alone.
-ORG_ADMIN_ONLY = ("add_programme", "delete_programme")
+# Creating and removing a programme, and the organisation's settings, are the organisation
+# administrators' alone. The settings' one row is never added nor deleted by anyone
+# (programmes/admin_organisation.py), so no group holds those two.
+ORG_ADMIN_ONLY = (
+    "add_programme",
+    "delete_programme",
+    "view_organisationsettings",
+    "change_organisationsettings",
+)
+NOBODY = ("add_organisationsettings", "delete_organisationsettings")
 
 
 def sync_manager_group() -> Group:
@@ -48,7 +56,7 @@ def sync_manager_group() -> Group:
     )
     group.permissions.set(
         (permissions | extra).exclude(
-            content_type__app_label="programmes", codename__in=ORG_ADMIN_ONLY
+            content_type__app_label="programmes", codename__in=ORG_ADMIN_ONLY + NOBODY
         )
     )
     return group

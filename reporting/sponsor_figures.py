@@ -44,10 +44,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.conf import settings
-
 from lib.figures import NO_DATA
 from programmes.models import Programme
+from programmes.organisation import min_group_size_for
 from reporting.kpis import CUMULATIVE
 from reporting.models import KpiSnapshot
 
@@ -155,9 +154,9 @@ CHARTED = [measure.kpi for measure in HEADLINE]
 
 
 def min_group(programme: Programme) -> int:
-    """The smallest group a sponsor's figure may come from: the SPONSOR_MIN_GROUP setting, or
-    the programme's own ``min_group_size`` when it asks for more (never fewer)."""
-    return max(settings.SPONSOR_MIN_GROUP, programme.min_group_size)
+    """The smallest group a sponsor's figure may come from: the organisation's minimum, or the
+    programme's own when it asks for more (programmes/organisation.py)."""
+    return min_group_size_for(programme)
 
 
 def suppressed_text(minimum: int) -> str:

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 
 from notifications.sending import PUBLISH_BREAKER
 from pairs.models import Pair
-from programmes.models import Programme
+from programmes.models import OrganisationSettings, Programme
 from programmes.roles import MANAGERS_GROUP
 from tests.factories import PairFactory, ProgrammeFactory, UserFactory
 
@@ -26,6 +26,12 @@ def _publish_breaker_closed() -> Iterator[None]:
     PUBLISH_BREAKER.reset()
     yield
     PUBLISH_BREAKER.reset()
+
+
+@pytest.fixture
+def organisation(db: None) -> OrganisationSettings:
+    """The organisation's settings (load cap, minimum group): change a field and save()."""
+    return OrganisationSettings.load()
 
 
 @pytest.fixture

@@ -163,7 +163,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Reverse mentoring <n
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The most pairs one person may mentor at once across all programmes: the same few
-# under-represented colleagues otherwise get asked again and again.
+# under-represented colleagues otherwise get asked again and again. The initial value of the
+# organisation settings' load cap (programmes/models/organisation.py), which organisation
+# administrators change in the admin.
 MAX_MENTORING_LOAD = env.int("MAX_MENTORING_LOAD", default=2)
 
 # --- The audit trail (audit/) ----------------------------------------------------------------
@@ -305,7 +307,8 @@ NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=300
 # hands the run to another worker; below the broker's one-hour visibility timeout.
 MATCHING_LEASE_SECONDS = env.int("MATCHING_LEASE_SECONDS", default=300)
 # Sponsors never see a figure computed from fewer people than this (a programme may ask for
-# more with its own minimum group size, never fewer).
+# more with its own minimum group size, never fewer). The initial value of the organisation
+# settings' minimum group, which organisation administrators change in the admin.
 SPONSOR_MIN_GROUP = env.int("SPONSOR_MIN_GROUP", default=5)
 
 CELERY_BEAT_SCHEDULE = {

@@ -1,6 +1,8 @@
 """The programmes app's models: programmes and cohorts (``programme.py``), the directory,
-participants and their intake (``people.py``)."""
+participants and their intake (``people.py``), the organisation's settings
+(``organisation.py``)."""
 
+from programmes.models.organisation import OrganisationSettings
 from programmes.models.people import (
     BASELINE,
     Audience,
@@ -23,6 +25,7 @@ __all__ = [
     "Intake",
     "IntakeObjective",
     "KeySkill",
+    "OrganisationSettings",
     "Participant",
     "ParticipantAction",
     "PasswordResetRequest",

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import Page
 
-from demo.organisation import MANAGER, SPONSOR
+from demo.organisation import MANAGER, PROGRAMME_SLUG, SPONSOR
 from matching.models import MatchingRun
 from pairs.models import Meeting, Pair
 from programmes.links import Purpose, make_token
@@ -29,7 +29,7 @@ def demo(settings) -> Programme:
     settings.DEBUG = True  # the demo refuses to load otherwise
     call_command("demo")
     settings.DEBUG = False
-    return Programme.objects.get()
+    return Programme.objects.get(slug=PROGRAMME_SLUG)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from demo.organisation import SPONSOR
+from demo.organisation import PROGRAMME_SLUG, SPONSOR
 from programmes.models import Programme
 from reporting import sponsor as selector
 
@@ -18,7 +18,7 @@ def demo(settings) -> Programme:
     settings.DEBUG = True  # the demo refuses to load otherwise
     call_command("demo")
     settings.DEBUG = False
-    return Programme.objects.get()
+    return Programme.objects.get(slug=PROGRAMME_SLUG)
 
 
 def test_the_demo_sponsor_reads_the_status_and_switches_months(

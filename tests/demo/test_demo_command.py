@@ -1,16 +1,21 @@
+import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db.models import Exists, OuterRef
-from django.http import HttpRequest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from demo.logins import LOGINS
 from demo.organisation import MANAGER, PROGRAMME_SLUG, SPONSOR
+from demo.second_programme import SLUG as SECOND_SLUG
 from pairs.models import Agreement, Meeting, Note, Pair
 from programmes.links import Purpose, read_token
 from programmes.models import Cohort, Participant, Person, Programme, Role
+from programmes.scoping import is_org_admin
 from surveys.feedback import END, MIDPOINT, feedback_window
 from surveys.models import ConfidenceRating, NpsResponse, Pulse, PulseRequest
 
@@ -25,7 +30,7 @@ def _debug(settings) -> None:
 def test_it_builds_one_realistic_organisation(capsys) -> None:
     call_command("demo")
 
-    programme = Programme.objects.get()
+    programme = Programme.objects.get(slug=PROGRAMME_SLUG)
     assert programme.purpose
     assert programme.key_skills.count() == 3
     assert programme.topics.count() == 8
@@ -41,18 +46,65 @@ def test_it_builds_one_realistic_organisation(capsys) -> None:
     assert people.values("department").distinct().count() == 6
 
     out = capsys.readouterr().out
-    for username, password, _ in (MANAGER, SPONSOR):
-        assert f"username {username}" in out
-        assert f"password {password}" in out
-        assert authenticate(HttpRequest(), username=username, password=password) is not None
     assert "Intake links of participants who have not finished theirs:" in out
     assert programme.managers.get().username == MANAGER[0]
     assert programme.sponsors.get().username == SPONSOR[0]
 
 
+def _printed_logins(out: str) -> list[tuple[str, str, str]]:
+    """(role, username, password) of each login the command printed."""
+    pattern = r"^  (.+?): .+?, username (\S+), password (\S+)$"
+    return [match.groups() for match in re.finditer(pattern, out, flags=re.MULTILINE)]
+
+
+def _sidebar_programmes(client: Client) -> set[str]:
+    listed = client.get(reverse("admin:programmes_programme_changelist"))
+    return {str(programme) for programme in listed.context["cl"].result_list}
+
+
+def test_each_printed_login_signs_in_and_sees_what_it_says(capsys) -> None:
+    call_command("demo")
+    printed = _printed_logins(capsys.readouterr().out)
+    assert [(role, user) for role, user, _ in printed] == [
+        (login.role, login.username) for login in LOGINS
+    ]
+    roles = {"Organisation administrator", "Programme manager", "Sponsor"}
+    assert {role for role, _, _ in printed} == roles
+
+    names = {slug: str(Programme.objects.get(slug=slug)) for slug in (PROGRAMME_SLUG, SECOND_SLUG)}
+    managers: dict[str, set[str]] = {}
+    for role, username, password in printed:
+        client = Client()
+        signed_in = client.post(reverse("login"), {"username": username, "password": password})
+        assert signed_in.status_code == 302, username
+        user = User.objects.get(username=username)
+        if role == "Sponsor":
+            assert not user.is_staff
+            assert client.get(reverse("admin:index")).status_code == 302
+            sponsored = {str(p) for p in user.sponsored_programmes.all()}
+            assert len(sponsored) == 1
+            index = client.get(reverse("reporting:sponsor_index"), follow=True)
+            assert sponsored.pop() in index.content.decode()
+            continue
+        seen = _sidebar_programmes(client)
+        if role == "Programme manager":
+            assert seen == {str(p) for p in user.managed_programmes.all()}
+            assert len(seen) == 1
+            managers[username] = seen
+        else:
+            assert is_org_admin(user)
+            assert seen == set(names.values())
+            settings_page = reverse("admin:programmes_organisationsettings_changelist")
+            assert client.get(settings_page).status_code == 200
+    # Each programme has its own manager, who sees only it.
+    assert sorted(seen for seen in map(frozenset, managers.values())) == sorted(
+        frozenset({name}) for name in names.values()
+    )
+
+
 def test_it_loads_once_and_rebuilds_on_reset(capsys) -> None:
     call_command("demo")
-    first_programme = Programme.objects.get().pk
+    first_programme = Programme.objects.get(slug=PROGRAMME_SLUG).pk
 
     call_command("demo")
     assert "already loaded" in capsys.readouterr().out
@@ -60,7 +112,7 @@ def test_it_loads_once_and_rebuilds_on_reset(capsys) -> None:
 
     call_command("demo", "--reset")
     assert Person.objects.count() == 40
-    assert Programme.objects.get().pk != first_programme
+    assert Programme.objects.get(slug=PROGRAMME_SLUG).pk != first_programme
 
 
 def test_it_refuses_to_run_with_debug_off(settings) -> None:
@@ -263,7 +315,7 @@ def test_it_gives_the_running_wave_pulses_that_raise_each_flag_once() -> None:
 def test_its_pulses_keep_the_rules_the_pulse_form_enforces() -> None:
     call_command("demo")
     now = timezone.now()
-    skills = list(Programme.objects.get().key_skills.all())
+    skills = list(Programme.objects.get(slug=PROGRAMME_SLUG).key_skills.all())
 
     for pulse in _demo_pulses().select_related("meeting", "previous"):
         meeting, participant = pulse.meeting, pulse.participant

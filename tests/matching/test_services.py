@@ -165,8 +165,9 @@ def test_it_gives_a_reverse_mentor_with_two_places_two_mentees(cohort: Cohort) -
     assert pairs_of(run(cohort)) == {(a.pk, busy.pk), (b.pk, busy.pk)}
 
 
-def test_it_caps_anyone_s_mentoring_load_across_programmes(cohort: Cohort, settings) -> None:
-    settings.MAX_MENTORING_LOAD = 2
+def test_it_caps_anyone_s_mentoring_load_across_programmes(cohort: Cohort, organisation) -> None:
+    organisation.max_mentoring_load = 2
+    organisation.save()
     a = mentee(cohort)
     popular = mentor(cohort, capacity=2)
     for _ in range(2):

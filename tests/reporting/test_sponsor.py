@@ -186,8 +186,11 @@ def test_it_suppresses_a_figure_from_fewer_people_than_the_smallest_group(progra
         assert figure.target_text == "target 70%"
 
 
-def test_the_smallest_group_is_the_larger_of_the_setting_and_the_programmes(programme, settings):
-    settings.SPONSOR_MIN_GROUP = 5
+def test_the_smallest_group_is_the_larger_of_the_organisation_s_and_the_programmes(
+    programme, organisation
+):
+    organisation.min_group_size = 5
+    organisation.save()
     programme.min_group_size = 8
     programme.save()
     snap(programme, NOVEMBER, Kpi.NOTES_LOGGED, 0.9, people=7)
@@ -200,7 +203,8 @@ def test_the_smallest_group_is_the_larger_of_the_setting_and_the_programmes(prog
     assert figures[Kpi.NOTES_LOGGED].text == "fewer than 8 responses"
     assert figures[Kpi.ACTION_COMMITMENT].text == "90%"
 
-    settings.SPONSOR_MIN_GROUP = 10
+    organisation.min_group_size = 10
+    organisation.save()
     assert sponsor.min_group(programme) == 10
 
 

@@ -40,9 +40,10 @@ ASK = "Please mention the programme at the June town hall."
 
 
 @pytest.fixture(autouse=True)
-def london(settings) -> None:
+def london(settings, organisation) -> None:
     settings.TIME_ZONE = "Europe/London"
-    settings.SPONSOR_MIN_GROUP = 5
+    organisation.min_group_size = 5
+    organisation.save()
 
 
 def at(moment: datetime):
@@ -176,6 +177,22 @@ def test_a_programme_asking_for_bigger_groups_suppresses_more(
     send_due(django_capture_on_commit_callbacks)
 
     assert "fewer than 8 responses" in mail_to(sponsor).body
+
+
+def test_the_organisation_s_minimum_holds_for_a_programme_asking_for_less(
+    programme, sponsor, organisation, django_capture_on_commit_callbacks
+) -> None:
+    organisation.min_group_size = 8
+    organisation.save()
+    programme.min_group_size = 5
+    programme.save()
+    programme_with_pairs(programme, 3)  # 6 people: enough for 5, not for 8
+
+    send_due(django_capture_on_commit_callbacks)
+
+    body = mail_to(sponsor).body
+    assert "fewer than 8 responses" in body
+    assert "fewer than 5 responses" not in body
 
 
 def test_a_month_without_figures_yet_says_so_and_links_to_the_latest_month(

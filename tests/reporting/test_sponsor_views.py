@@ -491,7 +491,7 @@ def big_programme(pairs: int) -> Programme:
 
 
 @pytest.mark.parametrize("pairs", [10, 1000])
-def test_the_status_page_takes_ten_queries_whatever_the_size(
+def test_the_status_page_takes_eleven_queries_whatever_the_size(
     client, django_assert_num_queries, pairs
 ):
     programme = big_programme(pairs)
@@ -501,10 +501,10 @@ def test_the_status_page_takes_ten_queries_whatever_the_size(
     url = status_url(programme, selector.sponsor_months(programme)[-1])
 
     # 1 the session, 2 the user, 3 the programme with the permission check, then
-    # sponsor.sponsor_status: 4 every programme-level snapshot, 5 the key skills, 6 the
-    # topics, 7 the month's ask, 8 the pairs today (one aggregate), 9 the month's actions
-    # by kind, 10 the stories.
-    with django_assert_num_queries(10):
+    # sponsor.sponsor_status: 4 the organisation's minimum group, 5 every programme-level
+    # snapshot, 6 the key skills, 7 the topics, 8 the month's ask, 9 the pairs today (one
+    # aggregate), 10 the month's actions by kind, 11 the stories.
+    with django_assert_num_queries(11):
         response = client.get(url)
 
     assert response.status_code == 200
@@ -529,9 +529,10 @@ def test_the_csv_and_a_chart_take_a_fixed_number_of_queries(
     month = selector.sponsor_months(programme)[-1]
 
     ContentType.objects.get_for_model(Programme)  # cached once per process
-    # The page's ten queries, and the download's audit entry.
-    with django_assert_num_queries(11):
+    # The page's eleven queries, and the download's audit entry.
+    with django_assert_num_queries(12):
         assert client.get(csv_url(programme, month)).status_code == 200
-    # The session, the user, the programme and the figure's snapshots.
-    with django_assert_num_queries(4):
+    # The session, the user, the programme, the organisation's minimum group and the
+    # figure's snapshots.
+    with django_assert_num_queries(5):
         assert client.get(chart_url(programme)).status_code == 200

@@ -152,10 +152,11 @@ def test_the_preview_costs_the_same_queries_however_big_the_cohort(
     # one keeping their place; then the matching code's cohort: 7 the participants with
     # their people and intakes, 8-10 the intakes' objectives, topics shared and topics off
     # limits, 11 the road map's topics, 12 the reporting lines, 13 the load in other
-    # programmes, 14 the avoid answers, 15 the matching rules, 16 the current pairs, 17 the
-    # latest run, 18 the matching policy, 19 the reverse-mentors' load in the cohort; 20
-    # whether the partner being left has another current pair.
-    with django_assert_num_queries(20):
+    # programmes, 14 the organisation's load cap, 15 the avoid answers, 16 the matching
+    # rules, 17 the current pairs, 18 the latest run, 19 the matching policy, 20 the
+    # reverse-mentors' load in the cohort; 21 whether the partner being left has another
+    # current pair.
+    with django_assert_num_queries(21):
         response = alice.get(rematch(flag))
 
     assert response.content.decode().count('name="partner"') == min(others, 3)

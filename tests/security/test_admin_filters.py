@@ -51,6 +51,7 @@ PRIVATE_MODELS = {
 # wrote, so Django's own filters are fine there. Add a model here only with its reason.
 REVIEWED_NOT_PRIVATE = {
     "programmes.programme": "the programme's own settings, written by its managers",
+    "programmes.organisationsettings": "the load cap and the minimum group, no people",
     "programmes.cohort": "names and dates; its answers are shown as counts only",
     "programmes.person": "the organisation's directory: names, titles, departments",
     "pairs.guide": "role cards and agenda templates for everyone",

@@ -299,6 +299,8 @@ MANAGER_MAY: dict[str, frozenset[str]] = {
     "auth.group": frozenset(),
     # Only an organisation administrator adds or deletes a programme (#18).
     "programmes.programme": frozenset({VIEW, CHANGE}),
+    # The organisation's settings: organisation administrators only (#18).
+    "programmes.organisationsettings": frozenset(),
     "programmes.cohort": ALL,
     "programmes.person": ALL,
     "programmes.participant": ALL,
@@ -330,7 +332,12 @@ SUPERUSER_MAY: dict[str, frozenset[str]] = {
         "surveys.pulse",
         "surveys.npsresponse",
     )
-} | {"notifications.notification": frozenset({VIEW, DELETE}), "audit.auditentry": READ_ONLY}
+} | {
+    "notifications.notification": frozenset({VIEW, DELETE}),
+    # Its one row is changed, never added nor deleted.
+    "programmes.organisationsettings": frozenset({VIEW, CHANGE}),
+    "audit.auditentry": READ_ONLY,
+}
 NEEDS = {"changelist": VIEW, "add": ADD, "change": VIEW, "delete": DELETE, "history": VIEW}
 STAFF = ("manager", "other_manager", "superuser")
 

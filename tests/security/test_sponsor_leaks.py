@@ -46,8 +46,9 @@ MANY = 8  # active pairs: 16 people, far more than the smallest group
 
 
 @pytest.fixture(autouse=True)
-def smallest_group(settings) -> None:
-    settings.SPONSOR_MIN_GROUP = MINIMUM
+def smallest_group(organisation) -> None:
+    organisation.min_group_size = MINIMUM
+    organisation.save()
 
 
 def day(month: date, n: int) -> datetime:

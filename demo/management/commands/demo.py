@@ -13,7 +13,7 @@ from demo.build import (
     demo_pulse_link,
     remove_demo,
 )
-from demo.organisation import MANAGER, SPONSOR
+from demo.logins import LOGINS
 
 
 class Command(BaseCommand):
@@ -45,11 +45,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {line}")
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write("Demo logins (sign in at /accounts/login/ or /admin/):")
-        for role, (username, password, name) in (
-            ("Programme manager", MANAGER),
-            ("Sponsor", SPONSOR),
-        ):
-            self.stdout.write(f"  {role:<18} {name:<14} username {username:<8} password {password}")
+        for login in LOGINS:
+            self.stdout.write(
+                f"  {login.role}: {login.name}, username {login.username}, "
+                f"password {login.password}\n    sees {login.sees}"
+            )
         links = demo_intake_links()
         if links:
             self.stdout.write("Intake links of participants who have not finished theirs:")
