@@ -333,3 +333,45 @@ def test_an_organisation_administrator_changes_and_adds_default_guides(
     org.default_guide.refresh_from_db()
     assert org.default_guide.title == "Ours"
     assert Guide.objects.filter(programme=None, title="New default").exists()
+
+
+def test_a_manager_cannot_delete_a_default_through_the_bulk_action(org: Organisation) -> None:
+    omar = _client(org.omar)
+    for name, default, own in (
+        (WORDING, org.default_wording, org.b_wording),
+        (GUIDES, org.default_guide, org.b_guide),
+    ):
+        response = omar.post(
+            _url(name, "changelist"),
+            {
+                "action": "delete_selected",
+                "_selected_action": [str(default.pk), str(own.pk)],
+                "post": "yes",
+            },
+        )
+        assert response.status_code == 403, name
+        assert type(default).objects.filter(pk__in=[default.pk, own.pk]).count() == 2, name
+    # Their own programme's alone, they may.
+    response = omar.post(
+        _url(GUIDES, "changelist"),
+        {"action": "delete_selected", "_selected_action": [str(org.b_guide.pk)], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Guide.objects.filter(pk=org.b_guide.pk).exists()
+
+
+@pytest.mark.parametrize("rows", [1, 5])
+def test_the_outbox_list_takes_a_fixed_number_of_queries(
+    org: Organisation, rows: int, django_assert_num_queries
+) -> None:
+    for n in range(rows):
+        _message(org.b, f"more-{n}")
+    omar = _client(org.omar)
+
+    # session, user, the user's permissions and their group's, the programmes to filter by,
+    # the count, the count with no filter, the page of rows (with their person, user and
+    # programme), the date hierarchy's first and last and its days, the kinds to filter by
+    with django_assert_num_queries(11):
+        response = omar.get(_url(OUTBOX, "changelist"))
+
+    assert response.context["cl"].result_count == rows + 1
