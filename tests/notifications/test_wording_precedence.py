@@ -6,8 +6,10 @@ real send, so the programme comes from the message being sent."""
 
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.utils import translation
 
+from notifications.defaults import message_templates_seed
 from notifications.kinds import KINDS
 from notifications.models import MessageTemplate, Notification
 from notifications.rendering import render_files, template_for
@@ -83,3 +85,32 @@ def test_a_regional_language_falls_back_to_its_base_within_each_level(
 
     assert row is not None
     assert row.subject == "The programme's French"
+
+
+def test_one_wording_per_kind_language_and_programme_the_organisation_s_included(
+    programme: Programme,
+) -> None:
+    other = ProgrammeFactory(name="Another programme")
+    for owner in (programme, other):  # the same kind and language for each programme
+        _word(owner, "fr", "Their own")
+    MessageTemplate.objects.create(kind=KIND, language="fr", subject="Ours", body_text="x")
+
+    for owner in (programme, None):  # NULL is no exception for the organisation's row
+        with pytest.raises(IntegrityError), transaction.atomic():
+            MessageTemplate.objects.create(
+                kind=KIND, language="fr", programme=owner, subject="Twice", body_text="x"
+            )
+
+
+def test_seeding_adds_the_organisation_s_default_even_where_a_programme_has_its_own(
+    programme: Programme,
+) -> None:
+    MessageTemplate.objects.filter(kind=KIND).delete()
+    _word(programme, "", "The programme's")
+
+    assert KIND in message_templates_seed()
+
+    assert MessageTemplate.objects.filter(kind=KIND, language="", programme=None).exists()
+    assert MessageTemplate.objects.get(kind=KIND, programme=programme).subject == (
+        "The programme's"
+    )
