@@ -2,7 +2,7 @@
 
 from notifications.kinds import PARTICIPANT, Kind
 from notifications.schema import fields
-from pairs.kinds import PAIR, PAIR_MESSAGE
+from pairs.kinds import ABOUT_PAIR, PAIR, PAIR_MESSAGE
 
 # The partner in the introduction: who they are and how to reach them, as the pair page shows.
 PARTNER_INTRODUCED = fields("full_name", "job_title", "department", "email")
@@ -19,5 +19,6 @@ KINDS = [
             "partner_participant": PARTICIPANT,
             "pair": PAIR,
         },
+        programme_path=ABOUT_PAIR,
     ),
 ]

@@ -33,9 +33,19 @@ from notifications.template_checks import wording_problems
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     """The outbox, read-only: what went out to whom and when, and what is waiting or failed.
-    Rows hold ids, never a message's text."""
+    Rows hold ids, never a message's text. Each manager sees their programmes' messages only
+    (programmes/admin_outbox.py registers it scoped)."""
 
-    list_display = ["created_at", "kind", "to_email", "status", "not_before", "attempts", "sent_at"]
+    list_display = [
+        "created_at",
+        "kind",
+        "to_email",
+        "programme",
+        "status",
+        "not_before",
+        "attempts",
+        "sent_at",
+    ]
     list_filter = ["status", "kind", "created_at"]
     search_fields = ["to_email", "key"]
     date_hierarchy = "created_at"
@@ -47,6 +57,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "user",
         "content_type",
         "object_id",
+        "programme",
         "status",
         "not_before",
         "attempts",
@@ -56,7 +67,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "sent_at",
     ]
     exclude = ["data"]
-    list_select_related = ["person", "user"]
+    list_select_related = ["person", "user", "programme"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -92,17 +103,26 @@ class LanguageFilter(admin.SimpleListFilter):
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
-    """Programme managers' wording of each message, per language. Every edit is checked
-    before it is saved (notifications/template_checks.py) and can be previewed with sample
-    data, saved or not."""
+    """The wording of each message, per language: the organisation's defaults and each
+    programme's own (who may change which: programmes/admin_outbox.py). Every edit is
+    checked before it is saved (notifications/template_checks.py) and can be previewed with
+    sample data, saved or not."""
 
     form = MessageTemplateForm
-    list_display = ["kind_label", "language_label", "subject", "wording_check", "updated_at"]
+    list_display = [
+        "kind_label",
+        "language_label",
+        "programme",
+        "subject",
+        "wording_check",
+        "updated_at",
+    ]
+    list_select_related = ["programme"]
     list_filter = [KindFilter, LanguageFilter]
     search_fields = ["kind", "subject"]
     readonly_fields = ["placeholders"]
     fieldsets = [
-        (None, {"fields": ["kind", "language", "placeholders"]}),
+        (None, {"fields": ["kind", "language", "programme", "placeholders"]}),
         (
             "Wording",
             {
@@ -171,7 +191,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
             AuditEntry.Event.WORDING_CHANGED,
             by=request.user,
             target=obj,
-            programme=None,
+            programme=obj.programme,
             changes={"wording": change},
         )
 
@@ -201,8 +221,10 @@ class MessageTemplateAdmin(admin.ModelAdmin):
             )
             if not allowed:
                 raise PermissionDenied
-            # The form works on a copy: a preview never changes the saved row.
-            form = MessageTemplateForm(request.POST, instance=copy.copy(obj) if obj else None)
+            # The form works on a copy: a preview never changes the saved row. It is the
+            # admin's form, with the same choices as the page it was posted from.
+            form_class = self.get_form(request, obj, change=obj is not None)
+            form = form_class(request.POST, instance=copy.copy(obj) if obj else None)
             row = form.instance if form.is_valid() else None
         elif obj is not None:
             if not self.has_view_or_change_permission(request, obj):

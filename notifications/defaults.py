@@ -1,10 +1,11 @@
-"""The default wording managers start from: one MessageTemplate per kind, in the default
-language, made from the project's files in ``templates/emails/``.
+"""The organisation's default wording, which programmes' own wording overrides: one
+MessageTemplate per kind, for no programme, in the default language, made from the project's
+files in ``templates/emails/``.
 
 Seeded after every ``migrate`` (see apps.py) rather than by a data migration, because the
 list of kinds grows with the code: a kind added next month gets its default at the next
 deploy, where a migration would have frozen the list it saw. Seeding only adds what is
-missing, so a manager's edits are never overwritten; a deleted default comes back with the
+missing, so an administrator's edits are never overwritten; a deleted default comes back with the
 files' wording, which is what was being sent without it anyway.
 
 The files wrap their text in ``{% load tz %}{% autoescape off %}{% timezone zone %}``. The
@@ -97,7 +98,9 @@ def message_templates_seed(
     Safe to run any number of times, and alongside another run. ``model`` is the historical
     model when called from post_migrate."""
     existing = set(
-        model._default_manager.using(using).filter(language="").values_list("kind", flat=True)
+        model._default_manager.using(using)
+        .filter(language="", programme__isnull=True)
+        .values_list("kind", flat=True)
     )
     rows: list[Any] = []  # of ``model``, maybe the historical one
     for kind in KINDS:
@@ -114,6 +117,7 @@ def message_templates_seed(
                     body_html=wording.body_html,
                 )
             )
-    # Another process seeding at the same moment: the unique (kind, language) keeps one.
+    # Another process seeding at the same moment: the organisation's unique (kind, language)
+    # keeps one.
     model._default_manager.using(using).bulk_create(rows, ignore_conflicts=True)
     return [row.kind for row in rows]

@@ -39,7 +39,7 @@ class MessageTemplateForm(forms.ModelForm):
 
     class Meta:
         model = MessageTemplate
-        fields = ["kind", "language", *WORDING_FIELDS]
+        fields = ["kind", "language", "programme", *WORDING_FIELDS]
         widgets = {
             "subject": forms.TextInput(attrs={"class": "vLargeTextField"}),
             "body_text": forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField"}),
@@ -57,7 +57,8 @@ class MessageTemplateForm(forms.ModelForm):
         # Kept exactly as typed (blank lines at the end are part of the message), with the
         # browser's CRLF line endings made plain newlines, as in the files.
         for name in ("body_text", "body_html"):
-            cast(forms.CharField, self.fields[name]).strip = False
+            if name in self.fields:  # a wording the user may only read has none
+                cast(forms.CharField, self.fields[name]).strip = False
 
     def clean_body_text(self) -> str:
         return _newlines(self.cleaned_data["body_text"])
@@ -81,14 +82,18 @@ class MessageTemplateForm(forms.ModelForm):
                 continue
             for problem in wording_problems(source, kind=kind, field=field, language=language):
                 self.add_error(field, forms.ValidationError(problem, code="template"))
-        if kind and "language" in cleaned:
-            taken = MessageTemplate.objects.filter(kind=kind, language=language)
+        if kind and "language" in cleaned and "programme" in cleaned:
+            programme = cleaned["programme"]
+            taken = MessageTemplate.objects.filter(
+                kind=kind, language=language, programme=programme
+            )
             if self.instance.pk is not None:
                 taken = taken.exclude(pk=self.instance.pk)
             if taken.exists():
+                whose = f"for {programme}" if programme else "for the organisation"
                 self.add_error(
                     "language",
-                    f"This message already has a wording in {language_label(language)}: "
-                    "change that one instead.",
+                    f"This message already has a wording in {language_label(language)} "
+                    f"{whose}: change that one instead.",
                 )
         return cleaned

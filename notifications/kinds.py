@@ -46,6 +46,13 @@ class Kind:
     # Participants' and sponsors' mail waits for 08:00–20:00 where they live; a message
     # someone has just asked for (their links) or that a manager must act on goes at once.
     quiet_hours: bool = True
+    # Which programme a message belongs to, reached from the record it is about (``about``,
+    # the model each ask of this kind names): a path of lookups such as "cohort__programme",
+    # "" when it is about a programme itself, None when it belongs to no one programme (a
+    # password reset, links sent again to a person, a digest of every programme a manager
+    # runs). The outbox shows a programme's messages to its managers only, and sends them in
+    # that programme's wording (notifications/rendering.py).
+    programme_path: str | None = None
 
     def __post_init__(self) -> None:
         declared = self.placeholders

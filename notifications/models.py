@@ -46,6 +46,17 @@ class Notification(models.Model):
     )
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     about = GenericForeignKey("content_type", "object_id")
+    # Filled when the message is asked, from what it is about (``Kind.programme_path``); none
+    # for a message about no one programme. Its managers see it in the outbox, and it is sent
+    # in its programme's wording. A deleted programme leaves its messages to the
+    # organisation administrators (the record of what was sent stays).
+    programme = models.ForeignKey(
+        "programmes.Programme",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     data = models.JSONField(
         default=dict, blank=True, help_text="Ids and choices the message is built from."
     )
@@ -74,22 +85,40 @@ class Notification(models.Model):
 
 
 class MessageTemplate(models.Model):
-    """A programme manager's wording of one kind of message, in one language (blank: the
-    default for every language without its own). Without a row, the wording in
-    ``templates/emails/`` is used."""
+    """The wording of one kind of message, in one language (blank: for every language without
+    its own), for one programme or (no programme) the organisation's default, which only
+    organisation administrators change. A message is sent in its programme's wording, else
+    the organisation's, else the wording in ``templates/emails/``
+    (notifications/rendering.py)."""
 
     kind = models.CharField(max_length=40)
     language = models.CharField(max_length=10, blank=True)
+    # A programme's wording goes with it; it never becomes the organisation's.
+    programme = models.ForeignKey(
+        "programmes.Programme",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Leave blank for the organisation's default wording.",
+    )
     subject = models.CharField(max_length=300)
     body_text = models.TextField("plain-text body")
     body_html = models.TextField("HTML body", blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["kind", "language"]
+        ordering = ["kind", "language", "programme"]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "language"], name="message_template_once_per_language"
+                fields=["kind", "language", "programme"],
+                name="message_template_once_per_programme_and_language",
+            ),
+            # NULLs are distinct to a unique index: the organisation's rows need their own.
+            models.UniqueConstraint(
+                fields=["kind", "language"],
+                condition=models.Q(programme__isnull=True),
+                name="message_template_once_per_language",
             ),
         ]
 

@@ -148,6 +148,7 @@ def notification_send(notification_id: int) -> str:
             notification.kind,
             message.context,
             message.language or (notification.person.language if notification.person else ""),
+            notification.programme_id,
         )
         email = EmailMultiAlternatives(
             rendered.subject,

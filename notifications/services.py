@@ -68,6 +68,7 @@ def notify_each(
     fixed number of queries."""
     if kind not in KINDS:
         raise ValueError(f"Unknown kind of notification: {kind}")
+    programme_path = KINDS[kind].programme_path
     now = timezone.now()
     rows = []
     for key, to, about in messages:
@@ -89,6 +90,7 @@ def notify_each(
         if about is not None:
             row.content_type = ContentType.objects.get_for_model(about)
             row.object_id = about.pk
+            row.programme_id = _programme_of(about, programme_path)
         rows.append(row)
     # ON CONFLICT DO NOTHING: a repeat leaves the first row alone and, unlike catching an
     # IntegrityError, does not break the caller's transaction on PostgreSQL.
@@ -96,6 +98,18 @@ def notify_each(
     due_now = [row.key for row in rows if row.not_before <= timezone.now() + timedelta(seconds=1)]
     if due_now:
         transaction.on_commit(_queue(due_now), robust=True)
+
+
+def _programme_of(about: models.Model, path: str | None) -> Any:
+    """The id of the programme ``about`` belongs to, by the kind's ``programme_path``: a
+    subquery the INSERT runs, so asking costs no query of its own whatever ``about`` has
+    loaded."""
+    if path is None:
+        return None
+    if not path:
+        return about.pk
+    found = type(about)._default_manager.filter(pk=about.pk).values(path)[:1]
+    return models.Subquery(found)
 
 
 def keys_asked(keys: Iterable[str]) -> set[str]:

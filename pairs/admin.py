@@ -9,7 +9,6 @@ from django.db.models import (
     Count,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
 )
@@ -23,6 +22,7 @@ from lib.admin_filters import (
 )
 from pairs.models import Agreement, Guide, Meeting, Note
 from programmes.admin import CohortFilter, ProgrammeFilter
+from programmes.admin_defaults import OrganisationDefaultsAdmin
 from programmes.models import Topic
 from programmes.scoping import ProgrammeScopedAdmin, scope_choices
 
@@ -178,14 +178,11 @@ class MeetingAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, ViewOnlyMixin,
 
 
 @admin.register(Guide)
-class GuideAdmin(ProgrammeScopedAdmin, admin.ModelAdmin):
+class GuideAdmin(OrganisationDefaultsAdmin, admin.ModelAdmin):
     """Role cards, the first-meeting guide and agenda templates. Guides without a programme
-    are the defaults every programme sees; add one with a programme to give it its own.
-    A manager sees the defaults and their own programmes' guides (who may change the
-    defaults is left to the slice of #18 that gives organisation-wide defaults to the
-    organisation administrators)."""
-
-    programme_path = "programme"
+    are the organisation's defaults, which every programme sees and only organisation
+    administrators change; a manager reads them and adds their own programmes' guides
+    (programmes/admin_defaults.py)."""
 
     list_display = ["title", "kind", "role", "fits_topic", "programme_or_default", "position"]
     list_filter = ["kind", "role", ("programme", ProgrammeFilter)]
@@ -205,13 +202,6 @@ class GuideAdmin(ProgrammeScopedAdmin, admin.ModelAdmin):
             topic.label_from_instance = lambda t: f"{t.programme} – {t.title}"  # type: ignore[assignment]  # this field only
         return form
 
-    def scope_q(self, request: HttpRequest) -> Q:
-        return super().scope_q(request) | Q(programme__isnull=True)
-
     @admin.display(description="topic", ordering="topic_title")
     def fits_topic(self, obj: Guide) -> str:
         return obj.topic.title if obj.topic else obj.topic_title
-
-    @admin.display(description="programme", ordering="programme__name")
-    def programme_or_default(self, obj: Guide) -> str:
-        return str(obj.programme) if obj.programme else "Default (all programmes)"

@@ -26,6 +26,11 @@ AGREEMENT = fields(
     "get_meeting_mode_display",
 )
 
+# How a message reaches its programme (Kind.programme_path) from a pair, and from a record of
+# a pair (an agreement, a session, a check-in, a story).
+ABOUT_PAIR = "cohort__programme"
+ABOUT_PAIR_S_RECORD = "pair__cohort__programme"
+
 # What every message to one side of a pair offers.
 PAIR_MESSAGE: dict[str, Schema] = PARTICIPANT_MESSAGE | {"partner": PERSON, "pair_url": VALUE}
 _MEETING: dict[str, Schema] = PAIR_MESSAGE | {
@@ -42,6 +47,7 @@ KINDS = [
         "Agreement proposed by the partner",
         "pairs.notices.agreement_proposed",
         PAIR_MESSAGE | {"agreement": AGREEMENT},
+        programme_path=ABOUT_PAIR_S_RECORD,
     ),
     *(
         Kind(
@@ -49,6 +55,7 @@ KINDS = [
             f"Session {change} by the partner",
             "pairs.notices.meeting_update",
             _MEETING,
+            programme_path=ABOUT_PAIR_S_RECORD,
         )
         for change in ("scheduled", "rescheduled", "cancelled", "marked")
     ),
@@ -57,6 +64,7 @@ KINDS = [
         "The pair has ended (its sessions still to come are cancelled)",
         "pairs.notices.pair_ended",
         PAIR_MESSAGE | {"sessions": ListOf(VALUE), "zone": VALUE},
+        programme_path=ABOUT_PAIR,
     ),
     # Reminders, asked by beat's "what is due" scan (pairs/reminders.py).
     Kind(
@@ -64,11 +72,13 @@ KINDS = [
         "Agreement reminder, 3 days after the introduction",
         "pairs.notices.agreement_reminder",
         PAIR_MESSAGE | {"agreement": AGREEMENT},
+        programme_path=ABOUT_PAIR,
     ),
     Kind(
         "session_reminder",
         "Session reminder, 24 hours ahead",
         "pairs.notices.session_reminder",
         _MEETING,
+        programme_path=ABOUT_PAIR_S_RECORD,
     ),
 ]

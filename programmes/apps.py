@@ -11,6 +11,7 @@ class ProgrammesConfig(AppConfig):
 
     def ready(self) -> None:
         register(*kinds.KINDS)
+        from programmes import admin_outbox  # noqa: F401  (the outbox's admin, scoped)
         from programmes.roles import sync_roles_after_migrate
 
         # Keeps the programme managers' group in step with the models every migration adds.

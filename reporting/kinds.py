@@ -5,7 +5,7 @@ written by managers for sponsors."""
 
 from notifications.kinds import PROGRAMME, VALUE, Kind
 from notifications.schema import ListOf, fields
-from pairs.kinds import PAIR_MESSAGE
+from pairs.kinds import ABOUT_PAIR_S_RECORD, PAIR_MESSAGE
 
 STORY = fields("title")
 FIGURES = ListOf(fields("label", "text", "mark", "target", "suppressed"))
@@ -16,6 +16,7 @@ KINDS = [
         "A success story awaits the participant's consent",
         "reporting.notices.story_consent",
         PAIR_MESSAGE | {"story": STORY},
+        programme_path=ABOUT_PAIR_S_RECORD,
     ),
     Kind(
         "sponsor_status",
@@ -33,5 +34,6 @@ KINDS = [
             "sign_in_url": VALUE,
         },
         quiet_hours=False,
+        programme_path="",  # about the programme itself
     ),
 ]

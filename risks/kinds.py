@@ -3,7 +3,7 @@ is made from counts and dates, never typed, so a message may carry it."""
 
 from notifications.kinds import COHORT, PERSON, PROGRAMME, VALUE, Kind
 from notifications.schema import ListOf, Schema, fields
-from pairs.kinds import PAIR
+from pairs.kinds import ABOUT_PAIR_S_RECORD, PAIR
 
 FLAG = fields(
     "rule", "severity", "reason", "recommended_action", "opened_on", "days_open", "admin_url"
@@ -37,6 +37,7 @@ KINDS = [
         "Check-in after two missed or cancelled sessions",
         "risks.notices.checkin",
         _CHECKIN,
+        programme_path=ABOUT_PAIR_S_RECORD,
     ),
     # The same question, sent by a manager from an at-risk flag (risks/remediation.py): its
     # own wording, since it must not speak of missed meetings that did not happen.
@@ -45,6 +46,7 @@ KINDS = [
         "Check-in sent by a manager from an at-risk flag",
         "risks.notices.checkin",
         _CHECKIN,
+        programme_path=ABOUT_PAIR_S_RECORD,
     ),
     Kind(
         "checkin_answer",
@@ -58,8 +60,10 @@ KINDS = [
             **dict.fromkeys(("choice", "paused_until", "pair_admin_url", "site_url"), VALUE),
         },
         quiet_hours=False,
+        programme_path=ABOUT_PAIR_S_RECORD,
     ),
     # Digests to users, who have no time zone: the scans pick the hour (risks/digests.py).
+    # A digest lists every programme its recipient manages: it belongs to none of them.
     Kind(
         "risk_digest",
         "Weekly digest of open at-risk flags, to managers",

@@ -3,6 +3,7 @@
 from notifications.kinds import COHORT, LINKS, PARTICIPANT, PERSON, PROGRAMME, VALUE, Kind
 from notifications.schema import ListOf, Schema, fields
 from pairs.kinds import MEETING, PAIR
+from programmes.kinds import PARTICIPANT_PROGRAMME
 
 PLACES = ListOf(
     fields(
@@ -19,6 +20,8 @@ _PULSE: dict[str, Schema] = {
     "programme": PROGRAMME,
     "meeting": MEETING,
 }
+# Pulse messages are about a pulse or its request, each of one session.
+ABOUT_SESSION_S_RECORD = "meeting__pair__cohort__programme"
 _PULSE |= dict.fromkeys(("starts", "zone", "held_url", "not_held_url"), VALUE)
 
 KINDS = [
@@ -28,8 +31,15 @@ KINDS = [
         "surveys.notices.participant_links",
         {"person": PERSON, "places": PLACES, "site_url": VALUE},
         quiet_hours=False,
+        # To a person, with their places in every programme: no one programme's.
     ),
-    Kind("pulse_request", "Pulse after a session", "surveys.notices.pulse_request", _PULSE),
+    Kind(
+        "pulse_request",
+        "Pulse after a session",
+        "surveys.notices.pulse_request",
+        _PULSE,
+        programme_path=ABOUT_SESSION_S_RECORD,
+    ),
     Kind(
         "rematch_alert",
         "'Not a good fit' alert to managers",
@@ -42,6 +52,7 @@ KINDS = [
             "pair_admin_url": VALUE,
         },
         quiet_hours=False,
+        programme_path=ABOUT_SESSION_S_RECORD,
     ),
     Kind(
         "feedback_request",
@@ -56,6 +67,7 @@ KINDS = [
                 ("moment", "moment_label", "feedback_url", "closes_on", "site_url"), VALUE
             ),
         },
+        programme_path=PARTICIPANT_PROGRAMME,
     ),
     # Asked by beat's "what is due" scan (surveys/reminders.py).
     Kind(
@@ -63,5 +75,6 @@ KINDS = [
         "Pulse nudge, 48 hours after the pulse request",
         "surveys.notices.pulse_nudge",
         _PULSE,
+        programme_path=ABOUT_SESSION_S_RECORD,
     ),
 ]

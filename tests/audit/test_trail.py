@@ -207,17 +207,25 @@ def flag_resolved(scene: Scene) -> Act:
 
 
 def wording_changed(scene: Scene) -> Act:
-    client = scene.client(scene.org_admin)
-    row = MessageTemplate.objects.order_by("pk").first()
-    assert row is not None  # every kind has its default wording (notifications/defaults.py)
-    url = reverse("admin:notifications_messagetemplate_change", args=[row.pk])
-    data = _form_data(client.get(url)) | {"subject": "A new subject"}
+    """A manager writes their programme's own wording of a message."""
+    client = scene.client(scene.manager)
+    default = MessageTemplate.objects.filter(programme=None).order_by("pk").first()
+    assert default is not None  # every kind has its default wording (notifications/defaults.py)
+    url = reverse("admin:notifications_messagetemplate_add")
+    data = {
+        "programme": scene.programme.pk,
+        "kind": default.kind,
+        "language": "",
+        "subject": "Our own subject",
+        "body_text": default.body_text,
+        "body_html": default.body_html,
+    }
 
     def act() -> None:
         response = client.post(url, data)
         assert response.status_code == 302, response.context["adminform"].form.errors
 
-    return act, scene.org_admin, None
+    return act, scene.manager, scene.programme
 
 
 def export_downloaded(scene: Scene) -> Act:

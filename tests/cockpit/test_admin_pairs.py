@@ -215,27 +215,33 @@ def _urls_for_sponsor(pair: Pair) -> list[str]:
     ]
 
 
-def test_it_lets_managers_edit_guides(client: Client, manager, programme) -> None:
+def test_it_lets_managers_edit_their_programmes_guides_and_read_the_defaults(
+    client: Client, manager, programme
+) -> None:
     client.force_login(manager)
 
     html = client.get("/admin/pairs/guide/").content.decode()
     assert "Your role as a reverse-mentor" in html  # a default from the migration
-    assert "Default (all programmes)" in html
+    assert "The organisation&#x27;s default (every programme)" in html
 
-    guide = Guide.objects.get(kind=Guide.Kind.FIRST_MEETING, programme=None)
-    response = client.post(
-        f"/admin/pairs/guide/{guide.pk}/change/",
-        {
-            "programme": "",
-            "kind": Guide.Kind.FIRST_MEETING,
-            "role": "",
-            "topic": "",
-            "topic_title": "",
-            "title": "Your first meeting",
-            "body": "Introduce yourselves.\n\n- Book the next session.",
-            "position": 2,
-        },
-    )
+    default = Guide.objects.get(kind=Guide.Kind.FIRST_MEETING, programme=None)
+    data = {
+        "programme": str(programme.pk),
+        "kind": Guide.Kind.FIRST_MEETING,
+        "role": "",
+        "topic": "",
+        "topic_title": "",
+        "title": "Your first meeting",
+        "body": "Introduce yourselves.\n\n- Book the next session.",
+        "position": 2,
+    }
+    # The default is the organisation administrators' (tests/security/test_outbox_scope.py).
+    assert client.post(f"/admin/pairs/guide/{default.pk}/change/", data).status_code == 403
+    response = client.post("/admin/pairs/guide/add/", data)
     assert response.status_code == 302
-    guide.refresh_from_db()
-    assert guide.title == "Your first meeting"
+    own = Guide.objects.get(programme=programme, kind=Guide.Kind.FIRST_MEETING)
+    assert own.title == "Your first meeting"
+    response = client.post(f"/admin/pairs/guide/{own.pk}/change/", data | {"title": "Hello"})
+    assert response.status_code == 302
+    own.refresh_from_db()
+    assert own.title == "Hello"

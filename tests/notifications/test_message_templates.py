@@ -223,7 +223,8 @@ def test_one_wording_per_kind_and_language() -> None:
     again = MessageTemplateForm(form.data)
 
     assert errors_of(again, "language") == [
-        "This message already has a wording in French: change that one instead."
+        "This message already has a wording in French for the organisation: change that one "
+        "instead."
     ]
 
 
@@ -243,18 +244,17 @@ def admin_post(client: Client, url: str, **fields: str):
 
 
 def test_a_managers_edit_and_translation_are_what_the_next_messages_say(
-    client: Client, manager, participant
+    client: Client, manager, participant, programme
 ) -> None:
     client.force_login(manager)
-    default = MessageTemplate.objects.get(kind="intake_invitation", language="")
     response = admin_post(
         client,
-        f"{CHANGELIST}{default.pk}/change/",
+        f"{CHANGELIST}add/",
         kind="intake_invitation",
         language="",
+        programme=str(programme.pk),
         subject="{{ programme.name }}: your intake, {{ person.full_name }}",
         body_text="Hello {{ person.full_name }}, please fill in {{ intake_url }}",
-        _save="Save",
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     response = admin_post(
@@ -262,6 +262,7 @@ def test_a_managers_edit_and_translation_are_what_the_next_messages_say(
         f"{CHANGELIST}add/",
         kind="intake_invitation",
         language="fr",
+        programme=str(programme.pk),
         subject="{{ programme.name }} : votre questionnaire",
         body_text="Bonjour {{ person.full_name }}, remplissez {{ intake_url }}",
         body_html="<p>Bonjour {{ person.full_name }}</p>",
@@ -285,8 +286,10 @@ def test_a_managers_edit_and_translation_are_what_the_next_messages_say(
     assert in_french.alternatives[0][0] == "<p>Bonjour Zoé &lt;Ardent&gt;</p>"
 
 
-def test_a_refused_edit_keeps_what_was_typed_and_the_saved_wording(client: Client, manager) -> None:
-    client.force_login(manager)
+def test_a_refused_edit_keeps_what_was_typed_and_the_saved_wording(
+    client: Client, org_admin
+) -> None:
+    client.force_login(org_admin)
     default = MessageTemplate.objects.get(kind="match_introduction", language="")
 
     response = admin_post(
@@ -339,9 +342,9 @@ def test_the_preview_shows_the_saved_wording_with_its_times_where_the_recipient_
 
 
 def test_typed_wording_is_previewed_without_being_saved_and_its_html_is_sandboxed(
-    client: Client, manager
+    client: Client, org_admin
 ) -> None:
-    client.force_login(manager)
+    client.force_login(org_admin)
     row = MessageTemplate.objects.get(kind="match_introduction", language="")
     saved = row.subject
 
@@ -368,7 +371,7 @@ def test_typed_wording_is_previewed_without_being_saved_and_its_html_is_sandboxe
 
 
 def test_a_new_wording_can_be_previewed_before_it_exists_and_errors_are_shown(
-    client: Client, manager
+    client: Client, manager, programme
 ) -> None:
     client.force_login(manager)
 
@@ -377,6 +380,7 @@ def test_a_new_wording_can_be_previewed_before_it_exists_and_errors_are_shown(
         f"{CHANGELIST}preview/",
         kind="pulse_request",
         language="de",
+        programme=str(programme.pk),
         subject="Wie war es mit {{ partner.full_name }}?",
         body_text="{{ held_url }}",
     )
@@ -536,9 +540,9 @@ def test_the_list_takes_a_fixed_number_of_queries(
         )
     client.force_login(manager)
 
-    # session, user, the user's permissions and their group's, the count, the count with no
-    # filter ("3 of 20"), the page of rows
-    with django_assert_num_queries(7):
+    # session, user, the user's permissions and their group's, the programmes to filter by,
+    # the count, the count with no filter ("3 of 20"), the page of rows
+    with django_assert_num_queries(8):
         response = client.get(CHANGELIST)
 
     assert response.status_code == 200

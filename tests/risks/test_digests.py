@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.core import mail
 
 from notifications.models import Notification
 from pairs.models import Meeting, Note, Pair
 from programmes.models import Programme
+from programmes.scoping import ORG_ADMINS_GROUP
 from risks import notices as risk_notices
 from risks import tasks
 from risks.detection import risks_detect
@@ -192,6 +194,50 @@ def test_only_the_programmes_own_managers_get_its_flags(
 
     assert [m.to for m in mail.outbox] == [[manager.email]]
     assert Notification.objects.get(user=other_manager).status == Notification.Status.CANCELLED
+
+
+def test_each_manager_s_digest_lists_only_the_programmes_they_manage(
+    programme, manager, django_capture_on_commit_callbacks
+) -> None:
+    """Issue #18: two programmes, each with its manager, a manager of both, and an
+    organisation administrator who manages neither: she sees every flag in the admin, and
+    gets no digest (a digest is for those who run a programme)."""
+    other = ProgrammeFactory(name="Programme B")
+    other_manager = UserFactory(username="dora")
+    other.managers.add(other_manager)
+    both = UserFactory(username="ben")
+    for managed in (programme, other):
+        managed.managers.add(both)
+        pair_in_trouble(managed)
+    org_admin = UserFactory(username="olga", is_staff=True)
+    org_admin.groups.add(Group.objects.get(name=ORG_ADMINS_GROUP))
+    detect()
+    flags = {
+        managed.pk: {
+            f"/admin/risks/riskflag/{pk}/change/"
+            for pk in RiskFlag.objects.filter(pair__cohort__programme=managed).values_list(
+                "pk", flat=True
+            )
+        }
+        for managed in (programme, other)
+    }
+
+    with at(MONDAY), django_capture_on_commit_callbacks(execute=True):
+        assert risk_digests_due() == 3
+
+    bodies = {message.to[0]: message.body for message in mail.outbox}
+    assert set(bodies) == {manager.email, other_manager.email, both.email}
+    expected = {
+        manager.email: flags[programme.pk],
+        other_manager.email: flags[other.pk],
+        both.email: flags[programme.pk] | flags[other.pk],
+    }
+    every_flag = flags[programme.pk] | flags[other.pk]
+    for email, body in bodies.items():
+        assert {url for url in every_flag if url in body} == expected[email], email
+    assert "Programme B" not in bodies[manager.email]
+    assert programme.name not in bodies[other_manager.email]
+    assert not Notification.objects.filter(user=org_admin).exists()
 
 
 def test_the_digest_is_built_in_a_fixed_number_of_queries(

@@ -278,9 +278,12 @@ def test_it_cancels_the_mail_of_sessions_still_to_come(pair, manager):
     later = timezone.now() + timedelta(hours=3)
     coming, past = meeting(pair, days=5), meeting(pair, days=-2, status=Meeting.Status.HELD)
     request = PulseRequest.objects.create(meeting=past, participant=pair.mentee)
-    for about, key in ((coming, "coming"), (past, "past"), (request, "pulse")):
-        notify(kind="session_reminder", key=f"test-{key}", to=pair.mentee.person, about=about,
-               not_before=later)  # fmt: skip
+    for kind, about, key in (
+        ("session_reminder", coming, "coming"),
+        ("session_reminder", past, "past"),
+        ("pulse_nudge", request, "pulse"),
+    ):
+        notify(kind=kind, key=f"test-{key}", to=pair.mentee.person, about=about, not_before=later)
 
     remediation.pair_end(pair=pair, by=manager, note="Moved to another team.")
 

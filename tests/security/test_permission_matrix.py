@@ -306,7 +306,9 @@ MANAGER_MAY: dict[str, frozenset[str]] = {
     "programmes.participant": ALL,
     "pairs.pair": READ_ONLY,
     "pairs.meeting": READ_ONLY,
-    "pairs.guide": ALL,
+    # The guide and the wording opened are the organisation's defaults, which managers read
+    # (their own programmes' they change: tests/security/test_outbox_scope.py).
+    "pairs.guide": frozenset({VIEW, ADD}),
     "risks.riskflag": frozenset({VIEW, CHANGE}),
     "reporting.successstory": ALL,
     "reporting.sponsorask": ALL,
@@ -317,7 +319,7 @@ MANAGER_MAY: dict[str, frozenset[str]] = {
     "surveys.pulse": READ_ONLY,
     "surveys.npsresponse": READ_ONLY,
     "notifications.notification": READ_ONLY,
-    "notifications.messagetemplate": ALL,
+    "notifications.messagetemplate": frozenset({VIEW, ADD}),
     # The audit trail: read, never written, through the admin (audit/models.py).
     "audit.auditentry": READ_ONLY,
 }
@@ -373,8 +375,8 @@ def _scoped(model) -> bool:
 
 
 # Scoped models whose record opened here is shared by every programme: the world's first
-# guide is a default one (no programme), which every manager reads.
-SHARED_RECORDS = {"pairs.guide"}
+# guide and wording are the organisation's defaults (no programme), which every manager reads.
+SHARED_RECORDS = {"pairs.guide", "notifications.messagetemplate"}
 
 
 def _any_of(model) -> Callable[[World], str]:

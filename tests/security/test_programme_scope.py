@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from matching.models import PairRule
+from notifications.models import MessageTemplate
 from programmes.models import Cohort, Programme
 from programmes.roles import MANAGERS_GROUP
 from programmes.scoping import ORG_ADMINS_GROUP, ProgrammeScopedAdmin, is_org_admin
@@ -30,6 +31,12 @@ SCOPED = [
 def world() -> World:
     world = build_world()
     CohortFactory(programme=world.other_programme, name="B's cohort")
+    MessageTemplate.objects.create(
+        kind="pulse_request",
+        programme=world.programme,
+        subject="A's own wording",
+        body_text="{{ held_url }}",
+    )
     return world
 
 
@@ -49,9 +56,9 @@ def _in(model, programme: Programme) -> dict[str, Any]:
 
 
 def test_every_programme_model_s_admin_is_scoped() -> None:
-    """The models of the programme apps that belong to one programme; the directory of people
-    and the link requests (people, shared by every programme) and the outbox and wording
-    (a later slice of #18) are not."""
+    """The models of the programme apps that belong to one programme, and the outbox and
+    wording (tests/security/test_outbox_scope.py); the directory of people and the link
+    requests (people, shared by every programme) are not."""
     labels = {model._meta.label_lower for model in SCOPED}
     assert labels == {
         "audit.auditentry",
@@ -69,6 +76,8 @@ def test_every_programme_model_s_admin_is_scoped() -> None:
         "reporting.sponsorask",
         "surveys.pulse",
         "surveys.npsresponse",
+        "notifications.notification",
+        "notifications.messagetemplate",
     }
 
 
