@@ -44,6 +44,8 @@ GRANTS_NOTHING = {
     "risks.pairaction.by": "who acted on the pair",
     "reporting.successstory.written_by": "who wrote the story",
     "reporting.sponsorask.written_by": "who wrote the ask",
+    "audit.auditentry.actor": "who acted (the trail is read-only, append-only)",
+    "auditlog.logentry.actor": "django-auditlog's own entries: nothing writes them, no admin",
 }
 
 

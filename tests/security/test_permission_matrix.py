@@ -23,7 +23,7 @@ from audit.models import AuditEntry
 from matching.models import MatchingRun
 from notifications.models import MessageTemplate
 from programmes.links import Purpose
-from programmes.models import Cohort, Programme
+from programmes.models import Cohort, Participant, Person, Programme
 from programmes.scoping import ProgrammeScopedAdmin
 from risks.models import RiskFlag
 from surveys.feedback import MIDPOINT
@@ -438,6 +438,18 @@ def _admin_rows() -> dict[str, tuple[Build, dict[str, str]]]:
     return rows
 
 
+def _person_of_a_only(world: World) -> str:
+    elsewhere = Participant.objects.exclude(cohort__programme=world.programme)
+    person = (
+        Person.objects.filter(participations__cohort__programme=world.programme)
+        .exclude(participations__in=elsewhere)
+        .order_by("pk")
+        .first()
+    )
+    assert person is not None, "the world has nobody taking part in A only"
+    return str(person.pk)
+
+
 STAFF_ONLY = expect(LOGIN, manager=OK, other_manager=OK, superuser=OK)
 # A custom page about one of programme A's records: another programme's manager gets the 404
 # of a record that does not exist.
@@ -510,6 +522,12 @@ ADMIN_ROWS: dict[str, tuple[Build, dict[str, str]]] = {
         for action in ("rule", "partner", "swap", "rerun", "approve")
     },
     # A preview of unsaved wording is posted from the form; a plain visit goes back to it.
+    # The shared directory: a person taking part in A only, whom only A's manager (and an
+    # administrator) may delete; the page would list A's participations (#18).
+    "admin:programmes_person_delete": (
+        page("admin:programmes_person_delete", object_id=_person_of_a_only),
+        expect(LOGIN, manager=OK, other_manager=DENIED, superuser=OK),
+    ),
     # The form to download the trail: each reader chooses among their own programmes.
     "admin:audit_auditentry_export": (page("admin:audit_auditentry_export"), STAFF_ONLY),
     "admin:notifications_messagetemplate_preview_unsaved": (
