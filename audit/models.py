@@ -45,11 +45,13 @@ class AuditEntry(AbstractLogEntry):
         related_name="+",
         help_text="Blank for what concerns the whole organisation (an administrator's role).",
     )
-    programme_name: "models.CharField[str, str]" = models.CharField(max_length=200, blank=True)
+    programme_name: "models.CharField[str, str]" = models.CharField(
+        "programme", max_length=200, blank=True
+    )
 
     class Meta(AbstractLogEntry.Meta):
         verbose_name = "audit entry"
-        verbose_name_plural = "audit trail"
+        verbose_name_plural = "audit entries"
         indexes = [
             models.Index(fields=["programme", "timestamp"], name="audit_by_programme"),
         ]
