@@ -157,8 +157,11 @@ def test_a_demo_database_of_the_old_layout_migrates_forward_and_back(
 
     _manage(ROOT, scratch_database, "migrate", "--no-input")
 
-    # No table made, dropped or copied: the moved models read the same rows.
-    assert _tables(scratch_database) == tables_before
+    # No table dropped, and none made for a moved model (later migrations add tables of
+    # their own, such as the audit trail's): the moved models read the same rows.
+    tables_after = _tables(scratch_database)
+    assert tables_before <= tables_after
+    assert not [t for t in tables_after - tables_before if t.split("_", 1)[1] in MOVED]
     types_after = _content_types(scratch_database)
     assert types_after == {m: (types_before[m][0], app) for m, app in MOVED.items()}
     output = _manage(ROOT, scratch_database, "shell", "-c", READ_BACK % MOVED)
@@ -174,5 +177,7 @@ def test_a_demo_database_of_the_old_layout_migrates_forward_and_back(
     # And back (one command: every migration of the move depends on pairs' first): the
     # state moves back to programmes, the content types with it.
     _manage(ROOT, scratch_database, "migrate", "pairs", "zero")
-    assert _tables(scratch_database) == tables_before
+    tables_back = _tables(scratch_database)
+    assert tables_before <= tables_back  # (and django-auditlog's own table, which stays)
+    assert not [t for t in tables_back - tables_before if t.split("_", 1)[1] in MOVED]
     assert _content_types(scratch_database) == types_before
