@@ -3,11 +3,14 @@ severity sorted by the score, the pairs to watch listed apart (no flag, the user
 programmes only, never anyone's words), and where the weights come from."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
+from notifications.models import Notification
+from risks import notices as risk_notices
 from risks.models import PairRisk, RiskFlag, RiskModel
 from tests.factories import ProgrammeFactory
 from tests.pairs.meeting_helpers import agreed_pair
@@ -100,3 +103,34 @@ def test_the_queue_says_where_the_weights_come_from(alice: Client, programme) ->
     page = alice.get(QUEUE).content.decode()
     today = f"{timezone.localdate():%-d %b %Y}"
     assert f"{programme.name}: learned on {today} from 42 pairs (7 lapsed)" in page
+
+
+# --- The weekly digest's pairs to watch -----------------------------------------------------
+
+
+def test_the_digest_lists_the_pairs_to_watch_even_with_no_flag_open(programme, manager) -> None:
+    watched = agreed_pair(programme=programme)
+    private_history(watched)
+    scored(watched, 0.41, "watch", ["no session booked in the next 14 days"])
+    flagged = agreed_pair(programme=programme)
+    scored(flagged, 0.45, "watch")
+    open_flag(flagged, RiskFlag.Rule.REVERSION)
+    theirs = agreed_pair(programme=ProgrammeFactory())
+    scored(theirs, 0.5, "watch")
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    risk_notices.ask_risk_digest(manager, 2026, 1, monday)
+    notification = Notification.objects.get(kind="risk_digest")
+
+    message = risk_notices.risk_digest(notification)
+
+    [entry] = message.context["programmes"]
+    assert [item["pair"] for item in entry["watch"]] == [watched]
+    assert entry["watch"][0]["chance"] == 41
+    assert message.context["watch_count"] == 1
+    RiskFlag.objects.all().delete()
+    message = risk_notices.risk_digest(notification)
+    assert message is not None  # pairs to watch are worth the e-mail on their own
+    assert [item["pair"] for item in message.context["programmes"][0]["watch"]] == [
+        flagged,
+        watched,
+    ]
