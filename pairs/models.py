@@ -169,6 +169,9 @@ class Meeting(models.Model):
     )
     led_by = models.CharField(max_length=20, choices=Role, blank=True)
     cancelled_by = models.CharField(max_length=20, choices=Role, blank=True)
+    # For a missed session: the side that did not turn up, when the one logging it said so
+    # (blank: not known, or both). The at-risk score counts it (risks/signals.py).
+    missed_by = models.CharField("who did not turn up", max_length=20, choices=Role, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
     scheduled_by = models.CharField(max_length=20, choices=Role, blank=True)
     # The calendar invitation: the same UID on every update, a higher SEQUENCE each time.

@@ -90,6 +90,10 @@ class RiskFlag(models.Model):
       may still hold it as ``at_most``: it is never shown);
     - reversion: ``reverted``, ``of``, ``sessions`` (``[{"id", "date"}]``);
     - not_a_good_fit: ``date`` (of the first session), ``side`` (who answered);
+    - fading: ``probability`` (0..1), ``reasons`` (plain words with counts and dates, made
+      by risks/score.py from the signals), ``last_held`` (date or null). Opened at the
+      score's "act" level (risks/detection.py); "missed", "no_session" and "no_pulse" are
+      no longer opened (their stored flags still show);
     - needs_partner: ``date`` (of the re-match), ``side`` (who was left without a partner).
       Opened on the ended pair by a re-match (risks/remediation.py), never by the
       detection.
@@ -104,6 +108,7 @@ class RiskFlag(models.Model):
         REVERSION = "reversion", "Roles reverting"
         NOT_A_GOOD_FIT = "not_a_good_fit", "Not a good fit"
         NEEDS_PARTNER = "needs_partner", "Left without a partner"
+        FADING = "fading", "Likely to lapse"
 
     class Severity(models.IntegerChoices):
         HIGH = 1, "High"
@@ -118,6 +123,7 @@ class RiskFlag(models.Model):
         Rule.REVERSION: Severity.MEDIUM,
         Rule.NO_PULSE: Severity.LOW,
         Rule.NEEDS_PARTNER: Severity.MEDIUM,
+        Rule.FADING: Severity.MEDIUM,
     }
     # The playbook: what a manager should do first about each rule.
     PLAYBOOK = {
@@ -134,6 +140,9 @@ class RiskFlag(models.Model):
         Rule.NOT_A_GOOD_FIT: "Re-match: end this pair and propose a new partner.",
         Rule.NEEDS_PARTNER: "Find them a new partner (re-match), or leave them on the waiting "
         "list for the cohort's next matching run.",
+        Rule.FADING: "Send the check-in: ask both whether they can continue, or would rather "
+        "be re-matched or pause for a month; if diaries are the problem, suggest booking the "
+        "next session now.",
     }
 
     pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="risk_flags")
@@ -185,6 +194,11 @@ class RiskFlag(models.Model):
     @property
     def reason(self) -> str:
         """The rule as it held, in plain words from the evidence: counts and dates only."""
+        if self.rule == self.Rule.FADING:
+            return self._fading_reason()
+        return self._rule_reason()
+
+    def _rule_reason(self) -> str:
         e = self.evidence
         day = evidence_day
 
@@ -242,6 +256,13 @@ class RiskFlag(models.Model):
                 )
         return self.get_rule_display()
 
+    def _fading_reason(self) -> str:
+        e = self.evidence
+        chance = round(float(e.get("probability") or 0) * 100)
+        said = "; ".join(str(r) for r in e.get("reasons") or [])
+        head = f"Likely to lapse ({chance}% by the risk score)"
+        return f"{head}: {said}." if said else f"{head}."
+
 
 class PairAction(models.Model):
     """What was done about a pair and by whom: a manager's remediation action from the
@@ -284,3 +305,41 @@ class PairAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class RiskModel(models.Model):
+    """A programme's learned weights for the risk score (risks/score.py), refitted nightly
+    on the ended pairs of its organisation's earlier cohorts (risks/learning.py). No row: the
+    default weights."""
+
+    programme = models.OneToOneField(
+        "programmes.Programme", on_delete=models.CASCADE, related_name="risk_model"
+    )
+    weights = models.JSONField(default=dict)
+    fitted_at = models.DateTimeField()
+    pairs_used = models.PositiveIntegerField(default=0)
+    lapsed_used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "risk model"
+
+    def __str__(self) -> str:
+        return f"Risk model of {self.programme_id} ({self.pairs_used} pairs)"
+
+
+class PairRisk(models.Model):
+    """A pair's latest risk score, kept by the detection (risks/detection.py) so the queue
+    sorts by it and shows the pairs to watch without scoring every pair on every page."""
+
+    pair = models.OneToOneField(Pair, on_delete=models.CASCADE, related_name="risk")
+    probability = models.FloatField()
+    level = models.CharField(max_length=5)
+    reasons = models.JSONField(default=list)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "pair risk score"
+        indexes = [models.Index(fields=["level", "probability"])]
+
+    def __str__(self) -> str:
+        return f"Risk of pair {self.pair_id}: {self.level}"

@@ -1,0 +1,181 @@
+"""The per-pair risk score: the chance a pair lapses (30 days without a held session, a
+manager's pause not counted), from its signals (risks/signals.py) by a logistic model.
+
+The model is transparent: ``probability = 1 / (1 + exp(-(bias + sum(weight * feature))))``
+over the features below, with DEFAULT_WEIGHTS (docs/at-risk.md says why each). A programme's
+own ``RiskModel`` row, refitted nightly on its organisation's ended pairs
+(risks/learning.py), replaces the defaults once it exists. Two levels: *watch* from
+WATCH_AT, *act* from ACT_AT. Reasons are plain words with counts and dates, never anyone's
+text.
+"""
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from pairs.models import Pair
+from risks.models import RiskModel
+from risks.signals import WINDOW_DAYS, Signals, pair_signals, signals_for
+
+OK, WATCH, ACT = "ok", "watch", "act"
+WATCH_AT = 0.3
+ACT_AT = 0.5
+BIAS = "bias"
+
+# Each feature: how it is read from the signals (capped, so one extreme value does not
+# swamp the rest).
+FEATURES: dict[str, Callable[[Signals], float]] = {
+    "gap_vs_cadence": lambda s: min(s.days_since_held_vs_cadence, 3.0),
+    "not_happened": lambda s: float(min(s.not_happened, 4)),
+    "in_a_row": lambda s: float(min(s.not_happened_in_a_row, 3)),
+    "by_exec": lambda s: float(min(s.cancelled_by_exec + s.missed_by_exec, 4)),
+    "rescheduled_late": lambda s: float(min(s.rescheduled_late, 3)),
+    "nothing_booked": lambda s: float(1 - s.next_booked),
+    "silent_sides": lambda s: float(s.silent_sides),
+    "empty_learning": lambda s: s.empty_learning_share,
+    "action_not_done": lambda s: s.action_not_done_share,
+    "checkin_wants_out": lambda s: float(s.checkin_wants_out),
+}
+# The defaults (the prior the learning shrinks toward): see docs/at-risk.md.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    BIAS: -4.4,
+    "gap_vs_cadence": 1.6,
+    "not_happened": 0.7,
+    "in_a_row": 0.6,
+    "by_exec": 0.35,
+    "rescheduled_late": 0.3,
+    "nothing_booked": 1.1,
+    "silent_sides": 0.6,
+    "empty_learning": 0.5,
+    "action_not_done": 0.4,
+    "checkin_wants_out": 2.0,
+}
+
+
+@dataclass(frozen=True)
+class RiskScore:
+    probability: float  # 0..1, chance the pair lapses
+    level: str  # "ok" | "watch" | "act"
+    reasons: list[str]  # plain words with counts and dates, never anyone's text
+
+
+def features(signals: Signals) -> dict[str, float]:
+    return {name: read(signals) for name, read in FEATURES.items()}
+
+
+def probability(values: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    z = weights.get(BIAS, DEFAULT_WEIGHTS[BIAS]) + sum(
+        weights.get(name, DEFAULT_WEIGHTS[name]) * value for name, value in values.items()
+    )
+    z = max(-30.0, min(30.0, z))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def level_of(p: float) -> str:
+    return ACT if p >= ACT_AT else WATCH if p >= WATCH_AT else OK
+
+
+def weights_of(model: RiskModel | None) -> dict[str, float]:
+    if model is None or not model.weights:
+        return dict(DEFAULT_WEIGHTS)
+    return {**DEFAULT_WEIGHTS, **{k: float(v) for k, v in model.weights.items()}}
+
+
+def score_of(signals: Signals, model: RiskModel | None = None) -> RiskScore:
+    weights = weights_of(model)
+    values = features(signals)
+    p = probability(values, weights)
+    return RiskScore(probability=round(p, 4), level=level_of(p), reasons=reasons(signals, weights))
+
+
+def pair_score(pair: Pair, *, on: date, model: "RiskModel | None" = None) -> RiskScore:
+    """The pair's score as known at the end of ``on``; ``model`` defaults to its programme's
+    learned model, if any, else the default weights."""
+    if model is None:
+        model = model_for(pair.cohort.programme_id)
+    return score_of(pair_signals(pair, on=on), model)
+
+
+def scores_for(pairs: Iterable[Pair], *, on: date, as_logged: bool = True) -> dict[int, RiskScore]:
+    """The scores of ``pairs`` in a fixed number of queries (the signals' and one for the
+    learned models); ``as_logged`` as for risks.signals.signals_for."""
+    pairs = list(pairs)
+    signals = signals_for(pairs, on=on, as_logged=as_logged)
+    models = {
+        m.programme_id: m
+        for m in RiskModel.objects.filter(programme__in={p.cohort.programme_id for p in pairs})
+    }
+    return {
+        pair.pk: score_of(signals[pair.pk], models.get(pair.cohort.programme_id)) for pair in pairs
+    }
+
+
+def model_for(programme_id: int) -> RiskModel | None:
+    return RiskModel.objects.filter(programme_id=programme_id).first()
+
+
+def _day(value: date | None) -> str:
+    return f"{value:%-d %b %Y}" if value else "?"
+
+
+def _times(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
+
+def reasons(s: Signals, weights: Mapping[str, float]) -> list[str]:
+    """The signals that raise the score (positive weight, non-zero value), biggest first, in
+    plain words: counts and dates only."""
+    values = features(s)
+    texts = {
+        "gap_vs_cadence": (
+            f"{s.days_since_held} days since the last held session"
+            + (f" ({_day(s.last_held)})" if s.last_held else " (none held yet)")
+            + f", against a cadence of {s.cadence_days} days"
+        ),
+        "not_happened": (
+            f"{_times(s.not_happened, 'session')} did not happen in {WINDOW_DAYS} days, "
+            f"the latest on {_day(s.latest_not_happened)} "
+            f"(cancelled by the executive {s.cancelled_by_exec}, "
+            f"by the reverse-mentor {s.cancelled_by_mentor}; missed by the executive "
+            f"{s.missed_by_exec}, by the reverse-mentor {s.missed_by_mentor}, not said "
+            f"{s.missed_by_unknown})"
+        ),
+        "in_a_row": (
+            f"the last {_times(s.not_happened_in_a_row, 'session')} in a row did not happen"
+        ),
+        "by_exec": (
+            f"the executive called off or missed "
+            f"{_times(s.cancelled_by_exec + s.missed_by_exec, 'session')}"
+        ),
+        "rescheduled_late": f"{_times(s.rescheduled_late, 'session')} moved within a day of it",
+        "nothing_booked": f"no session booked in the next {s.cadence_days} days",
+        "silent_sides": (
+            "neither side answered the pulse"
+            if s.silent_sides == 2
+            else (
+                "the executive did not answer the pulse"
+                if s.exec_pulse_share == 0
+                else "the reverse-mentor did not answer the pulse"
+            )
+        )
+        + f" for the last {_times(s.settled_held, 'held session')}",
+        "empty_learning": (
+            f"{round(s.empty_learning_share * 100)}% of the recent pulses noted no learning"
+        ),
+        "action_not_done": (
+            f"{round(s.action_not_done_share * 100)}% of the recent pulses said the last "
+            "action was not done"
+        ),
+        "checkin_wants_out": "the latest check-in answer asked for a pause or a re-match",
+    }
+    raising = [
+        (weights.get(name, 0.0) * value, name)
+        for name, value in values.items()
+        if value > 0 and weights.get(name, 0.0) > 0
+    ]
+    # The gap alone is not a reason while it is within the cadence.
+    raising = [
+        (c, n) for c, n in raising if n != "gap_vs_cadence" or s.days_since_held > s.cadence_days
+    ]
+    return [texts[name] for _, name in sorted(raising, reverse=True)]
