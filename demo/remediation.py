@@ -16,6 +16,9 @@ from reporting.models import SuccessStory
 from risks.detection import risks_detect
 from risks.models import PairAction, RiskFlag
 
+# How long into a quiet spell the demo dates its "likely to lapse" flags.
+FADING_AFTER_DAYS = 16
+
 STORIES = [
     (
         "From a shared inbox to a customer-first rota",
@@ -81,7 +84,10 @@ def _date_flags_as_the_hourly_scan_would_have(programme, now: datetime) -> None:
     flags = list(RiskFlag.objects.filter(pair__cohort__programme=programme))
     for flag in flags:
         e = flag.evidence
-        if flag.rule == RiskFlag.Rule.NO_SESSION:
+        if flag.rule == RiskFlag.Rule.FADING:
+            # The score reached "act" some two weeks into the quiet spell.
+            held_on = date.fromisoformat(e["since"]) + timedelta(days=FADING_AFTER_DAYS)
+        elif flag.rule == RiskFlag.Rule.NO_SESSION:
             # Found the day the quiet spell reached the threshold, and saying so.
             e["days"] = programme.risk_days_without_session
             held_on = date.fromisoformat(e["since"]) + timedelta(days=e["days"])

@@ -267,9 +267,11 @@ def meeting_mark(
     status: Mark | str,
     led_by: Role | str,
     topic: Topic | None,
+    missed_by: Role | str = "",
 ) -> Meeting:
-    """Record that a session that has started was held (and who led it) or missed. A mark can
-    be corrected later; a cancelled session cannot be marked."""
+    """Record that a session that has started was held (and who led it) or missed (and, if
+    the one logging it says so, which side did not turn up: ``missed_by``, blank when not
+    known). A mark can be corrected later; a cancelled session cannot be marked."""
     pair = meeting.pair
     side = side_of(pair=pair, participant=by)
     _check_open(pair)
@@ -278,6 +280,8 @@ def meeting_mark(
         errors["status"] = "Say whether the session was held or missed."
     if led_by not in ("", *Role.values):
         errors["led_by"] = "Choose who led the session."
+    if missed_by not in ("", *Role.values):
+        errors["missed_by"] = "Choose who did not turn up, or leave it blank."
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -296,7 +300,9 @@ def meeting_mark(
         meeting.status = status
         # Nobody leads a missed session.
         meeting.led_by = led_by if status == Meeting.Status.HELD else ""
+        # Only a missed session has a side that did not turn up.
+        meeting.missed_by = missed_by if status == Meeting.Status.MISSED else ""
         meeting.topic = topic
-        meeting.save(update_fields=["status", "led_by", "topic", "updated_at"])
+        meeting.save(update_fields=["status", "led_by", "missed_by", "topic", "updated_at"])
         _queue_update(meeting, "marked", by, side)
     return meeting

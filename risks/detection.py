@@ -1,6 +1,12 @@
 """At-risk detection: which of the rules of docs/at-risk.md hold for each open pair, with its
 programme's thresholds, written as RiskFlag rows (the model says what evidence each rule keeps).
 
+The timing rules (missed sessions, no session lately, no pulse) are replaced by the risk
+score (risks/score.py): an active pair whose score reaches "act" has a "likely to lapse"
+(FADING) flag, one per quiet spell (counted from its last held session); every active pair's
+latest score is kept as its PairRisk row, which the queue sorts by and lists at "watch".
+Stored flags of the old timing rules still show; no new ones are opened.
+
 ``risks_detect`` runs hourly for every open pair (beat, ``risks.tasks.detect_risks``) and
 for one pair after a pulse or a session change (the ``pair_activity`` signal, connected in
 ``risks/apps.py``). It evaluates the rules in a fixed number of queries per programme,
@@ -22,7 +28,7 @@ and pulse ids are read or kept, never what anyone wrote and never a safety answe
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,23 +38,22 @@ from django.utils import timezone
 
 from pairs.models import Meeting, Pair, PairQuerySet
 from programmes.models import Programme, Role
-from risks.models import RiskFlag
+from risks.models import PairRisk, RiskFlag
+from risks.score import ACT, RiskScore, model_for, score_of
+from risks.signals import Signals, signals_for
 from surveys.models import Pulse
-from surveys.pulses import REQUEST_DELAY
-from surveys.reminders import PULSE_NUDGE_AFTER
 
 Rule = RiskFlag.Rule
 
+# The timing rules the score replaced: their stored flags still show, none is opened.
+RETIRED: frozenset[Rule] = frozenset({Rule.MISSED, Rule.NO_SESSION, Rule.NO_PULSE})
 # Which rules are looked at for a pair in each status.
 RULES_FOR: dict[str, frozenset[Rule]] = {
-    Pair.Status.ACTIVE: frozenset(Rule),
+    Pair.Status.ACTIVE: frozenset(
+        {Rule.FADING, Rule.LOW_SAFETY, Rule.REVERSION, Rule.NOT_A_GOOD_FIT}
+    ),
     Pair.Status.PAUSED: frozenset({Rule.LOW_SAFETY, Rule.NOT_A_GOOD_FIT}),
 }
-# How long after a held session ends its pulse may still be on its way: the request goes an
-# hour after the end (REQUEST_DELAY), the nudge 48 hours after the request (PULSE_NUDGE_AFTER),
-# and a day more for the answer to the nudge (and for either e-mail waiting for 08:00 where
-# the participant lives). Flagging sooner would flag pairs whose answers are only late.
-PULSE_GRACE = REQUEST_DELAY + PULSE_NUDGE_AFTER + timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,6 @@ class _Session:
     status: str
     starts_at: datetime
     ends_at: datetime
-    by: str  # the side that cancelled, or ""
-    has_pulse: bool
     reverted: bool
 
 
@@ -99,17 +102,30 @@ def _pairs_in(programme: Programme, pairs: PairQuerySet) -> QuerySet[Pair]:
     return pairs.open().filter(cohort__programme=programme)
 
 
+@dataclass(frozen=True)
+class _Evaluation:
+    findings: dict[int, list[Finding]]
+    known: dict[int, _Known]
+    scores: dict[int, RiskScore]
+
+
 def _evaluate(
     programme: Programme, pairs: list[Pair], scope: QuerySet[Pair], now: datetime
-) -> tuple[dict[int, list[Finding]], dict[int, _Known]]:
-    """The findings and the known flags of ``pairs``, all in ``scope`` (the same pairs, as a
-    subquery). Three queries: the started sessions, the answers that matter, the flags."""
+) -> _Evaluation:
+    """The findings, known flags and scores of ``pairs``, all in ``scope`` (the same pairs,
+    as a subquery). Eight queries: the started sessions, the answers that matter, the flags,
+    the learned model and the score's signals (risks/signals.py)."""
     at_most = programme.risk_safety_at_most
+    zone = ZoneInfo(programme.time_zone)
+    for pair in pairs:
+        pair.cohort.programme = programme  # the signals read the programme's zone and target
+    signals = signals_for(pairs, on=now.astimezone(zone).date(), as_logged=False)
+    model = model_for(programme.pk)
+    scores = {pk: score_of(its, model) for pk, its in signals.items()}
     sessions: dict[int, list[_Session]] = defaultdict(list)
-    for pk, pair_id, status, starts_at, minutes, by, has_pulse, reverted in (
+    for pk, pair_id, status, starts_at, minutes, reverted in (
         Meeting.objects.filter(pair__in=scope.values("pk"), starts_at__lte=now)
         .annotate(
-            has_pulse=Exists(Pulse.objects.filter(meeting=OuterRef("pk"))),
             reverted=Exists(
                 Pulse.objects.filter(meeting=OuterRef("pk"), teaching__gte=Pulse.REVERTED_FROM)
             ),
@@ -121,8 +137,6 @@ def _evaluate(
             "status",
             "starts_at",
             "duration_minutes",
-            "cancelled_by",
-            "has_pulse",
             "reverted",
         )
     ):
@@ -132,8 +146,6 @@ def _evaluate(
                 status=status,
                 starts_at=starts_at,
                 ends_at=starts_at + timedelta(minutes=minutes),
-                by=by,
-                has_pulse=has_pulse,
                 reverted=reverted,
             )
         )
@@ -173,12 +185,18 @@ def _evaluate(
         if resolved_at is None:
             known[pair_id].open[rule] = (pk, condition)
 
-    zone = ZoneInfo(programme.time_zone)
     findings = {
-        pair.pk: _findings(programme, pair, sessions[pair.pk], answers[pair.pk], now=now, zone=zone)
+        pair.pk: _findings(
+            programme,
+            pair,
+            sessions[pair.pk],
+            answers[pair.pk],
+            (signals[pair.pk], scores[pair.pk]),
+            zone=zone,
+        )
         for pair in pairs
     }
-    return findings, known
+    return _Evaluation(findings=findings, known=known, scores=scores)
 
 
 def _day(moment: datetime, zone: ZoneInfo) -> str:
@@ -190,17 +208,16 @@ def _findings(
     pair: Pair,
     sessions: list[_Session],
     answers: list[_Answer],
+    scored: tuple[Signals, RiskScore],
     *,
-    now: datetime,
     zone: ZoneInfo,
 ) -> list[Finding]:
     """``sessions``: the pair's started sessions, oldest first; ``answers``: its low-safety
-    and not-a-good-fit answers, in the order they were given."""
+    and not-a-good-fit answers, in the order they were given; ``scored``: its signals and
+    score."""
     rules = RULES_FOR.get(pair.status, frozenset())
     checks = (
-        (Rule.MISSED, lambda: _missed(programme, sessions, now, zone)),
-        (Rule.NO_SESSION, lambda: _no_session(programme, pair, sessions, now, zone)),
-        (Rule.NO_PULSE, lambda: _no_pulse(programme, sessions, now, zone)),
+        (Rule.FADING, lambda: _fading(*scored)),
         (Rule.LOW_SAFETY, lambda: _low_safety(answers, zone)),
         (Rule.REVERSION, lambda: _reversion(programme, sessions, zone)),
         (Rule.NOT_A_GOOD_FIT, lambda: _not_a_good_fit(answers, zone)),
@@ -215,58 +232,16 @@ def _findings(
     return found
 
 
-def _missed(programme: Programme, sessions: list[_Session], now: datetime, zone) -> Occurrence:
-    in_a_row = programme.risk_missed_in_a_row
-    since = now - timedelta(days=programme.risk_window_days)
-    in_window = [s for s in sessions if s.status in Meeting.NOT_HAPPENED and s.starts_at >= since]
-    latest = sessions[-in_a_row:]
-    if len(latest) == in_a_row and all(s.status in Meeting.NOT_HAPPENED for s in latest):
-        concerned, row = latest, in_a_row
-    elif len(in_window) >= programme.risk_missed_in_window:
-        concerned, row = in_window, None
-    else:
+def _fading(signals: Signals, score: RiskScore) -> Occurrence:
+    """The score at "act": one occurrence per quiet spell, named by the day it counts from."""
+    if score.level != ACT:
         return None
-    return f"meeting:{concerned[-1].id}", {
-        "in_a_row": row,
-        "in_window": len(in_window),
-        "window_days": programme.risk_window_days,
-        "sessions": [
-            {"id": s.id, "date": _day(s.starts_at, zone), "status": s.status, "by": s.by}
-            for s in concerned
-        ],
-    }
-
-
-def _no_session(
-    programme: Programme, pair: Pair, sessions: list[_Session], now: datetime, zone
-) -> Occurrence:
-    held = [s for s in sessions if s.status == Meeting.Status.HELD]
-    last_held = held[-1].starts_at.astimezone(zone).date() if held else None
-    since: date = last_held or pair.started_on or pair.created_at.astimezone(zone).date()
-    # A pause is not a gap: a pair back from one is counted from the day it resumed.
-    resumed = pair.resumed_on if pair.resumed_on and pair.resumed_on > since else None
-    since = resumed or since
-    days = (now.astimezone(zone).date() - since).days
-    if days < programme.risk_days_without_session:
-        return None
-    return f"since:{since.isoformat()}", {
-        "days": days,
-        "last_held": last_held.isoformat() if last_held else None,
-        "since": since.isoformat(),
-        "resumed_on": resumed.isoformat() if resumed else None,
-    }
-
-
-def _no_pulse(programme: Programme, sessions: list[_Session], now: datetime, zone) -> Occurrence:
-    count = programme.risk_held_without_pulse
-    settled = [
-        s for s in sessions if s.status == Meeting.Status.HELD and s.ends_at + PULSE_GRACE <= now
-    ]
-    latest = settled[-count:]
-    if len(latest) < count or any(s.has_pulse for s in latest):
-        return None
-    return f"meeting:{latest[-1].id}", {
-        "sessions": [{"id": s.id, "date": _day(s.starts_at, zone)} for s in latest]
+    since = signals.quiet_since.isoformat()
+    return f"since:{since}", {
+        "probability": score.probability,
+        "reasons": score.reasons,
+        "last_held": signals.last_held.isoformat() if signals.last_held else None,
+        "since": since,
     }
 
 
@@ -346,7 +321,9 @@ def risks_detect(
     counts = {"opened": 0, "updated": 0}
     for programme_id, its_pairs in by_programme.items():
         programme = programmes[programme_id]
-        findings, known = _evaluate(programme, its_pairs, _pairs_in(programme, pairs), now)
+        found = _evaluate(programme, its_pairs, _pairs_in(programme, pairs), now)
+        _keep_scores(its_pairs, found.scores, now)
+        findings, known = found.findings, found.known
         for pair in its_pairs:
             if _to_write(findings[pair.pk], known[pair.pk]):
                 opened, updated = _write(programme, pair.pk, now)
@@ -363,12 +340,19 @@ def _write(programme: Programme, pair_id: int, now: datetime) -> tuple[int, int]
     unique constraint, and this run leaves the pair to it."""
     try:
         with transaction.atomic():
-            pair = Pair.objects.open().select_for_update().filter(pk=pair_id).first()
+            pair = (
+                Pair.objects.open()
+                .select_for_update(of=("self",))
+                .select_related("cohort")
+                .filter(pk=pair_id)
+                .first()
+            )
             if pair is None:
                 return 0, 0
             scope = Pair.objects.filter(pk=pair_id)
-            findings, known = _evaluate(programme, [pair], scope, now)
-            return _apply(pair, _to_write(findings[pair.pk], known[pair.pk]), known[pair.pk], now)
+            found = _evaluate(programme, [pair], scope, now)
+            known = found.known[pair.pk]
+            return _apply(pair, _to_write(found.findings[pair.pk], known), known, now)
     except IntegrityError:
         return 0, 0
 
@@ -402,3 +386,39 @@ def _update(flag_id: int, finding: Finding, now: datetime) -> bool:
         )
         == 1
     )
+
+
+def _keep_scores(pairs: list[Pair], scores: dict[int, RiskScore], now: datetime) -> None:
+    """Keep each active pair's latest score (PairRisk), writing only those that changed, and
+    drop the scores of paused pairs (a pause is not a lapse). Three queries at most, however
+    many pairs."""
+    active = {p.pk for p in pairs if p.status == Pair.Status.ACTIVE}
+    paused = [p.pk for p in pairs if p.pk not in active]
+    if paused:
+        PairRisk.objects.filter(pair__in=paused).delete()
+    kept = {row.pair_id: row for row in PairRisk.objects.filter(pair__in=active)}
+    new, changed = [], []
+    for pk in sorted(active):
+        score = scores[pk]
+        row = kept.get(pk)
+        if row is None:
+            new.append(
+                PairRisk(
+                    pair_id=pk,
+                    probability=score.probability,
+                    level=score.level,
+                    reasons=score.reasons,
+                    computed_at=now,
+                )
+            )
+        elif (row.probability, row.level, row.reasons) != (
+            score.probability,
+            score.level,
+            score.reasons,
+        ):
+            row.probability, row.level, row.reasons = score.probability, score.level, score.reasons
+            row.computed_at = now
+            changed.append(row)
+    PairRisk.objects.bulk_create(new, ignore_conflicts=True)
+    if changed:
+        PairRisk.objects.bulk_update(changed, ["probability", "level", "reasons", "computed_at"])

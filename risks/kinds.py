@@ -20,6 +20,10 @@ DIGEST_PROGRAMMES = ListOf(
                 reasons=ListOf(VALUE),
             )
         ),
+        # Pairs to watch: the risk score at "watch", no flag open (risks/score.py).
+        watch=ListOf(
+            fields("admin_url", "chance", pair=PAIR, cohort=COHORT, reasons=ListOf(VALUE))
+        ),
     )
 )
 _CHECKIN: dict[str, Schema] = {
@@ -74,6 +78,7 @@ KINDS = [
             "programmes": DIGEST_PROGRAMMES,
             "pair_count": VALUE,
             "flag_count": VALUE,
+            "watch_count": VALUE,
             "site_url": VALUE,
         },
         quiet_hours=False,

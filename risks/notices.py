@@ -16,7 +16,8 @@ from notifications.services import notify
 from pairs.models import Pair
 from programmes.links import Purpose, participant_url
 from programmes.models import Participant, Programme
-from risks.models import CheckIn, RiskFlag
+from risks.models import CheckIn, PairRisk, RiskFlag
+from risks.score import WATCH
 
 # --- The missed-meetings check-in (risks/checkins.py) ------------------------------------
 
@@ -140,7 +141,9 @@ def risk_digest(notification: Notification) -> Message | None:
     manages, grouped by pair, each with its reason, the playbook's recommended action, its
     age and its page in the admin: names, counts and dates, never what anyone wrote (the
     reasons come from the flags' evidence). Nothing is sent when no flag is open: a weekly
-    "all is well" would teach managers to skip the digest. Two queries."""
+    "all is well" would teach managers to skip the digest. Each programme also lists its
+    pairs to *watch* (the risk score between "watch" and "act", no flag open), highest score
+    first, with the score's reasons (counts and dates). Three queries."""
 
     user = notification.user
     if user is None or not user.is_active:
@@ -182,10 +185,15 @@ def risk_digest(notification: Notification) -> Message | None:
             }
         )
         entry["reasons"].append(flag.reason)
+    watch = _watch(programmes, flagged={pk for its in pairs.values() for pk in its})
     listed: list[dict[str, Any]] = [
-        {"programme": programme, "pairs": list(pairs[programme.pk].values())}
+        {
+            "programme": programme,
+            "pairs": list(pairs[programme.pk].values()),
+            "watch": watch[programme.pk],
+        }
         for programme in programmes
-        if pairs[programme.pk]
+        if pairs[programme.pk] or watch[programme.pk]
     ]
     if not listed:
         return None
@@ -196,7 +204,37 @@ def risk_digest(notification: Notification) -> Message | None:
             "programmes": listed,
             "pair_count": sum(len(entry["pairs"]) for entry in listed),
             "flag_count": sum(len(item["flags"]) for entry in listed for item in entry["pairs"]),
+            "watch_count": sum(len(entry["watch"]) for entry in listed),
             "site_url": settings.SITE_URL,
         },
         language=settings.LANGUAGE_CODE,
     )
+
+
+def _watch(programmes: list[Programme], *, flagged: set[int]) -> dict[int, list[dict]]:
+    """Per programme, its active pairs at the score's "watch" level with no open flag,
+    highest score first. One query."""
+    watch: dict[int, list[dict]] = {programme.pk: [] for programme in programmes}
+    rows = (
+        PairRisk.objects.filter(
+            level=WATCH,
+            pair__status=Pair.Status.ACTIVE,
+            pair__cohort__programme__in=programmes,
+        )
+        .select_related("pair__cohort", "pair__mentee__person", "pair__reverse_mentor__person")
+        .order_by("-probability", "pair_id")
+    )
+    for row in rows:
+        if row.pair_id in flagged:
+            continue
+        watch[row.pair.cohort.programme_id].append(
+            {
+                "pair": row.pair,
+                "cohort": row.pair.cohort,
+                "chance": round(row.probability * 100),
+                "reasons": list(row.reasons),
+                "admin_url": settings.SITE_URL
+                + reverse("admin:pairs_pair_change", args=[row.pair_id]),
+            }
+        )
+    return watch

@@ -19,8 +19,8 @@ from risks.models import RiskModel
 from risks.signals import WINDOW_DAYS, Signals, pair_signals, signals_for
 
 OK, WATCH, ACT = "ok", "watch", "act"
-WATCH_AT = 0.35
-ACT_AT = 0.6
+WATCH_AT = 0.3
+ACT_AT = 0.5
 BIAS = "bias"
 
 # Each feature: how it is read from the signals (capped, so one extreme value does not
@@ -39,8 +39,8 @@ FEATURES: dict[str, Callable[[Signals], float]] = {
 }
 # The defaults (the prior the learning shrinks toward): see docs/at-risk.md.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    BIAS: -4.2,
-    "gap_vs_cadence": 1.3,
+    BIAS: -4.4,
+    "gap_vs_cadence": 1.6,
     "not_happened": 0.7,
     "in_a_row": 0.6,
     "by_exec": 0.35,

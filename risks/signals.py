@@ -49,6 +49,9 @@ class Signals:
     days_since_held: int
     days_since_held_vs_cadence: float
     last_held: date | None
+    # The day the current quiet spell is counted from: the last held session, else the
+    # pair's start, or the end of its latest pause when that is later.
+    quiet_since: date
     # Started sessions that did not happen within WINDOW_DAYS, and by whom.
     not_happened: int
     not_happened_in_a_row: int
@@ -125,7 +128,7 @@ def signals_for(pairs: Iterable[Pair], *, on: date, as_logged: bool = True) -> d
     latest_end = max(end_of(on, ZoneInfo(p.time_zone)) for p in programmes.values())
     sessions = _sessions(ids, latest_end if as_logged else None)
     pulses = _pulses(pairs, latest_end)
-    cadences = _cadences(ids, latest_end)
+    cadences = _cadences(ids, latest_end if as_logged else None)
     checkins = _checkins(ids, latest_end)
     result = {}
     for pair in pairs:
@@ -150,7 +153,9 @@ def _programme(pair: Pair) -> Programme:
 
 
 def _programme_cadence(programme: Programme) -> int:
-    return max(7, round(30 / max(1, programme.sessions_per_month_target)))
+    """Without an agreement: the cadence the programme's monthly target implies."""
+    target = programme.sessions_per_month_target
+    return 30 if target <= 1 else 14 if target <= 3 else 7
 
 
 def _sessions(ids: list[int], until: datetime | None) -> dict[int, list[_Session]]:
@@ -229,16 +234,15 @@ def _pulses(pairs: list[Pair], until: datetime) -> dict[int, list[_Pulse]]:
     return pulses
 
 
-def _cadences(ids: list[int], until: datetime) -> dict[int, int]:
-    """The cadence of each pair's latest agreement both sides had accepted by ``until``."""
+def _cadences(ids: list[int], until: datetime | None) -> dict[int, int]:
+    """The cadence of each pair's latest agreement both sides had accepted (by ``until``)."""
     cadences: dict[int, int] = {}
-    rows = (
-        Agreement.objects.filter(
-            pair__in=ids, mentee_accepted_at__lt=until, mentor_accepted_at__lt=until
-        )
-        .order_by("pair_id", "number")
-        .values_list("pair_id", "cadence")
+    agreed = Agreement.objects.filter(
+        pair__in=ids, mentee_accepted_at__isnull=False, mentor_accepted_at__isnull=False
     )
+    if until is not None:
+        agreed = agreed.filter(mentee_accepted_at__lt=until, mentor_accepted_at__lt=until)
+    rows = agreed.order_by("pair_id", "number").values_list("pair_id", "cadence")
     for pair_id, cadence in rows:
         cadences[pair_id] = CADENCE_DAYS.get(cadence, 14)
     return cadences
@@ -327,6 +331,7 @@ def _signals(
         days_since_held=days,
         days_since_held_vs_cadence=round(days / cadence, 3),
         last_held=last_held,
+        quiet_since=since,
         not_happened=len(not_happened),
         not_happened_in_a_row=in_a_row,
         cancelled_by_exec=count(Meeting.Status.CANCELLED, "cancelled_by", Role.MENTEE),

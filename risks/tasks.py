@@ -3,6 +3,7 @@ from celery import shared_task
 from risks.checkins import checkins_due, pairs_resume_due
 from risks.detection import risks_detect
 from risks.digests import risk_digests_due
+from risks.learning import refit_all
 
 
 @shared_task(soft_time_limit=120, time_limit=180)
@@ -30,3 +31,10 @@ def detect_risks() -> dict[str, int]:
 def detect_pair_risks(pair_id: int) -> dict[str, int]:
     """After a pulse or a session change: the same detection for one pair, queued on commit."""
     return risks_detect(pair_ids=[pair_id])
+
+
+@shared_task(soft_time_limit=1200, time_limit=1500)
+def refit_risk_models() -> dict[str, int]:
+    """Beat, nightly: refit each programme's risk-score weights on its ended pairs
+    (risks/learning.py). Run twice, the second run changes nothing."""
+    return refit_all()

@@ -382,6 +382,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3300},
     },
+    # The risk score's weights, refitted nightly on the ended pairs of earlier cohorts
+    # (risks/learning.py); the same data gives the same weights, so a run twice is harmless.
+    "refit-risk-models": {
+        "task": "risks.tasks.refit_risk_models",
+        "schedule": 86400.0,
+        "options": {"expires": 82800},
+    },
     # The KPI snapshots, computed nightly (02:00 in each programme's time zone); a scan finds
     # programmes whose night has come, so an outage delays the figures rather than skips them.
     "compute-due-kpis": {

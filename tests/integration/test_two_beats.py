@@ -113,6 +113,7 @@ def test_it_covers_every_entry_of_the_beat_schedule() -> None:
         "send-due-digests",
         "send-due-sponsor-statuses",
         "detect-risks",
+        "refit-risk-models",
         "compute-due-kpis",
     }
     assert set(CELERY_BEAT_SCHEDULE) == covered

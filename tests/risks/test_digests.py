@@ -120,7 +120,7 @@ def test_the_digest_lists_each_open_flag_with_its_action_and_nothing_anyone_wrot
 ) -> None:
     pair = pair_in_trouble(programme)
     detect()
-    missed = RiskFlag.objects.get(rule=RiskFlag.Rule.MISSED)
+    missed = RiskFlag.objects.get(rule=RiskFlag.Rule.FADING)
     low = RiskFlag.objects.get(rule=RiskFlag.Rule.LOW_SAFETY)
 
     with at(MONDAY), django_capture_on_commit_callbacks(execute=True):
@@ -137,7 +137,7 @@ def test_the_digest_lists_each_open_flag_with_its_action_and_nothing_anyone_wrot
     assert low.reason in body
     assert low.recommended_action in body
     assert "Open for 3 days (since 12 June 2026)" in body
-    # The most severe first: low safety (high) before missed sessions (medium).
+    # The most severe first: low safety (high) before likely to lapse (medium).
     assert body.index(low.reason) < body.index(missed.reason)
     for flag in (missed, low):
         assert f"http://testserver/admin/risks/riskflag/{flag.pk}/change/" in body
@@ -251,8 +251,9 @@ def test_the_digest_is_built_in_a_fixed_number_of_queries(
         risk_digests_due()
     notification = Notification.objects.select_related("user").get(kind="risk_digest")
 
-    # The recipient's running programmes; their open flags with pairs, cohorts and names.
-    with at(MONDAY), django_assert_num_queries(2):
+    # The recipient's running programmes; their open flags with pairs, cohorts and names;
+    # their pairs to watch.
+    with at(MONDAY), django_assert_num_queries(3):
         message = risk_notices.risk_digest(notification)
 
     [entry] = message.context["programmes"]

@@ -10,9 +10,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from pairs import meetings
-from pairs.models import Meeting
+from pairs.models import Meeting, Pair
 from risks import tasks
-from risks.models import RiskFlag
+from risks.models import PairRisk, RiskFlag
 from surveys.models import Pulse
 from tests.pairs.meeting_helpers import meeting_for
 from tests.surveys.pulse_helpers import held_answers, past_session, pulse_url
@@ -41,19 +41,36 @@ def test_a_low_safety_answer_opens_a_flag_once_the_pulse_is_saved(
     assert flag.evidence["side"] == "mentee"
 
 
-def test_marking_the_second_missed_session_opens_a_flag(
+def test_marking_a_session_missed_rescores_the_pair_and_opens_a_flag_at_act(
     pair, django_capture_on_commit_callbacks
 ) -> None:
-    meeting_for(pair, starts_at=timezone.now() - timedelta(days=7), status=Meeting.Status.MISSED)
-    second = meeting_for(pair, starts_at=timezone.now() - timedelta(hours=2))
+    # Was the second missed session in a row's MISSED flag; the score replaced that rule.
+    now = timezone.now()
+    Pair.objects.filter(pk=pair.pk).update(started_on=timezone.localdate() - timedelta(days=40))
+    held = meeting_for(pair, starts_at=now - timedelta(days=10), status=Meeting.Status.HELD)
+    meeting_for(pair, starts_at=now - timedelta(days=7), status=Meeting.Status.MISSED)
+    second = meeting_for(pair, starts_at=now - timedelta(hours=2))
+    tasks.detect_pair_risks(pair.pk)
+    assert PairRisk.objects.get(pair=pair).level != "act"
+    assert not RiskFlag.objects.filter(pair=pair).exists()
 
     with django_capture_on_commit_callbacks(execute=True):
         meetings.meeting_mark(
-            meeting=second, by=pair.mentee, status="missed", led_by="", topic=None
+            meeting=second,
+            by=pair.reverse_mentor,
+            status="missed",
+            led_by="",
+            topic=None,
+            missed_by="mentee",
         )
 
+    second.refresh_from_db()
+    assert second.missed_by == "mentee"
+    assert PairRisk.objects.get(pair=pair).level == "act"
     flag = RiskFlag.objects.get(pair=pair)
-    assert (flag.rule, flag.condition) == (Rule.MISSED, f"meeting:{second.pk}")
+    since = timezone.localtime(held.starts_at).date().isoformat()
+    assert (flag.rule, flag.condition) == (Rule.FADING, f"since:{since}")
+    assert "missed by the executive 1" in flag.reason
 
 
 def test_nothing_is_queued_before_the_change_commits(pair, django_capture_on_commit_callbacks):

@@ -1,0 +1,74 @@
+"""When a pair lapsed: the day 30 days had passed with no held session (docs/at-risk.md),
+the days of a manager's pause not counted. What the risk score predicts, and what its learning
+(risks/learning.py) and backtest (risks/backtest.py) check it against.
+
+``lapse_days`` reads any number of pairs in three queries: their held sessions, their pauses
+(a manager's "pause" action, PairAction, lasting risks.checkins.PAUSE_LENGTH), and nothing
+anyone wrote.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from pairs.models import Meeting, Pair
+from risks.checkins import PAUSE_LENGTH
+from risks.models import PairAction
+
+LAPSE_DAYS = 30
+
+
+def pair_span(pair: Pair, *, today: date) -> tuple[date, date]:
+    """The days a pair could meet: from its start (or creation) to its end, its cohort's end
+    or ``today``, whichever comes first."""
+    zone = ZoneInfo(pair.cohort.programme.time_zone)
+    start = pair.started_on or pair.created_at.astimezone(zone).date()
+    end = min(d for d in (pair.ended_on, pair.cohort.ends_on, today) if d is not None)
+    return start, max(start, end)
+
+
+def lapse_day(
+    start: date, end: date, held: Iterable[date], paused: Iterable[tuple[date, date]]
+) -> date | None:
+    """The first day the count of days without a held session (paused days not counted)
+    reaches LAPSE_DAYS, between ``start`` and ``end``; None if it never does."""
+    held_days = set(held)
+    paused_days = {
+        first + timedelta(days=i) for first, last in paused for i in range((last - first).days)
+    }
+    quiet = 0
+    day = start
+    while day <= end:
+        if day in held_days:
+            quiet = 0
+        elif day not in paused_days:
+            quiet += 1
+            if quiet >= LAPSE_DAYS:
+                return day
+        day += timedelta(days=1)
+    return None
+
+
+def lapse_days(pairs: Iterable[Pair], *, today: date) -> dict[int, date | None]:
+    """Each pair's lapse day (None: it did not lapse by the end of its span). Two queries,
+    however many pairs (their cohorts and programmes loaded)."""
+    pairs = list(pairs)
+    ids = [p.pk for p in pairs]
+    zones = {p.pk: ZoneInfo(p.cohort.programme.time_zone) for p in pairs}
+    held: dict[int, list[date]] = defaultdict(list)
+    for pair_id, starts_at in Meeting.objects.filter(
+        pair__in=ids, status=Meeting.Status.HELD
+    ).values_list("pair_id", "starts_at"):
+        held[pair_id].append(starts_at.astimezone(zones[pair_id]).date())
+    paused: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for pair_id, at in PairAction.objects.filter(
+        pair__in=ids, kind=PairAction.Kind.PAUSE
+    ).values_list("pair_id", "at"):
+        first = at.astimezone(zones[pair_id]).date()
+        paused[pair_id].append((first, first + PAUSE_LENGTH))
+    result = {}
+    for pair in pairs:
+        start, end = pair_span(pair, today=today)
+        result[pair.pk] = lapse_day(start, end, held[pair.pk], paused[pair.pk])
+    return result
