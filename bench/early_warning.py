@@ -3,11 +3,12 @@ score, on simulated cohorts (issue 19).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_early .venv/bin/python
         bench/early_warning.py [--tuning 1,2,3,4] [--held-out 101,102,103,104]
-        [--pairs 60] [--days 120] [--smoke]
+        [--pairs 60] [--days 120] [--dump FILE] [--smoke]
 
 For each seed, bench/support/cohort_sim.py simulates one cohort day by day through the
 product's own services (its docstring lists the assumptions), and at the end of each day
-the benchmark asks, from what the database holds then:
+the benchmark asks, from what the database holds then (``--dump`` writes it all, with each
+pair's truth, as JSON, to try other weights on without simulating again):
 
 - the OLD rules (bench/support/old_rules.py: "missed or cancelled sessions" and "no session
   held lately", as before issue 19): does either hold for the pair?
@@ -40,6 +41,7 @@ nothing.
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import statistics
@@ -115,6 +117,8 @@ class Run:
     result: SimResult
     flagged: dict[str, dict[int, set[int]]]  # method: pair id: days
     samples: list[tuple[bool, dict[str, float]]] = field(default_factory=list)
+    # pair id: day: the score's features that day (for --dump)
+    features: dict[int, dict[int, dict[str, float]]] = field(default_factory=dict)
     kept: Counter[str] = field(default_factory=Counter)  # archetype: pairs with its flag
 
 
@@ -156,7 +160,7 @@ def simulate(seed: int, pairs: int, days: int) -> Run:
     simulation = CohortSimulation(seed=seed, pairs=pairs, days=days)
     recorder = Recorder(simulation)
     result = simulation.run(on_day=recorder)
-    run = Run(seed=seed, result=result, flagged=recorder.flagged)
+    run = Run(seed=seed, result=result, flagged=recorder.flagged, features=recorder.features)
     for pair_id, truth in result.truths.items():
         run.samples.extend(_samples(truth, recorder.features[pair_id]))
     kept = RiskFlag.objects.filter(pair__cohort__programme=result.programme_id)
@@ -309,6 +313,30 @@ def separation(runs: list[Run]) -> None:
         )
 
 
+def dump(path: str, tuned: list[Run], held: list[Run]) -> None:
+    """Each pair's truth and its features day by day, as JSON, to try other weights on
+    without simulating again."""
+    rows = [
+        {
+            "seed": run.seed,
+            "group": group,
+            "pair": pair_id,
+            "archetype": truth.archetype,
+            "cadence": truth.cadence,
+            "lapse_day": truth.lapse_day,
+            "healthy": truth.healthy,
+            "held_days": truth.held_days,
+            "pauses": truth.pauses,
+            "old": sorted(run.flagged[OLD].get(pair_id, set())),
+            "features": {str(day): values for day, values in run.features[pair_id].items()},
+        }
+        for group, runs in (("tuning", tuned), ("held-out", held))
+        for run in runs
+        for pair_id, truth in run.result.truths.items()
+    ]
+    Path(path).write_text(json.dumps(rows))
+
+
 def _seeds(text: str) -> list[int]:
     return [int(seed) for seed in text.split(",") if seed.strip()]
 
@@ -320,6 +348,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=60)
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--smoke", action="store_true", help="1 seed, 6 pairs, 40 days")
+    parser.add_argument("--dump", metavar="FILE", help="write each pair's truth and features")
     options = parser.parse_args()
     tuning, held_out = _seeds(options.tuning), _seeds(options.held_out)
     pairs, days = options.pairs, options.days
@@ -331,6 +360,8 @@ def main() -> None:
 
     tuned = [simulate(seed, pairs, days) for seed in tuning]
     held = [simulate(seed, pairs, days) for seed in held_out]
+    if options.dump:
+        dump(options.dump, tuned, held)
     refused = sum(run.result.refused for run in tuned + held)
     print(f"pairs={pairs} days={days} refused service calls={refused}")
     report("TUNING seeds", tuned)
