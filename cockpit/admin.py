@@ -43,6 +43,7 @@ from programmes.forms_programme import ProgrammeAdminForm
 from programmes.models import Cohort, Participant, Programme, Role
 from programmes.scoping import ProgrammeScopedAdmin, is_org_admin
 from reporting.admin_kpis import programme_kpis
+from risks.admin_backtest import backtest_view
 from risks.admin_diagnosis import diagnosis_view
 from risks.models import CheckIn, RiskFlag
 from surveys import counts
@@ -308,11 +309,19 @@ class CohortAdmin(ProgrammeScopedAdmin, admin.ModelAdmin):
         def diagnosis(request: HttpRequest, cohort_id: int) -> HttpResponse:
             return diagnosis_view(request, cohort_id, model_admin=self)
 
+        def risk_backtest(request: HttpRequest, cohort_id: int) -> HttpResponse:
+            return backtest_view(request, cohort_id, model_admin=self)
+
         custom = [
             path(
                 "<int:cohort_id>/diagnosis/",
                 self.admin_site.admin_view(diagnosis),
                 name="programmes_cohort_diagnosis",
+            ),
+            path(
+                "<int:cohort_id>/risk-backtest/",
+                self.admin_site.admin_view(risk_backtest),
+                name="programmes_cohort_backtest",
             ),
         ]
         return custom + super().get_urls()

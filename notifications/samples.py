@@ -158,10 +158,25 @@ def sample_values(kind: str = "") -> dict[str, Any]:
                         "admin_url": f"{SAMPLE_SITE}/admin/pairs/pair/sample/change/",
                     }
                 ],
+                # Pairs to watch: the risk score rising, no flag yet (risks/score.py).
+                "watch": [
+                    {
+                        "pair": pair,
+                        "cohort": cohort,
+                        "chance": 38,
+                        "reasons": [
+                            "20 days since the last held session (26 May 2026), against a "
+                            "cadence of 14 days",
+                            "no session booked in the next 14 days",
+                        ],
+                        "admin_url": f"{SAMPLE_SITE}/admin/pairs/pair/sample/change/",
+                    }
+                ],
             }
         ],
         "pair_count": 1,
         "flag_count": 1,
+        "watch_count": 1,
         "month": date(2026, 5, 1),
         "figures": [
             {

@@ -129,6 +129,14 @@ class MeetingMarkForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="Only for a session you held.",
     )
+    # Who did not turn up to a missed session: only the programme's at-risk score reads it
+    # (as counts), never the partner.
+    missed_by = forms.ChoiceField(
+        label="Who could not make it?",
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Only for a missed session; leave it if you would rather not say.",
+    )
 
     def __init__(self, *args: Any, pair: Pair, topics: QuerySet[Topic], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -137,6 +145,11 @@ class MeetingMarkForm(forms.Form):
             (Role.MENTEE, f"{pair.mentee.person.full_name} (executive)"),
             ("", "Not sure"),
         ]
+        cast(forms.ChoiceField, self.fields["missed_by"]).choices = [
+            (Role.REVERSE_MENTOR, f"{pair.reverse_mentor.person.full_name} (reverse-mentor)"),
+            (Role.MENTEE, f"{pair.mentee.person.full_name} (executive)"),
+            ("", "Both, or not saying"),
+        ]
         self.fields["topic"] = _topic_field(topics)
 
     @classmethod
@@ -144,5 +157,6 @@ class MeetingMarkForm(forms.Form):
         return {
             "status": meeting.status if meeting.status != Meeting.Status.SCHEDULED else "",
             "led_by": meeting.led_by,
+            "missed_by": meeting.missed_by,
             "topic": meeting.topic_id,
         }

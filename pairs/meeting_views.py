@@ -284,6 +284,7 @@ def _act(
                 status=data["status"],
                 led_by=data["led_by"],
                 topic=data["topic"],
+                missed_by=data.get("missed_by", ""),
             )
             marked = meeting.get_status_display().lower()
             text = f"Session marked as {marked}. {partner} has been told."

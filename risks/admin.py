@@ -28,6 +28,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
+    F,
     IntegerField,
     OuterRef,
     QuerySet,
@@ -52,6 +53,7 @@ from programmes.models import Role
 from programmes.scoping import ProgrammeScopedAdmin, get_scoped_or_404
 from risks import remediation
 from risks.admin_rematch import NOTE_MAX_LENGTH, context_for_flag, rematch_view
+from risks.admin_watch import model_lines, watched
 from risks.display import local_day, pulse_answered, side_word
 from risks.models import CheckIn, PairAction, RiskFlag, evidence_day
 from surveys.models import PulseRequest
@@ -124,6 +126,7 @@ class RiskFlagAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.ModelAd
         "cohort_name",
         "reason",
         "recommended_action",
+        "risk_score",
         "age",
         "opened",
     ]
@@ -143,9 +146,17 @@ class RiskFlagAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.ModelAd
         "pair__cohort__programme",
         "pair__mentee__person",
         "pair__reverse_mentor__person",
+        "pair__risk",
     ]
     search_fields = ["pair__mentee__person__full_name", "pair__reverse_mentor__person__full_name"]
-    ordering = ["severity", "opened_at", "pk"]
+    # The most severe first; within a severity, the highest risk score (risks/score.py), then
+    # the oldest.
+    ordering = [
+        "severity",
+        F("pair__risk__probability").desc(nulls_last=True),  # type: ignore[list-item]
+        "opened_at",
+        "pk",
+    ]
     actions = None
     list_per_page = 50
 
@@ -184,6 +195,11 @@ class RiskFlagAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.ModelAd
     def recommended_action(self, obj: RiskFlag) -> str:
         return obj.recommended_action
 
+    @admin.display(description="risk score", ordering="pair__risk__probability")
+    def risk_score(self, obj: RiskFlag) -> str:
+        risk = getattr(obj.pair, "risk", None)
+        return f"{round(risk.probability * 100)}%" if risk is not None else "–"
+
     @admin.display(description="age", ordering="opened_at")
     def age(self, obj: RiskFlag) -> str:
         days = ((obj.resolved_at or timezone.now()) - obj.opened_at).days
@@ -196,7 +212,12 @@ class RiskFlagAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.ModelAd
     def changelist_view(
         self, request: HttpRequest, extra_context: dict | None = None
     ) -> HttpResponse:
-        context = {"title": "At-risk queue", "subtitle": None} | (extra_context or {})
+        context = {
+            "title": "At-risk queue",
+            "subtitle": None,
+            "watched": watched(request),
+            "model_lines": model_lines(request),
+        } | (extra_context or {})
         cohort = request.GET.get("pair__cohort__id__exact", "")
         if cohort.isascii() and cohort.isdigit():
             context["diagnosis_url"] = reverse(

@@ -416,5 +416,6 @@ def diagnosis_view(
         "csv_url": f"{request.path}?format=csv",
         "queue_url": reverse("admin:risks_riskflag_changelist")
         + f"?pair__cohort__id__exact={cohort.pk}",
+        "backtest_url": reverse("admin:programmes_cohort_backtest", args=[cohort.pk]),
     }
     return TemplateResponse(request, "admin/risks/diagnosis.html", context)

@@ -264,6 +264,24 @@ def test_it_marks_a_past_session_from_the_edit_page(
     assert (meeting.status, meeting.led_by) == ("held", "reverse_mentor")
 
 
+def test_marking_a_session_missed_can_say_who_could_not_make_it(
+    client: Client, pair: Pair, mentee_token: str
+) -> None:
+    meeting = meeting_for(pair, starts_at=NOW - timedelta(days=1))
+    data = {"action": "mark", "mark-status": "missed", "mark-missed_by": "mentee"}
+
+    response = client.post(edit_url(mentee_token, meeting), data, follow=True)
+
+    assert "Session marked as missed." in response.text
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.missed_by) == ("missed", "mentee")
+    # Marked held later: nobody missed it.
+    data = {"action": "mark", "mark-status": "held", "mark-missed_by": "mentee"}
+    client.post(edit_url(mentee_token, meeting), data)
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.missed_by) == ("held", "")
+
+
 def test_it_offers_marking_only_once_a_session_has_started(
     client: Client, pair: Pair, mentee_token: str
 ) -> None:

@@ -337,6 +337,29 @@ def test_it_marks_a_past_session_held_with_who_led_it(
     assert email.attachments == []
 
 
+def test_a_missed_mark_keeps_the_side_that_did_not_turn_up_or_refuses_another(
+    pair: Pair,
+) -> None:
+    meeting = meeting_for(pair, starts_at=NOW - timedelta(hours=2))
+
+    meetings.meeting_mark(
+        meeting=meeting,
+        by=pair.mentee,
+        status="missed",
+        led_by="",
+        topic=None,
+        missed_by=Role.REVERSE_MENTOR,
+    )
+    meeting.refresh_from_db()
+    assert meeting.missed_by == Role.REVERSE_MENTOR
+
+    with pytest.raises(ValidationError) as refused:
+        meetings.meeting_mark(
+            meeting=meeting, by=pair.mentee, status="missed", led_by="", topic=None, missed_by="x"
+        )
+    assert "missed_by" in refused.value.message_dict
+
+
 def test_a_corrected_mark_is_news_of_its_own(
     pair: Pair, time_machine, django_capture_on_commit_callbacks
 ) -> None:

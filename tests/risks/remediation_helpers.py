@@ -56,6 +56,16 @@ def evidence_for(rule: str, now: datetime | None = None) -> dict:
                 },
             ],
         },
+        RiskFlag.Rule.FADING: {
+            "probability": 0.72,
+            "reasons": [
+                f"24 days since the last held session ({day(now - timedelta(days=24))}), "
+                "against a cadence of 14 days",
+                "no session booked in the next 14 days",
+            ],
+            "last_held": day(now - timedelta(days=24)),
+            "since": day(now - timedelta(days=24)),
+        },
         RiskFlag.Rule.NO_SESSION: {
             "days": 31,
             "last_held": day(now - timedelta(days=31)),

@@ -235,8 +235,9 @@ def test_the_queue_costs_the_same_queries_however_many_flags(
     # managers group; 5 the programmes for their filter; 6 the cohorts, with their
     # programmes, for theirs; 7 the count of open flags; 8 the count of all flags (the
     # Status filter narrows the list by default); 9 the flags with their pairs, people,
-    # cohorts and programmes (list_select_related).
-    with django_assert_num_queries(9):
+    # cohorts, programmes and risk scores (list_select_related); 10 the pairs to watch; 11
+    # the programmes with their learned models.
+    with django_assert_num_queries(11):
         page = alice.get(QUEUE).content.decode()
 
     assert page.count("/change/") >= 2 * flags

@@ -454,10 +454,14 @@ def test_running_twice_changes_nothing_the_second_time(programme) -> None:
     pair = trouble_everywhere(programme)
     detect()
     before = list(RiskFlag.objects.filter(pair=pair).values())
+    score = list(PairRisk.objects.filter(pair=pair).values())
 
     assert detect(now=NOW + HOUR) == {"opened": 0, "updated": 0}
 
     assert list(RiskFlag.objects.filter(pair=pair).values()) == before
+    # The score is the same an hour later: its row is not written again.
+    assert list(PairRisk.objects.filter(pair=pair).values()) == score
+    assert len(score) == 1
 
 
 def test_a_paused_pair_is_flagged_only_for_what_its_people_answered(programme) -> None:

@@ -1,45 +1,276 @@
-"""The risk score (risks/signals.py, risks/score.py): signals as known on a day, each signal
-moving the score the documented way, and the two levels."""
+"""The risk score (risks/signals.py, risks/score.py): signals as known at the end of a day
+(nothing booked, logged or answered later counts), each feature moving the score the way
+docs/at-risk.md says, the two levels, reasons in counts and dates only, a learned model
+used in place of the defaults."""
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date
 
 import pytest
-from django.utils import timezone
 
-from pairs.models import Meeting
-from risks.score import OK, pair_score
-from risks.signals import pair_signals
-from tests.pairs.meeting_helpers import agreed_pair, meeting_for
-from tests.risks.risk_helpers import pulse
+from programmes.models import Role
+from risks.models import CheckIn, RiskModel
+from risks.score import (
+    ACT,
+    ACT_AT,
+    DEFAULT_WEIGHTS,
+    FEATURES,
+    OK,
+    WATCH,
+    WATCH_AT,
+    features,
+    level_of,
+    pair_score,
+    probability,
+    reasons,
+    score_of,
+    scores_for,
+)
+from risks.signals import Signals, pair_signals
+from tests.pairs.meeting_helpers import agreed_pair
+from tests.risks.remediation_helpers import PRIVATE, assert_no_private_text
+from tests.risks.score_helpers import (
+    CANCELLED,
+    DAY,
+    HELD,
+    MISSED,
+    answered,
+    historic,
+    london,
+    noon,
+)
 
 pytestmark = pytest.mark.django_db
 
-DAY = timedelta(days=1)
-HELD, MISSED, CANCELLED = Meeting.Status.HELD, Meeting.Status.MISSED, Meeting.Status.CANCELLED
+D = date(2026, 6, 15)
 
 
-def today():
-    return timezone.localdate()
+@pytest.fixture(autouse=True)
+def _london(programme) -> None:
+    london(programme)
 
 
-def healthy(programme):
-    """A fortnightly pair: held 28 and 14 days ago, both pulses, the next one booked."""
-    pair = agreed_pair(programme=programme, started_on=today() - 40 * DAY)
-    now = timezone.now()
-    for days in (28, 14):
-        meeting = meeting_for(pair, starts_at=now - days * DAY, status=HELD)
-        pulse(meeting, pair.mentee, learning="x", action="y")
-        pulse(meeting, pair.reverse_mentor, learning="x", action="y")
-    meeting_for(pair, starts_at=now + 3 * DAY)
-    return pair
+def test_signals_use_only_what_was_known_at_the_end_of_the_day(programme) -> None:
+    pair = agreed_pair(programme=programme, started_on=D - 60 * DAY)
+    held = historic(pair, D - 20 * DAY)
+    answered(held, pair.mentee, on=D - 19 * DAY)
+    answered(held, pair.reverse_mentor, on=D + 1 * DAY)  # after D
+    # Held on D - 5, but only logged on D + 2: on D it was not logged yet.
+    historic(pair, D - 5 * DAY, logged=D + 2 * DAY)
+    # Booked on D + 1: one missed on D + 3, one for D + 4.
+    historic(pair, D + 3 * DAY, MISSED, booked=D + DAY)
+    historic(pair, D + 4 * DAY, "scheduled", booked=D + DAY)
+    CheckIn.objects.create(
+        pair=pair, participant=pair.mentee, choice="pause", answered_at=noon(D + DAY)
+    )
+
+    then = pair_signals(pair, on=D)
+
+    assert then.last_held == D - 20 * DAY
+    assert then.days_since_held == 20
+    assert then.not_happened == 0
+    assert then.next_booked == 0  # the next sessions were booked after D
+    assert then.checkin_wants_out == 0
+    assert (then.exec_pulse_share, then.mentor_pulse_share) == (1.0, 0.0)
+
+    later = pair_signals(pair, on=D + 4 * DAY)
+    assert later.last_held == D - 5 * DAY
+    assert later.not_happened == 1
+    assert later.checkin_wants_out == 1
+    assert later.mentor_pulse_share == 0.5
 
 
-def test_signals_of_a_healthy_pair(programme) -> None:
-    pair = healthy(programme)
-    s = pair_signals(pair, on=today())
-    assert s.cadence_days == 14
-    assert s.days_since_held == 14
-    assert s.next_booked == 1
-    assert s.not_happened == 0
-    assert s.silent_sides == 0
-    assert pair_score(pair, on=today()).level == OK
+def test_future_sessions_never_count_as_held_or_missed(programme) -> None:
+    pair = agreed_pair(programme=programme, started_on=D - 30 * DAY)
+    for days in (1, 8, 15):
+        historic(pair, D + days * DAY, HELD, booked=D - 30 * DAY, logged=D - 30 * DAY)
+    historic(pair, D + 2 * DAY, MISSED, booked=D - 30 * DAY, logged=D - 30 * DAY)
+
+    s = pair_signals(pair, on=D)
+
+    assert s.last_held is None
+    assert s.days_since_held == 30
+    assert s.not_happened == s.not_happened_in_a_row == 0
+    assert s.next_booked == 0  # already marked as held: not a session still to come
+
+
+def test_a_missed_session_counts_the_side_that_did_not_turn_up(programme) -> None:
+    pair = agreed_pair(programme=programme, started_on=D - 60 * DAY)
+    historic(pair, D - 30 * DAY, MISSED, missed_by=Role.MENTEE)
+    historic(pair, D - 20 * DAY, MISSED, missed_by=Role.REVERSE_MENTOR)
+    historic(pair, D - 10 * DAY, MISSED)
+    historic(pair, D - 5 * DAY, CANCELLED, cancelled_by=Role.REVERSE_MENTOR)
+
+    s = pair_signals(pair, on=D)
+
+    assert (s.missed_by_exec, s.missed_by_mentor, s.missed_by_unknown) == (1, 1, 1)
+    assert (s.cancelled_by_exec, s.cancelled_by_mentor) == (0, 1)
+    assert s.not_happened == s.not_happened_in_a_row == 4
+    assert s.latest_not_happened == D - 5 * DAY
+
+
+def test_empty_learning_and_missing_actions_are_counted_without_reading_them(programme) -> None:
+    pair = agreed_pair(programme=programme, started_on=D - 60 * DAY)
+    for days in (40, 26, 12):
+        held = historic(pair, D - days * DAY)
+        answered(held, pair.mentee, learning="", action="", previous_action_done="no")
+        answered(held, pair.reverse_mentor, learning=PRIVATE["learning"], action="")
+
+    s = pair_signals(pair, on=D)
+    score = pair_score(pair, on=D)
+
+    assert s.settled_held == 3
+    assert s.empty_learning_share == 0.5
+    assert s.no_action_share == 1.0
+    assert s.action_not_done_share == 0.5
+    for reason in score.reasons:
+        assert_no_private_text(reason)
+
+
+# --- Each feature moves the score as documented -------------------------------------------
+
+QUIET = Signals(
+    on=D,
+    cadence_days=14,
+    days_since_held=7,
+    days_since_held_vs_cadence=0.5,
+    last_held=D - 7 * DAY,
+    quiet_since=D - 7 * DAY,
+    not_happened=0,
+    not_happened_in_a_row=0,
+    cancelled_by_exec=0,
+    cancelled_by_mentor=0,
+    missed_by_exec=0,
+    missed_by_mentor=0,
+    missed_by_unknown=0,
+    latest_not_happened=None,
+    rescheduled=0,
+    rescheduled_late=0,
+    next_booked=1,
+    settled_held=3,
+    exec_pulse_share=1.0,
+    mentor_pulse_share=1.0,
+    silent_sides=0,
+    empty_learning_share=0.0,
+    no_action_share=0.0,
+    action_not_done_share=0.0,
+    teaching_mean=2.0,
+    checkin_wants_out=0,
+    checkin_continue=0,
+)
+# For each feature: the signals of a pair where it is raised, all else as QUIET.
+RAISED = {
+    "gap_vs_cadence": {"days_since_held": 25, "days_since_held_vs_cadence": 25 / 14},
+    "not_happened": {"not_happened": 1, "latest_not_happened": D - 3 * DAY},
+    "in_a_row": {"not_happened_in_a_row": 2},
+    "by_exec": {"cancelled_by_exec": 1},
+    "rescheduled_late": {"rescheduled": 1, "rescheduled_late": 1},
+    "nothing_booked": {"next_booked": 0},
+    "silent_sides": {"silent_sides": 1, "exec_pulse_share": 0.0},
+    "empty_learning": {"empty_learning_share": 1.0},
+    "action_not_done": {"action_not_done_share": 1.0},
+    "checkin_wants_out": {"checkin_wants_out": 1},
+}
+
+
+def test_every_feature_has_a_documented_default_weight() -> None:
+    assert set(RAISED) == set(FEATURES)
+    assert set(DEFAULT_WEIGHTS) == {"bias", *FEATURES}
+    assert all(DEFAULT_WEIGHTS[name] > 0 for name in FEATURES)
+
+
+@pytest.mark.parametrize("name", sorted(RAISED))
+def test_each_raised_signal_raises_the_score_and_says_so(name: str) -> None:
+    raised = replace(QUIET, **RAISED[name])
+
+    before, after = score_of(QUIET), score_of(raised)
+
+    assert features(raised)[name] > features(QUIET)[name]
+    assert after.probability > before.probability
+    assert len(after.reasons) == len(before.reasons) + 1
+    assert before.reasons == []
+
+
+def test_a_quiet_healthy_pair_is_ok_and_a_lost_one_acts() -> None:
+    assert score_of(QUIET).level == OK
+    lost = replace(QUIET, **{k: v for change in RAISED.values() for k, v in change.items()})
+    assert score_of(lost).level == ACT
+
+
+def test_the_levels_follow_the_two_thresholds() -> None:
+    assert 0 < WATCH_AT < ACT_AT < 1
+    assert level_of(WATCH_AT - 0.001) == OK
+    assert level_of(WATCH_AT) == WATCH
+    assert level_of(ACT_AT - 0.001) == WATCH
+    assert level_of(ACT_AT) == ACT
+
+
+def test_the_probability_is_the_documented_logistic_formula() -> None:
+    values = features(QUIET)
+    z = DEFAULT_WEIGHTS["bias"] + sum(DEFAULT_WEIGHTS[n] * v for n, v in values.items())
+    assert probability(values, DEFAULT_WEIGHTS) == pytest.approx(1 / (1 + 2.718281828459045**-z))
+
+
+def test_reasons_say_counts_and_dates() -> None:
+    lost = replace(
+        QUIET,
+        days_since_held=25,
+        days_since_held_vs_cadence=25 / 14,
+        last_held=D - 25 * DAY,
+        not_happened=2,
+        cancelled_by_exec=1,
+        missed_by_mentor=1,
+        latest_not_happened=D - 4 * DAY,
+        next_booked=0,
+    )
+
+    said = reasons(lost, DEFAULT_WEIGHTS)
+
+    assert "25 days since the last held session (21 May 2026), against a cadence of 14 days" in said
+    assert (
+        "2 sessions did not happen in 42 days, the latest on 11 Jun 2026 (cancelled by the "
+        "executive 1, by the reverse-mentor 0; missed by the executive 0, by the "
+        "reverse-mentor 1, not said 0)"
+    ) in said
+    assert "no session booked in the next 14 days" in said
+
+
+def test_a_learned_model_replaces_the_defaults(programme) -> None:
+    pair = agreed_pair(programme=programme, started_on=D - 60 * DAY)
+    historic(pair, D - 20 * DAY)
+    default = pair_score(pair, on=D)
+    RiskModel.objects.create(
+        programme=programme,
+        weights={**DEFAULT_WEIGHTS, "nothing_booked": 6.0},
+        fitted_at=noon(D),
+        pairs_used=40,
+        lapsed_used=9,
+    )
+
+    learned = pair_score(pair, on=D)
+
+    assert learned.probability > default.probability
+    assert pair_score(pair, on=D, model=RiskModel(weights=DEFAULT_WEIGHTS)) == default
+
+
+def test_scores_for_many_pairs_cost_a_fixed_number_of_queries(
+    programme, django_assert_num_queries
+) -> None:
+    pairs = []
+    for _ in range(4):
+        pair = agreed_pair(programme=programme, started_on=D - 60 * DAY)
+        held = historic(pair, D - 20 * DAY)
+        answered(held, pair.mentee)
+        pairs.append(pair)
+    # The pairs with their cohorts and programmes loaded, as the scans load them.
+    loaded = list(
+        type(pairs[0])
+        .objects.select_related("cohort__programme")
+        .filter(pk__in=[p.pk for p in pairs])
+    )
+
+    # Sessions, pulses, agreements, check-ins; the learned models.
+    with django_assert_num_queries(5):
+        scores = scores_for(loaded, on=D)
+    assert set(scores) == {p.pk for p in pairs}
+    assert scores == {p.pk: pair_score(p, on=D) for p in pairs}

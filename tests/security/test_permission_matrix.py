@@ -492,6 +492,10 @@ ADMIN_ROWS: dict[str, tuple[Build, dict[str, str]]] = {
         page("admin:programmes_cohort_diagnosis", cohort_id=_any_of(Cohort)),
         A_S_PAGE,
     ),
+    "admin:programmes_cohort_backtest": (
+        page("admin:programmes_cohort_backtest", cohort_id=_any_of(Cohort)),
+        A_S_PAGE,
+    ),
     "admin:programmes_participant_import": (
         page("admin:programmes_participant_import"),
         STAFF_ONLY,
