@@ -29,7 +29,7 @@ def _environment(script: str) -> dict[str, str]:
 
 
 def test_it_knows_every_benchmark() -> None:
-    assert SCRIPTS == ["kpis.py", "matching.py", "outbox.py"]
+    assert SCRIPTS == ["early_warning.py", "kpis.py", "matching.py", "outbox.py"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
