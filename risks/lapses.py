@@ -32,8 +32,10 @@ def lapse_day(
     start: date, end: date, held: Iterable[date], paused: Iterable[tuple[date, date]]
 ) -> date | None:
     """The first day the count of days without a held session (paused days not counted)
-    reaches LAPSE_DAYS, between ``start`` and ``end``; None if it never does."""
-    held_days = set(held)
+    reaches LAPSE_DAYS, between ``start`` and ``end``; None if it never does. The count
+    starts the day after ``start``, as after a held session: a pair that never meets lapses
+    30 days after it starts."""
+    held_days = set(held) | {start}
     paused_days = {
         first + timedelta(days=i) for first, last in paused for i in range((last - first).days)
     }
