@@ -1,10 +1,11 @@
 """When a pair lapsed: the day 30 days had passed with no held session (docs/at-risk.md),
-the days of a manager's pause not counted. What the risk score predicts, and what its learning
+the days of a pause not counted: a manager's, or one a participant chose in the check-in the
+product offered them. What the risk score predicts, and what its learning
 (risks/learning.py) and backtest (risks/backtest.py) check it against.
 
 ``lapse_days`` reads any number of pairs in three queries: their held sessions, their pauses
-(a manager's "pause" action, PairAction, lasting risks.checkins.PAUSE_LENGTH), and nothing
-anyone wrote.
+(a manager's "pause" action, PairAction, and a check-in answered "pause", each lasting
+risks.checkins.PAUSE_LENGTH), and nothing anyone wrote.
 """
 
 from collections import defaultdict
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pairs.models import Meeting, Pair
 from risks.checkins import PAUSE_LENGTH
-from risks.models import PairAction
+from risks.models import CheckIn, PairAction
 
 LAPSE_DAYS = 30
 
@@ -53,7 +54,7 @@ def lapse_day(
 
 
 def lapse_days(pairs: Iterable[Pair], *, today: date) -> dict[int, date | None]:
-    """Each pair's lapse day (None: it did not lapse by the end of its span). Two queries,
+    """Each pair's lapse day (None: it did not lapse by the end of its span). Three queries,
     however many pairs (their cohorts and programmes loaded)."""
     pairs = list(pairs)
     ids = [p.pk for p in pairs]
@@ -67,6 +68,11 @@ def lapse_days(pairs: Iterable[Pair], *, today: date) -> dict[int, date | None]:
     for pair_id, at in PairAction.objects.filter(
         pair__in=ids, kind=PairAction.Kind.PAUSE
     ).values_list("pair_id", "at"):
+        first = at.astimezone(zones[pair_id]).date()
+        paused[pair_id].append((first, first + PAUSE_LENGTH))
+    for pair_id, at in CheckIn.objects.filter(
+        pair__in=ids, choice=CheckIn.Choice.PAUSE, answered_at__isnull=False
+    ).values_list("pair_id", "answered_at"):
         first = at.astimezone(zones[pair_id]).date()
         paused[pair_id].append((first, first + PAUSE_LENGTH))
     result = {}
