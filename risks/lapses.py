@@ -65,16 +65,18 @@ def lapse_days(pairs: Iterable[Pair], *, today: date) -> dict[int, date | None]:
     ).values_list("pair_id", "starts_at"):
         held[pair_id].append(starts_at.astimezone(zones[pair_id]).date())
     paused: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    for pair_id, at in PairAction.objects.filter(
-        pair__in=ids, kind=PairAction.Kind.PAUSE
-    ).values_list("pair_id", "at"):
-        first = at.astimezone(zones[pair_id]).date()
-        paused[pair_id].append((first, first + PAUSE_LENGTH))
-    for pair_id, at in CheckIn.objects.filter(
-        pair__in=ids, choice=CheckIn.Choice.PAUSE, answered_at__isnull=False
-    ).values_list("pair_id", "answered_at"):
-        first = at.astimezone(zones[pair_id]).date()
-        paused[pair_id].append((first, first + PAUSE_LENGTH))
+    pauses = [
+        *PairAction.objects.filter(pair__in=ids, kind=PairAction.Kind.PAUSE).values_list(
+            "pair_id", "at"
+        ),
+        *CheckIn.objects.filter(
+            pair__in=ids, choice=CheckIn.Choice.PAUSE, answered_at__isnull=False
+        ).values_list("pair_id", "answered_at"),
+    ]
+    for pair_id, at in pauses:
+        if at is not None:  # (an unanswered check-in is not asked for)
+            first = at.astimezone(zones[pair_id]).date()
+            paused[pair_id].append((first, first + PAUSE_LENGTH))
     result = {}
     for pair in pairs:
         start, end = pair_span(pair, today=today)
