@@ -118,14 +118,13 @@ class ProgrammeAdmin(ProgrammeScopedAdmin, ProgrammeRolesAudit, admin.ModelAdmin
         ),
         ("Reporting", {"fields": ["min_group_size", "time_zone"]}),
         (
+            # The rules about safety and reversion; missed sessions, quiet spells and missing
+            # pulses are the risk score's now (docs/at-risk.md), so their old thresholds,
+            # still in the model, are not offered.
             "At-risk thresholds",
             {
                 "classes": ["collapse"],
                 "fields": [
-                    "risk_missed_in_a_row",
-                    ("risk_missed_in_window", "risk_window_days"),
-                    "risk_days_without_session",
-                    "risk_held_without_pulse",
                     "risk_safety_at_most",
                     ("risk_reversion_count", "risk_reversion_window"),
                 ],
