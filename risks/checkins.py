@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
@@ -58,6 +58,12 @@ def _pairs_due(now: datetime) -> QuerySet[Pair]:
         "-starts_at", "-pk"
     )
     asked = CheckIn.objects.filter(pair=OuterRef("pk"), trigger=OuterRef("trigger_id"))
+    # The session that set off the pair's latest check-in: both of a new run must come after
+    # it, so one more missed session (a third in a row, or one cancelled during a pause the
+    # last check-in led to) asks nobody again.
+    last_trigger = CheckIn.objects.filter(pair=OuterRef("pk"), trigger__isnull=False).order_by(
+        "-trigger__starts_at"
+    )
     return (
         Pair.objects.filter(status=Pair.Status.ACTIVE)
         .annotate(
@@ -65,8 +71,12 @@ def _pairs_due(now: datetime) -> QuerySet[Pair]:
             trigger_status=Subquery(started.values("status")[:1]),
             trigger_starts_at=Subquery(started.values("starts_at")[:1]),
             before_status=Subquery(started.values("status")[1:2]),
+            before_starts_at=Subquery(started.values("starts_at")[1:2]),
+            last_trigger_starts_at=Subquery(last_trigger.values("trigger__starts_at")[:1]),
         )
         .filter(
+            Q(last_trigger_starts_at__isnull=True)
+            | Q(before_starts_at__gt=F("last_trigger_starts_at")),
             trigger_status__in=Meeting.NOT_HAPPENED,
             before_status__in=Meeting.NOT_HAPPENED,
             trigger_starts_at__gte=now - HORIZON,

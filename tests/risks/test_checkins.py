@@ -146,10 +146,26 @@ def test_paused_pairs_and_old_runs_are_not_asked(programme, pair):
 def test_two_new_missed_sessions_ask_again(pair):
     two_missed(pair)
     checkins_due()
-    session(pair, -1, Meeting.Status.MISSED)  # a third in a row: a new trigger
+    session(pair, -1.5, Meeting.Status.MISSED)  # a third in a row: one new is not a new run
 
+    assert checkins_due() == 0
+
+    session(pair, -1, Meeting.Status.CANCELLED)  # and a fourth: two new ones
     assert checkins_due() == 2
     assert CheckIn.objects.filter(participant=pair.mentee).count() == 2
+
+
+def test_a_pair_back_from_a_pause_is_not_asked_again_about_the_same_run(pair):
+    """The check-in led to a pause; a session cancelled during it, and the pair back, is one
+    new session that did not happen after the run already asked about, not a new run."""
+    trigger = two_missed(pair)
+    checkins_due()
+    CheckIn.objects.filter(trigger=trigger).update(
+        choice=CheckIn.Choice.PAUSE, answered_at=timezone.now()
+    )
+    session(pair, -1, Meeting.Status.CANCELLED)  # during the pause, now over
+
+    assert checkins_due() == 0
 
 
 def test_the_beat_task_run_twice_asks_once(pair, django_capture_on_commit_callbacks):
@@ -547,10 +563,10 @@ def test_the_beat_task_resumes_a_pair_paused_by_its_checkin(pair):
 def test_managers_see_the_checkins_on_the_pair_page(
     client: Client, pair, manager, rounds: int, django_assert_num_queries
 ):
-    session(pair, -40, Meeting.Status.MISSED)
-    for day in range(rounds):
-        session(pair, -30 + day, Meeting.Status.MISSED)
-        checkins_due(now=timezone.now() - timedelta(days=29 - day))
+    for day in range(rounds):  # a run of two missed sessions a round, each asked about
+        session(pair, -30 + 2 * day, Meeting.Status.MISSED)
+        session(pair, -29.5 + 2 * day, Meeting.Status.MISSED)
+        checkins_due(now=timezone.now() - timedelta(days=29 - 2 * day))
     checkin_answer(checkin=CheckIn.objects.filter(participant=pair.mentee)[0], choice="rematch")
     assert CheckIn.objects.count() == 2 * rounds
     client.force_login(manager)
