@@ -123,6 +123,20 @@ def _times(n: int, what: str) -> str:
     return f"{n} {what}" if n == 1 else f"{n} {what}s"
 
 
+def _who(s: Signals) -> str:
+    """Who called off or missed them, only the counts there are, for example
+    " (1 cancelled by the executive, 1 missed by the reverse-mentor)"."""
+    counts = [
+        (s.cancelled_by_exec, "cancelled by the executive"),
+        (s.cancelled_by_mentor, "cancelled by the reverse-mentor"),
+        (s.missed_by_exec, "missed by the executive"),
+        (s.missed_by_mentor, "missed by the reverse-mentor"),
+        (s.missed_by_unknown, "missed, by whom not said"),
+    ]
+    said = [f"{n} {what}" for n, what in counts if n]
+    return f" ({', '.join(said)})" if said else ""
+
+
 def reasons(s: Signals, weights: Mapping[str, float]) -> list[str]:
     """The signals that raise the score (positive weight, non-zero value), biggest first, in
     plain words: counts and dates only."""
@@ -135,11 +149,7 @@ def reasons(s: Signals, weights: Mapping[str, float]) -> list[str]:
         ),
         "not_happened": (
             f"{_times(s.not_happened, 'session')} did not happen in {WINDOW_DAYS} days, "
-            f"the latest on {_day(s.latest_not_happened)} "
-            f"(cancelled by the executive {s.cancelled_by_exec}, "
-            f"by the reverse-mentor {s.cancelled_by_mentor}; missed by the executive "
-            f"{s.missed_by_exec}, by the reverse-mentor {s.missed_by_mentor}, not said "
-            f"{s.missed_by_unknown})"
+            f"the latest on {_day(s.latest_not_happened)}{_who(s)}"
         ),
         "in_a_row": (
             f"the last {_times(s.not_happened_in_a_row, 'session')} in a row did not happen"

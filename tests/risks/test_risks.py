@@ -78,7 +78,7 @@ def test_a_fading_pair_is_flagged_with_the_signals_that_raised_it(programme) -> 
     assert flag.reason.startswith("Likely to lapse (")
     assert "35 days since the last held session (11 May 2026)" in flag.reason
     assert "2 sessions did not happen in 42 days, the latest on 8 Jun 2026" in flag.reason
-    assert "cancelled by the executive 1" in flag.reason
+    assert "(1 cancelled by the executive, 1 missed, by whom not said)" in flag.reason
     assert "no session booked in the next 14 days" in flag.reason
     assert pair.risk.level == "act"
 
