@@ -14,6 +14,10 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Least
+from django.utils import timezone
+
 from demo.context import DemoContext
 from pairs.models import Agreement, Meeting, Note, Pair
 from programmes.models import Cadence, Role, Topic
@@ -146,6 +150,24 @@ def _notes(ctx: DemoContext, pair: Pair, meetings: list[Meeting]) -> list[Note]:
     return notes
 
 
+def _dated_as_booked_and_logged(pairs: list[Pair], *, now: datetime) -> None:
+    """Each session as if booked ten days ahead, cancelled the day before, and logged three
+    hours after it began (never later than now): the risk backtest replays what was known on
+    each day, from these times."""
+    booked = Least(F("starts_at") - timedelta(days=10), Value(now))
+    Meeting.objects.filter(pair__in=pairs).update(
+        created_at=booked,
+        updated_at=Case(
+            When(status=Meeting.Status.SCHEDULED, then=booked),
+            When(
+                status=Meeting.Status.CANCELLED,
+                then=Least(F("starts_at") - timedelta(days=1), Value(now)),
+            ),
+            default=Least(F("starts_at") + timedelta(hours=3), Value(now)),
+        ),
+    )
+
+
 def build(ctx: DemoContext) -> None:
     rng = ctx.rng
     topics = list(ctx.programme.topics.order_by("position"))
@@ -217,6 +239,7 @@ def build(ctx: DemoContext) -> None:
         agreement.proposed_at = cast(datetime, agreement.mentor_accepted_at)
     Agreement.objects.bulk_update(created, ["proposed_at"])
     Meeting.objects.bulk_create(meetings)
+    _dated_as_booked_and_logged(pilot + wave, now=timezone.now())
     logged_at = [note.created_at for note in notes]
     Note.objects.bulk_create(notes)
     for note, at in zip(notes, logged_at, strict=True):
