@@ -70,7 +70,7 @@ def test_marking_a_session_missed_rescores_the_pair_and_opens_a_flag_at_act(
     flag = RiskFlag.objects.get(pair=pair)
     since = timezone.localtime(held.starts_at).date().isoformat()
     assert (flag.rule, flag.condition) == (Rule.FADING, f"since:{since}")
-    assert "missed by the executive 1" in flag.reason
+    assert "1 missed by the executive" in flag.reason
 
 
 def test_nothing_is_queued_before_the_change_commits(pair, django_capture_on_commit_callbacks):
