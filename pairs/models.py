@@ -171,7 +171,11 @@ class Meeting(models.Model):
     cancelled_by = models.CharField(max_length=20, choices=Role, blank=True)
     # For a missed session: the side that did not turn up, when the one logging it said so
     # (blank: not known, or both). The at-risk score counts it (risks/signals.py).
-    missed_by = models.CharField("who did not turn up", max_length=20, choices=Role, blank=True)
+    # A database default too: rows written by raw SQL (the KPI benchmark) or by a process of
+    # the previous release during a deploy say "not said".
+    missed_by = models.CharField(
+        "who did not turn up", max_length=20, choices=Role, blank=True, db_default=""
+    )
     cancel_reason = models.CharField(max_length=200, blank=True)
     scheduled_by = models.CharField(max_length=20, choices=Role, blank=True)
     # The calendar invitation: the same UID on every update, a higher SEQUENCE each time.
