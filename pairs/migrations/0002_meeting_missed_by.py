@@ -14,7 +14,6 @@ class Migration(migrations.Migration):
             name="missed_by",
             field=models.CharField(
                 blank=True,
-                db_default="",
                 choices=[("mentee", "Mentee (executive)"), ("reverse_mentor", "Reverse-mentor")],
                 max_length=20,
                 verbose_name="who did not turn up",
