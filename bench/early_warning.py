@@ -46,7 +46,6 @@ import logging
 import os
 import statistics
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -58,24 +57,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings.dev")
 # runs the detection itself, once a day.
 os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
 
-import environ
-from support.databases import create_database
+from support.databases import use_bench_database
 
-
-def bench_database() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        folder = tempfile.mkdtemp(prefix="bench-early-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{folder}/early.sqlite3"
-        return
-    config = environ.Env.db_url_config(url)
-    if "bench" not in config["NAME"]:
-        config["NAME"] += "_bench_early"
-        os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + config["NAME"]
-    create_database(os.environ["DATABASE_URL"])
-
-
-bench_database()
+use_bench_database("early")
 
 import django  # noqa: E402
 

@@ -34,7 +34,6 @@ import logging
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,24 +43,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings.dev")
 STOPPED_BROKER = "redis://127.0.0.1:1/0"
 os.environ["CELERY_BROKER_URL"] = STOPPED_BROKER
 
-import environ  # noqa: E402
-from support.databases import create_database  # noqa: E402
+from support.databases import use_bench_database  # noqa: E402
 
-
-def bench_database() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        folder = tempfile.mkdtemp(prefix="bench-outbox-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{folder}/outbox.sqlite3"
-        return
-    config = environ.Env.db_url_config(url)
-    if "bench" not in config["NAME"]:
-        config["NAME"] += "_bench_outbox"
-        os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + config["NAME"]
-    create_database(os.environ["DATABASE_URL"])
-
-
-bench_database()
+use_bench_database("outbox")
 
 import django  # noqa: E402
 
