@@ -2,13 +2,14 @@
 score, on simulated cohorts (issue 19).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_early .venv/bin/python
-        bench/early_warning.py [--tuning 1,2,3,4] [--held-out 101,102,103,104]
+        bench/early_warning.py [--tuning 1,2,3,4,5,6] [--held-out 101,102,103,104]
         [--pairs 60] [--days 120] [--dump FILE] [--smoke]
 
 For each seed, bench/support/cohort_sim.py simulates one cohort day by day through the
 product's own services (its docstring lists the assumptions), and at the end of each day
 the benchmark asks, from what the database holds then (``--dump`` writes it all, with each
-pair's truth, as JSON, to try other weights on without simulating again):
+pair's truth and its signals and features day by day, as JSON, to try other features and
+weights on without simulating again: the simulation does not depend on them):
 
 - the OLD rules (bench/support/old_rules.py: "missed or cancelled sessions" and "no session
   held lately", as before issue 19): does either hold for the pair?
@@ -41,6 +42,7 @@ nothing.
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -101,8 +103,9 @@ class Run:
     result: SimResult
     flagged: dict[str, dict[int, set[int]]]  # method: pair id: days
     samples: list[tuple[bool, dict[str, float]]] = field(default_factory=list)
-    # pair id: day: the score's features that day (for --dump)
+    # pair id: day: the score's features and the signals that day (for --dump)
     features: dict[int, dict[int, dict[str, float]]] = field(default_factory=dict)
+    signals: dict[int, dict[int, dict[str, float | None]]] = field(default_factory=dict)
     kept: Counter[str] = field(default_factory=Counter)  # archetype: pairs with its flag
 
 
@@ -113,6 +116,7 @@ class Recorder:
         self.simulation = simulation
         self.flagged: dict[str, dict[int, set[int]]] = {m: defaultdict(set) for m in METHODS}
         self.features: dict[int, dict[int, dict[str, float]]] = defaultdict(dict)
+        self.signals: dict[int, dict[int, dict[str, float | None]]] = defaultdict(dict)
 
     def __call__(self, day: int, on: date) -> None:
         programme = self.simulation.programme
@@ -136,6 +140,11 @@ class Recorder:
             if level in (WATCH, ACT):
                 self.flagged[NEW_WATCH][pair_id].add(day)
             self.features[pair_id][day] = features(signals)
+            self.signals[pair_id][day] = {
+                name: value
+                for name, value in dataclasses.asdict(signals).items()
+                if isinstance(value, int | float) or value is None
+            }
         # Only this cohort's pairs: another run may share the database.
         risks_detect(now=now, pair_ids=[pair.pk for pair in pairs])
 
@@ -144,7 +153,13 @@ def simulate(seed: int, pairs: int, days: int) -> Run:
     simulation = CohortSimulation(seed=seed, pairs=pairs, days=days)
     recorder = Recorder(simulation)
     result = simulation.run(on_day=recorder)
-    run = Run(seed=seed, result=result, flagged=recorder.flagged, features=recorder.features)
+    run = Run(
+        seed=seed,
+        result=result,
+        flagged=recorder.flagged,
+        features=recorder.features,
+        signals=recorder.signals,
+    )
     for pair_id, truth in result.truths.items():
         run.samples.extend(_samples(truth, recorder.features[pair_id]))
     kept = RiskFlag.objects.filter(pair__cohort__programme=result.programme_id)
@@ -298,8 +313,8 @@ def separation(runs: list[Run]) -> None:
 
 
 def dump(path: str, tuned: list[Run], held: list[Run]) -> None:
-    """Each pair's truth and its features day by day, as JSON, to try other weights on
-    without simulating again."""
+    """Each pair's truth and its signals (the numbers; not the dates) and features day by
+    day, as JSON, to try other features and weights on without simulating again."""
     rows = [
         {
             "seed": run.seed,
@@ -313,6 +328,7 @@ def dump(path: str, tuned: list[Run], held: list[Run]) -> None:
             "pauses": truth.pauses,
             "old": sorted(run.flagged[OLD].get(pair_id, set())),
             "features": {str(day): values for day, values in run.features[pair_id].items()},
+            "signals": {str(day): values for day, values in run.signals[pair_id].items()},
         }
         for group, runs in (("tuning", tuned), ("held-out", held))
         for run in runs
@@ -327,7 +343,7 @@ def _seeds(text: str) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tuning", default="1,2,3,4")
+    parser.add_argument("--tuning", default="1,2,3,4,5,6")
     parser.add_argument("--held-out", default="101,102,103,104")
     parser.add_argument("--pairs", type=int, default=60)
     parser.add_argument("--days", type=int, default=120)

@@ -15,7 +15,7 @@ from programmes.models import Programme
 from programmes.scoping import scope
 from risks.display import local_day
 from risks.models import PairRisk, RiskFlag
-from risks.score import WATCH
+from risks.score import WATCH, is_current
 
 # The queue lists at most this many pairs to watch (the highest scores).
 WATCH_LISTED = 50
@@ -67,6 +67,11 @@ def model_lines(request: HttpRequest) -> list[str]:
         model = getattr(programme, "risk_model", None)
         if model is None:
             said = "default weights (not enough history yet)"
+        elif not is_current(model):
+            said = (
+                f"default weights (the model learned on {local_day(model.fitted_at)} weighed "
+                "other signals; the nightly refit replaces it)"
+            )
         else:
             said = (
                 f"learned on {local_day(model.fitted_at)} from {model.pairs_used} pairs "

@@ -16,8 +16,7 @@ from zoneinfo import ZoneInfo
 from pairs.models import Meeting, Pair
 from risks.checkins import PAUSE_LENGTH
 from risks.models import CheckIn, PairAction
-
-LAPSE_DAYS = 30
+from risks.signals import LAPSE_DAYS
 
 
 def pair_span(pair: Pair, *, today: date) -> tuple[date, date]:

@@ -16,40 +16,59 @@ from datetime import date
 
 from pairs.models import Pair
 from risks.models import RiskModel
-from risks.signals import WINDOW_DAYS, Signals, pair_signals, signals_for
+from risks.signals import LAPSE_DAYS, WINDOW_DAYS, Signals, pair_signals, signals_for
 
 OK, WATCH, ACT = "ok", "watch", "act"
-WATCH_AT = 0.3
-ACT_AT = 0.5
+WATCH_AT = 0.35
+ACT_AT = 0.55
 BIAS = "bias"
+# The longest quiet spell the score reads, in lapses (30 days): beyond it the pair has
+# lapsed anyway.
+QUIET_CAP = 1.5
+
+
+def _short_notice(s: Signals) -> float:
+    """How short the notice of the latest bookings was, against the cadence: 0 when they
+    were booked a cadence or more ahead, 1 when on the day."""
+    if s.booking_notice is None:
+        return 0.0
+    return max(0.0, 1.0 - s.booking_notice / s.cadence_days)
+
 
 # Each feature: how it is read from the signals (capped, so one extreme value does not
 # swamp the rest).
 FEATURES: dict[str, Callable[[Signals], float]] = {
-    "gap_vs_cadence": lambda s: min(s.days_since_held_vs_cadence, 3.0),
+    "quiet": lambda s: min(s.days_since_held / LAPSE_DAYS, QUIET_CAP),
+    "unbooked_overdue": lambda s: float(s.overdue_days > 0 and s.booked_since_held == 0),
+    "nothing_booked": lambda s: float(1 - s.next_booked),
+    "awaiting_log": lambda s: float(min(s.awaiting_log, 1)),
     "not_happened": lambda s: float(min(s.not_happened, 4)),
     "in_a_row": lambda s: float(min(s.not_happened_in_a_row, 3)),
     "by_exec": lambda s: float(min(s.cancelled_by_exec + s.missed_by_exec, 4)),
     "rescheduled_late": lambda s: float(min(s.rescheduled_late, 3)),
-    "nothing_booked": lambda s: float(1 - s.next_booked),
+    "short_notice": _short_notice,
     "silent_sides": lambda s: float(s.silent_sides),
     "empty_learning": lambda s: s.empty_learning_share,
     "action_not_done": lambda s: s.action_not_done_share,
     "checkin_wants_out": lambda s: float(s.checkin_wants_out),
 }
-# The defaults (the prior the learning shrinks toward): see docs/at-risk.md.
+# The defaults (the prior the learning shrinks toward), fitted on the early-warning
+# benchmark's tuning seeds and rounded: see docs/at-risk.md.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    BIAS: -4.4,
-    "gap_vs_cadence": 1.6,
-    "not_happened": 0.7,
-    "in_a_row": 0.6,
-    "by_exec": 0.35,
-    "rescheduled_late": 0.3,
-    "nothing_booked": 1.1,
-    "silent_sides": 0.6,
+    BIAS: -5.9,
+    "quiet": 5.9,
+    "unbooked_overdue": 1.7,
+    "nothing_booked": 2.7,
+    "awaiting_log": -2.8,
+    "not_happened": 0.2,
+    "in_a_row": 0.15,
+    "by_exec": 0.0,
+    "rescheduled_late": 0.0,
+    "short_notice": 0.7,
+    "silent_sides": 0.8,
     "empty_learning": 0.5,
-    "action_not_done": 0.4,
-    "checkin_wants_out": 2.0,
+    "action_not_done": 1.1,
+    "checkin_wants_out": 1.4,
 }
 
 
@@ -76,10 +95,17 @@ def level_of(p: float) -> str:
     return ACT if p >= ACT_AT else WATCH if p >= WATCH_AT else OK
 
 
+def is_current(model: RiskModel | None) -> bool:
+    """Whether a learned model weighs exactly today's features: one learned on another set
+    (before an upgrade changed them) is not used, the defaults are, until the nightly refit
+    replaces it; mixing its weights with new defaults would skew every score."""
+    return model is not None and set(model.weights) == set(DEFAULT_WEIGHTS)
+
+
 def weights_of(model: RiskModel | None) -> dict[str, float]:
-    if model is None or not model.weights:
+    if model is None or not is_current(model):
         return dict(DEFAULT_WEIGHTS)
-    return {**DEFAULT_WEIGHTS, **{k: float(v) for k, v in model.weights.items()}}
+    return {name: float(value) for name, value in model.weights.items()}
 
 
 def score_of(signals: Signals, model: RiskModel | None = None) -> RiskScore:
@@ -142,11 +168,18 @@ def reasons(s: Signals, weights: Mapping[str, float]) -> list[str]:
     plain words: counts and dates only."""
     values = features(s)
     texts = {
-        "gap_vs_cadence": (
+        "quiet": (
             f"{s.days_since_held} days since the last held session"
             + (f" ({_day(s.last_held)})" if s.last_held else " (none held yet)")
             + f", against a cadence of {s.cadence_days} days"
         ),
+        "unbooked_overdue": (
+            "no session booked since "
+            + ("the last held one" if s.last_held else "the pair started")
+            + f", {_times(s.overdue_days, 'day')} past the cadence"
+        ),
+        "nothing_booked": f"no session booked in the next {s.cadence_days} days",
+        "awaiting_log": "a session that ended in the last three days is not logged yet",
         "not_happened": (
             f"{_times(s.not_happened, 'session')} did not happen in {WINDOW_DAYS} days, "
             f"the latest on {_day(s.latest_not_happened)}{_who(s)}"
@@ -159,7 +192,9 @@ def reasons(s: Signals, weights: Mapping[str, float]) -> list[str]:
             f"{_times(s.cancelled_by_exec + s.missed_by_exec, 'session')}"
         ),
         "rescheduled_late": f"{_times(s.rescheduled_late, 'session')} moved within a day of it",
-        "nothing_booked": f"no session booked in the next {s.cadence_days} days",
+        "short_notice": (
+            f"the latest sessions were booked {s.booking_notice or 0:.0f} days ahead on average"
+        ),
         "silent_sides": (
             "neither side answered the pulse"
             if s.silent_sides == 2
@@ -184,8 +219,6 @@ def reasons(s: Signals, weights: Mapping[str, float]) -> list[str]:
         for name, value in values.items()
         if value > 0 and weights.get(name, 0.0) > 0
     ]
-    # The gap alone is not a reason while it is within the cadence.
-    raising = [
-        (c, n) for c, n in raising if n != "gap_vs_cadence" or s.days_since_held > s.cadence_days
-    ]
+    # The quiet spell alone is not a reason while it is within the cadence.
+    raising = [(c, n) for c, n in raising if n != "quiet" or s.days_since_held > s.cadence_days]
     return [texts[name] for _, name in sorted(raising, reverse=True)]

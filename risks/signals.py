@@ -13,6 +13,8 @@ by the database) and never a safety answer.
 ``pair_signals`` is the same for one pair.
 """
 
+import itertools
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +30,9 @@ from surveys.models import Pulse
 from surveys.pulses import REQUEST_DELAY
 from surveys.reminders import PULSE_NUDGE_AFTER
 
+# A pair lapses when this many days pass without a held session (DESIGN.md; risks/lapses.py
+# works the day out).
+LAPSE_DAYS = 30
 CADENCE_DAYS: dict[str, int] = {Cadence.WEEKLY: 7, Cadence.FORTNIGHTLY: 14, Cadence.MONTHLY: 30}
 # Sessions that did not happen, cancellations and reschedules count within this many days.
 WINDOW_DAYS = 42
@@ -36,6 +41,9 @@ RECENT_HELD = 3
 # A held session's pulse may still be on its way this long after it ends (as the old
 # "no pulse" rule's grace period).
 PULSE_GRACE = REQUEST_DELAY + PULSE_NUDGE_AFTER + timedelta(days=1)
+# A started session nobody has logged this long after its end counts as unlogged (a held
+# session is usually marked, or logged by its pulse, within the pulse's grace period).
+UNLOGGED_AFTER = PULSE_GRACE
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,25 @@ class Signals:
     rescheduled_late: int
     # 1 when a session is booked from tomorrow to one cadence ahead, else 0.
     next_booked: int
+    # Days from tomorrow to the next booked session (any distance ahead); None: none booked.
+    days_to_next: int | None
+    # Days past one cadence since the last held session (0 while within it).
+    overdue_days: int
+    # Sessions that ended more than UNLOGGED_AFTER ago and nobody has logged (within
+    # WINDOW_DAYS): held or not, nobody says.
+    unlogged: int
+    # How far ahead the latest RECENT_HELD started sessions were booked, in days (their mean;
+    # None before any), and the mean interval between the latest held sessions (None before
+    # two).
+    booking_notice: float | None
+    held_interval: float | None
+    # Held sessions within WINDOW_DAYS.
+    held_recent: int
+    # Sessions booked for after the last held session (or the start of the quiet spell),
+    # whatever became of them: 0 when nobody has even booked the next one.
+    booked_since_held: int
+    # Started sessions still awaiting their log, within UNLOGGED_AFTER of their end.
+    awaiting_log: int
     # Over the last RECENT_HELD held sessions whose pulse had time to come.
     settled_held: int
     exec_pulse_share: float
@@ -319,6 +346,33 @@ def _signals(
         if until <= s.starts_at < until + timedelta(days=cadence)
         and _status_then(s, until, as_logged) == Meeting.Status.SCHEDULED
     ]
+    following = [
+        s
+        for s in sessions
+        if s.starts_at >= until and _status_then(s, until, as_logged) == Meeting.Status.SCHEDULED
+    ]
+    unlogged = [
+        s
+        for s, status in started
+        if status == Meeting.Status.SCHEDULED
+        and s.ends_at + UNLOGGED_AFTER <= until
+        and s.starts_at >= since_window
+    ]
+    quiet_from = (
+        held[-1].starts_at
+        if held and since == last_held
+        else datetime.combine(since, time.min, tzinfo=zone)
+    )
+    booked_since = [s for s in sessions if s.starts_at > quiet_from]
+    awaiting = [
+        s
+        for s, status in started
+        if status == Meeting.Status.SCHEDULED and until < s.ends_at + UNLOGGED_AFTER
+    ]
+    # A session logged after the fact (booked once it had started) had no notice at all.
+    notices = [max(0.0, (s.starts_at - s.created_at).total_seconds() / 86400) for s, _ in started]
+    held_days = [s.starts_at.astimezone(zone).date() for s in held[-RECENT_HELD:]]
+    intervals = [(b - a).days for a, b in itertools.pairwise(held_days)]
     settled = [s for s in held if s.ends_at + PULSE_GRACE <= until][-RECENT_HELD:]
     settled_starts = {s.starts_at for s in settled}
     recent = [p for p in pulses if p.starts_at in settled_starts]
@@ -347,6 +401,16 @@ def _signals(
         # its start (an approximation: the history of each move is not kept).
         rescheduled_late=sum(1 for s in moved if s.starts_at - s.updated_at < timedelta(days=1)),
         next_booked=1 if upcoming else 0,
+        days_to_next=(following[0].starts_at.astimezone(zone).date() - on).days - 1
+        if following
+        else None,
+        overdue_days=max(0, days - cadence),
+        unlogged=len(unlogged),
+        booking_notice=round(statistics.fmean(notices[-RECENT_HELD:]), 2) if notices else None,
+        held_interval=round(statistics.fmean(intervals), 2) if intervals else None,
+        held_recent=sum(1 for s in held if s.starts_at >= since_window),
+        booked_since_held=len(booked_since),
+        awaiting_log=len(awaiting),
         settled_held=len(settled),
         exec_pulse_share=round(_share(exec_n, len(settled)), 3),
         mentor_pulse_share=round(_share(mentor_n, len(settled)), 3),

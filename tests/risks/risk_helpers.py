@@ -25,10 +25,16 @@ def detect(now: datetime = NOW, **kwargs) -> dict[str, int]:
 
 
 def session(pair: Pair, days_ago: float, status: str = Meeting.Status.HELD, **fields) -> Meeting:
-    """A session that started ``days_ago`` days before NOW; cancelled ones by the mentee."""
+    """A session that started ``days_ago`` days before NOW, booked a week before it (or at
+    NOW, whichever is sooner); cancelled ones by the mentee."""
     if status == Meeting.Status.CANCELLED:
         fields.setdefault("cancelled_by", Role.MENTEE)
-    return meeting_for(pair, starts_at=NOW - days_ago * DAY, status=status, **fields)
+    meeting = meeting_for(pair, starts_at=NOW - days_ago * DAY, status=status, **fields)
+    # Booked a week ahead, as pairs book (the score reads how far ahead).
+    booked = min(meeting.starts_at - 7 * DAY, NOW)
+    Meeting.objects.filter(pk=meeting.pk).update(created_at=booked)
+    meeting.created_at = booked
+    return meeting
 
 
 def pulse(meeting: Meeting, participant: Participant, **answers) -> Pulse:

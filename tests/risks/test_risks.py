@@ -114,13 +114,13 @@ def test_one_missed_session_of_a_pair_that_meets_is_not_flagged(programme) -> No
 
 
 def test_a_pair_to_watch_has_its_score_and_no_flag(programme) -> None:
-    # 20 days since the last held session, one missed since, the next one booked.
+    # 24 days since the last held session, one missed since, the next one booked.
     pair = new_pair(programme, started_on=(NOW - 60 * DAY).date())
-    for days in (34, 20):
+    for days in (38, 24):
         held = session(pair, days)
         pulse(held, pair.mentee)
         pulse(held, pair.reverse_mentor)
-    session(pair, 6, MISSED)
+    session(pair, 10, MISSED)
     session(pair, -5, Meeting.Status.SCHEDULED)
 
     detect()

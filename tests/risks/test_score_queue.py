@@ -12,6 +12,7 @@ from django.utils import timezone
 from notifications.models import Notification
 from risks import notices as risk_notices
 from risks.models import PairRisk, RiskFlag, RiskModel
+from risks.score import DEFAULT_WEIGHTS
 from tests.factories import ProgrammeFactory
 from tests.pairs.meeting_helpers import agreed_pair
 from tests.risks.remediation_helpers import (
@@ -93,15 +94,23 @@ def test_the_queue_says_where_the_weights_come_from(alice: Client, programme) ->
     page = alice.get(QUEUE).content.decode()
     assert f"{programme.name}: default weights (not enough history yet)" in page
 
-    RiskModel.objects.create(
+    model = RiskModel.objects.create(
         programme=programme,
-        weights={},
+        weights={"bias": -4.4, "gap_vs_cadence": 1.6},  # learned on older features
         fitted_at=timezone.now(),
         pairs_used=42,
         lapsed_used=7,
     )
     page = alice.get(QUEUE).content.decode()
     today = f"{timezone.localdate():%-d %b %Y}"
+    assert (
+        f"{programme.name}: default weights (the model learned on {today} weighed other "
+        "signals; the nightly refit replaces it)"
+    ) in page
+
+    model.weights = dict(DEFAULT_WEIGHTS)
+    model.save()
+    page = alice.get(QUEUE).content.decode()
     assert f"{programme.name}: learned on {today} from 42 pairs (7 lapsed)" in page
 
 
