@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import Avg, BooleanField, ExpressionWrapper, Q
 
 from pairs.models import Agreement, Meeting, Pair
 from programmes.models import Cadence, Programme, Role
@@ -102,6 +102,12 @@ class Signals:
     no_action_share: float
     action_not_done_share: float
     teaching_mean: float  # 1..5, 0 when unknown; 4 and up: the executive taught
+    # Teaching drift: teaching_mean less the mean of the pulses before those sessions (0 when
+    # either is unknown); above 0, the executive teaches more than before.
+    teaching_drift: float
+    # The executive's confidence trend: the mean of their key-skill ratings in their latest
+    # rated pulse less that in their first (0 before two rated pulses).
+    exec_confidence_change: float
     # 1 when the latest answered check-in asked for a pause or a re-match.
     checkin_wants_out: int
     checkin_continue: int
@@ -128,6 +134,7 @@ class _Pulse:
     no_action: bool
     not_done: bool
     teaching: int | None
+    confidence: float | None  # the mean of its key-skill ratings
 
 
 def end_of(day: date, zone: ZoneInfo) -> datetime:
@@ -232,6 +239,7 @@ def _pulses(pairs: list[Pair], until: datetime) -> dict[int, list[_Pulse]]:
             not_done=ExpressionWrapper(
                 Q(previous_action_done=Pulse.Done.NO), output_field=BooleanField()
             ),
+            confidence_mean=Avg("confidence__value"),
         )
         .order_by("pk")
         .values_list(
@@ -243,9 +251,10 @@ def _pulses(pairs: list[Pair], until: datetime) -> dict[int, list[_Pulse]]:
             "no_action",
             "not_done",
             "teaching",
+            "confidence_mean",
         )
     )
-    for meeting_id, pair_id, who, starts_at, empty, no_action, not_done, teaching in rows:
+    for meeting_id, pair_id, who, starts_at, empty, no_action, not_done, teaching, mean in rows:
         side = Role.MENTEE if who == mentees[pair_id] else Role.REVERSE_MENTOR
         pulses[pair_id].append(
             _Pulse(
@@ -256,6 +265,7 @@ def _pulses(pairs: list[Pair], until: datetime) -> dict[int, list[_Pulse]]:
                 no_action=bool(no_action),
                 not_done=bool(not_done),
                 teaching=teaching,
+                confidence=float(mean) if mean is not None else None,
             )
         )
     return pulses
@@ -379,6 +389,10 @@ def _signals(
     exec_n = len({p.starts_at for p in recent if p.side == Role.MENTEE})
     mentor_n = len({p.starts_at for p in recent if p.side == Role.REVERSE_MENTOR})
     teaching = [p.teaching for p in recent if p.teaching]
+    first_settled = settled[0].starts_at if settled else until
+    earlier = [p.teaching for p in pulses if p.teaching and p.starts_at < first_settled]
+    by_session = sorted(pulses, key=lambda p: p.starts_at)
+    rated = [p.confidence for p in by_session if p.side == Role.MENTEE and p.confidence is not None]
     return Signals(
         on=on,
         cadence_days=cadence,
@@ -423,6 +437,12 @@ def _signals(
         no_action_share=round(_share(sum(p.no_action for p in recent), len(recent)), 3),
         action_not_done_share=round(_share(sum(p.not_done for p in recent), len(recent)), 3),
         teaching_mean=round(sum(teaching) / len(teaching), 3) if teaching else 0.0,
+        teaching_drift=(
+            round(statistics.fmean(teaching) - statistics.fmean(earlier), 3)
+            if teaching and earlier
+            else 0.0
+        ),
+        exec_confidence_change=round(rated[-1] - rated[0], 3) if len(rated) >= 2 else 0.0,
         checkin_wants_out=int(checkin in (CheckIn.Choice.PAUSE, CheckIn.Choice.REMATCH)),
         checkin_continue=int(checkin == CheckIn.Choice.CONTINUE),
     )

@@ -27,6 +27,8 @@ from risks.score import (
     scores_for,
 )
 from risks.signals import Signals, pair_signals
+from surveys.models import ConfidenceRating
+from tests.factories import KeySkillFactory
 from tests.pairs.meeting_helpers import agreed_pair
 from tests.risks.remediation_helpers import PRIVATE, assert_no_private_text
 from tests.risks.score_helpers import (
@@ -117,6 +119,39 @@ def test_booking_signals_say_whether_the_next_session_is_even_booked(programme) 
     assert (later.awaiting_log, later.unlogged) == (0, 1)
 
 
+def test_teaching_drift_and_the_executives_confidence_trend(programme) -> None:
+    pair = agreed_pair(programme=programme, started_on=D - 90 * DAY)
+    skills = [KeySkillFactory(programme=programme) for _ in range(2)]
+    # Five sessions: the reverse-mentor taught the first two, the executive the last three;
+    # the executive's confidence rose from 2 to 4 on average, then fell back to 3.
+    for days, teaching, ratings in (
+        (70, 1, (2, 2)),
+        (56, 2, (3, 3)),
+        (42, 4, (4, 4)),
+        (28, 5, (3, 4)),
+        (14, 4, (3, 3)),
+    ):
+        held = historic(pair, D - days * DAY)
+        pulse = answered(held, pair.mentee, teaching=teaching)
+        for skill, value in zip(skills, ratings, strict=True):
+            ConfidenceRating.objects.create(
+                participant=pair.mentee,
+                key_skill=skill,
+                value=value,
+                context=ConfidenceRating.Context.PULSE,
+                recorded_at=noon(D - days * DAY),
+                pulse=pulse,
+            )
+    answered(held, pair.reverse_mentor, teaching=4)  # the latest, from the other side
+
+    s = pair_signals(pair, on=D)
+
+    assert s.teaching_mean == round((4 + 5 + 4 + 4) / 4, 3)
+    assert s.teaching_drift == round((4 + 5 + 4 + 4) / 4 - (1 + 2) / 2, 3)
+    assert s.exec_confidence_change == 1.0  # 3 in the latest rated pulse, 2 in the first
+    assert pair_signals(pair, on=D - 60 * DAY).exec_confidence_change == 0.0  # one rated pulse
+
+
 def test_a_missed_session_counts_the_side_that_did_not_turn_up(programme) -> None:
     pair = agreed_pair(programme=programme, started_on=D - 60 * DAY)
     historic(pair, D - 30 * DAY, MISSED, missed_by=Role.MENTEE)
@@ -186,6 +221,8 @@ QUIET = Signals(
     no_action_share=0.0,
     action_not_done_share=0.0,
     teaching_mean=2.0,
+    teaching_drift=0.0,
+    exec_confidence_change=0.0,
     checkin_wants_out=0,
     checkin_continue=0,
 )
