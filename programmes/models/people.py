@@ -99,7 +99,9 @@ class Person(models.Model):
             return
         if self.manager_id == self.pk:
             raise ValidationError({"manager": "Someone cannot be their own manager."})
-        managers = Person.objects.manager_map()
+        # Only the line above the new manager (one query), not the whole directory.
+        above = Person.objects.filter(pk=self.manager_id).values("pk")
+        managers = Person.objects.managers_above(above)
         managers[self.pk] = self.manager_id
         if self.pk is not None and self.pk in chain_above(self.manager_id, managers):
             raise ValidationError(

@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from programmes.models import Person
+from programmes.models.people import PersonQuerySet
 from programmes.reporting_lines import (
     chain_above,
     find_loops,
@@ -66,6 +67,22 @@ def test_it_refuses_to_save_a_manager_loop_in_the_directory(db: None) -> None:
     with pytest.raises(ValidationError) as error:
         ceo.full_clean()
     assert error.value.message_dict["manager"] == ["Someone cannot be their own manager."]
+
+
+def test_the_loop_check_reads_only_the_line_above_in_one_query(
+    db: None, django_assert_num_queries, monkeypatch
+) -> None:
+    ceo = PersonFactory()
+    dev = PersonFactory(manager=PersonFactory(manager=ceo))
+    PersonFactory.create_batch(20, manager=ceo)  # the rest of the directory
+    ceo.manager = dev
+
+    def whole_directory(self):
+        raise AssertionError("a save must not read the whole directory")
+
+    monkeypatch.setattr(PersonQuerySet, "manager_map", whole_directory)
+    with django_assert_num_queries(1), pytest.raises(ValidationError):
+        ceo.clean()
 
 
 def test_it_accepts_a_manager_from_another_line(db: None) -> None:
