@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar, cast
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from notifications import tasks
@@ -149,11 +150,21 @@ def _queue(keys: list[str]):
 def notifications_cancel(*, about: models.Model, kinds: list[str] | None = None) -> int:
     """Cancel the unsent messages about ``about`` (of ``kinds``, or all), e.g. when a pair is
     paused. Returns how many."""
-    rows = Notification.objects.filter(
-        content_type=ContentType.objects.get_for_model(about),
-        object_id=about.pk,
+    return _cancel(type(about), kinds, object_id=about.pk)
+
+
+def notifications_cancel_about_any(rows: QuerySet, *, kinds: list[str] | None = None) -> int:
+    """Cancel the unsent messages about any of ``rows`` (a queryset of one model), in one
+    UPDATE however many rows and messages there are. Returns how many."""
+    return _cancel(rows.model, kinds, object_id__in=rows.values("pk"))
+
+
+def _cancel(model: type[models.Model], kinds: list[str] | None, **about: object) -> int:
+    pending = Notification.objects.filter(
+        content_type=ContentType.objects.get_for_model(model),
         status=Notification.Status.PENDING,
+        **about,
     )
     if kinds is not None:
-        rows = rows.filter(kind__in=kinds)
-    return rows.update(status=Notification.Status.CANCELLED)
+        pending = pending.filter(kind__in=kinds)
+    return pending.update(status=Notification.Status.CANCELLED)

@@ -28,15 +28,13 @@ The rules:
 
 from datetime import date, datetime, timedelta
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
-from notifications.models import Notification
-from notifications.services import notifications_cancel
+from notifications.services import notifications_cancel_about_any
 from pairs.models import Meeting, Pair
 from programmes.models import Participant
 from risks import notices
@@ -172,17 +170,10 @@ def pair_pause(*, pair: Pair, until: date) -> None:
 
 
 def _cancel_pending_mail(pair: Pair, until: date) -> None:
+    """One UPDATE per kind of subject (sessions, pulse requests), however many there are."""
     end = datetime.combine(until, datetime.min.time(), tzinfo=timezone.get_current_timezone())
-    meetings = Meeting.objects.filter(pair=pair, starts_at__lt=end)
-    requests = PulseRequest.objects.filter(meeting__pair=pair)
-    for model, rows in ((Meeting, meetings), (PulseRequest, requests)):
-        pending = Notification.objects.filter(
-            status=Notification.Status.PENDING,
-            content_type=ContentType.objects.get_for_model(model),
-            object_id__in=rows.values("pk"),
-        ).values_list("object_id", flat=True)
-        for about in rows.filter(pk__in=set(pending)):
-            notifications_cancel(about=about)
+    notifications_cancel_about_any(Meeting.objects.filter(pair=pair, starts_at__lt=end))
+    notifications_cancel_about_any(PulseRequest.objects.filter(meeting__pair=pair))
 
 
 # --- Resuming -----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from risks.checkins import (
     PAUSE_LENGTH,
     checkin_answer,
     checkins_due,
+    pair_pause,
     pairs_resume_due,
 )
 from risks.models import CheckIn
@@ -409,6 +410,31 @@ def test_a_paused_pairs_pending_session_and_pulse_mail_is_cancelled(pair, manage
         f"test-scheduled:{after.pk}": Notification.Status.PENDING,  # after the pause
         "test-pulse": Notification.Status.CANCELLED,
     }
+
+
+@pytest.mark.parametrize("sessions", [1, 12])
+def test_a_pause_cancels_the_mail_of_any_number_of_sessions_in_two_updates(
+    pair, sessions: int, django_assert_num_queries
+) -> None:
+    for days in range(sessions):
+        meeting = session(pair, 1 + days)
+        notify(kind="meeting_scheduled", key=f"test-{meeting.pk}", to=pair.mentee.person,
+               about=meeting, data={"sequence": 0, "by": Role.REVERSE_MENTOR},
+               not_before=timezone.now() + timedelta(hours=3))  # fmt: skip
+    PulseRequest.objects.create(meeting=session(pair, -3), participant=pair.mentee)
+    until = timezone.localdate() + timedelta(days=30)
+    ContentType.objects.get_for_models(Meeting, PulseRequest)  # cached, as in a worker
+
+    # The pair's save, then one UPDATE of the pending messages per kind of subject (sessions,
+    # pulse requests).
+    with django_assert_num_queries(3):
+        pair_pause(pair=pair, until=until)
+
+    pending = Notification.objects.filter(key__startswith="test-", status="pending")
+    assert not pending.exists()
+    assert Notification.objects.filter(key__startswith="test-", status="cancelled").count() == (
+        sessions
+    )
 
 
 # --- Answering again ------------------------------------------------------------------------
