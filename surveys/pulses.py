@@ -352,6 +352,14 @@ def pulse_requests_due(*, now: datetime | None = None) -> int:
     scan, an answer given first from the pair page) is left alone. Returns how many were
     written."""
     now = now or timezone.now()
+
+    def requested(side: str) -> Exists:
+        return Exists(
+            PulseRequest.objects.filter(meeting=OuterRef("pk"), participant=OuterRef(side))
+        )
+
+    # Only sessions still missing a side's request: the scan's work is what is due, not
+    # every session of the past week on every tick.
     candidates = (
         Meeting.objects.filter(
             pair__status=Pair.Status.ACTIVE,
@@ -359,6 +367,7 @@ def pulse_requests_due(*, now: datetime | None = None) -> int:
             starts_at__gte=now - REQUEST_HORIZON,
             starts_at__lte=now - REQUEST_DELAY,
         )
+        .exclude(requested("pair__mentee") & requested("pair__reverse_mentor"))
         .select_related("pair__mentee__person", "pair__reverse_mentor__person")
         .order_by("starts_at")
     )

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from notifications.models import Notification
@@ -204,3 +206,27 @@ def test_no_rematch_alert_once_the_answer_is_changed_to_a_good_fit(client, manag
 
     assert notification_send(alert.pk) == Notification.Status.CANCELLED
     assert mail.outbox == []
+
+
+def test_the_scans_work_is_what_is_due_not_the_weeks_sessions(programme):
+    def scan_with_one_side_due(hours_ago: int) -> int:
+        """Queries of a scan where one side of one new session is due."""
+        pair = running_pair(programme=programme)
+        session = past_session(pair, hours_ago=hours_ago)
+        PulseRequest.objects.create(
+            meeting=session, participant=pair.mentee, requested_at=timezone.now()
+        )
+        with CaptureQueriesContext(connection) as queries:
+            assert pulse_requests_due() == 1
+        return len(queries)
+
+    first = scan_with_one_side_due(hours_ago=2)
+    # A week's worth of sessions asked of both sides already...
+    for number in range(8):
+        past_session(running_pair(programme=programme), hours_ago=3 + number)
+    assert pulse_requests_due() == 16
+    # ...cost the next scan nothing.
+    assert scan_with_one_side_due(hours_ago=2) == first
+    with CaptureQueriesContext(connection) as idle:
+        assert pulse_requests_due() == 0
+    assert len(idle) == 1
