@@ -219,6 +219,12 @@ def reasons(s: Signals, weights: Mapping[str, float]) -> list[str]:
         for name, value in values.items()
         if value > 0 and weights.get(name, 0.0) > 0
     ]
-    # The quiet spell alone is not a reason while it is within the cadence.
-    raising = [(c, n) for c, n in raising if n != "quiet" or s.days_since_held > s.cadence_days]
+    # The quiet spell is not a reason while it is within the cadence, nor the notice while
+    # sessions are booked at least half a cadence ahead: they still add to the score.
+    raising = [
+        (c, n)
+        for c, n in raising
+        if (n != "quiet" or s.days_since_held > s.cadence_days)
+        and (n != "short_notice" or values[n] > 0.5)
+    ]
     return [texts[name] for _, name in sorted(raising, reverse=True)]

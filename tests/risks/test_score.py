@@ -328,6 +328,11 @@ def test_reasons_say_counts_and_dates() -> None:
     assert "no session booked in the next 14 days" in said
     assert "no session booked since the last held one, 11 days past the cadence" in said
     assert "the latest sessions were booked 3 days ahead on average" in said
+    # Booked at least half a cadence ahead: it adds to the score, but is no reason to worry.
+    assert not any(
+        "booked 7 days ahead" in r
+        for r in reasons(replace(lost, booking_notice=7.0), DEFAULT_WEIGHTS)
+    )
 
 
 def test_a_learned_model_replaces_the_defaults(programme) -> None:
