@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -154,11 +155,18 @@ def participant_url(
 ParticipantView = Callable[..., HttpResponse]
 
 
-def participant_link_required(purpose: Purpose) -> Callable[[ParticipantView], ParticipantView]:
+def participant_link_required(
+    purpose: Purpose, *, lock_on_post: bool = False
+) -> Callable[[ParticipantView], ParticipantView]:
     """Turns ``view(request, participant, *, token)`` into a view of ``(request, token)`` that
     runs only for a valid link; any other link gets a page that says what happened and how to
     get a new one. A scoped purpose's view also gets ``scope`` (a string from the signed
-    link, so it can be trusted but must still be checked against the participant)."""
+    link, so it can be trusted but must still be checked against the participant).
+
+    With ``lock_on_post``, a POST runs in one transaction that starts by locking the
+    participant's row (in the same query that loads it), so one participant's submissions
+    are saved one at a time. The view rolls back with ``transaction.set_rollback`` and should
+    answer with a TemplateResponse, which is rendered after the transaction has ended."""
 
     def decorator(view: ParticipantView) -> ParticipantView:
         @wraps(view)
@@ -169,21 +177,39 @@ def participant_link_required(purpose: Purpose) -> Callable[[ParticipantView], P
                 return link_problem(
                     request, reason=error.reason, purpose=purpose, held=error.purpose
                 )
-            participant = (
-                Participant.objects.select_related("person", "cohort__programme")
-                .filter(pk=claims.participant_id)
-                .exclude(status=Participant.Status.WITHDRAWN)
-                .first()
-            )
-            if participant is None:
-                return link_problem(request, reason="ended", purpose=purpose)
             if purpose.scoped:
                 kwargs["scope"] = claims.scope
-            return view(request, participant, *args, token=token, **kwargs)
+            if not (lock_on_post and request.method == "POST"):
+                return _call(view, request, claims, purpose, False, token, *args, **kwargs)
+            with transaction.atomic():
+                return _call(view, request, claims, purpose, True, token, *args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def _call(
+    view: ParticipantView,
+    request: HttpRequest,
+    claims: LinkClaims,
+    purpose: Purpose,
+    lock: bool,
+    token: str,
+    *args: Any,
+    **kwargs: Any,
+) -> HttpResponse:
+    participants = Participant.objects.select_related("person", "cohort__programme")
+    if lock:
+        participants = participants.select_for_update(of=("self",))
+    participant = (
+        participants.filter(pk=claims.participant_id)
+        .exclude(status=Participant.Status.WITHDRAWN)
+        .first()
+    )
+    if participant is None:
+        return link_problem(request, reason="ended", purpose=purpose)
+    return view(request, participant, *args, token=token, **kwargs)
 
 
 def link_problem(
