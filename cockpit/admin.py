@@ -11,7 +11,6 @@ from django.contrib import admin
 from django.db.models import (
     Count,
     Exists,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -28,7 +27,14 @@ from lib.admin_filters import (
     ChoiceListFilter,
     field_filter_parameters,
 )
-from pairs.admin import AgreementInline, Held, MeetingInline, count_of, note_count
+from pairs.admin import (
+    AgreementInline,
+    Held,
+    MeetingInline,
+    count_of,
+    latest_of,
+    note_count,
+)
 from pairs.models import Agreement, Meeting, Pair
 from programmes import admin_intake
 from programmes.admin import (
@@ -57,7 +63,6 @@ if TYPE_CHECKING:
     class PulseCounts(TypedDict):  # surveys.counts
         pulses_requested: int
         pulses_submitted: int
-        pulse_response_rate: float | None
 
     class CohortCounts(PulseCounts):
         mentee_count: int
@@ -276,9 +281,9 @@ class CohortAdmin(ProgrammeScopedAdmin, admin.ModelAdmin):
     def pulses_answered(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> str:
         return f"{obj.pulses_submitted} of {obj.pulses_requested}"
 
-    @admin.display(description="response rate", ordering="pulse_response_rate")
+    @admin.display(description="response rate", ordering=counts.RATE_ORDERING)
     def response_rate(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> str:
-        return counts.format_rate(obj.pulse_response_rate)
+        return counts.format_rate(counts.rate_of(obj))
 
     @admin.display(description="NPS answers, mid-point", ordering="nps_midpoint")
     def nps_midpoint(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> int:
@@ -366,6 +371,9 @@ class RematchFilter(ChoiceListFilter):
 
 @admin.register(Pair)
 class PairAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
+    # "N of M selected" counts only the filtered rows: the total of the whole table would be
+    # a second count over every row the user may see, on every page (docs/performance.md).
+    show_full_result_count = False
     programme_path = "cohort__programme"
     # Said again here: the count annotations drop the model's default ordering, and the
     # success-story autocomplete pages through this list.
@@ -435,26 +443,30 @@ class PairAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, ViewOnlyMixin, ad
     inlines = [AgreementInline, MeetingInline, CheckInInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pair]:
+        # Every figure is its own correlated subquery (pairs/admin.py's count_of): joining
+        # sessions to count them would repeat each pair once per session and multiply every
+        # other count beside them, and make the database group all pairs before it can pick
+        # a page of them. As subqueries, PostgreSQL works them out for the rows shown only.
         agreed = Agreement.objects.filter(
             pair=OuterRef("pk"),
             mentee_accepted_at__isnull=False,
             mentor_accepted_at__isnull=False,
         )
-        status = "meetings__status"
+        meetings = Meeting.objects.all()
         return counts.annotate_pair_counts(
             super()
             .get_queryset(request)
             .select_related("cohort__programme", "mentee__person", "reverse_mentor__person")
             .annotate(
                 is_agreed=Exists(agreed),
-                held_count=Count("meetings", filter=Q(**{status: Held})),
-                cancelled_count=Count("meetings", filter=Q(**{status: Meeting.Status.CANCELLED})),
-                missed_count=Count("meetings", filter=Q(**{status: Meeting.Status.MISSED})),
-                upcoming_count=Count(
-                    "meetings",
-                    filter=Q(**{status: Meeting.Status.SCHEDULED}, meetings__starts_at__gte=Now()),
+                held_count=count_of(meetings.filter(status=Held), "pair"),
+                cancelled_count=count_of(meetings.filter(status=Meeting.Status.CANCELLED), "pair"),
+                missed_count=count_of(meetings.filter(status=Meeting.Status.MISSED), "pair"),
+                upcoming_count=count_of(
+                    meetings.filter(status=Meeting.Status.SCHEDULED, starts_at__gte=Now()),
+                    "pair",
                 ),
-                last_held_at=Max("meetings__starts_at", filter=Q(**{status: Held})),
+                last_held_at=latest_of(meetings.filter(status=Held), "pair", "starts_at"),
                 notes_logged=note_count("pair"),
                 open_flag_count=_open_flag_count("pair"),
             )
@@ -524,9 +536,9 @@ class PairAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, ViewOnlyMixin, ad
     def pulses_answered(self, obj: "WithAnnotations[Pair, PairCounts]") -> str:
         return f"{obj.pulses_submitted} of {obj.pulses_requested}"
 
-    @admin.display(description="response rate", ordering="pulse_response_rate")
+    @admin.display(description="response rate", ordering=counts.RATE_ORDERING)
     def response_rate(self, obj: "WithAnnotations[Pair, PairCounts]") -> str:
-        return counts.format_rate(obj.pulse_response_rate)
+        return counts.format_rate(counts.rate_of(obj))
 
     @admin.display(description="not a good fit", ordering="not_a_good_fit")
     def not_a_good_fit(self, obj: "WithAnnotations[Pair, PairCounts]") -> str:

@@ -36,6 +36,9 @@ class NotificationAdmin(admin.ModelAdmin):
     Rows hold ids, never a message's text. Each manager sees their programmes' messages only
     (programmes/admin_outbox.py registers it scoped)."""
 
+    # "N of M selected" counts only the filtered rows: the total of the whole table would be
+    # a second count over every row the user may see, on every page (docs/performance.md).
+    show_full_result_count = False
     list_display = [
         "created_at",
         "kind",

@@ -55,6 +55,13 @@ def count_of(rows: QuerySet, outer_field: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+def latest_of(rows: QuerySet, outer_field: str, field: str) -> Subquery:
+    """The latest ``field`` of ``rows`` pointing at the outer row through ``outer_field`` (None
+    when none), as a subquery, for the same reason as ``count_of``."""
+    latest = rows.filter(**{outer_field: OuterRef("pk"), f"{field}__isnull": False})
+    return Subquery(latest.order_by(f"-{field}").values(field)[:1])
+
+
 def note_count(pair_field: str) -> Coalesce:
     return count_of(Note.objects.all(), pair_field)
 
@@ -120,6 +127,9 @@ class MeetingInline(ViewOnlyMixin, admin.TabularInline):
 
 @admin.register(Meeting)
 class MeetingAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
+    # "N of M selected" counts only the filtered rows: the total of the whole table would be
+    # a second count over every row the user may see, on every page (docs/performance.md).
+    show_full_result_count = False
     programme_path = "pair__cohort__programme"
     list_display = [
         "pair",

@@ -57,6 +57,9 @@ class PersonAdmin(admin.ModelAdmin):
     manager may delete a person only if they take part in none of the other programmes (the
     page that would list those participations is refused, naming none)."""
 
+    # "N of M selected" counts only the filtered rows: the total of the whole table would be
+    # a second count over every row the user may see, on every page (docs/performance.md).
+    show_full_result_count = False
     list_display = ["full_name", "email", "job_title", "department", "manager", "time_zone"]
     list_filter = ["department", "language"]
     list_select_related = ["manager"]
@@ -109,6 +112,9 @@ class ParticipantAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.Mode
     """Managers see where each participant stands, never what they wrote: the intake's
     answers are not shown anywhere in the admin, nor searched, nor filtered on."""
 
+    # "N of M selected" counts only the filtered rows: the total of the whole table would be
+    # a second count over every row the user may see, on every page (docs/performance.md).
+    show_full_result_count = False
     programme_path = "cohort__programme"
 
     list_display = [

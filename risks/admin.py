@@ -119,6 +119,9 @@ class NoteForm(forms.Form):
 
 @admin.register(RiskFlag)
 class RiskFlagAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.ModelAdmin):
+    # "N of M selected" counts only the filtered rows: the total of the whole table would be
+    # a second count over every row the user may see, on every page (docs/performance.md).
+    show_full_result_count = False
     programme_path = "pair__cohort__programme"
     list_display = [
         "severity_badge",

@@ -82,6 +82,9 @@ class LearningLoggedFilter(ChoiceListFilter):
 
 @admin.register(Pulse)
 class PulseAdmin(ProgrammeScopedAdmin, AnswersAdmin):
+    # "N of M selected" counts only the filtered rows: the total of the whole table would be
+    # a second count over every row the user may see, on every page (docs/performance.md).
+    show_full_result_count = False
     programme_path = "meeting__pair__cohort__programme"
 
     list_display = [
@@ -152,6 +155,9 @@ class NpsResponseAdmin(ProgrammeScopedAdmin, AnswersAdmin):
     """Who answered the programme questions, and when; never the score or the why (the
     cohort list counts the answers; scores are reported only as an aggregate)."""
 
+    # "N of M selected" counts only the filtered rows: the total of the whole table would be
+    # a second count over every row the user may see, on every page (docs/performance.md).
+    show_full_result_count = False
     programme_path = "participant__cohort__programme"
 
     list_display = ["participant_name", "cohort_name", "moment", "why_given", "submitted_at"]

@@ -12,12 +12,18 @@ What counts:
   pulses; counting answered requests rather than Pulse rows keeps the rate at or below 100%
   even if a pulse without a request ever appeared (it would then not count).
 - **response rate**: submitted / requested, as a fraction; None (shown as "no data", never 0%)
-  when nothing was requested.
+  when nothing was requested. It is worked out from the two counts of a row once they are
+  read (``rate_of``), not in the query: an annotation that refers to another one repeats
+  that one's subquery in the SQL, so the rate would count every pulse a second time. Sorting
+  a list by it (``RATE_ORDERING``) is the only time the query computes it.
 
-Each count is a correlated subquery, not a join, so several can sit beside each other (and
-beside the admin's own ``Count`` joins) without multiplying one another, and a list page costs
-one query however many rows it shows.
+Each count is a correlated subquery, not a join, so several can sit beside each other without
+multiplying one another, each is computed once per row shown (PostgreSQL evaluates them after
+the page's ORDER BY … LIMIT when the list is sorted by a column), and a list page costs one
+query however many rows it shows.
 """
+
+from typing import Protocol
 
 from django.db.models import (
     Count,
@@ -58,9 +64,11 @@ def _count_per_outer_row(rows: QuerySet, path: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def _rate(submitted: str, requested: str) -> CombinedExpression:
-    # NULL when nothing was requested: "no data", not 0%.
-    return Cast(F(submitted), FloatField()) / NullIf(F(requested), 0)
+# To sort rows annotated by ``annotate_cohort_counts`` or ``annotate_pair_counts`` by their
+# response rate (an admin column's ``ordering``); NULL, "no data", when nothing was requested.
+RATE_ORDERING: CombinedExpression = Cast(F("pulses_submitted"), FloatField()) / NullIf(
+    F("pulses_requested"), 0
+)
 
 
 def _with_pulse_counts(queryset: QuerySet, path: str) -> QuerySet:
@@ -68,13 +76,13 @@ def _with_pulse_counts(queryset: QuerySet, path: str) -> QuerySet:
     return queryset.annotate(
         pulses_requested=_count_per_outer_row(requests, path),
         pulses_submitted=_count_per_outer_row(requests.filter(_answered()), path),
-    ).annotate(pulse_response_rate=_rate("pulses_submitted", "pulses_requested"))
+    )
 
 
 def annotate_cohort_counts(cohorts: QuerySet[Cohort]) -> QuerySet[Cohort]:
-    """``cohorts`` with, on each row: ``pulses_requested``, ``pulses_submitted`` (ints),
-    ``pulse_response_rate`` (a fraction, or None when nothing was requested), and
-    ``nps_midpoint`` and ``nps_end``, the NPS answers given at each moment (ints)."""
+    """``cohorts`` with, on each row: ``pulses_requested``, ``pulses_submitted`` (ints; their
+    rate is ``rate_of(row)``), and ``nps_midpoint`` and ``nps_end``, the NPS answers given at
+    each moment (ints)."""
     answers = NpsResponse.objects.all()
     return _with_pulse_counts(cohorts, "meeting__pair__cohort").annotate(
         nps_midpoint=_count_per_outer_row(
@@ -87,8 +95,8 @@ def annotate_cohort_counts(cohorts: QuerySet[Cohort]) -> QuerySet[Cohort]:
 
 
 def annotate_pair_counts(pairs: QuerySet[Pair]) -> QuerySet[Pair]:
-    """``pairs`` with, on each row: ``pulses_requested``, ``pulses_submitted``,
-    ``pulse_response_rate`` (as for cohorts) and ``not_a_good_fit``, how many of the pair's
+    """``pairs`` with, on each row: ``pulses_requested``, ``pulses_submitted`` (as for
+    cohorts) and ``not_a_good_fit``, how many of the pair's
     pulses answered "is this a good fit?" with no: a request to be re-matched."""
     return _with_pulse_counts(pairs, "meeting__pair").annotate(
         not_a_good_fit=_count_per_outer_row(Pulse.objects.filter(good_fit=False), "meeting__pair")
@@ -102,6 +110,17 @@ def rematch_requested() -> Exists:
 
 def response_rate(*, submitted: int, requested: int) -> float | None:
     return submitted / requested if requested else None
+
+
+class PulseCounted(Protocol):
+    pulses_requested: int
+    pulses_submitted: int
+
+
+def rate_of(row: PulseCounted) -> float | None:
+    """The response rate of a row annotated by ``annotate_cohort_counts`` or
+    ``annotate_pair_counts``: a fraction, or None when nothing was requested."""
+    return response_rate(submitted=row.pulses_submitted, requested=row.pulses_requested)
 
 
 def format_rate(rate: float | None) -> str:

@@ -114,3 +114,17 @@ def test_every_beat_entry_names_a_registered_task_that_expires_before_the_next_t
         assert entry["task"] in app.tasks, name
         # A tick that waited in a queue past the next one is dropped, not run twice in a row.
         assert entry["options"]["expires"] < entry["schedule"], name
+
+
+@pytest.mark.parametrize(("jit", "options"), [(None, "-c jit=off"), ("true", None)])
+def test_it_turns_postgres_jit_off_in_production_unless_asked(
+    jit: str | None, options: str | None
+) -> None:
+    env = PRODUCTION_ENV | ({"POSTGRES_JIT": jit} if jit else {})
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('options'))"
+    )
+    result = _run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(options)

@@ -43,6 +43,19 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 
+# PostgreSQL's JIT compiles a query when the planner's cost estimate passes jit_above_cost.
+# The admin lists' page queries (a LIMIT over correlated subqueries) are estimated far above
+# it although they read a page of rows, so JIT spent 0.1-1.4 s compiling for queries that run
+# in milliseconds (docs/performance.md, "Admin lists"). It is off for this project's
+# connections unless POSTGRES_JIT=true; the server's own setting is left alone. The workers
+# share these settings: whether JIT would repay the KPI task's large aggregate is not
+# measured (bench/kpis.py with POSTGRES_JIT=true would say).
+if "postgresql" in DATABASES["default"]["ENGINE"] and not env_bool(  # noqa: F405
+    "POSTGRES_JIT", default=False
+):
+    options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from programmes.models import Cohort, Role
-from tests.factories import CohortFactory, IntakeFactory, ParticipantFactory
+from tests.factories import CohortFactory, IntakeFactory, ParticipantFactory, PersonFactory
 
 PRIVATE = [
     "I want to understand how new joiners experience our culture.",  # objectives_text
@@ -67,12 +67,29 @@ def test_it_lists_participants_in_a_fixed_number_of_queries(
     _fill(cohort, rows)
     client.force_login(manager)
     # 1 session, 2 user, 3-4 the user's own and group permissions, 5 programme filter
-    # choices, 6 cohort filter choices (with programmes), 7 count of all participants,
-    # 8 the filtered count, 9 the page of participants with person, cohort, programme and
-    # intake state joined
-    with django_assert_num_queries(9):
+    # choices, 6 cohort filter choices (with programmes), 7 the filtered count (not of all
+    # participants: show_full_result_count), 8 the page of participants with person, cohort,
+    # programme and intake state joined
+    with django_assert_num_queries(8):
         response = client.get("/admin/programmes/participant/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_it_lists_people_in_a_fixed_number_of_queries(
+    client: Client, manager, cohort: Cohort, rows: int, django_assert_num_queries
+) -> None:
+    boss = PersonFactory(department="Operations")
+    for i in range(rows):
+        PersonFactory(manager=boss, department=f"Department {i % 4}")
+    client.force_login(manager)
+    # 1 session, 2 user, 3-4 the user's own and group permissions, 5 the count of the people
+    # (no count of the whole directory beside it: show_full_result_count), 6 the page of
+    # people with their managers, 7 the departments to filter by
+    with django_assert_num_queries(7):
+        response = client.get("/admin/programmes/person/")
+    assert response.status_code == 200
+    assert response.content.decode().count(boss.full_name) >= rows
 
 
 @pytest.mark.parametrize("cohorts", [1, 12])
