@@ -190,7 +190,12 @@ class Meeting(models.Model):
     class Meta:
         db_table = "programmes_meeting"  # made by programmes before the move
         ordering = ["pair", "starts_at"]
-        indexes = [models.Index(fields=["pair", "status", "starts_at"])]
+        indexes = [
+            models.Index(fields=["pair", "status", "starts_at"]),
+            # The sessions list (newest first) and its date navigation read this, not every
+            # session in the database.
+            models.Index(fields=["starts_at", "id"], name="meeting_starts_at_id"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(status="cancelled") | ~models.Q(cancelled_by=""),
