@@ -165,6 +165,8 @@ class Pulse(models.Model):
 
     class Meta:
         ordering = ["meeting", "participant"]
+        # The pulses list, newest session first, reads this (surveys/admin.py).
+        indexes = [models.Index(fields=["session_starts_at", "id"], name="pulse_session_starts_id")]
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "participant"], name="pulse_once_per_participant_meeting"

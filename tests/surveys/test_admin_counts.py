@@ -409,3 +409,17 @@ def test_it_lists_nps_answers_in_a_fixed_number_of_queries(
     with django_assert_num_queries(7):
         response = client.get("/admin/surveys/npsresponse/")
     assert response.status_code == 200
+
+
+def test_the_pulses_list_shows_the_newest_sessions_first(
+    client: Client, manager, fixture: Fixture
+) -> None:
+    client.force_login(manager)
+
+    listed = client.get("/admin/surveys/pulse/").context["cl"].result_list
+
+    starts = [pulse.session_starts_at for pulse in listed]
+    assert len(starts) >= 3
+    assert starts == sorted(starts, reverse=True)
+    # Each row's session date is the one its answer was about.
+    assert all(pulse.session_starts_at == pulse.meeting.starts_at for pulse in listed)
