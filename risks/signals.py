@@ -350,23 +350,18 @@ def _signals(
         for s, status in started
         if s.sequence > 0 and status != Meeting.Status.CANCELLED and s.starts_at >= since_window
     ]
-    upcoming = [
-        s
-        for s in sessions
-        if until <= s.starts_at < until + timedelta(days=cadence)
-        and _status_then(s, until, as_logged) == Meeting.Status.SCHEDULED
-    ]
     following = [
         s
         for s in sessions
         if s.starts_at >= until and _status_then(s, until, as_logged) == Meeting.Status.SCHEDULED
     ]
+    upcoming = [s for s in following if s.starts_at < until + timedelta(days=cadence)]
+    # Started sessions nobody has logged: awaiting their log within UNLOGGED_AFTER of their
+    # end, unlogged after it (within WINDOW_DAYS).
+    not_logged = [s for s, status in started if status == Meeting.Status.SCHEDULED]
+    awaiting = [s for s in not_logged if until < s.ends_at + UNLOGGED_AFTER]
     unlogged = [
-        s
-        for s, status in started
-        if status == Meeting.Status.SCHEDULED
-        and s.ends_at + UNLOGGED_AFTER <= until
-        and s.starts_at >= since_window
+        s for s in not_logged if s.ends_at + UNLOGGED_AFTER <= until and s.starts_at >= since_window
     ]
     quiet_from = (
         held[-1].starts_at
@@ -374,11 +369,6 @@ def _signals(
         else datetime.combine(since, time.min, tzinfo=zone)
     )
     booked_since = [s for s in sessions if s.starts_at > quiet_from]
-    awaiting = [
-        s
-        for s, status in started
-        if status == Meeting.Status.SCHEDULED and until < s.ends_at + UNLOGGED_AFTER
-    ]
     # A session logged after the fact (booked once it had started) had no notice at all.
     notices = [max(0.0, (s.starts_at - s.created_at).total_seconds() / 86400) for s, _ in started]
     held_days = [s.starts_at.astimezone(zone).date() for s in held[-RECENT_HELD:]]
