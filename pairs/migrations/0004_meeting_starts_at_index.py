@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pairs', '0003_meeting_missed_by_db_default'),
-        ('programmes', '0017_organisation_settings'),
+        ("pairs", "0003_meeting_missed_by_db_default"),
+        ("programmes", "0017_organisation_settings"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='meeting',
-            index=models.Index(fields=['starts_at', 'id'], name='meeting_starts_at_id'),
+            model_name="meeting",
+            index=models.Index(fields=["starts_at", "id"], name="meeting_starts_at_id"),
         ),
     ]
