@@ -348,20 +348,39 @@ def _topics(
     )
 
 
-def _pairs(
-    programme: Programme,
-    month: date,
-    rows: dict[RowKey, KpiSnapshot],
-    minimum: int,
-    hidden: set[RowKey],
-    now: datetime,
-) -> Pairs:
-    zone = ZoneInfo(programme.time_zone)
+@dataclass(frozen=True)
+class PairsInMonth:
+    """What the month's snapshot says of its pairs (``Pairs`` adds today's counts)."""
+
+    shown: bool
+    active_in_month: str
+    at_risk_in_month: str | None
+
+
+def _pairs_in_month(
+    month: date, rows: dict[RowKey, KpiSnapshot], minimum: int, hidden: set[RowKey]
+) -> PairsInMonth:
     # Pairs active in the month and those with a flag open in it, from the snapshot (its
     # people: those of the month's active pairs).
     at_risk = rows.get((month, Kpi.AT_RISK_PAIRS, ""))
     shown = (month, Kpi.AT_RISK_PAIRS, "") not in hidden
+    at_risk_in_month = None
+    if shown and at_risk is not None and at_risk.value is not None:
+        at_risk_in_month = count_text(round(at_risk.value), minimum)
+    active_in_month = at_risk.denominator if at_risk is not None else 0
+    return PairsInMonth(
+        shown=shown,
+        active_in_month=count_text(active_in_month, minimum) if shown else "",
+        at_risk_in_month=at_risk_in_month,
+    )
 
+
+def pairs_now(
+    programme: Programme, month: date, in_month: PairsInMonth, minimum: int, now: datetime
+) -> Pairs:
+    """The month's pair counts with today's and what managers did in the month: read
+    afresh each time (two queries), never from a cache."""
+    zone = ZoneInfo(programme.time_zone)
     # One query: the pairs as they are today.
     open_flag = RiskFlag.objects.filter(pair=OuterRef("pk"), resolved_at__isnull=True)
     today = (
@@ -392,15 +411,11 @@ def _pairs(
         for kind in PairAction.Kind
         if done.get(kind.value)
     ]
-    at_risk_in_month = None
-    if shown and at_risk is not None and at_risk.value is not None:
-        at_risk_in_month = count_text(round(at_risk.value), minimum)
-    active_in_month = at_risk.denominator if at_risk is not None else 0
     return Pairs(
-        shown=shown,
-        active_in_month=count_text(active_in_month, minimum) if shown else "",
-        at_risk_in_month=at_risk_in_month,
-        actions=actions if shown else [],
+        shown=in_month.shown,
+        active_in_month=in_month.active_in_month,
+        at_risk_in_month=in_month.at_risk_in_month,
+        actions=actions if in_month.shown else [],
         shown_now=shown_now,
         active_now=count_text(today["active"], minimum) if shown_now else "",
         paused_now=count_text(today["paused"], minimum) if shown_now else "",
@@ -526,6 +541,8 @@ def sponsor_status(
         nps_latest_month=nps_month,
         trends=[_trend(measure, programme, months, rows, minimum, hidden) for measure in HEADLINE],
         topics=_topics(topics, month, months, rows, minimum, hidden),
-        pairs=_pairs(programme, month, rows, minimum, hidden, now),
+        pairs=pairs_now(
+            programme, month, _pairs_in_month(month, rows, minimum, hidden), minimum, now
+        ),
         stories=list(stories_for_sponsors(programme=programme)),
     )

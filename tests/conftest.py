@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 
 from notifications.sending import PUBLISH_BREAKER
 from pairs.models import Pair
@@ -26,6 +27,15 @@ def _publish_breaker_closed() -> Iterator[None]:
     PUBLISH_BREAKER.reset()
     yield
     PUBLISH_BREAKER.reset()
+
+
+@pytest.fixture(autouse=True)
+def _cache_empty() -> Iterator[None]:
+    """The cache is process-wide and outlives a test's database: keys read from the database
+    (the sponsor page's) could match rows a rolled-back test had with the same ids."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
