@@ -6,6 +6,7 @@ pair; an ended pair is history and refuses every change. Errors are ValidationEr
 messages are written for the participant, so views can show them as they are.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -344,7 +345,7 @@ class PairGuides:
     agendas: list[tuple[str, list[Guide]]]  # (topic title, or "" for general agendas)
 
 
-def guides_for(*, pair: Pair, viewer: Participant, topics: list[Topic]) -> PairGuides:
+def guides_for(*, pair: Pair, viewer: Participant, topics: Sequence[Topic]) -> PairGuides:
     """The viewer's role card, the first-meeting guide and agenda templates for the
     programme's road map: the programme's own rows where it has any, else the defaults
     (rows with no programme). One query."""

@@ -5,12 +5,13 @@ of their pairs, from the pair id in the path, looked up only among their own pai
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, Model, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Exists, Model, OuterRef, Prefetch, Value, prefetch_related_objects
+from django.db.models.expressions import BaseExpression
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -36,7 +37,15 @@ from pairs.forms import (
 from pairs.models import Agreement, Meeting, Note, Pair
 from pairs.sections import MEETING_PULSES, PARTS
 from programmes.links import DEFAULT_LIFETIME, Purpose, make_token, participant_link_required
-from programmes.models import Intake, Participant, Role
+from programmes.models import Intake, Participant, Programme, Role, Topic
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _CanShare(TypedDict):
+        partner_can_share: bool
+
+    RoadMapTopic = WithAnnotations[Topic, _CanShare]
 
 PULSE_OFFER = DEFAULT_LIFETIME[Purpose.PULSE]
 
@@ -221,22 +230,31 @@ def _notes_context(
     return {"note_form": form, "notes": [(note, note.author_id == me) for note in notes]}
 
 
+def _road_map(programme: Programme, partner: Participant) -> "list[RoadMapTopic]":
+    """The programme's topics in road-map order, each with ``partner_can_share``: whether
+    the partner said at intake they can share about it. One query."""
+    partner_intake = _intake(partner)
+    can_share: BaseExpression = Value(False)
+    if partner_intake is not None:
+        shares = Intake.can_share.through.objects.filter(
+            intake_id=partner_intake.pk, topic=OuterRef("pk")
+        )
+        can_share = Exists(shares)
+    return list(programme.topics.annotate(partner_can_share=can_share))
+
+
 def _road_map_context(
-    pair: Pair, meetings: list[Meeting], viewer: _Viewer, topics: list[Any]
+    pair: Pair, meetings: list[Meeting], viewer: _Viewer, topics: "list[RoadMapTopic]"
 ) -> dict[str, Any]:
     """Both sides' goals, the topics the partner can share, and the road map covered so far.
     The pair's own participant rows carry the intakes it loaded with them."""
     me = pair.mentee if viewer.side == Role.MENTEE else pair.reverse_mentor
     my_intake, partner_intake = _intake(me), _intake(viewer.partner)
-    shares = set()
-    if partner_intake is not None:
-        # Through the programme's topics, already loaded: one query for the ids.
-        shares = set(partner_intake.can_share.values_list("pk", flat=True))
     covered = pair_services.topics_covered(meetings)
     return {
         "my_goals": my_intake.goals if my_intake else [],
         "partner_goals": partner_intake.goals if partner_intake else [],
-        "partner_shares": [topic for topic in topics if topic.pk in shares],
+        "partner_shares": [topic for topic in topics if topic.partner_can_share],
         "road_map": [(topic, topic.pk in covered) for topic in topics],
         "covered_count": sum(1 for topic in topics if topic.pk in covered),
     }
@@ -261,7 +279,7 @@ def _render_page(
         zone=ZoneInfo(participant.person.time_zone),
         now=now,
     )
-    topics = list(programme.topics.all())
+    topics = _road_map(programme, partner)
     meetings = sorted(pair.meetings.all(), key=lambda meeting: meeting.starts_at)
     agreement = _agreement_context(pair, viewer, agreement_form)
     context: dict[str, Any] = {

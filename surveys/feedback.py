@@ -100,14 +100,19 @@ def participant_was_paired(participant: Participant) -> bool:
     return Pair.objects.filter(_paired(participant.pk), cohort_id=participant.cohort_id).exists()
 
 
+def feedback_open(participant: Participant, *, today: date) -> list[str]:
+    """The moments whose window is open on ``today``, answered or not; none for a withdrawn
+    participant. No query (``participant.cohort`` loaded)."""
+    if participant.status == Participant.Status.WITHDRAWN:
+        return []
+    return [m for m in MOMENTS if feedback_window(participant.cohort, m).is_open(today)]
+
+
 def feedback_due(participant: Participant, *, today: date) -> list[str]:
     """The moments whose window is open on ``today`` and that the participant has not answered
     yet: none for a withdrawn participant or one never paired. No query at all when no window
     is open (most days); one otherwise. ``participant.cohort`` should be loaded already."""
-    if participant.status == Participant.Status.WITHDRAWN:
-        return []
-    cohort = participant.cohort
-    open_moments = [m for m in MOMENTS if feedback_window(cohort, m).is_open(today)]
+    open_moments = feedback_open(participant, today=today)
     if not open_moments:
         return []
     answers = NpsResponse.objects.filter(participant=OuterRef("pk"))
@@ -148,10 +153,12 @@ def feedback_url(participant: Participant, moment: str) -> str:
 def feedback_links_due(participant: Participant, *, now: datetime) -> list[tuple[str, str]]:
     """(label, link) for each moment ``feedback_due`` on ``now``'s UTC date: the pair page's
     card."""
-    return [
-        (MOMENT_LABELS[moment], feedback_url(participant, moment))
-        for moment in feedback_due(participant, today=feedback_today(now))
-    ]
+    return feedback_links(participant, feedback_due(participant, today=feedback_today(now)))
+
+
+def feedback_links(participant: Participant, moments: list[str]) -> list[tuple[str, str]]:
+    """(label, link) for each of ``moments``."""
+    return [(MOMENT_LABELS[moment], feedback_url(participant, moment)) for moment in moments]
 
 
 def feedback_answer(participant: Participant, moment: str) -> NpsResponse | None:

@@ -5,13 +5,17 @@ pairs/sections.py)."""
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, Prefetch, Q
+from django.db.models.expressions import BaseExpression
+from django.utils import timezone
 
 from pairs.models import Pair
 from pairs.sections import MEETING_PULSES, PairPagePart
 from programmes.models import Participant
-from surveys.feedback import feedback_links_due
-from surveys.models import Pulse
+from surveys.feedback import feedback_links, feedback_links_due, feedback_open, feedback_today
+from surveys.models import NpsResponse, Pulse
+
+ANSWERED = "feedback_answered_{}"
 
 
 def _readable_pulses(participant: Participant) -> Prefetch:
@@ -26,8 +30,24 @@ def _readable_pulses(participant: Participant) -> Prefetch:
     )
 
 
+def _annotate(participant: Participant) -> dict[str, BaseExpression]:
+    """Whether the participant answered each programme question open today, loaded with
+    the pair (so the card costs no query of its own). The pair is theirs: they are paired."""
+    answers = NpsResponse.objects.filter(participant=participant)
+    today = feedback_today(timezone.now())
+    return {
+        ANSWERED.format(moment): Exists(answers.filter(moment=moment))
+        for moment in feedback_open(participant, today=today)
+    }
+
+
 def _context(pair: Pair, participant: Participant, now: datetime) -> dict[str, Any]:
-    return {"feedback_due": feedback_links_due(participant, now=now)}
+    moments = feedback_open(participant, today=feedback_today(now))
+    answered = {moment: getattr(pair, ANSWERED.format(moment), None) for moment in moments}
+    if None in answered.values():  # a window opened since the pair was loaded: ask
+        return {"feedback_due": feedback_links_due(participant, now=now)}
+    due = [moment for moment, done in answered.items() if not done]
+    return {"feedback_due": feedback_links(participant, due)}
 
 
-PART = PairPagePart(meeting_prefetch=_readable_pulses, context=_context)
+PART = PairPagePart(annotate=_annotate, meeting_prefetch=_readable_pulses, context=_context)

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from pairs.models import Agreement, Guide, Meeting, Note, Pair
 from programmes.models import Role
-from surveys.models import Pulse
+from surveys.models import NpsResponse, Pulse
 from tests.factories import ParticipantFactory, ProgrammeFactory
 from tests.pairs.pair_setup import (
     make_pair,
@@ -269,8 +269,9 @@ def test_it_renders_guide_bodies_as_escaped_paragraphs_and_bullets(client, setup
     assert "<ul><li>one &lt;script&gt;x&lt;/script&gt;</li><li>two</li></ul>" in page
 
 
+@pytest.mark.parametrize("questions", ["none open", "mid-point open", "both open"])
 def test_it_loads_the_page_in_a_fixed_number_of_queries(
-    client, setup, django_assert_num_queries
+    client, setup, django_assert_num_queries, questions
 ) -> None:
     def add_rows(count: int) -> None:
         for day in range(count):
@@ -293,19 +294,40 @@ def test_it_loads_the_page_in_a_fixed_number_of_queries(
                     session_starts_at=held.starts_at,
                 )
 
+    cohort = setup.pair.cohort
+    if questions == "mid-point open":  # the cohort is past its middle
+        cohort.starts_on, cohort.ends_on = (
+            NOW.date() - timedelta(days=60),
+            NOW.date() + timedelta(days=30),
+        )
+    elif questions == "both open":  # and ends within the week
+        cohort.starts_on, cohort.ends_on = (
+            NOW.date() - timedelta(days=90),
+            NOW.date() + timedelta(days=3),
+        )
+    cohort.save()
     _agree(setup.pair)
     add_rows(1)
     url = page_url(setup.mentee)
-    # 1 the participant (from the link), 2 the pair with people and intakes, 3 its
-    # agreements, 4 its meetings with topics, 5 the pulses this viewer may read, 6 the road
-    # map, 7 the partner's shareable topics, 8 the notes this viewer may read, with their
-    # sessions, 9 the guides.
-    with django_assert_num_queries(9):
-        assert client.get(url).status_code == 200
+    # 1 the participant (from the link), 2 the pair with people and intakes (and whether
+    # the programme questions open today were answered), 3 its agreements, 4 its meetings
+    # with topics, 5 the pulses this viewer may read, 6 the road map with the topics the
+    # partner can share, 7 the notes this viewer may read, with their sessions, 8 the
+    # guides.
+    with django_assert_num_queries(8):
+        page = client.get(url).content.decode()
+    assert ("Mid-point questions" in page) is (questions != "none open")
+    assert ("End-of-programme questions" in page) is (questions == "both open")
 
     add_rows(5)
-    with django_assert_num_queries(9):
-        assert client.get(url).status_code == 200
+    NpsResponse.objects.create(
+        participant=setup.mentee, moment=NpsResponse.Moment.MIDPOINT, score=9, submitted_at=NOW
+    )
+    with django_assert_num_queries(8):
+        page = client.get(url).content.decode()
+    # Answered: no longer offered.
+    assert "Mid-point questions" not in page
+    assert ("End-of-programme questions" in page) is (questions == "both open")
 
 
 def test_the_introduction_links_each_person_to_their_own_pair_page(

@@ -244,15 +244,15 @@ def test_it_loads_the_page_with_stories_in_a_fixed_number_of_queries(
     _story(setup.pair, mentee_consent_at=MONDAY)
     url = page_url(setup.mentee)
     client.get(url)  # the first view starts the agreement
-    # The nine of the pair page (tests/pairs/test_pair_page.py), whose pair query also
+    # The eight of the pair page (tests/pairs/test_pair_page.py), whose pair query also
     # says whether the pair has anonymised stories (a pair with none costs no more), and
-    # 10 the stories themselves, with both consents.
-    with django_assert_num_queries(10):
+    # 9 the stories themselves, with both consents.
+    with django_assert_num_queries(9):
         assert client.get(url).status_code == 200
 
     for number in range(3):
         _story(setup.pair, title=f"Story {number}", reverse_mentor_consent_at=MONDAY)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         page = client.get(url).content.decode()
     assert page.count(f"{AGREE}") == 3
     assert page.count(WITHDRAW) == 1

@@ -19,6 +19,7 @@ from pairs.models import Pair
 from programmes.links import Purpose, make_token, read_token
 from programmes.models import Participant
 from surveys import feedback
+from surveys import pair_page as pair_page_part
 from surveys.feedback import (
     END,
     MIDPOINT,
@@ -716,7 +717,9 @@ def test_the_pair_page_has_no_card_outside_the_windows(client, setup, clock) -> 
     assert "/feedback/" not in html
 
 
-def test_the_pair_page_card_costs_one_query(client, setup, clock) -> None:
+def test_the_pair_page_card_costs_no_query_of_its_own(client, setup, clock) -> None:
+    """Whether the open questions were answered is loaded with the pair."""
+
     def queries() -> int:
         with CaptureQueriesContext(connection) as context:
             assert client.get(page_url(setup.mentee)).status_code == 200
@@ -727,7 +730,21 @@ def test_the_pair_page_card_costs_one_query(client, setup, clock) -> None:
     without_card = queries()
     clock.move_to(at(MIDPOINT_OPENS))
 
-    assert queries() == without_card + 1
+    assert queries() == without_card
+    assert 'id="feedback-due"' in client.get(page_url(setup.mentee)).content.decode()
+
+
+def test_the_pair_page_card_asks_when_a_window_opened_after_the_pair_was_loaded(
+    setup, clock
+) -> None:
+    """The pair was loaded just before midnight (no window open, nothing annotated); the
+    card, worked out just after, asks the database rather than show nothing."""
+    clock.move_to(at(MIDPOINT_OPENS))
+    pair = Pair.objects.get(pk=setup.pair.pk)  # without the answers' annotation
+
+    context = pair_page_part._context(pair, setup.mentee, at(MIDPOINT_OPENS))
+
+    assert [label for label, _ in context["feedback_due"]] == ["Mid-point questions"]
 
 
 def test_feedback_links_due_names_each_open_moment(setup) -> None:
