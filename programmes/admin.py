@@ -116,6 +116,11 @@ class ParticipantAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.Mode
     # a second count over every row the user may see, on every page (docs/performance.md).
     show_full_result_count = False
     programme_path = "cohort__programme"
+    # Newest first, read from the index on (created_at, id): the model's order (cohort, role,
+    # name) joins and sorts every participant the user may see before keeping a page
+    # (docs/performance.md). A click on a column still sorts them all; the cohort list's
+    # link narrows the list to one cohort.
+    ordering = ["-created_at", "-pk"]
 
     list_display = [
         "person",

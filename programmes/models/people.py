@@ -135,6 +135,8 @@ class Participant(models.Model):
 
     class Meta:
         ordering = ["cohort", "role", "person__full_name"]
+        # The participants' list in the admin, newest first, reads this (programmes/admin.py).
+        indexes = [models.Index(fields=["created_at", "id"], name="participant_created_id")]
         constraints = [
             models.UniqueConstraint(
                 fields=["cohort", "person"],
