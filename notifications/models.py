@@ -78,6 +78,9 @@ class Notification(models.Model):
             # The sweep: what is pending and due, or stuck in a send whose lease ran out.
             models.Index(fields=["status", "not_before"], name="notification_due"),
             models.Index(fields=["content_type", "object_id"], name="notification_about"),
+            # The outbox in the admin, newest first: a page reads the index, not a sort of
+            # every message (docs/performance.md, "Admin lists").
+            models.Index(fields=["created_at", "id"], name="notification_created_id"),
         ]
 
     def __str__(self) -> str:

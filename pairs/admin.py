@@ -1,6 +1,7 @@
 """The admin of sessions and guides, and the inlines the pair page of the admin shows
 (cockpit/admin.py)."""
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
@@ -14,12 +15,15 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.utils import timezone
 
 from lib.admin import ViewOnlyMixin
 from lib.admin_filters import (
     AllowListedFiltersMixin,
+    ChoiceListFilter,
     field_filter_parameters,
 )
+from lib.admin_paging import CappedCountPaginator
 from pairs.models import Agreement, Guide, Meeting, Note
 from programmes.admin import CohortFilter, ProgrammeFilter
 from programmes.admin_defaults import OrganisationDefaultsAdmin
@@ -125,11 +129,45 @@ class MeetingInline(ViewOnlyMixin, admin.TabularInline):
         return obj.notes_logged
 
 
+class SessionWhenFilter(ChoiceListFilter):
+    """When the session is, in a few fixed spans around now. It stands in for a date
+    hierarchy, whose list of years or months is a DISTINCT over every session the user may see
+    on every page; each span here is a range of the (starts_at, id) index."""
+
+    title = "when"
+    parameter_name = "when"
+    SPANS = {
+        "upcoming": ("Upcoming", timedelta(0), None),
+        "next_7_days": ("Next 7 days", timedelta(0), timedelta(days=7)),
+        "past_7_days": ("Past 7 days", timedelta(days=-7), timedelta(0)),
+        "past_30_days": ("Past 30 days", timedelta(days=-30), timedelta(0)),
+        "earlier": ("More than 30 days ago", None, timedelta(days=-30)),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [(value, label) for value, (label, _, _) in self.SPANS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        span = self.SPANS.get(str(self.value()))
+        if span is None:
+            return queryset
+        _, start, end = span
+        now = timezone.now()
+        if start is not None:
+            queryset = queryset.filter(starts_at__gte=now + start)
+        if end is not None:
+            queryset = queryset.filter(starts_at__lt=now + end)
+        return queryset
+
+
 @admin.register(Meeting)
 class MeetingAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, ViewOnlyMixin, admin.ModelAdmin):
     # "N of M selected" counts only the filtered rows: the total of the whole table would be
     # a second count over every row the user may see, on every page (docs/performance.md).
     show_full_result_count = False
+    # Counts at most 10,000 sessions: a manager's exact count joins every session of the
+    # programme to its pair and cohort (lib/admin_paging.py).
+    paginator = CappedCountPaginator
     programme_path = "pair__cohort__programme"
     list_display = [
         "pair",
@@ -142,22 +180,24 @@ class MeetingAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, ViewOnlyMixin,
         "notes_logged",
     ]
     list_filter = [
+        SessionWhenFilter,
         "status",
         "cancelled_by",
         ("pair__cohort__programme", ProgrammeFilter),
         ("pair__cohort", CohortFilter),
     ]
-    # The date hierarchy's own parameters are added by the mixin.
     filter_parameters = field_filter_parameters(
         "status", "cancelled_by", "pair__cohort__programme__id", "pair__cohort__id"
-    )
+    ) | {SessionWhenFilter.parameter_name}
     list_select_related = ["pair__mentee__person", "pair__reverse_mentor__person", "topic"]
     search_fields = [
         "pair__mentee__person__full_name",
         "pair__reverse_mentor__person__full_name",
     ]
-    date_hierarchy = "starts_at"
-    ordering = ["-starts_at"]
+    # No date hierarchy (SessionWhenFilter instead): its years or months are a DISTINCT over
+    # every session, and its first and last dates another scan, on every page. Newest first,
+    # from the (starts_at, id) index.
+    ordering = ["-starts_at", "-pk"]
     # cancel_reason is left out: it is typed by a participant, for their partner.
     fields = [
         "pair",

@@ -60,6 +60,9 @@ class PersonAdmin(admin.ModelAdmin):
     # "N of M selected" counts only the filtered rows: the total of the whole table would be
     # a second count over every row the user may see, on every page (docs/performance.md).
     show_full_result_count = False
+    # By name, then id in the same direction, so the (full_name, id) index gives the page
+    # (the admin adds "-pk" to a bare name, which no index serves alongside it).
+    ordering = ["full_name", "pk"]
     list_display = ["full_name", "email", "job_title", "department", "manager", "time_zone"]
     list_filter = ["department", "language"]
     list_select_related = ["manager"]
@@ -116,6 +119,11 @@ class ParticipantAdmin(ProgrammeScopedAdmin, AllowListedFiltersMixin, admin.Mode
     # a second count over every row the user may see, on every page (docs/performance.md).
     show_full_result_count = False
     programme_path = "cohort__programme"
+    # Newest first, read from the index on (created_at, id): the model's order (cohort, role,
+    # name) joins and sorts every participant the user may see before keeping a page
+    # (docs/performance.md). A click on a column still sorts them all; the cohort list's
+    # link narrows the list to one cohort.
+    ordering = ["-created_at", "-pk"]
 
     list_display = [
         "person",

@@ -11,6 +11,7 @@ from lib.admin_filters import (
     ChoiceListFilter,
     field_filter_parameters,
 )
+from lib.admin_paging import CappedCountPaginator
 from programmes.admin import CohortFilter
 from programmes.scoping import ProgrammeScopedAdmin
 from surveys.models import LinkRequest, NpsResponse, Pulse
@@ -85,6 +86,9 @@ class PulseAdmin(ProgrammeScopedAdmin, AnswersAdmin):
     # "N of M selected" counts only the filtered rows: the total of the whole table would be
     # a second count over every row the user may see, on every page (docs/performance.md).
     show_full_result_count = False
+    # Counts at most 10,000 pulses: a manager's exact count joins every pulse of the
+    # programme to its session, pair and cohort (lib/admin_paging.py).
+    paginator = CappedCountPaginator
     programme_path = "meeting__pair__cohort__programme"
 
     list_display = [
@@ -162,6 +166,7 @@ class NpsResponseAdmin(ProgrammeScopedAdmin, AnswersAdmin):
     # "N of M selected" counts only the filtered rows: the total of the whole table would be
     # a second count over every row the user may see, on every page (docs/performance.md).
     show_full_result_count = False
+    paginator = CappedCountPaginator  # as for pulses
     programme_path = "participant__cohort__programme"
 
     list_display = ["participant_name", "cohort_name", "moment", "why_given", "submitted_at"]
@@ -169,7 +174,7 @@ class NpsResponseAdmin(ProgrammeScopedAdmin, AnswersAdmin):
     filter_parameters = field_filter_parameters("participant__cohort__id", "moment")
     list_select_related = ["participant__person", "participant__cohort"]
     search_fields = ["participant__person__full_name"]
-    ordering = ["-submitted_at"]
+    ordering = ["-submitted_at", "-id"]  # from the index on both
     fields = ["participant_name", "cohort_name", "moment", "why_given", "submitted_at"]
     readonly_fields = cast(list[str], fields)
 

@@ -165,8 +165,16 @@ class Pulse(models.Model):
 
     class Meta:
         ordering = ["meeting", "participant"]
-        # The pulses list, newest session first, reads this (surveys/admin.py).
-        indexes = [models.Index(fields=["session_starts_at", "id"], name="pulse_session_starts_id")]
+        indexes = [
+            # The pulses list, newest session first, reads this (surveys/admin.py).
+            models.Index(fields=["session_starts_at", "id"], name="pulse_session_starts_id"),
+            # "Not a good fit" answers are few: the pair list's count of them, its re-match
+            # filter and the cohort diagnosis look them up here rather than reading every
+            # pulse of each pair's sessions.
+            models.Index(
+                fields=["meeting"], condition=models.Q(good_fit=False), name="pulse_not_a_good_fit"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "participant"], name="pulse_once_per_participant_meeting"
@@ -239,6 +247,8 @@ class NpsResponse(models.Model):
     submitted_at = models.DateTimeField()
 
     class Meta:
+        # The answers' list in the admin, newest first, reads this (surveys/admin.py).
+        indexes = [models.Index(fields=["submitted_at", "id"], name="nps_submitted_id")]
         constraints = [
             models.UniqueConstraint(fields=["participant", "moment"], name="nps_once_per_moment"),
             models.CheckConstraint(

@@ -83,6 +83,8 @@ class Person(models.Model):
     class Meta:
         ordering = ["full_name"]
         verbose_name_plural = "people"
+        # The directory in the admin, by name, reads its page from this (programmes/admin.py).
+        indexes = [models.Index(fields=["full_name", "id"], name="person_name_id")]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
@@ -135,6 +137,8 @@ class Participant(models.Model):
 
     class Meta:
         ordering = ["cohort", "role", "person__full_name"]
+        # The participants' list in the admin, newest first, reads this (programmes/admin.py).
+        indexes = [models.Index(fields=["created_at", "id"], name="participant_created_id")]
         constraints = [
             models.UniqueConstraint(
                 fields=["cohort", "person"],

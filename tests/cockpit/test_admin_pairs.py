@@ -6,10 +6,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cockpit.admin import PairAdmin
+from lib.admin_paging import CappedCountPaginator
 from pairs.models import Agreement, Guide, Meeting, Note, Pair
 from programmes.models import Cohort, Role
 from risks.models import RiskFlag
@@ -238,13 +241,40 @@ def test_it_lists_sessions_in_a_fixed_number_of_queries(
     _fill(cohort, rows)
     client.force_login(manager)
     # 1 session, 2 user, 3-4 the user's own and group permissions, 5 programme filter
-    # choices, 6 cohort filter choices (with programmes), 7 the filtered count (not of all
-    # sessions: show_full_result_count), 8 the page of sessions with both people, topic and
-    # note counts, 9-10 the date hierarchy: first and last dates, then the years or months
-    # between
-    with django_assert_num_queries(10):
+    # choices, 6 cohort filter choices (with programmes), 7 the filtered count, of at most
+    # 10,001 sessions (not of all sessions: show_full_result_count), 8 the page of sessions
+    # with both people, topic and note counts. No date hierarchy: its first and last dates
+    # and the years or months between were two more queries over every session.
+    with django_assert_num_queries(8):
         response = client.get("/admin/pairs/meeting/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        ("", {-45, -20, -6, 8}),
+        ("upcoming", {8}),
+        ("next_7_days", set()),
+        ("past_7_days", {-6}),
+        ("past_30_days", {-20, -6}),
+        ("earlier", {-45}),
+    ],
+)
+def test_it_narrows_sessions_to_a_span_around_now(
+    client: Client, manager, cohort: Cohort, when: str, expected: set[int]
+) -> None:
+    (pair,) = _fill(cohort, 1)  # sessions 20 and 6 days ago, and in 8 days
+    _meeting(pair, -45, status=Meeting.Status.MISSED)  # and 45 days ago
+    client.force_login(manager)
+    now = timezone.now()
+
+    response = client.get("/admin/pairs/meeting/", {"when": when} if when else {})
+
+    assert response.status_code == 200
+    listed = response.context["cl"].result_list
+    days = {round((m.starts_at - now) / timedelta(days=1)) for m in listed}
+    assert days == expected
 
 
 @pytest.mark.parametrize("sessions", [3, 30])
@@ -338,3 +368,22 @@ def test_it_lets_managers_edit_their_programmes_guides_and_read_the_defaults(
     assert response.status_code == 302
     own.refresh_from_db()
     assert own.title == "Hello"
+
+
+@pytest.mark.parametrize(("cap", "shown"), [(4, "more than 4 meetings"), (6, "6 meetings")])
+def test_it_stops_counting_sessions_at_the_cap(
+    client: Client, manager, cohort: Cohort, cap: int, shown: str, monkeypatch
+) -> None:
+    """The sessions' count reads at most cap + 1 rows, whatever the table holds, and the
+    list says "more than" what it did not count."""
+    _fill(cohort, 2)  # 6 sessions
+    monkeypatch.setattr(CappedCountPaginator, "cap", cap)
+    client.force_login(manager)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/admin/pairs/meeting/")
+
+    assert response.status_code == 200
+    assert shown in response.content.decode()
+    (count,) = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+    assert f"LIMIT {cap + 1}" in count
