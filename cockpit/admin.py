@@ -48,6 +48,7 @@ from programmes.forms_programme import ProgrammeAdminForm
 from programmes.models import Cohort, Participant, Programme, Role
 from programmes.scoping import ProgrammeScopedAdmin, is_org_admin
 from reporting.admin_kpis import programme_kpis
+from reporting.cohort_figures import annotate_pulse_totals
 from risks.admin_backtest import backtest_view
 from risks.admin_diagnosis import diagnosis_view
 from risks.models import CheckIn, RiskFlag
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
         open_flag_count: int
         nps_midpoint: int
         nps_end: int
+        pulses_counted_at: datetime | None
 
     class PairCounts(PulseCounts):
         is_agreed: bool
@@ -203,6 +205,7 @@ class CohortAdmin(ProgrammeScopedAdmin, admin.ModelAdmin):
     actions = ["close_intake", "reopen_intake"]
     # Counts only: the pulses' and NPS answers' text is never read here (surveys/counts.py).
     responses = [
+        "pulses_counted",
         "pulses_requested",
         "pulses_submitted",
         "response_rate",
@@ -237,16 +240,22 @@ class CohortAdmin(ProgrammeScopedAdmin, admin.ModelAdmin):
         # it once per participant, not once per cohort (over ten minutes at 10,000 pairs), and
         # the paginator's count would wrap the whole grouped query. As subqueries, the count
         # of the list is a plain count of cohorts (docs/performance.md, "Admin lists").
+        # The pulse figures are the KPI snapshots' (reporting/cohort_figures.py): counted
+        # live they were one lookup per pulse request of every cohort listed.
         active = Participant.objects.exclude(status=Participant.Status.WITHDRAWN)
-        return counts.annotate_cohort_counts(
-            super()
-            .get_queryset(request)
-            .select_related("programme")  # the change page's title names it
-            .annotate(
-                mentee_count=count_of(active.filter(role=Role.MENTEE), "cohort"),
-                mentor_count=count_of(active.filter(role=Role.REVERSE_MENTOR), "cohort"),
-                intakes_done=count_of(active.filter(intake__submitted_at__isnull=False), "cohort"),
-                open_flag_count=_open_flag_count("pair__cohort"),
+        return annotate_pulse_totals(
+            counts.annotate_nps_counts(
+                super()
+                .get_queryset(request)
+                .select_related("programme")  # the change page's title names it
+                .annotate(
+                    mentee_count=count_of(active.filter(role=Role.MENTEE), "cohort"),
+                    mentor_count=count_of(active.filter(role=Role.REVERSE_MENTOR), "cohort"),
+                    intakes_done=count_of(
+                        active.filter(intake__submitted_at__isnull=False), "cohort"
+                    ),
+                    open_flag_count=_open_flag_count("pair__cohort"),
+                )
             )
         )
 
@@ -274,11 +283,16 @@ class CohortAdmin(ProgrammeScopedAdmin, admin.ModelAdmin):
     def pulses_submitted(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> int:
         return obj.pulses_submitted
 
-    @admin.display(description="pulses submitted", ordering="pulses_submitted")
+    @admin.display(description="pulses answered (nightly)", ordering="pulses_submitted")
     def pulses_answered(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> str:
         return f"{obj.pulses_submitted} of {obj.pulses_requested}"
 
-    @admin.display(description="response rate", ordering=counts.RATE_ORDERING)
+    @admin.display(description="pulse figures computed")
+    def pulses_counted(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> str:
+        at = obj.pulses_counted_at
+        return "not yet (each night)" if at is None else f"{timezone.localtime(at):%-d %b %Y %H:%M}"
+
+    @admin.display(description="response rate (nightly)", ordering=counts.RATE_ORDERING)
     def response_rate(self, obj: "WithAnnotations[Cohort, CohortCounts]") -> str:
         return counts.format_rate(counts.rate_of(obj))
 

@@ -83,8 +83,14 @@ def annotate_cohort_counts(cohorts: QuerySet[Cohort]) -> QuerySet[Cohort]:
     """``cohorts`` with, on each row: ``pulses_requested``, ``pulses_submitted`` (ints; their
     rate is ``rate_of(row)``), and ``nps_midpoint`` and ``nps_end``, the NPS answers given at
     each moment (ints)."""
+    return annotate_nps_counts(_with_pulse_counts(cohorts, "meeting__pair__cohort"))
+
+
+def annotate_nps_counts(cohorts: QuerySet[Cohort]) -> QuerySet[Cohort]:
+    """``cohorts`` with ``nps_midpoint`` and ``nps_end``, the NPS answers given at each
+    moment (ints): at most two a participant, so cheap to count live."""
     answers = NpsResponse.objects.all()
-    return _with_pulse_counts(cohorts, "meeting__pair__cohort").annotate(
+    return cohorts.annotate(
         nps_midpoint=_count_per_outer_row(
             answers.filter(moment=NpsResponse.Moment.MIDPOINT), "participant__cohort"
         ),

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from pairs.models import Meeting, Pair
 from programmes.models import Cohort, Participant, Role
+from reporting.cohort_figures import annotate_pulse_totals
+from reporting.kpis import kpis_compute
 from surveys import counts
 from surveys.models import NpsResponse, Pulse, PulseRequest
 from tests.factories import CohortFactory, ParticipantFactory
@@ -155,7 +157,38 @@ def test_it_says_no_data_rather_than_zero_when_nothing_was_requested() -> None:
     assert counts.response_rate(submitted=0, requested=0) is None
 
 
-def test_it_shows_the_counts_on_the_cohort_pages(client: Client, manager, fixture: Fixture) -> None:
+def test_the_cohort_pages_pulse_figures_are_the_nightly_snapshots(
+    client: Client, manager, fixture: Fixture, programme
+) -> None:
+    """Before the KPI task first runs there is nothing to show; once it has, the cohort's
+    pulse figures are its snapshots' totals, equal to counting the requests live."""
+    client.force_login(manager)
+    before = client.get("/admin/programmes/cohort/").content.decode()
+    assert 'class="field-pulses_answered">0 of 0<' in before
+    assert 'class="field-response_rate">67%<' not in before
+
+    kpis_compute(programme=programme)
+
+    live = {c.pk: c for c in counts.annotate_cohort_counts(Cohort.objects.all())}
+    nightly = {c.pk: c for c in annotate_pulse_totals(Cohort.objects.all())}
+    for cohort in (fixture.cohort, fixture.quiet):
+        assert (nightly[cohort.pk].pulses_requested, nightly[cohort.pk].pulses_submitted) == (
+            live[cohort.pk].pulses_requested,
+            live[cohort.pk].pulses_submitted,
+        )
+    assert nightly[fixture.cohort.pk].pulses_counted_at is not None
+    # What the task counts is what it counted: an answer since shows the next night.
+    _pulse(
+        Meeting.objects.get(pair=fixture.pair_2, status=Meeting.Status.HELD), fixture.pair_2.mentee
+    )
+    again = annotate_pulse_totals(Cohort.objects.filter(pk=fixture.cohort.pk)).get()
+    assert again.pulses_submitted == 4
+
+
+def test_it_shows_the_counts_on_the_cohort_pages(
+    client: Client, manager, fixture: Fixture, programme
+) -> None:
+    kpis_compute(programme=programme)
     client.force_login(manager)
 
     cohorts = client.get("/admin/programmes/cohort/").content.decode()
@@ -169,6 +202,7 @@ def test_it_shows_the_counts_on_the_cohort_pages(client: Client, manager, fixtur
     assert 'class="field-response_rate">no data<' in cohorts  # Wave 3
     assert 'class="field-response_rate">0%<' not in cohorts
     assert "Responses (counts only)" in change
+    assert "Pulse figures computed" in change
     for value in ("6", "4", "67%", "2", "1"):
         assert f'<div class="readonly">{value}</div>' in change, value
     assert '<div class="readonly">no data</div>' in quiet
