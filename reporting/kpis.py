@@ -127,7 +127,7 @@ def _snapshots(programme: Programme, now: datetime) -> list[KpiSnapshot]:
     cohort_ids = list(cal.cohort_months)
 
     counts: dict[tuple[int, date], Counts] = {}
-    count_sessions(counts, cohort_ids, cal, now)
+    count_sessions(counts, cohort_ids, topic_ids, cal, now)
     count_answers(counts, cohort_ids, cal)
     count_pairs(counts, cohort_ids, cal)
     count_flags(counts, cohort_ids, cal)
@@ -259,5 +259,5 @@ def _lock(programme_id: int) -> Programme:
 def _replace(programme: Programme, now: datetime) -> int:
     snapshots = _snapshots(programme, now)
     KpiSnapshot.objects.filter(programme=programme).delete()
-    KpiSnapshot.objects.bulk_create(snapshots, batch_size=1000)
+    KpiSnapshot.objects.bulk_create(snapshots)  # one INSERT: PostgreSQL takes any number of rows
     return len(snapshots)
