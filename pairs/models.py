@@ -69,6 +69,21 @@ class Pair(models.Model):
     class Meta:
         db_table = "programmes_pair"  # made by programmes before the move
         ordering = ["cohort", "-created_at"]
+        indexes = [
+            # Beat's scans read only what is due, not every pair that ever was: the agreement
+            # reminder (active pairs introduced a few days ago, pairs/reminders.py) and the
+            # end of a pause (risks/checkins.py, pairs_resume_due).
+            models.Index(
+                fields=["introduced_at"],
+                condition=models.Q(status="active"),
+                name="pair_active_introduced",
+            ),
+            models.Index(
+                fields=["paused_until"],
+                condition=models.Q(status="paused"),
+                name="pair_paused_until",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["mentee"],
@@ -195,6 +210,13 @@ class Meeting(models.Model):
             # The sessions list (newest first) and its date navigation read this, not every
             # session in the database.
             models.Index(fields=["starts_at", "id"], name="meeting_starts_at_id"),
+            # The check-in scan's candidates (risks/checkins.py): the sessions that did not
+            # happen, by time, without every held or scheduled one beside them.
+            models.Index(
+                fields=["starts_at"],
+                condition=models.Q(status__in=["missed", "cancelled"]),
+                name="meeting_not_happened_starts",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
