@@ -158,59 +158,51 @@ def _add_row(counts: dict, key: tuple[int, date], row: dict) -> None:
         setattr(target, name, getattr(target, name) + value)
 
 
-def count_sessions(
-    counts: dict, cohort_ids: list[int], topic_ids: list[int], cal: Calendar, now: datetime
-) -> None:
+def count_sessions(counts: dict, cohort_ids: list[int], cal: Calendar, now: datetime) -> None:
     """Sessions by cohort and month: held, due, cancelled (by whom) and missed, and the
-    people in the pairs of the held and of the due sessions; and, for each of the programme's
-    topics, its held sessions with the people in their pairs. One pass over the sessions: a
-    topic's figures are conditional counts beside the others, so people are distinct per
-    month and per topic (mentees and reverse-mentors are different participants, so the two
-    add up)."""
+    people in the pairs of the held and of the due sessions; then held sessions by topic,
+    with the people in their pairs. Two queries, so people are distinct per month and per
+    topic (mentees and reverse-mentors are different participants, so the two add up)."""
     # A session withdrawn when its pair ended was never due: neither side called it off.
     came = Q(starts_at__lte=now) & ~Q(status=Meeting.Status.WITHDRAWN)
     cancelled = came & Q(status=Meeting.Status.CANCELLED)
     held = Q(status=Meeting.Status.HELD)
-    by_topic = {}
-    for topic in topic_ids:
-        on_topic = held & Q(topic=topic)
-        by_topic[f"topic_{topic}"] = Count("pk", filter=on_topic)
-        by_topic[f"topic_mentees_{topic}"] = Count("pair__mentee", distinct=True, filter=on_topic)
-        by_topic[f"topic_mentors_{topic}"] = Count(
-            "pair__reverse_mentor", distinct=True, filter=on_topic
-        )
-    rows = (
+    sessions = (
         Meeting.objects.filter(
             pair__cohort__in=cohort_ids, starts_at__gte=cal.starts, starts_at__lt=cal.ends
         )
         .annotate(month=_trunc_month("starts_at", cal.zone))
         .order_by()
-        .values("pair__cohort", "month")
-        .annotate(
-            held=Count("pk", filter=held),
-            due=Count("pk", filter=came),
-            not_happened=Count("pk", filter=came & Q(status__in=Meeting.NOT_HAPPENED)),
-            cancelled_by_mentee=Count("pk", filter=cancelled & Q(cancelled_by=Role.MENTEE)),
-            cancelled_by_mentor=Count("pk", filter=cancelled & Q(cancelled_by=Role.REVERSE_MENTOR)),
-            held_mentees=Count("pair__mentee", distinct=True, filter=held),
-            held_mentors=Count("pair__reverse_mentor", distinct=True, filter=held),
-            due_mentees=Count("pair__mentee", distinct=True, filter=came),
-            due_mentors=Count("pair__reverse_mentor", distinct=True, filter=came),
-            **by_topic,
-        )
+    )
+    rows = sessions.values("pair__cohort", "month").annotate(
+        held=Count("pk", filter=held),
+        due=Count("pk", filter=came),
+        not_happened=Count("pk", filter=came & Q(status__in=Meeting.NOT_HAPPENED)),
+        cancelled_by_mentee=Count("pk", filter=cancelled & Q(cancelled_by=Role.MENTEE)),
+        cancelled_by_mentor=Count("pk", filter=cancelled & Q(cancelled_by=Role.REVERSE_MENTOR)),
+        held_mentees=Count("pair__mentee", distinct=True, filter=held),
+        held_mentors=Count("pair__reverse_mentor", distinct=True, filter=held),
+        due_mentees=Count("pair__mentee", distinct=True, filter=came),
+        due_mentors=Count("pair__reverse_mentor", distinct=True, filter=came),
     )
     for row in rows:
         key = (row.pop("pair__cohort"), row.pop("month"))
-        target = counts.setdefault(key, Counts())
-        for topic in topic_ids:
-            held_on_topic = row.pop(f"topic_{topic}")
-            people = row.pop(f"topic_mentees_{topic}") + row.pop(f"topic_mentors_{topic}")
-            if held_on_topic:
-                target.held_by_topic[topic] += held_on_topic
-                target.topic_people[topic] += people
         row["held_people"] = row.pop("held_mentees") + row.pop("held_mentors")
         row["due_people"] = row.pop("due_mentees") + row.pop("due_mentors")
         _add_row(counts, key, row)
+    by_topic = (
+        sessions.filter(held, topic__isnull=False)
+        .values("pair__cohort", "month", "topic")
+        .annotate(
+            held=Count("pk"),
+            mentees=Count("pair__mentee", distinct=True),
+            mentors=Count("pair__reverse_mentor", distinct=True),
+        )
+    )
+    for row in by_topic:
+        target = counts.setdefault((row["pair__cohort"], row["month"]), Counts())
+        target.held_by_topic[row["topic"]] += row["held"]
+        target.topic_people[row["topic"]] += row["mentees"] + row["mentors"]
 
 
 def count_answers(counts: dict, cohort_ids: list[int], cal: Calendar) -> None:

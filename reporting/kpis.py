@@ -127,7 +127,7 @@ def _snapshots(programme: Programme, now: datetime) -> list[KpiSnapshot]:
     cohort_ids = list(cal.cohort_months)
 
     counts: dict[tuple[int, date], Counts] = {}
-    count_sessions(counts, cohort_ids, topic_ids, cal, now)
+    count_sessions(counts, cohort_ids, cal, now)
     count_answers(counts, cohort_ids, cal)
     count_pairs(counts, cohort_ids, cal)
     count_flags(counts, cohort_ids, cal)

@@ -364,10 +364,11 @@ def test_its_queries_are_the_same_however_many_pairs_and_sessions(
     world, pairs, django_assert_num_queries
 ):
     _more_history(world, pairs)
-    # The programme's row locked; its cohorts, topics and key skills; one aggregate over
-    # sessions (topics included), one over pulse requests with their answers, one each over
-    # pairs, flags, NPS answers and confidence ratings; the old rows deleted and the new ones
-    # written in one INSERT; the savepoint around it (a transaction outside tests).
-    with django_assert_num_queries(14):
+    # The programme's row locked; its cohorts, topics and key skills; two aggregates over
+    # sessions (by month, and held ones by topic), one over pulse requests with their answers,
+    # one each over pairs, flags, NPS answers and confidence ratings; the old rows deleted and
+    # the new ones written in one INSERT; the savepoint around it (a transaction outside
+    # tests).
+    with django_assert_num_queries(15):
         written = kpis_compute(programme=world["programme"], now=NOW)
     assert written == KpiSnapshot.objects.filter(programme=world["programme"]).count()
