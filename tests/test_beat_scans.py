@@ -22,6 +22,7 @@ from programmes.models import Programme, Role
 from reporting.kpis import kpis_due
 from reporting.models import KpiSnapshot
 from risks.checkins import checkin_candidates, checkins_due, pairs_resume_due
+from surveys.models import PulseRequest
 from surveys.pulses import pulse_requests_due
 from surveys.reminders import pulse_reminders_due
 from tests.pairs.meeting_helpers import agreed_pair, meeting_for
@@ -145,3 +146,51 @@ def test_kpis_due_reads_one_snapshot_per_programme_however_many_months(
         # the programmes with their span and last computation, in one query
         with django_assert_num_queries(1):
             kpis_due()
+
+
+def past_of(programme: Programme, pairs: int) -> None:
+    """``history`` with what the other scans look at: each past session's pulse asked of both
+    sides (e-mailed a day after it), each pair introduced months ago, and one pair in four
+    back from a pause that ended long ago."""
+    history(programme, pairs)
+    for n, pair in enumerate(Pair.objects.filter(cohort__programme=programme)):
+        Pair.objects.filter(pk=pair.pk).update(
+            introduced_at=timezone.now() - timedelta(days=120),
+            resumed_on=timezone.localdate() - timedelta(days=60) if n % 4 == 0 else None,
+        )
+        PulseRequest.objects.bulk_create(
+            PulseRequest(
+                meeting=meeting,
+                participant=participant,
+                requested_at=meeting.starts_at + timedelta(days=1),
+                sent_at=meeting.starts_at + timedelta(days=1),
+            )
+            for meeting in pair.meetings.filter(starts_at__lt=timezone.now())
+            for participant in (pair.mentee, pair.reverse_mentor)
+        )
+
+
+@pytest.mark.parametrize(
+    "scan",
+    [
+        agreement_reminders_due,
+        session_reminders_due,
+        pulse_requests_due,
+        pulse_reminders_due,
+        pairs_resume_due,
+        checkins_due,
+        kpis_due,
+    ],
+)
+def test_an_idle_tick_costs_the_same_queries_beside_a_long_history(programme, scan):
+    Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.RUNNING)
+
+    def idle_queries() -> int:
+        scan()  # whatever was due is done
+        with CaptureQueriesContext(connection) as captured:
+            scan()
+        return len(captured)
+
+    small = idle_queries()
+    past_of(programme, pairs=6)
+    assert idle_queries() == small
