@@ -211,7 +211,8 @@ class Meeting(models.Model):
             # session in the database.
             models.Index(fields=["starts_at", "id"], name="meeting_starts_at_id"),
             # The check-in scan's candidates (risks/checkins.py): the sessions that did not
-            # happen, by time, without every held or scheduled one beside them.
+            # happen (NOT_HAPPENED, which a class's Meta cannot name; tests/test_beat_scans.py
+            # fails if the two part), by time, without every held or scheduled one beside them.
             models.Index(
                 fields=["starts_at"],
                 condition=models.Q(status__in=["missed", "cancelled"]),

@@ -50,10 +50,9 @@ CHOOSE_ONE = "Choose one of the three answers."
 
 
 def checkin_candidates(now: datetime) -> QuerySet[Meeting, int]:
-    """The pair ids of the sessions that did not happen and started within
-    HORIZON: a due pair's trigger is one of them. Read from the partial index
-    ``meeting_not_happened_starts``, so the scan reads the month's missed and cancelled
-    sessions, not every pair's history."""
+    """The pair ids of the sessions that did not happen and started within HORIZON: a due
+    pair's trigger is one of them. Read from the partial index ``meeting_not_happened_starts``,
+    so the scan reads the month's missed and cancelled sessions, not every pair's history."""
     return Meeting.objects.filter(
         status__in=Meeting.NOT_HAPPENED, starts_at__gte=now - HORIZON, starts_at__lte=now
     ).values_list("pair", flat=True)
