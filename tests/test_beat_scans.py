@@ -83,7 +83,7 @@ def two_missed(pair: Pair) -> None:
 
 def history(programme: Programme, pairs: int) -> None:
     """Active pairs with months of sessions behind them: held ones, and two missed in a row
-    two months ago (asked about then, long past the check-in's horizon)."""
+    ten weeks ago (past the check-in's horizon, so never asked about)."""
     for _ in range(pairs):
         pair = agreed_pair(programme=programme)
         for week in range(12, 0, -1):
@@ -126,7 +126,7 @@ def test_the_checkin_candidates_are_the_pairs_of_this_months_missed_sessions(pro
     assert checkins_due() == 2  # both sides of the due pair
 
 
-def test_kpis_due_reads_one_snapshot_per_programme_however_many_months(
+def test_kpis_due_is_one_query_however_many_months_of_snapshots(
     programme, django_assert_num_queries
 ):
     Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.RUNNING)
