@@ -73,6 +73,19 @@ class Pair(models.Model):
             # The admin's pair list (newest first) reads its page from this instead of
             # joining and sorting every pair (docs/performance.md, "Admin lists").
             models.Index(fields=["created_at", "id"], name="pair_created_at_id"),
+            # Beat's scans read only what is due, not every pair that ever was: the agreement
+            # reminder (active pairs introduced a few days ago, pairs/reminders.py) and the
+            # end of a pause (risks/checkins.py, pairs_resume_due).
+            models.Index(
+                fields=["introduced_at"],
+                condition=models.Q(status="active"),
+                name="pair_active_introduced",
+            ),
+            models.Index(
+                fields=["paused_until"],
+                condition=models.Q(status="paused"),
+                name="pair_paused_until",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -200,6 +213,14 @@ class Meeting(models.Model):
             # The sessions list (newest first) and its date navigation read this, not every
             # session in the database.
             models.Index(fields=["starts_at", "id"], name="meeting_starts_at_id"),
+            # The check-in scan's candidates (risks/checkins.py): the sessions that did not
+            # happen (NOT_HAPPENED, which a class's Meta cannot name; tests/test_beat_scans.py
+            # fails if the two part), by time, without every held or scheduled one beside them.
+            models.Index(
+                fields=["starts_at"],
+                condition=models.Q(status__in=["missed", "cancelled"]),
+                name="meeting_not_happened_starts",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -259,5 +259,5 @@ def _lock(programme_id: int) -> Programme:
 def _replace(programme: Programme, now: datetime) -> int:
     snapshots = _snapshots(programme, now)
     KpiSnapshot.objects.filter(programme=programme).delete()
-    KpiSnapshot.objects.bulk_create(snapshots, batch_size=1000)
+    KpiSnapshot.objects.bulk_create(snapshots)  # one INSERT: PostgreSQL takes any number of rows
     return len(snapshots)

@@ -52,6 +52,9 @@ class KpiSnapshot(models.Model):
         db_table = "programmes_kpisnapshot"  # made by programmes before the move
         ordering = ["programme", "cohort", "month", "kpi", "part"]
         verbose_name = "KPI snapshot"
+        # kpis_due's "when was it last computed" reads one entry of this, not every month's
+        # rows of the programme.
+        indexes = [models.Index(fields=["programme", "computed_at"], name="kpisnapshot_computed")]
         constraints = [
             models.UniqueConstraint(
                 fields=["programme", "month", "kpi", "part"],

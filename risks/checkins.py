@@ -49,9 +49,19 @@ CHOOSE_ONE = "Choose one of the three answers."
 # --- Asking -------------------------------------------------------------------------------
 
 
+def checkin_candidates(now: datetime) -> QuerySet[Meeting, int]:
+    """The pair ids of the sessions that did not happen and started within HORIZON: a due
+    pair's trigger is one of them. Read from the partial index ``meeting_not_happened_starts``,
+    so the scan reads the month's missed and cancelled sessions, not every pair's history."""
+    return Meeting.objects.filter(
+        status__in=Meeting.NOT_HAPPENED, starts_at__gte=now - HORIZON, starts_at__lte=now
+    ).values_list("pair", flat=True)
+
+
 def _pairs_due(now: datetime) -> QuerySet[Pair]:
     """Active pairs whose latest two started sessions did not happen and whose later one has
-    no check-in yet, each with ``trigger_id``: one query for any number of pairs."""
+    no check-in yet, each with ``trigger_id``: one query for any number of pairs, whose
+    per-pair subqueries run only for the pairs of ``checkin_candidates``."""
     started = Meeting.objects.filter(pair=OuterRef("pk"), starts_at__lte=now).order_by(
         "-starts_at", "-pk"
     )
@@ -63,7 +73,7 @@ def _pairs_due(now: datetime) -> QuerySet[Pair]:
         "-trigger__starts_at"
     )
     return (
-        Pair.objects.filter(status=Pair.Status.ACTIVE)
+        Pair.objects.filter(status=Pair.Status.ACTIVE, pk__in=checkin_candidates(now))
         .annotate(
             trigger_id=Subquery(started.values("pk")[:1]),
             trigger_status=Subquery(started.values("status")[:1]),

@@ -222,6 +222,9 @@ class PulseRequest(models.Model):
 
     class Meta:
         ordering = ["meeting", "participant"]
+        # The pulse nudge's scan (surveys/reminders.py) reads the requests e-mailed in its
+        # window from this, not every request ever sent.
+        indexes = [models.Index(fields=["sent_at"], name="pulse_request_sent_at")]
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "participant"], name="pulse_request_once_per_meeting"

@@ -22,6 +22,7 @@ from tests.reporting.kpi_helpers import (
     build_world,
     cohort_in,
     figures,
+    flag,
     nps,
     pair_in,
     pulse,
@@ -337,3 +338,37 @@ def test_it_never_reads_the_private_reasons(world):
     sql = " ".join(query["sql"] for query in captured.captured_queries)
     for column in ("why", "cancel_reason", "resolution_note", "end_reason", "text"):
         assert f'"{column}"' not in sql, column
+
+
+def _more_history(world: dict, pairs: int) -> None:
+    """``pairs`` more pairs in cohort A, each with a held session on every topic, a missed
+    one, both sides' pulses, NPS answers, ratings and a flag."""
+    programme, a = world["programme"], world["a"]
+    skill = world["skills"][0]
+    for n in range(pairs):
+        pair = pair_in(a, started_on=date(2026, 1, 6))
+        for day, topic in enumerate(world["topics"], start=7):
+            held = session(pair, utc(2026, 1, day, 10), HELD, topic=topic)
+            pulse(held, pair.mentee, learning="Something", action="Something", teaching=4)
+            pulse(held, pair.reverse_mentor, teaching=2)
+        session(pair, utc(2026, 2, 2, 10), Meeting.Status.MISSED)
+        nps(pair.mentee, n % 11, utc(2026, 1, 30, 12))
+        baseline(pair.mentee, skill, 2, utc(2026, 1, 1))
+        rating(pair.mentee, skill, 4, utc(2026, 2, 1, 12))
+        flag(pair, utc(2026, 1, 20, 9))
+    assert programme.cohorts.count() == 3
+
+
+@pytest.mark.parametrize("pairs", [0, 6])
+def test_its_queries_are_the_same_however_many_pairs_and_sessions(
+    world, pairs, django_assert_num_queries
+):
+    _more_history(world, pairs)
+    # The programme's row locked; its cohorts, topics and key skills; two aggregates over
+    # sessions (by month, and held ones by topic), one over pulse requests with their answers,
+    # one each over pairs, flags, NPS answers and confidence ratings; the old rows deleted and
+    # the new ones written in one INSERT; the savepoint around it (a transaction outside
+    # tests).
+    with django_assert_num_queries(15):
+        written = kpis_compute(programme=world["programme"], now=NOW)
+    assert written == KpiSnapshot.objects.filter(programme=world["programme"]).count()
