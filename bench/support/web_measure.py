@@ -39,6 +39,7 @@ from surveys.models import Pulse
 
 CONCURRENT_SUBMISSIONS = 200
 ADMIN_REQUESTS = 5
+PAGE_USERS = 1
 ADMIN_BUDGET_S = 2.0
 BEAT_RUNS = 3
 BEAT_BUDGET_S = 5.0
@@ -286,8 +287,8 @@ def _load(
         for name in names:
             cookies = sponsor_cookie if name == "sponsor page" else ""
             spec = {"method": "GET", "paths": [gets[name]], "once": False, "cookie": cookies}
-            # As many users as workers: the time of one request, not of a queue.
-            run = locust_run(spec, base=base, users=3, seconds=seconds, env=env)
+            # One request at a time: its time, not that of a queue for the CPU (two cores).
+            run = locust_run(spec, base=base, users=PAGE_USERS, seconds=seconds, env=env)
             statuses = Counter(run["statuses"])
             if set(statuses) != {"200"}:
                 raise RuntimeError(f"{name} answered {dict(statuses)}")

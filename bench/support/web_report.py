@@ -78,7 +78,7 @@ def report(
             f"{name}: {page_ms:.1f} ms vs bare lookup {bare_ms:.1f} ms per request = "
             f"{page_ratios[name]:.2f}x (goal within {PAGE_GOAL:g}x: "
             f"{'met' if page_ratios[name] <= PAGE_GOAL else 'NOT met'}); medians of "
-            f"{len(runs[name])} runs' averages, 3 users"
+            f"{len(runs[name])} runs' averages, one user"
         )
 
     # Admin pages at both sizes.
