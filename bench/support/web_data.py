@@ -80,8 +80,11 @@ def built() -> Built:
     return Built(programme.pk, pair.cohort_id, pair.pk, pair.mentee_id)
 
 
+@transaction.atomic
 def build(size: Size, *, today: date, seed: int = 20) -> None:
-    """Empty the programme tables and build ``size``'s data set (see the module docstring)."""
+    """Empty the programme tables and build ``size``'s data set (see the module docstring),
+    all or nothing: a build stopped halfway leaves no data set that ``is_built`` would take
+    for a whole one."""
     rng = random.Random(seed)  # noqa: S311 (repeatable, not secret)
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(_tables_to_empty())} CASCADE")
