@@ -13,23 +13,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Each script at the top of bench/ is a benchmark; what they share is in bench/support/.
 SCRIPTS = sorted(path.name for path in (ROOT / "bench").glob("*.py"))
+# Those that need PostgreSQL, and the suffix of their own database's name.
+POSTGRES_ONLY = {"kpis.py": "bench_smoke", "web.py": "bench_web_smoke"}
 
 
 def _environment(script: str) -> dict[str, str]:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mentoring.settings.dev"}
-    if script != "kpis.py":
+    if script not in POSTGRES_ONLY:
         return env
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
-        pytest.skip("bench/kpis.py measures PostgreSQL: no DATABASE_URL points at one")
+        pytest.skip(f"bench/{script} measures PostgreSQL: no DATABASE_URL points at one")
     name = environ.Env.db_url_config(url)["NAME"]
-    # Its own database (the script empties its tables), named apart from a parallel run's.
-    env["DATABASE_URL"] = url.rsplit("/", 1)[0] + f"/{name}_bench_smoke"
+    # Its own databases (the script empties their tables), named apart from a parallel run's.
+    env["DATABASE_URL"] = url.rsplit("/", 1)[0] + f"/{name}_{POSTGRES_ONLY[script]}"
     return env
 
 
 def test_it_knows_every_benchmark() -> None:
-    assert SCRIPTS == ["early_warning.py", "kpis.py", "matching.py", "outbox.py"]
+    assert SCRIPTS == ["early_warning.py", "kpis.py", "matching.py", "outbox.py", "web.py"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
