@@ -1,7 +1,7 @@
 """Issue 20's web goals, each against bare Django on the same server in the same run.
 
     .venv/bin/python bench/web.py [--smoke] [--rebuild] [--rounds 3] [--seconds 10]
-        [--users 12] [--port 8101] [--no-kpis]
+        [--users 12] [--port N] [--no-kpis]
 
 PostgreSQL and Redis only. DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_web)
 names the base of three databases, created when missing, whose programme tables the script
@@ -9,8 +9,10 @@ empties, so the name must contain "bench" (else "_bench_web" is added): ``<name>
 (1,000 pairs), ``<name>_large`` (10,000 pairs, 200,000 sessions, 400,000 pulses) and
 ``<name>_kpis`` (bench/kpis.py's own). The data sets are kept for the next run (``--rebuild``
 builds them again; support/web_data.py says what is in them and how they are built).
-CELERY_BROKER_URL defaults to redis://127.0.0.1:6379/3: the pulses' risk scans are queued
-there and never run.
+The broker is redis://127.0.0.1:6379/15 (BENCH_WEB_BROKER_URL to change it; any
+CELERY_BROKER_URL is ignored), emptied before and after the run: the pulses' risk scans and
+the beat tasks' messages are queued there and never run. The port is a free one unless
+``--port`` names one.
 
 For each size, in a process of its own (support/web_measure.py): the data set, then gunicorn
 (3 sync workers) with the production settings (support/web_settings.py: plain HTTP, the bare
@@ -53,6 +55,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -61,15 +64,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_web")
-os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3")
+# Its own broker database, emptied before and after a run: the pulses' risk scans and the
+# beat tasks' messages are queued there and never consumed, and must not pile up in (or be
+# consumed from) the broker of a test run or a deployment sharing the Redis server.
+os.environ["CELERY_BROKER_URL"] = os.environ.get(
+    "BENCH_WEB_BROKER_URL", "redis://127.0.0.1:6379/15"
+)
 
 import environ
+import redis
 from support.databases import create_database
 from support.web_report import report
 from support.web_sizes import FULL, SMOKE
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_GOAL_MS = 100
+BROKER_URL = os.environ["CELERY_BROKER_URL"]
 
 
 def _database_base(url: str) -> str:
@@ -156,7 +166,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--seconds", type=int, default=None)
     parser.add_argument("--users", type=int, default=12)
-    parser.add_argument("--port", type=int, default=8101)
+    parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--no-kpis", action="store_true")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
@@ -166,7 +176,27 @@ def main() -> None:
     if args.measure:
         _measure(args)
         return
+    args.port = args.port or _free_port()
     base = _database_base(os.environ["DATABASE_URL"])
+    broker = redis.Redis.from_url(BROKER_URL)
+    broker.flushdb()
+    try:
+        figures, kpis = _run(args, base)
+    finally:
+        broker.flushdb()
+    lines, ok = report(figures, kpis, admin_goal_ms=ADMIN_GOAL_MS)
+    print("\n".join(lines))
+    if not ok:
+        sys.exit(1)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _run(args: argparse.Namespace, base: str) -> tuple[list[dict], list[str]]:
     with tempfile.TemporaryDirectory(prefix="bench-web-static-") as static_root:
         env = _environment(args, static_root)
         subprocess.run(  # noqa: S603
@@ -177,10 +207,7 @@ def main() -> None:
         sizes = SMOKE if args.smoke else FULL
         figures = [_run_size(size.name, f"{base}_{size.name}", env, args) for size in sizes]
     kpis = [] if args.no_kpis else _kpis(f"{base}_kpis", args.smoke)
-    lines, ok = report(figures, kpis, admin_goal_ms=ADMIN_GOAL_MS)
-    print("\n".join(lines))
-    if not ok:
-        sys.exit(1)
+    return figures, kpis
 
 
 if __name__ == "__main__":
