@@ -147,7 +147,12 @@ def kpi_tables(programme: Programme) -> tuple[list[Table], KpiSnapshot | None]:
 def _get_programme_for_user(
     request: HttpRequest, object_id: str, *, model_admin: ModelAdmin, change: bool = False
 ) -> Programme:
-    programme = model_admin.get_object(request, object_id)
+    # An id is ASCII digits: int() would also read "１" or "٢" as a programme's id.
+    programme = (
+        model_admin.get_object(request, object_id)
+        if object_id.isascii() and object_id.isdigit()
+        else None
+    )
     if programme is None:
         raise Http404("No such programme.")
     check_permission(model_admin, request, programme, change=change)

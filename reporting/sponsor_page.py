@@ -80,8 +80,9 @@ def with_fingerprint(programmes: QuerySet[Programme], month: date) -> QuerySet[P
 def _key(programme: Programme, month: date) -> str:
     """The cache key of ``month``'s figures: one query (the key skills and topics), beside
     the fingerprint the programme was loaded with (``with_fingerprint``)."""
-    skills = KeySkill.objects.filter(programme=programme).annotate(kind=Value("skill"))
-    topics = Topic.objects.filter(programme=programme).annotate(kind=Value("topic"))
+    # Unordered (SQLite refuses an ORDER BY inside a UNION); the rows are sorted here.
+    skills = KeySkill.objects.filter(programme=programme).annotate(kind=Value("skill")).order_by()
+    topics = Topic.objects.filter(programme=programme).annotate(kind=Value("topic")).order_by()
     labels = sorted(
         skills.values_list("kind", "pk", "name", "position").union(
             topics.values_list("kind", "pk", "title", "position"), all=True
