@@ -35,7 +35,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.expressions import CombinedExpression
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from lib.figures import NO_DATA
@@ -65,10 +65,12 @@ def _count_per_outer_row(rows: QuerySet, path: str) -> Coalesce:
 
 
 # To sort rows annotated by ``annotate_cohort_counts`` or ``annotate_pair_counts`` by their
-# response rate (an admin column's ``ordering``); NULL, "no data", when nothing was requested.
-RATE_ORDERING: CombinedExpression = Cast(F("pulses_submitted"), FloatField()) / NullIf(
-    F("pulses_requested"), 0
-)
+# response rate (an admin column's ``ordering``). NULL, "no data" when nothing was
+# requested, comes last in ascending order and first in descending on every database
+# (PostgreSQL's default; SQLite's is the reverse): the admin reverses this for "-".
+RATE_ORDERING: OrderBy = (
+    Cast(F("pulses_submitted"), FloatField()) / NullIf(F("pulses_requested"), 0)
+).asc(nulls_last=True)
 
 
 def _with_pulse_counts(queryset: QuerySet, path: str) -> QuerySet:
